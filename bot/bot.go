@@ -1,0 +1,227 @@
+// Package bot is AgriClinic's Telegram side: the Bot API client, the loop that receives
+// updates (long polling or webhook), the router from commands and buttons to handlers, and
+// the rendering of every message in Chinese and English.
+//
+// It holds no rules of the consultation itself: who may claim, what a question is routed to
+// and what is archived are decided in package consult.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/agriclinic/agriclinic/consult"
+	"github.com/agriclinic/agriclinic/store"
+)
+
+// Bot turns Telegram updates into consultation steps and their results into messages.
+type Bot struct {
+	svc    *consult.Service
+	db     *store.DB // the bot's memory of its own messages
+	tg     *Client
+	self   tgbotapi.User
+	log    *slog.Logger
+	routes map[string]route
+}
+
+// route is a command's handler and where it may be used.
+type route struct {
+	handle  func(ctx context.Context, in *incoming) error
+	private bool // works in a private chat
+	group   bool // works in a group
+}
+
+// incoming is one message with what every handler needs to know about it.
+type incoming struct {
+	updateID int64
+	msg      *tgbotapi.Message
+	lang     lang
+	args     string // a command's arguments
+}
+
+func (in *incoming) private() bool { return in.msg.Chat.IsPrivate() }
+
+// New returns a Bot.
+func New(svc *consult.Service, db *store.DB, tg *Client, log *slog.Logger) *Bot {
+	b := &Bot{svc: svc, db: db, tg: tg, self: tg.Self(), log: log}
+	b.routes = map[string]route{
+		"start":  {handle: b.start, private: true, group: true},
+		"help":   {handle: b.help, private: true, group: true},
+		"whoami": {handle: b.whoami, private: true, group: true},
+		"bind":   {handle: b.bind, group: true},
+		"ask":    {handle: b.askCommand, group: true},
+		"expert": {handle: b.expertRequest, private: true},
+		"queue":  {handle: b.queue, private: true},
+		"answer": {handle: b.answerCommand, private: true},
+	}
+	return b
+}
+
+// Handle handles one update. It returns an error only when the update should be tried
+// again — the archive could not be reached — so the transport must not confirm it. Bad
+// input gets an answer and a nil error; a panic is logged, answered and not retried, so one
+// poisoned update cannot stop the bot.
+func (b *Bot) Handle(ctx context.Context, u tgbotapi.Update) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Error("panic while handling update", "update", u.UpdateID, "panic", r, "stack", string(debug.Stack()))
+			b.apologise(ctx, u)
+			err = nil
+		}
+	}()
+	switch {
+	case u.Message != nil:
+		return b.onMessage(ctx, int64(u.UpdateID), u.Message)
+	case u.CallbackQuery != nil:
+		return b.onCallback(ctx, u.CallbackQuery)
+	case u.MyChatMember != nil:
+		return b.onMembership(ctx, u.MyChatMember)
+	}
+	return nil
+}
+
+// apologise tells the person something went wrong on our side.
+func (b *Bot) apologise(ctx context.Context, u tgbotapi.Update) {
+	const zhText, enText = "抱歉，系统出错了，请稍后再试。", "Sorry, something went wrong on our side. Please try again later."
+	switch {
+	case u.Message != nil:
+		b.reply(ctx, u.Message, langOf(u.Message.From).pick(zhText, enText), nil)
+	case u.CallbackQuery != nil:
+		b.answerCallback(ctx, u.CallbackQuery, langOf(u.CallbackQuery.From).pick(zhText, enText), true)
+	}
+}
+
+func (b *Bot) onMessage(ctx context.Context, updateID int64, msg *tgbotapi.Message) error {
+	if msg.MigrateToChatID != 0 {
+		return b.svc.MigrateGroup(ctx, msg.Chat.ID, msg.MigrateToChatID)
+	}
+	if msg.From == nil || msg.From.IsBot {
+		return nil
+	}
+	in := &incoming{updateID: updateID, msg: msg, lang: langOf(msg.From)}
+	if msg.IsCommand() {
+		if at := strings.SplitN(msg.CommandWithAt(), "@", 2); len(at) == 2 && !strings.EqualFold(at[1], b.self.UserName) {
+			return nil // a command for another bot in the same group
+		}
+		in.args = strings.TrimSpace(msg.CommandArguments())
+		return b.onCommand(ctx, in, strings.ToLower(msg.Command()))
+	}
+	if in.private() {
+		return b.onPrivateText(ctx, in)
+	}
+	// In a group the bot sees only what is addressed to it, unless it is an admin; then it
+	// ignores the farmers' own conversation.
+	if text, ok := b.addressed(msg); ok {
+		in.args = text
+		return b.ask(ctx, in)
+	}
+	return nil
+}
+
+func (b *Bot) onCommand(ctx context.Context, in *incoming, name string) error {
+	r, ok := b.routes[name]
+	switch {
+	case !ok:
+		b.reply(ctx, in.msg, in.lang.pick("未知命令。发送 /help 查看可用命令。", "Unknown command. Send /help to see the commands."), nil)
+		return nil
+	case in.private() && !r.private:
+		b.reply(ctx, in.msg, in.lang.pick(
+			"请在乡镇群里使用 /"+name+"。",
+			"Use /"+name+" in your township's group."), nil)
+		return nil
+	case !in.private() && !r.group:
+		b.reply(ctx, in.msg, in.lang.pick(
+			fmt.Sprintf("请私聊 @%s 使用 /%s。", esc(b.self.UserName), name),
+			fmt.Sprintf("Send /%s to @%s in a private chat.", name, esc(b.self.UserName))), nil)
+		return nil
+	}
+	return r.handle(ctx, in)
+}
+
+// addressed reports whether a group message is meant for the bot — it mentions the bot or
+// replies to one of its messages — and returns its text without the mention.
+func (b *Bot) addressed(msg *tgbotapi.Message) (string, bool) {
+	text := msg.Text
+	if text == "" {
+		text = msg.Caption
+	}
+	mention := "@" + b.self.UserName
+	if b.self.UserName != "" && containsFold(text, mention) {
+		return strings.TrimSpace(replaceFold(text, mention, "")), true
+	}
+	if r := msg.ReplyToMessage; r != nil && r.From != nil && r.From.ID == b.self.ID {
+		return strings.TrimSpace(text), true
+	}
+	return "", false
+}
+
+func containsFold(s, sub string) bool { return strings.Contains(strings.ToLower(s), strings.ToLower(sub)) }
+
+// replaceFold removes every case-insensitive occurrence of sub (usernames are ASCII, so
+// byte offsets in the lower-cased text match the original).
+func replaceFold(s, sub, with string) string {
+	lower, lsub := strings.ToLower(s), strings.ToLower(sub)
+	var b strings.Builder
+	for {
+		i := strings.Index(lower, lsub)
+		if i < 0 || len(lower) != len(s) {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		b.WriteString(with)
+		s, lower = s[i+len(sub):], lower[i+len(sub):]
+	}
+}
+
+func (b *Bot) onPrivateText(ctx context.Context, in *incoming) error {
+	if r := in.msg.ReplyToMessage; r != nil && r.From != nil && r.From.ID == b.self.ID {
+		m, err := b.db.BotMessage(ctx, in.msg.Chat.ID, int64(r.MessageID))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err == nil && m.Kind == store.MessageQuestionNotice {
+			return b.answer(ctx, in, m.RefID, in.msg.Text)
+		}
+	}
+	b.reply(ctx, in.msg, in.lang.pick(
+		"要解答问题，请直接回复问题消息，或发送 /answer 编号 内容。发送 /help 查看全部命令。",
+		"To answer a question, reply to its message or send /answer &lt;number&gt; &lt;text&gt;. Send /help for all commands."), nil)
+	return nil
+}
+
+func (b *Bot) onMembership(ctx context.Context, m *tgbotapi.ChatMemberUpdated) error {
+	joined := (m.OldChatMember.Status == "left" || m.OldChatMember.Status == "kicked") &&
+		(m.NewChatMember.Status == "member" || m.NewChatMember.Status == "administrator")
+	if !joined || m.Chat.IsPrivate() {
+		return nil
+	}
+	b.send(ctx, m.Chat.ID, fmt.Sprintf("大家好，我是农技坐诊机器人。请县农业农村局管理员发送 /bind 乡镇名 绑定本群，之后大家用 /ask 问题 或 @%s 提问，专家会在群里解答。\n"+
+		"Hello! A county admin binds this group with /bind &lt;township&gt;; then ask with /ask or by mentioning @%s.", esc(b.self.UserName), esc(b.self.UserName)), nil)
+	return nil
+}
+
+func (b *Bot) start(ctx context.Context, in *incoming) error {
+	b.reply(ctx, in.msg, startText(in.lang, in.msg.From), nil)
+	return nil
+}
+
+func (b *Bot) help(ctx context.Context, in *incoming) error {
+	b.reply(ctx, in.msg, helpText(), nil)
+	return nil
+}
+
+func (b *Bot) whoami(ctx context.Context, in *incoming) error {
+	b.reply(ctx, in.msg, whoamiText(in.lang, in.msg.From), nil)
+	return nil
+}
+
+func person(u *tgbotapi.User) consult.Person {
+	return consult.Person{ID: u.ID, Name: personName(u), Username: u.UserName, Language: u.LanguageCode}
+}

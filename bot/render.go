@@ -1,0 +1,190 @@
+package bot
+
+import (
+	"fmt"
+	"html"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/agriclinic/agriclinic/consult"
+	"github.com/agriclinic/agriclinic/store"
+)
+
+// Every message the bot writes is built here, in Chinese and English, as HTML with every
+// piece of user text escaped, so a farmer's "<", "&" or emoji never breaks a message.
+//
+// Language: what the bot posts in a group is Chinese, the group's language; a private
+// message follows the person's Telegram app language (English when the app is set to
+// English, Chinese otherwise).
+
+type lang int
+
+const (
+	zh lang = iota
+	en
+)
+
+func langOf(u *tgbotapi.User) lang {
+	if u == nil {
+		return zh
+	}
+	return langFromCode(u.LanguageCode)
+}
+
+// langFromCode reads a Telegram language_code.
+func langFromCode(code string) lang {
+	if strings.HasPrefix(strings.ToLower(code), "en") {
+		return en
+	}
+	return zh
+}
+
+// pick returns the text for the language.
+func (l lang) pick(zhText, enText string) string {
+	if l == en {
+		return enText
+	}
+	return zhText
+}
+
+func (l lang) code() string { return l.pick("zh", "en") }
+
+// esc escapes user text for HTML parse mode.
+func esc(s string) string { return html.EscapeString(s) }
+
+func categoryLabel(l lang, c *consult.Category) string { return esc(c.Label(l.code())) }
+
+func helpText() string {
+	return `<b>农技坐诊 · AgriClinic</b>
+农户在乡镇群里提问，县农技专家认领并在群里解答。
+Farmers ask in their township group; county experts claim and answer there.
+
+<b>农户 Farmers</b> (群里 in the group)
+/ask 问题 — 提问，可直接@机器人或回复机器人的消息 · ask a question (or mention the bot, or reply to it)
+
+<b>专家 Experts</b> (私聊 in a private chat)
+/expert 类别… — 申请成为专家，如 /expert 水稻 茶叶 · apply as an expert, e.g. /expert rice tea
+/queue — 待认领的问题 · open questions to claim
+/answer 编号 内容 — 解答，或直接回复问题消息 · answer, or reply to the question message
+
+<b>县局管理员 County admins</b>
+/bind 乡镇 — 在群里绑定乡镇 · bind this group to a township
+/whoami — 查看你的 Telegram ID · show your Telegram id
+/help — 本说明 · this help`
+}
+
+func startText(l lang, u *tgbotapi.User) string {
+	return l.pick(
+		fmt.Sprintf("你好，%s！这里是县农技坐诊机器人。\n你的 Telegram ID：<code>%d</code>\n\n", esc(u.FirstName), u.ID),
+		fmt.Sprintf("Hello, %s! This is the county's agricultural clinic bot.\nYour Telegram id: <code>%d</code>\n\n", esc(u.FirstName), u.ID),
+	) + helpText()
+}
+
+func whoamiText(l lang, u *tgbotapi.User) string {
+	return fmt.Sprintf(l.pick("你的 Telegram ID：<code>%d</code>", "Your Telegram id: <code>%d</code>"), u.ID)
+}
+
+func townshipList(c []*consult.County) string {
+	var b strings.Builder
+	for _, county := range c {
+		fmt.Fprintf(&b, "\n%s：%s", esc(county.Name), esc(strings.Join(county.Townships, "、")))
+	}
+	return b.String()
+}
+
+func categoryList(l lang, c *consult.County) string {
+	parts := make([]string, len(c.Categories))
+	for i, cat := range c.Categories {
+		parts[i] = fmt.Sprintf("%s (%s)", esc(cat.Label(l.code())), esc(cat.ID))
+	}
+	return strings.Join(parts, l.pick("、", ", "))
+}
+
+func categoryNames(l lang, c *consult.County, ids []string) string {
+	parts := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if cat, ok := c.Category(id); ok {
+			parts = append(parts, esc(cat.Label(l.code())))
+		} else {
+			parts = append(parts, esc(id))
+		}
+	}
+	return strings.Join(parts, l.pick("、", ", "))
+}
+
+func personName(u *tgbotapi.User) string {
+	name := strings.TrimSpace(u.FirstName + " " + u.LastName)
+	if name == "" {
+		name = u.UserName
+	}
+	if name == "" {
+		name = fmt.Sprint(u.ID)
+	}
+	return name
+}
+
+func expertRequestText(l lang, r store.ExpertRequest, c *consult.County) string {
+	who := esc(r.Name)
+	if r.Username != "" {
+		who += " (@" + esc(r.Username) + ")"
+	}
+	return l.pick(
+		fmt.Sprintf("<b>专家申请 #%d</b>\n%s，ID <code>%d</code>\n%s：%s", r.ID, who, r.UserID, esc(c.Name), categoryNames(l, c, r.Categories)),
+		fmt.Sprintf("<b>Expert request #%d</b>\n%s, id <code>%d</code>\n%s: %s", r.ID, who, r.UserID, esc(c.Name), categoryNames(l, c, r.Categories)),
+	)
+}
+
+func expertDecisionLine(l lang, r store.ExpertRequest, adminName string) string {
+	by := ""
+	if adminName != "" {
+		by = l.pick("由 "+esc(adminName)+" ", " by "+esc(adminName))
+	}
+	switch r.Status {
+	case store.RequestApproved:
+		return l.pick("✅ 已"+by+"批准", "✅ Approved"+by)
+	case store.RequestRejected:
+		return l.pick("❌ 已"+by+"拒绝", "❌ Rejected"+by)
+	case store.RequestSuperseded:
+		return l.pick("↪️ 已被新的申请取代", "↪️ Replaced by a newer request")
+	}
+	return ""
+}
+
+// questionCard is how an expert sees a question.
+func questionCard(l lang, v consult.QuestionView) string {
+	q := v.Question
+	return l.pick(
+		fmt.Sprintf("<b>问题 #%d</b> · %s · %s\n提问：%s · %s\n\n%s", q.ID, categoryLabel(l, v.Category), esc(q.Township), esc(q.FarmerName), localTime(q.AskedAt, v.County), esc(q.Text)),
+		fmt.Sprintf("<b>Question #%d</b> · %s · %s\nFrom %s · %s\n\n%s", q.ID, categoryLabel(l, v.Category), esc(q.Township), esc(q.FarmerName), localTime(q.AskedAt, v.County), esc(q.Text)),
+	)
+}
+
+func localTime(t time.Time, c *consult.County) string {
+	if c != nil && c.Location != nil {
+		t = t.In(c.Location)
+	}
+	return t.Format("01-02 15:04")
+}
+
+func ackText(v consult.QuestionView, experts int) string {
+	s := fmt.Sprintf("已收到问题 <b>#%d</b>（%s），已转给农技专家，请稍候。", v.Question.ID, categoryLabel(zh, v.Category))
+	if experts == 0 {
+		s += "\n目前没有在线的该类专家，问题已排队，专家上线后会处理。"
+	}
+	return s
+}
+
+func answerText(v consult.QuestionView, a store.Answer) string {
+	return fmt.Sprintf("<b>#%d 专家解答</b>（%s · %s）：\n%s", v.Question.ID, categoryLabel(zh, v.Category), esc(a.ExpertName), esc(a.Text))
+}
+
+func snippet(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

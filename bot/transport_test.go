@@ -1,0 +1,120 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/agriclinic/agriclinic/bot"
+	"github.com/agriclinic/agriclinic/bot/telegramtest"
+)
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestARedeliveredUpdateChangesNothing hands the bot the same /ask update twice, as
+// Telegram does when a confirmation was lost: one question, one acknowledgement.
+func TestARedeliveredUpdateChangesNothing(t *testing.T) {
+	c := newClinic(t)
+	bind := c.tg.SendText(c.group, c.admin, "/bind 白泥镇")
+	c.tg.WaitMessage(t, c.group.ID, repliesTo(bind, "已绑定"))
+
+	text := "/ask 水稻秧苗发黄"
+	msg := &tgbotapi.Message{
+		MessageID: 9999, From: &c.farmer, Chat: &c.group, Text: text,
+		Entities: []tgbotapi.MessageEntity{{Type: "bot_command", Offset: 0, Length: 4}},
+	}
+	u := tgbotapi.Update{UpdateID: 424242, Message: msg}
+	ctx := context.Background()
+	for range 2 {
+		if err := c.bot.Handle(ctx, u); err != nil {
+			t.Fatalf("handle: %v", err)
+		}
+	}
+	acks := 0
+	for _, m := range c.tg.Messages(c.group.ID) {
+		if strings.Contains(m.Text, "已收到问题") {
+			acks++
+		}
+	}
+	open, err := c.db.OpenQuestions(ctx)
+	if err != nil || len(open) != 1 || acks != 1 {
+		t.Errorf("after a redelivery: %d questions (%v) and %d acks; want 1 and 1", len(open), err, acks)
+	}
+}
+
+// TestPollerConfirmsAnUpdateOnlyAfterItIsStored makes the handler fail once, as when
+// Postgres is down: the update is not confirmed, comes again, and is confirmed after it
+// succeeds.
+func TestPollerConfirmsAnUpdateOnlyAfterItIsStored(t *testing.T) {
+	tg := telegramtest.NewServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	client, err := bot.NewClient(ctx, tg.Token(), tg.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var seen []int
+	var before []telegramtest.Call // getUpdates calls made before the update was stored
+	handled := make(chan struct{})
+	handler := func(ctx context.Context, u tgbotapi.Update) error {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, u.UpdateID)
+		if len(seen) == 1 {
+			return errors.New("postgres is down")
+		}
+		before = tg.Calls("getUpdates")
+		close(handled)
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- bot.NewPoller(client, handler, quietLog()).Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	user := tg.NewUser("张", "三", "zh")
+	tg.SendText(telegramtest.PrivateChat(user), user, "/help")
+	<-handled
+	tg.WaitConfirmed(t, 1)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 2 || seen[0] != 1 || seen[1] != 1 {
+		t.Errorf("handler saw updates %v, want update 1 twice", seen)
+	}
+	for _, call := range before {
+		if call.Params["offset"] != "" && call.Params["offset"] != "0" && call.Params["offset"] != "1" {
+			t.Errorf("getUpdates with offset %s before update 1 was stored", call.Params["offset"])
+		}
+	}
+}
+
+// TestWebhookModeHandlesUpdatesAndRejectsAWrongSecret runs the bot behind its webhook, with
+// the fake Bot API posting updates to it.
+func TestWebhookModeHandlesUpdatesAndRejectsAWrongSecret(t *testing.T) {
+	c := newClinicWithoutPolling(t)
+	const secret = "s3cret-token_1"
+	srv := httptest.NewServer(bot.NewWebhook(secret, c.bot.Handle, quietLog()))
+	t.Cleanup(srv.Close)
+
+	resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`{"update_id":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("no secret: status %d, want 403", resp.StatusCode)
+	}
+
+	if err := c.client.SetWebhook(context.Background(), srv.URL+"/telegram", secret); err != nil {
+		t.Fatal(err)
+	}
+	bind := c.tg.SendText(c.group, c.admin, "/bind 白泥镇")
+	c.tg.WaitMessage(t, c.group.ID, repliesTo(bind, "已绑定"))
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+)
+
+// config is everything the binary reads from the environment, read once in run and passed
+// down.
+type config struct {
+	TelegramToken  string
+	TelegramAPIURL string
+	DatabaseURL    string
+	RedisURL       string
+	RedisPrefix    string
+	HTTPAddr       string
+	CountiesFile   string // empty: the shipped example
+	WebhookURL     string
+	WebhookSecret  string
+	LogLevel       slog.Level
+	LogFormat      string
+}
+
+// envVar documents one variable for --help.
+type envVar struct {
+	name, def, help string
+}
+
+var envVars = []envVar{
+	{"TELEGRAM_TOKEN", "", "bot token from @BotFather (required by serve; or TELEGRAM_TOKEN_FILE)"},
+	{"TELEGRAM_API_URL", "https://api.telegram.org", "Bot API server; the bot calls {url}/bot{token}/{method}"},
+	{"DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/agriclinic?sslmode=disable", "Postgres, the archive (or DATABASE_URL_FILE); the database is created if missing"},
+	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis, the queues (rebuilt from Postgres at start)"},
+	{"REDIS_PREFIX", "agriclinic:", "prefix of every Redis key"},
+	{"HTTP_ADDR", ":8080", "address of the HTTP server: /healthz and the webhook"},
+	{"AGRICLINIC_COUNTIES", "", "county file (YAML); unset: the shipped Yuqing County example"},
+	{"WEBHOOK_URL", "", "public https URL for Telegram to post updates to; unset: long polling"},
+	{"WEBHOOK_SECRET", "", "secret Telegram sends with each webhook request (required with WEBHOOK_URL; or WEBHOOK_SECRET_FILE)"},
+	{"LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"LOG_FORMAT", "text", "text or json"},
+}
+
+func defaultOf(name string) string {
+	for _, v := range envVars {
+		if v.name == name {
+			return v.def
+		}
+	}
+	return ""
+}
+
+var secretTokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// loadConfig reads and checks the environment; every error names its variable. needToken
+// is false for subcommands that do not talk to Telegram.
+func loadConfig(getenv func(string) string, needToken bool) (config, error) {
+	var errs []error
+	get := func(name string) string {
+		v := strings.TrimSpace(getenv(name))
+		if file := getenv(name + "_FILE"); v == "" && file != "" {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s_FILE: %w", name, err))
+				return ""
+			}
+			v = strings.TrimSpace(string(data))
+		}
+		if v == "" {
+			v = defaultOf(name)
+		}
+		return v
+	}
+	c := config{
+		TelegramToken:  get("TELEGRAM_TOKEN"),
+		TelegramAPIURL: get("TELEGRAM_API_URL"),
+		DatabaseURL:    get("DATABASE_URL"),
+		RedisURL:       get("REDIS_URL"),
+		RedisPrefix:    get("REDIS_PREFIX"),
+		HTTPAddr:       get("HTTP_ADDR"),
+		CountiesFile:   get("AGRICLINIC_COUNTIES"),
+		WebhookURL:     get("WEBHOOK_URL"),
+		WebhookSecret:  get("WEBHOOK_SECRET"),
+		LogFormat:      get("LOG_FORMAT"),
+	}
+	if needToken && c.TelegramToken == "" {
+		errs = append(errs, errors.New("TELEGRAM_TOKEN: required; get a token from @BotFather"))
+	} else if c.TelegramToken != "" && !strings.Contains(c.TelegramToken, ":") {
+		errs = append(errs, errors.New("TELEGRAM_TOKEN: does not look like a bot token (id:secret)"))
+	}
+	if u, err := url.Parse(c.TelegramAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("TELEGRAM_API_URL: %q is not an http(s) URL", c.TelegramAPIURL))
+	}
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		errs = append(errs, errors.New("DATABASE_URL: not a postgres:// URL"))
+	}
+	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+		errs = append(errs, errors.New("REDIS_URL: not a redis:// URL"))
+	}
+	if c.WebhookURL != "" {
+		u, err := url.Parse(c.WebhookURL)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+			errs = append(errs, fmt.Errorf("WEBHOOK_URL: %q is not an https URL", c.WebhookURL))
+		case u.Path == "" || u.Path == "/":
+			errs = append(errs, errors.New("WEBHOOK_URL: needs a path, e.g. https://bot.example.org/telegram/webhook"))
+		}
+		if !secretTokenPattern.MatchString(c.WebhookSecret) {
+			errs = append(errs, errors.New("WEBHOOK_SECRET: required with WEBHOOK_URL: 1-256 characters of A-Z, a-z, 0-9, _ and -"))
+		}
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not debug, info, warn or error", getenv("LOG_LEVEL")))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT: %q is not text or json", c.LogFormat))
+	}
+	return c, errors.Join(errs...)
+}

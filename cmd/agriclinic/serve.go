@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/agriclinic/agriclinic/bot"
+	"github.com/agriclinic/agriclinic/consult"
+	"github.com/agriclinic/agriclinic/store"
+)
+
+func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
+	pool, err := openPostgres(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	applied, err := store.Migrate(ctx, pool)
+	if err != nil {
+		return err
+	}
+	log.Info("migrations applied", "versions", applied)
+	return nil
+}
+
+func loadCounties(cfg config) ([]consult.County, error) {
+	if cfg.CountiesFile == "" {
+		return consult.ParseCounties(consult.ExampleCounties, "yuqing.yaml (the shipped example)")
+	}
+	c, err := consult.LoadCounties(cfg.CountiesFile)
+	if err != nil {
+		return nil, fmt.Errorf("AGRICLINIC_COUNTIES: %w", err)
+	}
+	return c, nil
+}
+
+func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	counties, err := loadCounties(cfg)
+	if err != nil {
+		return err
+	}
+	pool, err := openPostgres(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := store.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	ropts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(ropts)
+	defer rdb.Close()
+
+	db := store.NewDB(pool)
+	queue := store.NewQueue(rdb, cfg.RedisPrefix)
+	svc := consult.NewService(db, queue, counties, consult.Options{Logger: log})
+	if err := svc.SaveCounties(ctx); err != nil {
+		return err
+	}
+	if err := svc.RebuildQueues(ctx); err != nil {
+		// Questions are still stored without Redis; the queues are rebuilt from Postgres.
+		log.Warn("could not rebuild the queues in Redis", "err", err)
+	}
+
+	tg, err := bot.NewClient(ctx, cfg.TelegramToken, cfg.TelegramAPIURL)
+	if err != nil {
+		return fmt.Errorf("TELEGRAM_TOKEN / TELEGRAM_API_URL: %w", err)
+	}
+	b := bot.New(svc, db, tg, log)
+	log.Info("bot ready", "username", tg.Self().UserName, "counties", len(counties))
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", health(db, queue))
+	if cfg.WebhookURL != "" {
+		u, _ := url.Parse(cfg.WebhookURL) // checked in loadConfig
+		mux.Handle("POST "+u.Path, bot.NewWebhook(cfg.WebhookSecret, b.Handle, log))
+	}
+	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR: %w", err)
+	}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- srv.Serve(ln) }()
+	log.Info("http listening", "addr", ln.Addr().String())
+
+	if cfg.WebhookURL != "" {
+		if err := tg.SetWebhook(ctx, cfg.WebhookURL, cfg.WebhookSecret); err != nil {
+			return err
+		}
+		log.Info("webhook mode", "url", cfg.WebhookURL)
+		select {
+		case <-ctx.Done():
+		case err := <-httpErr:
+			return fmt.Errorf("http: %w", err)
+		}
+	} else {
+		log.Info("long polling")
+		if err := bot.NewPoller(tg, b.Handle, log).Run(ctx); err != nil {
+			return err
+		}
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// health answers 200 when Postgres and Redis both answer, 503 otherwise, with which.
+func health(db *store.DB, q *store.Queue) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		status := map[string]string{"postgres": "ok", "redis": "ok"}
+		code := http.StatusOK
+		if err := db.Ping(ctx); err != nil {
+			status["postgres"], code = "unreachable", http.StatusServiceUnavailable
+		}
+		if err := q.Ping(ctx); err != nil {
+			status["redis"], code = "unreachable", http.StatusServiceUnavailable
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_ = json.NewEncoder(w).Encode(status)
+	})
+}
+
+// openPostgres connects to DATABASE_URL, creating the database first when the server is
+// there but the database is not, so a fresh install needs no manual step.
+func openPostgres(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	err = pool.Ping(ctx)
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "3D000" {
+		pool.Close()
+		if err := createDatabase(ctx, dsn); err != nil {
+			return nil, err
+		}
+		return openPostgres(ctx, dsn)
+	}
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("DATABASE_URL: cannot reach Postgres: %w", err)
+	}
+	return pool, nil
+}
+
+func createDatabase(ctx context.Context, dsn string) error {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	name := cfg.Database
+	cfg.Database = "postgres"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: database %q does not exist and the server refused to create it: %w", name, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return fmt.Errorf("DATABASE_URL: create database %q: %w", name, err)
+	}
+	return nil
+}
+
+// checkHealth asks a running server on HTTP_ADDR whether it is healthy.
+func checkHealth(ctx context.Context, cfg config, w io.Writer) error {
+	host, port, err := net.SplitHostPort(cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR: %w", err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(w, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health: %s", resp.Status)
+	}
+	return nil
+}

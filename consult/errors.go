@@ -1,0 +1,23 @@
+package consult
+
+import "errors"
+
+// Errors a person can cause; package bot turns each into a clear answer in their language.
+var (
+	ErrNotAdmin        = errors.New("not a county admin")
+	ErrUnknownTownship = errors.New("unknown township")
+	ErrGroupNotBound   = errors.New("group not bound to a township")
+	ErrEmptyQuestion   = errors.New("empty question")
+	ErrNoCategories    = errors.New("no categories given")
+	ErrUnknownCategory = errors.New("unknown category")
+	ErrAmbiguousCounty = errors.New("county not clear")
+	ErrNotExpert       = errors.New("not an approved expert for this")
+	ErrNoSuchQuestion  = errors.New("no such question")
+	ErrTaken           = errors.New("question claimed by someone else")
+	ErrAlreadyYours    = errors.New("question already claimed by you")
+	ErrNotHolder       = errors.New("question not claimed by you")
+	ErrAlreadyAnswered = errors.New("question already answered")
+	ErrEmptyAnswer     = errors.New("empty answer")
+	ErrAlreadyDecided  = errors.New("request already decided")
+	ErrNoSuchRequest   = errors.New("no such request")
+)

@@ -1,0 +1,255 @@
+package consult
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/agriclinic/agriclinic/store"
+)
+
+// AskInput is a farmer's question as it arrived in a group.
+type AskInput struct {
+	ChatID    int64
+	MessageID int64
+	Farmer    Person
+	Text      string
+	UpdateID  int64
+}
+
+// AskResult is what asking caused: the numbered question, where it was routed, and the
+// on-duty experts to tell.
+type AskResult struct {
+	Question store.Question
+	County   *County
+	Category *Category
+	Experts  []store.Expert
+}
+
+// Ask archives a question from a bound group, routes it to a category by its words and
+// queues it. A redelivered update returns store.ErrDuplicate and changes nothing.
+func (s *Service) Ask(ctx context.Context, in AskInput) (AskResult, error) {
+	text := strings.TrimSpace(in.Text)
+	g, county, err := s.Group(ctx, in.ChatID)
+	if err != nil {
+		return AskResult{}, err
+	}
+	if text == "" {
+		return AskResult{County: county}, ErrEmptyQuestion
+	}
+	cat := county.Categorize(text)
+	q, err := s.db.CreateQuestion(ctx, store.Question{
+		CountyID: county.ID, Township: g.Township, ChatID: in.ChatID, MessageID: in.MessageID,
+		FarmerID: in.Farmer.ID, FarmerName: in.Farmer.Name, CategoryID: cat.ID, Text: text, AskedAt: s.now(),
+	}, in.UpdateID)
+	if err != nil {
+		return AskResult{}, err
+	}
+	// The question is safe in Postgres; a queue that missed it is rebuilt from there.
+	if err := s.queue.Push(ctx, county.ID, store.Entry{QuestionID: q.ID, Category: cat.ID, AskedAt: q.AskedAt}); err != nil {
+		s.log.Warn("question stored but not queued; the queue rebuild will add it", "question", q.ID, "err", err)
+	}
+	experts, err := s.db.OnDutyExperts(ctx, county.ID, cat.ID)
+	if err != nil {
+		return AskResult{}, err
+	}
+	return AskResult{Question: q, County: county, Category: cat, Experts: experts}, nil
+}
+
+// QuestionView is a question with its county and category resolved.
+type QuestionView struct {
+	Question store.Question
+	County   *County
+	Category *Category
+}
+
+// Question returns a question by number with its county and category.
+func (s *Service) Question(ctx context.Context, id int64) (QuestionView, error) {
+	q, err := s.db.Question(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return QuestionView{}, ErrNoSuchQuestion
+	}
+	if err != nil {
+		return QuestionView{}, err
+	}
+	return s.view(q)
+}
+
+func (s *Service) view(q store.Question) (QuestionView, error) {
+	c, ok := s.byID[q.CountyID]
+	if !ok {
+		return QuestionView{}, ErrNoSuchQuestion
+	}
+	cat, ok := c.Category(q.CategoryID)
+	if !ok {
+		// A category that left the file still names its archived questions.
+		cat = &Category{ID: q.CategoryID, Name: q.CategoryID, NameEn: q.CategoryID}
+	}
+	return QuestionView{Question: q, County: c, Category: cat}, nil
+}
+
+// ClaimResult is a claim's outcome: the question and, when someone holds it, who.
+type ClaimResult struct {
+	QuestionView
+	Holder store.Expert
+}
+
+// Claim gives an open question to the expert pressing Claim. Of any number of experts
+// claiming at once exactly one wins; the others get ErrTaken with the holder, so they can be
+// told who has it. Only an approved expert of the question's county and category may claim.
+func (s *Service) Claim(ctx context.Context, questionID, userID int64) (ClaimResult, error) {
+	v, err := s.Question(ctx, questionID)
+	if err != nil {
+		return ClaimResult{}, err
+	}
+	expert, err := s.db.Expert(ctx, v.County.ID, userID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !contains(expert.Categories, v.Category.ID)) {
+		return ClaimResult{QuestionView: v}, ErrNotExpert
+	}
+	if err != nil {
+		return ClaimResult{}, err
+	}
+	q, err := s.db.ClaimQuestion(ctx, questionID, userID, s.now())
+	v.Question = q
+	if errors.Is(err, store.ErrConflict) {
+		return s.claimConflict(ctx, v, userID)
+	}
+	if err != nil {
+		return ClaimResult{}, err
+	}
+	if err := s.queue.Remove(ctx, v.County.ID, v.Category.ID, q.ID); err != nil {
+		s.log.Warn("question claimed but still queued; the queue rebuild will drop it", "question", q.ID, "err", err)
+	}
+	return ClaimResult{QuestionView: v, Holder: expert}, nil
+}
+
+// claimConflict explains why a claim lost: who holds the question, or that it is done.
+func (s *Service) claimConflict(ctx context.Context, v QuestionView, userID int64) (ClaimResult, error) {
+	res := ClaimResult{QuestionView: v}
+	if v.Question.ExpertID != 0 {
+		holder, err := s.db.Expert(ctx, v.County.ID, v.Question.ExpertID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return res, err
+		}
+		res.Holder = holder
+	}
+	switch {
+	case v.Question.Status == store.StatusAnswered:
+		return res, ErrAlreadyAnswered
+	case v.Question.ExpertID == userID:
+		return res, ErrAlreadyYours
+	default:
+		return res, ErrTaken
+	}
+}
+
+// AnswerInput is an expert's answer.
+type AnswerInput struct {
+	QuestionID int64
+	Expert     Person
+	Text       string
+	UpdateID   int64
+}
+
+// AnswerResult is an archived answer and the question it closed.
+type AnswerResult struct {
+	QuestionView
+	Answer store.Answer
+	Holder store.Expert
+}
+
+// Answer archives an answer from the expert who holds the question.
+func (s *Service) Answer(ctx context.Context, in AnswerInput) (AnswerResult, error) {
+	text := strings.TrimSpace(in.Text)
+	v, err := s.Question(ctx, in.QuestionID)
+	if err != nil {
+		return AnswerResult{}, err
+	}
+	res := AnswerResult{QuestionView: v}
+	switch {
+	case text == "":
+		return res, ErrEmptyAnswer
+	case v.Question.Status == store.StatusAnswered:
+		return res, ErrAlreadyAnswered
+	case v.Question.Status != store.StatusClaimed || v.Question.ExpertID != in.Expert.ID:
+		return res, ErrNotHolder
+	}
+	expert, err := s.db.Expert(ctx, v.County.ID, in.Expert.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return res, ErrNotExpert
+	}
+	if err != nil {
+		return res, err
+	}
+	q, a, err := s.db.AnswerQuestion(ctx, store.Answer{
+		QuestionID: v.Question.ID, ExpertID: in.Expert.ID, ExpertName: expert.Name, Text: text, AnsweredAt: s.now(),
+	}, in.UpdateID)
+	if errors.Is(err, store.ErrConflict) {
+		// Lost a race with another change of the question between the read and the write.
+		return res, ErrNotHolder
+	}
+	if err != nil {
+		return res, err
+	}
+	res.Question, res.Answer, res.Holder = q, a, expert
+	return res, nil
+}
+
+// QueueItem is an open question waiting for an expert.
+type QueueItem struct {
+	QuestionView
+}
+
+// Queue lists the open questions of the person's categories in every county where they
+// are an expert, oldest first, up to limit, and how many wait in all.
+func (s *Service) Queue(ctx context.Context, userID int64, limit int) ([]QueueItem, int64, error) {
+	experts, err := s.db.ExpertCounties(ctx, userID)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(experts) == 0 {
+		return nil, 0, ErrNotExpert
+	}
+	var ids []int64
+	var total int64
+	for _, e := range experts {
+		entries, n, err := s.queue.Peek(ctx, e.CountyID, e.Categories, limit)
+		if err != nil {
+			return nil, 0, err
+		}
+		total += n
+		for _, en := range entries {
+			ids = append(ids, en.QuestionID)
+		}
+	}
+	qs, err := s.db.Questions(ctx, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []QueueItem
+	for _, q := range qs {
+		if q.Status != store.StatusOpen {
+			continue // claimed since the queue was read
+		}
+		v, err := s.view(q)
+		if err != nil {
+			continue
+		}
+		out = append(out, QueueItem{v})
+	}
+	// Counties were read one after another; the expert sees one list, oldest first.
+	slices.SortFunc(out, func(a, b QueueItem) int {
+		return cmp.Or(a.Question.AskedAt.Compare(b.Question.AskedAt), cmp.Compare(a.Question.ID, b.Question.ID))
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, total, nil
+}
+
+// Experts returns the person's expert registrations.
+func (s *Service) Experts(ctx context.Context, userID int64) ([]store.Expert, error) {
+	return s.db.ExpertCounties(ctx, userID)
+}

@@ -1,0 +1,267 @@
+package consult
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/agriclinic/agriclinic/store"
+)
+
+// Service runs the consultation loop over the archive and the queues.
+type Service struct {
+	db       *store.DB
+	queue    *store.Queue
+	counties []County
+	byID     map[string]*County
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// Options are the Service's optional parts.
+type Options struct {
+	// Now is the clock; tests inject their own. Default time.Now.
+	Now func() time.Time
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// NewService returns a Service for the given counties.
+func NewService(db *store.DB, queue *store.Queue, counties []County, opts Options) *Service {
+	s := &Service{db: db, queue: queue, counties: counties, byID: map[string]*County{}, now: opts.Now, log: opts.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	for i := range s.counties {
+		s.byID[s.counties[i].ID] = &s.counties[i]
+	}
+	return s
+}
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.now() }
+
+// County returns a configured county by id.
+func (s *Service) County(id string) (*County, bool) {
+	c, ok := s.byID[id]
+	return c, ok
+}
+
+// Counties returns every configured county, in file order.
+func (s *Service) Counties() []County { return s.counties }
+
+// AdminCounties returns the counties the person administers.
+func (s *Service) AdminCounties(userID int64) []*County {
+	var out []*County
+	for i := range s.counties {
+		if s.counties[i].IsAdmin(userID) {
+			out = append(out, &s.counties[i])
+		}
+	}
+	return out
+}
+
+// SaveCounties writes the county file into the archive. It runs at start, before any
+// update is handled.
+func (s *Service) SaveCounties(ctx context.Context) error {
+	records := make([]store.CountyRecord, 0, len(s.counties))
+	for _, c := range s.counties {
+		r := store.CountyRecord{ID: c.ID, Name: c.Name, Timezone: c.Timezone, Admins: c.Admins, Townships: c.Townships}
+		for _, cat := range c.Categories {
+			r.Categories = append(r.Categories, store.CategoryRecord{ID: cat.ID, Name: cat.Name, NameEn: cat.NameEn, Keywords: cat.Keywords})
+		}
+		records = append(records, r)
+	}
+	if err := s.db.UpsertCounties(ctx, records); err != nil {
+		return fmt.Errorf("save counties: %w", err)
+	}
+	return nil
+}
+
+// RebuildQueues makes the Redis queues hold exactly the open questions in Postgres.
+func (s *Service) RebuildQueues(ctx context.Context) error {
+	open, err := s.db.OpenQuestions(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild queues: %w", err)
+	}
+	byCounty := map[string][]store.Entry{}
+	for _, q := range open {
+		byCounty[q.CountyID] = append(byCounty[q.CountyID], store.Entry{QuestionID: q.ID, Category: q.CategoryID, AskedAt: q.AskedAt})
+	}
+	for _, c := range s.counties {
+		ids := make([]string, len(c.Categories))
+		for i, cat := range c.Categories {
+			ids[i] = cat.ID
+		}
+		if err := s.queue.Rebuild(ctx, c.ID, ids, byCounty[c.ID]); err != nil {
+			return fmt.Errorf("rebuild queues: %s: %w", c.ID, err)
+		}
+	}
+	return nil
+}
+
+// Bind binds a group to a township of a county the person administers.
+func (s *Service) Bind(ctx context.Context, chatID int64, title string, userID int64, township string) (store.Group, *County, error) {
+	counties := s.AdminCounties(userID)
+	if len(counties) == 0 {
+		return store.Group{}, nil, ErrNotAdmin
+	}
+	township = strings.TrimSpace(township)
+	for _, c := range counties {
+		if !c.HasTownship(township) {
+			continue
+		}
+		g := store.Group{ChatID: chatID, CountyID: c.ID, Township: township, Title: title, BoundBy: userID, BoundAt: s.now()}
+		if err := s.db.BindGroup(ctx, g); err != nil {
+			return store.Group{}, nil, err
+		}
+		return g, c, nil
+	}
+	return store.Group{}, nil, ErrUnknownTownship
+}
+
+// Group returns the binding of a chat and its county, or ErrGroupNotBound.
+func (s *Service) Group(ctx context.Context, chatID int64) (store.Group, *County, error) {
+	g, err := s.db.Group(ctx, chatID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Group{}, nil, ErrGroupNotBound
+	}
+	if err != nil {
+		return store.Group{}, nil, err
+	}
+	c, ok := s.byID[g.CountyID]
+	if !ok {
+		// The county left the file: its groups are unbound until it comes back.
+		return store.Group{}, nil, ErrGroupNotBound
+	}
+	return g, c, nil
+}
+
+// MigrateGroup follows a group to its new supergroup chat id.
+func (s *Service) MigrateGroup(ctx context.Context, from, to int64) error {
+	return s.db.MigrateGroup(ctx, from, to)
+}
+
+// Person is who sent an update.
+type Person struct {
+	ID       int64
+	Name     string
+	Username string
+	Language string // Telegram's language_code
+}
+
+// ExpertRequestInput is an /expert command.
+type ExpertRequestInput struct {
+	Person   Person
+	Args     []string // an optional county id or name, then category ids or names
+	UpdateID int64
+}
+
+// RequestExpert records a request to become an expert of some categories. The county is
+// the first argument when it names one, else the only county, else the one county where
+// every category is known.
+func (s *Service) RequestExpert(ctx context.Context, in ExpertRequestInput) (store.ExpertRequest, *County, error) {
+	args := in.Args
+	var candidates []*County
+	if len(args) > 0 {
+		for i := range s.counties {
+			c := &s.counties[i]
+			if strings.EqualFold(args[0], c.ID) || args[0] == c.Name {
+				candidates = []*County{c}
+				args = args[1:]
+				break
+			}
+		}
+	}
+	if len(args) == 0 {
+		return store.ExpertRequest{}, nil, ErrNoCategories
+	}
+	if candidates == nil {
+		for i := range s.counties {
+			candidates = append(candidates, &s.counties[i])
+		}
+	}
+	var matched []*County
+	var matchedCats [][]string
+	var unknown string
+	for _, c := range candidates {
+		var ids []string
+		for _, a := range args {
+			cat, ok := c.FindCategory(a)
+			if !ok {
+				unknown = a
+				ids = nil
+				break
+			}
+			if !contains(ids, cat.ID) {
+				ids = append(ids, cat.ID)
+			}
+		}
+		if ids != nil {
+			matched = append(matched, c)
+			matchedCats = append(matchedCats, ids)
+		}
+	}
+	switch {
+	case len(matched) == 0:
+		return store.ExpertRequest{}, candidates[0], fmt.Errorf("%w: %s", ErrUnknownCategory, unknown)
+	case len(matched) > 1:
+		return store.ExpertRequest{}, nil, ErrAmbiguousCounty
+	}
+	r, err := s.db.CreateExpertRequest(ctx, store.ExpertRequest{
+		CountyID: matched[0].ID, UserID: in.Person.ID, Name: in.Person.Name, Username: in.Person.Username, Language: in.Person.Language,
+		Categories: matchedCats[0], RequestedAt: s.now(),
+	}, in.UpdateID)
+	if err != nil {
+		return store.ExpertRequest{}, nil, err
+	}
+	return r, matched[0], nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ExpertRequest returns a request and its county.
+func (s *Service) ExpertRequest(ctx context.Context, id int64) (store.ExpertRequest, *County, error) {
+	r, err := s.db.ExpertRequest(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return r, nil, ErrNoSuchRequest
+	}
+	if err != nil {
+		return r, nil, err
+	}
+	c, ok := s.byID[r.CountyID]
+	if !ok {
+		return r, nil, ErrNoSuchRequest
+	}
+	return r, c, nil
+}
+
+// DecideExpert approves or rejects a request; only an admin of the request's county may.
+// A request already decided returns it as it stands with ErrAlreadyDecided.
+func (s *Service) DecideExpert(ctx context.Context, id, adminID int64, approve bool) (store.ExpertRequest, *County, error) {
+	r, c, err := s.ExpertRequest(ctx, id)
+	if err != nil {
+		return r, nil, err
+	}
+	if !c.IsAdmin(adminID) {
+		return r, c, ErrNotAdmin
+	}
+	r, err = s.db.DecideExpertRequest(ctx, id, approve, adminID, s.now())
+	if errors.Is(err, store.ErrConflict) {
+		return r, c, ErrAlreadyDecided
+	}
+	return r, c, err
+}

@@ -1,0 +1,412 @@
+package consult_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/agriclinic/agriclinic/consult"
+	"github.com/agriclinic/agriclinic/store"
+	"github.com/agriclinic/agriclinic/store/storetest"
+)
+
+const adminID = 9001
+
+const testCounties = `counties:
+  - id: yuqing
+    name: 余庆县
+    timezone: Asia/Shanghai
+    admins: [9001]
+    townships: [白泥镇, 龙溪镇]
+    categories:
+      - id: rice
+        name: 水稻
+        name_en: Rice
+        keywords: [水稻, 卷叶]
+      - id: tea
+        name: 茶叶
+        name_en: Tea
+        keywords: [茶]
+      - id: general
+        name: 综合
+        name_en: General
+  - id: meitan
+    name: 湄潭县
+    timezone: Asia/Shanghai
+    admins: [9002]
+    townships: [湄江镇]
+    categories:
+      - id: tea
+        name: 茶叶
+        name_en: Tea
+        keywords: [茶]
+      - id: general
+        name: 综合
+        name_en: General
+`
+
+type testBundle struct {
+	db    *store.DB
+	queue *store.Queue
+	clock *clock
+}
+
+// clock is a settable clock; each reading moves it one second on, so times are ordered.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(time.Second)
+	return c.now
+}
+
+func setup(t *testing.T) (*consult.Service, *testBundle) {
+	t.Helper()
+	counties, err := consult.ParseCounties([]byte(testCounties), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb, prefix := storetest.NewRedis(t)
+	b := &testBundle{
+		db:    store.NewDB(storetest.NewPool(t)),
+		queue: store.NewQueue(rdb, prefix),
+		clock: &clock{now: time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)},
+	}
+	svc := consult.NewService(b.db, b.queue, counties, consult.Options{
+		Now: b.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err := svc.SaveCounties(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return svc, b
+}
+
+var updateSeq struct {
+	sync.Mutex
+	n int64
+}
+
+func nextUpdate() int64 {
+	updateSeq.Lock()
+	defer updateSeq.Unlock()
+	updateSeq.n++
+	return updateSeq.n
+}
+
+// addExpert registers and approves an expert of the Yuqing county.
+func addExpert(t *testing.T, svc *consult.Service, id int64, categories ...string) {
+	t.Helper()
+	ctx := context.Background()
+	r, _, err := svc.RequestExpert(ctx, consult.ExpertRequestInput{
+		Person: consult.Person{ID: id, Name: fmt.Sprintf("expert %d", id)}, Args: append([]string{"yuqing"}, categories...), UpdateID: nextUpdate(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.DecideExpert(ctx, r.ID, adminID, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func bindAndAsk(t *testing.T, svc *consult.Service, text string) consult.AskResult {
+	t.Helper()
+	ctx := context.Background()
+	if _, _, err := svc.Bind(ctx, -100, "群", adminID, "白泥镇"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := svc.Ask(ctx, consult.AskInput{ChatID: -100, MessageID: 7, Farmer: consult.Person{ID: 1, Name: "农户"}, Text: text, UpdateID: nextUpdate()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestBindIsForCountyAdminsAndKnownTownships(t *testing.T) {
+	t.Parallel()
+	svc, _ := setup(t)
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		user     int64
+		township string
+		want     error
+	}{
+		{"a farmer is refused", 1, "白泥镇", consult.ErrNotAdmin},
+		{"an unknown township is refused", adminID, "北京", consult.ErrUnknownTownship},
+		{"another county's admin cannot bind this county's township", 9002, "白泥镇", consult.ErrUnknownTownship},
+		{"the admin binds a known township", adminID, " 白泥镇 ", nil},
+	}
+	for _, tt := range tests {
+		_, _, err := svc.Bind(ctx, -100, "群", tt.user, tt.township)
+		if !errors.Is(err, tt.want) {
+			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	g, county, err := svc.Group(ctx, -100)
+	if err != nil || g.Township != "白泥镇" || county.ID != "yuqing" {
+		t.Errorf("group = %+v, %v, %v; want bound to 白泥镇 of yuqing", g, county, err)
+	}
+}
+
+func TestExpertRequestFindsTheCounty(t *testing.T) {
+	t.Parallel()
+	svc, _ := setup(t)
+	ctx := context.Background()
+	tests := []struct {
+		name       string
+		args       []string
+		wantCounty string
+		wantCats   []string
+		wantErr    error
+	}{
+		{"categories only one county has", []string{"水稻", "tea"}, "yuqing", []string{"rice", "tea"}, nil},
+		{"a category two counties have is ambiguous", []string{"茶叶"}, "", nil, consult.ErrAmbiguousCounty},
+		{"a county named first decides", []string{"湄潭县", "Tea"}, "meitan", []string{"tea"}, nil},
+		{"an unknown category is named", []string{"yuqing", "香蕉"}, "", nil, consult.ErrUnknownCategory},
+		{"no categories", []string{"yuqing"}, "", nil, consult.ErrNoCategories},
+	}
+	for _, tt := range tests {
+		r, c, err := svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 5, Name: "李"}, Args: tt.args, UpdateID: nextUpdate()})
+		if !errors.Is(err, tt.wantErr) {
+			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.wantErr)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if c.ID != tt.wantCounty || fmt.Sprint(r.Categories) != fmt.Sprint(tt.wantCats) {
+			t.Errorf("%s: county %s categories %v, want %s %v", tt.name, c.ID, r.Categories, tt.wantCounty, tt.wantCats)
+		}
+	}
+}
+
+func TestOnlyACountyAdminDecidesAndOnlyOnce(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	r, _, err := svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 5, Name: "李"}, Args: []string{"水稻"}, UpdateID: nextUpdate()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.DecideExpert(ctx, r.ID, 9002, true); !errors.Is(err, consult.ErrNotAdmin) {
+		t.Errorf("another county's admin: err = %v, want ErrNotAdmin", err)
+	}
+	if _, _, err := svc.DecideExpert(ctx, r.ID, adminID, true); err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	got, _, err := svc.DecideExpert(ctx, r.ID, adminID, false)
+	if !errors.Is(err, consult.ErrAlreadyDecided) || got.Status != store.RequestApproved {
+		t.Errorf("second decision: %v, status %s; want ErrAlreadyDecided and still approved", err, got.Status)
+	}
+	e, err := b.db.Expert(ctx, "yuqing", 5)
+	if err != nil || !e.OnDuty || fmt.Sprint(e.Categories) != "[rice]" {
+		t.Errorf("expert = %+v, %v; want on duty for rice", e, err)
+	}
+}
+
+func TestAskRoutesQueuesAndFindsOnDutyExperts(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	addExpert(t, svc, 11, "rice")
+	addExpert(t, svc, 12, "tea")
+	res := bindAndAsk(t, svc, "  种植的水稻出现卷叶现象怎么处理?  ")
+	if res.Category.ID != "rice" || res.Question.Text != "种植的水稻出现卷叶现象怎么处理?" || res.Question.Township != "白泥镇" {
+		t.Errorf("question = %+v in %s, want trimmed rice question from 白泥镇", res.Question, res.Category.ID)
+	}
+	if len(res.Experts) != 1 || res.Experts[0].UserID != 11 {
+		t.Errorf("experts = %+v, want only the rice expert", res.Experts)
+	}
+	entries, total, err := b.queue.Peek(ctx, "yuqing", []string{"rice"}, 10)
+	if err != nil || total != 1 || entries[0].QuestionID != res.Question.ID {
+		t.Errorf("rice queue = %+v (%d), %v; want the question", entries, total, err)
+	}
+}
+
+func TestAskRejectsEmptyTextAndUnboundGroups(t *testing.T) {
+	t.Parallel()
+	svc, _ := setup(t)
+	ctx := context.Background()
+	_, err := svc.Ask(ctx, consult.AskInput{ChatID: -5, Text: "水稻", UpdateID: nextUpdate()})
+	if !errors.Is(err, consult.ErrGroupNotBound) {
+		t.Errorf("unbound group: err = %v, want ErrGroupNotBound", err)
+	}
+	bindAndAsk(t, svc, "水稻")
+	_, err = svc.Ask(ctx, consult.AskInput{ChatID: -100, Text: "  ", UpdateID: nextUpdate()})
+	if !errors.Is(err, consult.ErrEmptyQuestion) {
+		t.Errorf("empty text: err = %v, want ErrEmptyQuestion", err)
+	}
+}
+
+func TestARedeliveredQuestionIsStoredOnce(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	bindAndAsk(t, svc, "水稻卷叶")
+	in := consult.AskInput{ChatID: -100, MessageID: 8, Farmer: consult.Person{ID: 1, Name: "农户"}, Text: "茶树发黄", UpdateID: 777777}
+	if _, err := svc.Ask(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Ask(ctx, in); !errors.Is(err, store.ErrDuplicate) {
+		t.Errorf("redelivery: err = %v, want ErrDuplicate", err)
+	}
+	open, err := b.db.OpenQuestions(ctx)
+	if err != nil || len(open) != 2 {
+		t.Errorf("open questions = %d, %v; want 2", len(open), err)
+	}
+}
+
+// TestExactlyOneOfManyConcurrentClaimsWins races twenty experts on one question.
+func TestExactlyOneOfManyConcurrentClaimsWins(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	const n = 20
+	for i := range n {
+		addExpert(t, svc, int64(100+i), "rice")
+	}
+	q := bindAndAsk(t, svc, "水稻卷叶").Question
+
+	start := make(chan struct{})
+	results := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func(id int64) {
+			defer wg.Done()
+			<-start
+			_, err := svc.Claim(ctx, q.ID, id)
+			results <- err
+		}(int64(100 + i))
+	}
+	close(start)
+	wg.Wait()
+	close(results)
+	won, taken := 0, 0
+	for err := range results {
+		switch {
+		case err == nil:
+			won++
+		case errors.Is(err, consult.ErrTaken):
+			taken++
+		default:
+			t.Errorf("claim: unexpected err %v", err)
+		}
+	}
+	if won != 1 || taken != n-1 {
+		t.Errorf("won %d, taken %d; want 1 and %d", won, taken, n-1)
+	}
+	if _, total, _ := b.queue.Peek(ctx, "yuqing", []string{"rice"}, 10); total != 0 {
+		t.Errorf("queue still holds %d questions after the claim", total)
+	}
+}
+
+func TestClaimAndAnswerRules(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	addExpert(t, svc, 11, "rice")
+	addExpert(t, svc, 12, "tea")
+	addExpert(t, svc, 13, "rice")
+	q := bindAndAsk(t, svc, "水稻卷叶").Question
+	answer := func(user int64, text string) error {
+		_, err := svc.Answer(ctx, consult.AnswerInput{QuestionID: q.ID, Expert: consult.Person{ID: user}, Text: text, UpdateID: nextUpdate()})
+		return err
+	}
+
+	if _, err := svc.Claim(ctx, q.ID, 12); !errors.Is(err, consult.ErrNotExpert) {
+		t.Errorf("a tea expert claiming rice: err = %v, want ErrNotExpert", err)
+	}
+	if _, err := svc.Claim(ctx, q.ID, 1); !errors.Is(err, consult.ErrNotExpert) {
+		t.Errorf("a farmer claiming: err = %v, want ErrNotExpert", err)
+	}
+	if _, err := svc.Claim(ctx, 999, 11); !errors.Is(err, consult.ErrNoSuchQuestion) {
+		t.Errorf("claiming a missing question: err = %v, want ErrNoSuchQuestion", err)
+	}
+	if err := answer(11, "先认领"); !errors.Is(err, consult.ErrNotHolder) {
+		t.Errorf("answering before claiming: err = %v, want ErrNotHolder", err)
+	}
+	if _, err := svc.Claim(ctx, q.ID, 11); err != nil {
+		t.Fatalf("claim: %v", err)
+	}
+	if _, err := svc.Claim(ctx, q.ID, 11); !errors.Is(err, consult.ErrAlreadyYours) {
+		t.Errorf("claiming twice: err = %v, want ErrAlreadyYours", err)
+	}
+	res, err := svc.Claim(ctx, q.ID, 13)
+	if !errors.Is(err, consult.ErrTaken) || res.Holder.UserID != 11 {
+		t.Errorf("claiming a held question: %v, holder %d; want ErrTaken by 11", err, res.Holder.UserID)
+	}
+	if err := answer(13, "我来答"); !errors.Is(err, consult.ErrNotHolder) {
+		t.Errorf("answering someone else's claim: err = %v, want ErrNotHolder", err)
+	}
+	if err := answer(11, "   "); !errors.Is(err, consult.ErrEmptyAnswer) {
+		t.Errorf("empty answer: err = %v, want ErrEmptyAnswer", err)
+	}
+	if err := answer(11, "喷施氯虫苯甲酰胺"); err != nil {
+		t.Fatalf("answer: %v", err)
+	}
+	if err := answer(11, "再答一次"); !errors.Is(err, consult.ErrAlreadyAnswered) {
+		t.Errorf("answering twice: err = %v, want ErrAlreadyAnswered", err)
+	}
+	got, err := b.db.Question(ctx, q.ID)
+	if err != nil || got.Status != store.StatusAnswered || !got.AskedAt.Before(got.ClaimedAt) || !got.ClaimedAt.Before(got.AnsweredAt) {
+		t.Errorf("archived = %+v, %v; want answered with asked < claimed < answered", got, err)
+	}
+}
+
+func TestQueueListsOpenQuestionsOfMyCategoriesOldestFirst(t *testing.T) {
+	t.Parallel()
+	svc, _ := setup(t)
+	ctx := context.Background()
+	addExpert(t, svc, 11, "rice", "tea")
+	addExpert(t, svc, 12, "tea")
+	first := bindAndAsk(t, svc, "水稻卷叶").Question
+	second := bindAndAsk(t, svc, "茶树发黄").Question
+	third := bindAndAsk(t, svc, "秧苗发黄 水稻").Question
+	if _, err := svc.Claim(ctx, third.ID, 11); err != nil {
+		t.Fatal(err)
+	}
+	items, total, err := svc.Queue(ctx, 11, 10)
+	if err != nil || total != 2 || len(items) != 2 || items[0].Question.ID != first.ID || items[1].Question.ID != second.ID {
+		t.Errorf("queue of 11 = %+v (%d), %v; want #%d then #%d", items, total, err, first.ID, second.ID)
+	}
+	items, _, err = svc.Queue(ctx, 12, 10)
+	if err != nil || len(items) != 1 || items[0].Question.ID != second.ID {
+		t.Errorf("queue of 12 = %+v, %v; want only the tea question", items, err)
+	}
+	if _, _, err := svc.Queue(ctx, 1, 10); !errors.Is(err, consult.ErrNotExpert) {
+		t.Errorf("a farmer's queue: err = %v, want ErrNotExpert", err)
+	}
+}
+
+func TestRebuildQueuesRestoresOpenQuestionsAfterRedisLosesThem(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	addExpert(t, svc, 11, "rice")
+	open := bindAndAsk(t, svc, "水稻卷叶").Question
+	claimed := bindAndAsk(t, svc, "秧苗 水稻").Question
+	if _, err := svc.Claim(ctx, claimed.ID, 11); err != nil {
+		t.Fatal(err)
+	}
+	// Redis forgets everything, then is rebuilt from Postgres.
+	if err := b.queue.Rebuild(ctx, "yuqing", []string{"rice"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.RebuildQueues(ctx); err != nil {
+		t.Fatal(err)
+	}
+	entries, total, err := b.queue.Peek(ctx, "yuqing", []string{"rice", "tea", "general"}, 10)
+	if err != nil || total != 1 || entries[0].QuestionID != open.ID {
+		t.Errorf("rebuilt queues = %+v (%d), %v; want only the open question", entries, total, err)
+	}
+}

@@ -1,0 +1,57 @@
+package store
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Kinds of bot message worth remembering.
+const (
+	// MessageQuestionNotice is a question shown to an expert (notification, /queue entry
+	// or claim confirmation); replying to it answers the question.
+	MessageQuestionNotice = "question_notice"
+	// MessageExpertRequest is an expert request shown to a county admin.
+	MessageExpertRequest = "expert_request"
+	// MessageAck is the acknowledgement of a question in the farmer's group.
+	MessageAck = "ack"
+)
+
+// BotMessage is a message the bot sent that points at a question or request.
+type BotMessage struct {
+	ChatID    int64
+	MessageID int64
+	Kind      string
+	RefID     int64
+	UserID    int64  // the person it was sent to, for private messages
+	Language  string // the language it was written in, so an edit keeps it
+}
+
+// SaveBotMessage remembers a sent message.
+func (db *DB) SaveBotMessage(ctx context.Context, m BotMessage) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO bot_messages (chat_id, message_id, kind, ref_id, user_id, language)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (chat_id, message_id) DO UPDATE SET kind = $3, ref_id = $4, user_id = $5, language = $6`,
+		m.ChatID, m.MessageID, m.Kind, m.RefID, m.UserID, m.Language)
+	return wrap("save bot message", err)
+}
+
+// BotMessage returns a remembered message, or ErrNotFound.
+func (db *DB) BotMessage(ctx context.Context, chatID, messageID int64) (BotMessage, error) {
+	var m BotMessage
+	err := db.pool.QueryRow(ctx, `SELECT chat_id, message_id, kind, ref_id, user_id, language FROM bot_messages
+		WHERE chat_id = $1 AND message_id = $2`, chatID, messageID).
+		Scan(&m.ChatID, &m.MessageID, &m.Kind, &m.RefID, &m.UserID, &m.Language)
+	return m, wrap("bot message", err)
+}
+
+// BotMessagesFor returns every remembered message of a kind about one question or request.
+func (db *DB) BotMessagesFor(ctx context.Context, kind string, refID int64) ([]BotMessage, error) {
+	rows, err := db.pool.Query(ctx, `SELECT chat_id, message_id, kind, ref_id, user_id, language FROM bot_messages
+		WHERE kind = $1 AND ref_id = $2 ORDER BY sent_at, chat_id, message_id`, kind, refID)
+	if err != nil {
+		return nil, wrap("bot messages", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[BotMessage])
+	return out, wrap("bot messages", err)
+}

@@ -1,0 +1,14 @@
+package store
+
+import "strconv"
+
+// Every Redis key is built here. A county's keys share the hash tag {county} so that a
+// multi-key script over one county also runs on Redis Cluster.
+
+// queueKey is the sorted set of a county category's open questions, scored by the time
+// asked in Unix milliseconds so the oldest comes first.
+func (q *Queue) queueKey(county, category string) string {
+	return q.prefix + "{" + county + "}:queue:" + category
+}
+
+func member(id int64) string { return strconv.FormatInt(id, 10) }

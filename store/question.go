@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Statuses of a question. A question is open until an expert claims it, claimed until that
+// expert answers it, then answered.
+const (
+	StatusOpen     = "open"
+	StatusClaimed  = "claimed"
+	StatusAnswered = "answered"
+)
+
+// Question is a farmer's question as archived.
+type Question struct {
+	ID         int64
+	CountyID   string
+	Township   string
+	ChatID     int64
+	MessageID  int64
+	FarmerID   int64
+	FarmerName string
+	CategoryID string
+	Text       string
+	Status     string
+	ExpertID   int64
+	AskedAt    time.Time
+	ClaimedAt  time.Time // zero until claimed
+	AnsweredAt time.Time // zero until answered
+}
+
+// Answer is an expert's answer to a question.
+type Answer struct {
+	ID             int64
+	QuestionID     int64
+	ExpertID       int64
+	ExpertName     string
+	Text           string
+	GroupMessageID int64
+	AnsweredAt     time.Time
+}
+
+const questionColumns = `id, county_id, township, chat_id, message_id, farmer_id, farmer_name,
+	category_id, text, status, coalesce(expert_id, 0), asked_at,
+	coalesce(claimed_at, 'epoch'::timestamptz), coalesce(answered_at, 'epoch'::timestamptz)`
+
+func scanQuestion(row pgx.Row) (Question, error) {
+	var q Question
+	err := row.Scan(&q.ID, &q.CountyID, &q.Township, &q.ChatID, &q.MessageID, &q.FarmerID, &q.FarmerName,
+		&q.CategoryID, &q.Text, &q.Status, &q.ExpertID, &q.AskedAt, &q.ClaimedAt, &q.AnsweredAt)
+	q.ClaimedAt = zeroEpoch(q.ClaimedAt)
+	q.AnsweredAt = zeroEpoch(q.AnsweredAt)
+	return q, err
+}
+
+func collectQuestions(rows pgx.Rows) ([]Question, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Question, error) { return scanQuestion(r) })
+}
+
+// zeroEpoch turns the epoch that stands in for NULL back into the zero time.
+func zeroEpoch(t time.Time) time.Time {
+	if t.Unix() == 0 {
+		return time.Time{}
+	}
+	return t
+}
+
+// CreateQuestion archives a new open question and gives it its number. updateID is the
+// Telegram update that carried it: a redelivered update returns ErrDuplicate and stores
+// nothing.
+func (db *DB) CreateQuestion(ctx context.Context, q Question, updateID int64) (Question, error) {
+	out, err := scanQuestion(db.pool.QueryRow(ctx, `
+		INSERT INTO questions (county_id, township, chat_id, message_id, farmer_id, farmer_name,
+			category_id, text, status, update_id, asked_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10)
+		ON CONFLICT (update_id) DO NOTHING
+		RETURNING `+questionColumns,
+		q.CountyID, q.Township, q.ChatID, q.MessageID, q.FarmerID, q.FarmerName,
+		q.CategoryID, q.Text, updateID, q.AskedAt))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Question{}, ErrDuplicate
+	}
+	return out, wrap("create question", err)
+}
+
+// Question returns one question by its number.
+func (db *DB) Question(ctx context.Context, id int64) (Question, error) {
+	q, err := scanQuestion(db.pool.QueryRow(ctx, `SELECT `+questionColumns+` FROM questions WHERE id = $1`, id))
+	return q, wrap("question", err)
+}
+
+// Questions returns the questions with these numbers, in the order given; missing numbers
+// are left out.
+func (db *DB) Questions(ctx context.Context, ids []int64) ([]Question, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+questionColumns+` FROM questions
+		WHERE id = ANY ($1) ORDER BY array_position($1, id)`, ids)
+	if err != nil {
+		return nil, wrap("questions", err)
+	}
+	out, err := collectQuestions(rows)
+	return out, wrap("questions", err)
+}
+
+// OpenQuestions returns every open question, oldest first; the queues are rebuilt from it.
+func (db *DB) OpenQuestions(ctx context.Context) ([]Question, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+questionColumns+` FROM questions
+		WHERE status = 'open' ORDER BY asked_at, id`)
+	if err != nil {
+		return nil, wrap("open questions", err)
+	}
+	out, err := collectQuestions(rows)
+	return out, wrap("open questions", err)
+}
+
+// ClaimQuestion gives an open question to an expert. When the question is no longer open
+// it returns the question as it stands and ErrConflict, so the caller can say who has it.
+func (db *DB) ClaimQuestion(ctx context.Context, id, expertID int64, at time.Time) (Question, error) {
+	q, err := scanQuestion(db.pool.QueryRow(ctx, `
+		UPDATE questions SET status = 'claimed', expert_id = $2, claimed_at = $3
+		WHERE id = $1 AND status = 'open'
+		RETURNING `+questionColumns, id, expertID, at))
+	if errors.Is(err, pgx.ErrNoRows) {
+		current, err := db.Question(ctx, id)
+		if err != nil {
+			return Question{}, err
+		}
+		return current, ErrConflict
+	}
+	return q, wrap("claim question", err)
+}
+
+// AnswerQuestion archives an answer from the expert who holds the claim and marks the
+// question answered, in one transaction. Anyone else gets ErrConflict; a redelivered update
+// gets ErrDuplicate.
+func (db *DB) AnswerQuestion(ctx context.Context, a Answer, updateID int64) (Question, Answer, error) {
+	var q Question
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var err error
+		err = tx.QueryRow(ctx, `
+			INSERT INTO answers (question_id, expert_id, expert_name, text, update_id, answered_at)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (update_id) DO NOTHING
+			RETURNING id`, a.QuestionID, a.ExpertID, a.ExpertName, a.Text, updateID, a.AnsweredAt).Scan(&a.ID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrDuplicate
+		}
+		if err != nil {
+			return err
+		}
+		q, err = scanQuestion(tx.QueryRow(ctx, `
+			UPDATE questions SET status = 'answered', answered_at = $3
+			WHERE id = $1 AND expert_id = $2 AND status = 'claimed'
+			RETURNING `+questionColumns, a.QuestionID, a.ExpertID, a.AnsweredAt))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrConflict
+		}
+		return err
+	})
+	if errors.Is(err, ErrDuplicate) || errors.Is(err, ErrConflict) {
+		return Question{}, Answer{}, err
+	}
+	return q, a, wrap("answer question", err)
+}
+
+// SetAnswerMessage records where the answer landed in the group.
+func (db *DB) SetAnswerMessage(ctx context.Context, answerID, messageID int64) error {
+	_, err := db.pool.Exec(ctx, `UPDATE answers SET group_message_id = $2 WHERE id = $1`, answerID, messageID)
+	return wrap("set answer message", err)
+}
+
+// Answers returns a question's answers, oldest first.
+func (db *DB) Answers(ctx context.Context, questionID int64) ([]Answer, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, question_id, expert_id, expert_name, text,
+		coalesce(group_message_id, 0), answered_at FROM answers WHERE question_id = $1 ORDER BY id`, questionID)
+	if err != nil {
+		return nil, wrap("answers", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Answer, error) {
+		var a Answer
+		err := r.Scan(&a.ID, &a.QuestionID, &a.ExpertID, &a.ExpertName, &a.Text, &a.GroupMessageID, &a.AnsweredAt)
+		return a, err
+	})
+	return out, wrap("answers", err)
+}

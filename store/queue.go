@@ -1,0 +1,118 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Queue holds the open questions of every county and category in Redis, so that experts
+// see and claim them without a database scan. Postgres stays the truth: Rebuild makes the
+// queues agree with it again after Redis loses them.
+type Queue struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+// NewQueue uses rdb with every key starting with prefix (e.g. "agriclinic:"), so that
+// several deployments or test runs can share one Redis.
+func NewQueue(rdb redis.UniversalClient, prefix string) *Queue {
+	return &Queue{rdb: rdb, prefix: prefix}
+}
+
+// Ping checks that Redis answers.
+func (q *Queue) Ping(ctx context.Context) error {
+	return q.rdb.Ping(ctx).Err()
+}
+
+// Entry is a question waiting in a queue.
+type Entry struct {
+	QuestionID int64
+	Category   string
+	AskedAt    time.Time
+}
+
+// Push puts a question in its queue. Pushing it again keeps its place.
+func (q *Queue) Push(ctx context.Context, county string, e Entry) error {
+	err := q.rdb.ZAddNX(ctx, q.queueKey(county, e.Category), redis.Z{
+		Score:  float64(e.AskedAt.UnixMilli()),
+		Member: member(e.QuestionID),
+	}).Err()
+	if err != nil {
+		return fmt.Errorf("queue push: %w", err)
+	}
+	return nil
+}
+
+// Remove takes a question out of its queue (it was claimed).
+func (q *Queue) Remove(ctx context.Context, county, category string, questionID int64) error {
+	if err := q.rdb.ZRem(ctx, q.queueKey(county, category), member(questionID)).Err(); err != nil {
+		return fmt.Errorf("queue remove: %w", err)
+	}
+	return nil
+}
+
+// Peek returns up to limit waiting questions of a county's categories, oldest first, and
+// how many wait in all.
+func (q *Queue) Peek(ctx context.Context, county string, categories []string, limit int) ([]Entry, int64, error) {
+	pipe := q.rdb.Pipeline()
+	ranges := make([]*redis.ZSliceCmd, len(categories))
+	counts := make([]*redis.IntCmd, len(categories))
+	for i, c := range categories {
+		key := q.queueKey(county, c)
+		ranges[i] = pipe.ZRangeWithScores(ctx, key, 0, int64(limit)-1)
+		counts[i] = pipe.ZCard(ctx, key)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, 0, fmt.Errorf("queue peek: %w", err)
+	}
+	var out []Entry
+	var total int64
+	for i, c := range categories {
+		total += counts[i].Val()
+		for _, z := range ranges[i].Val() {
+			id, err := strconv.ParseInt(fmt.Sprint(z.Member), 10, 64)
+			if err != nil {
+				return nil, 0, fmt.Errorf("queue peek: bad member %v in %s", z.Member, c)
+			}
+			out = append(out, Entry{QuestionID: id, Category: c, AskedAt: time.UnixMilli(int64(z.Score))})
+		}
+	}
+	slices.SortFunc(out, func(a, b Entry) int {
+		return cmp.Or(a.AskedAt.Compare(b.AskedAt), cmp.Compare(a.QuestionID, b.QuestionID))
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, total, nil
+}
+
+// Rebuild replaces the queues of the given county categories with exactly these entries,
+// atomically per key. Categories with no entries are emptied.
+func (q *Queue) Rebuild(ctx context.Context, county string, categories []string, entries []Entry) error {
+	byCategory := map[string][]redis.Z{}
+	for _, e := range entries {
+		byCategory[e.Category] = append(byCategory[e.Category], redis.Z{
+			Score: float64(e.AskedAt.UnixMilli()), Member: member(e.QuestionID),
+		})
+	}
+	_, err := q.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		for _, c := range categories {
+			key := q.queueKey(county, c)
+			pipe.Del(ctx, key)
+			if zs := byCategory[c]; len(zs) > 0 {
+				pipe.ZAdd(ctx, key, zs...)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("queue rebuild: %w", err)
+	}
+	return nil
+}
