@@ -161,7 +161,9 @@ func (b *Bot) addressed(msg *tgbotapi.Message) (string, bool) {
 	return "", false
 }
 
-func containsFold(s, sub string) bool { return strings.Contains(strings.ToLower(s), strings.ToLower(sub)) }
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
 
 // replaceFold removes every case-insensitive occurrence of sub (usernames are ASCII, so
 // byte offsets in the lower-cased text match the original).

@@ -103,13 +103,30 @@ func TestWebhookModeHandlesUpdatesAndRejectsAWrongSecret(t *testing.T) {
 	srv := httptest.NewServer(bot.NewWebhook(secret, c.bot.Handle, quietLog()))
 	t.Cleanup(srv.Close)
 
-	resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`{"update_id":1}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Errorf("no secret: status %d, want 403", resp.StatusCode)
+	for _, tt := range []struct {
+		name   string
+		secret string
+		body   string
+		want   int
+	}{
+		{"no secret", "", `{"update_id":1}`, http.StatusUnauthorized},
+		{"a wrong secret", "guess", `{"update_id":1}`, http.StatusUnauthorized},
+		{"a malformed body", secret, `{"update_id":`, http.StatusBadRequest},
+		{"not an update", secret, `[]`, http.StatusBadRequest},
+		{"an oversized body", secret, `{"update_id":1,"x":"` + strings.Repeat("a", 2<<20) + `"}`, http.StatusRequestEntityTooLarge},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(tt.body))
+		if tt.secret != "" {
+			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", tt.secret)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s: status %d, want %d", tt.name, resp.StatusCode, tt.want)
+		}
 	}
 
 	if err := c.client.SetWebhook(context.Background(), srv.URL+"/telegram", secret); err != nil {
@@ -117,4 +134,23 @@ func TestWebhookModeHandlesUpdatesAndRejectsAWrongSecret(t *testing.T) {
 	}
 	bind := c.tg.SendText(c.group, c.admin, "/bind 白泥镇")
 	c.tg.WaitMessage(t, c.group.ID, repliesTo(bind, "已绑定"))
+}
+
+func TestTheCommandMenuIsPublishedInChineseAndEnglish(t *testing.T) {
+	tg := telegramtest.NewServer(t)
+	client, err := bot.NewClient(context.Background(), tg.Token(), tg.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.RegisterCommands(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	zh := tg.Commands(tgbotapi.BotCommandScope{Type: "default"}, "")
+	en := tg.Commands(tgbotapi.BotCommandScope{Type: "default"}, "en")
+	if len(zh) == 0 || zh[0].Command != "ask" || !strings.Contains(zh[0].Description, "提问") {
+		t.Errorf("default menu = %+v, want Chinese starting with ask", zh)
+	}
+	if len(en) == 0 || !strings.Contains(en[0].Description, "Ask") {
+		t.Errorf("English menu = %+v, want English", en)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -38,19 +39,23 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
 	if subtle.ConstantTimeCompare([]byte(got), []byte(h.secret)) != 1 {
 		h.log.Warn("webhook request with a wrong secret token", "remote", r.RemoteAddr)
-		http.Error(w, "forbidden", http.StatusForbidden)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxUpdateSize))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpdateSize))
+	if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
+		http.Error(w, "update too large", http.StatusRequestEntityTooLarge)
+		return
+	}
 	if err != nil {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
 	var u tgbotapi.Update
-	if err := json.Unmarshal(body, &u); err != nil {
-		// Telegram would resend a malformed body forever; nothing good comes of retrying.
+	if err := json.Unmarshal(body, &u); err != nil || u.UpdateID <= 0 {
+		// Telegram only sends well-formed updates; this did not come from Telegram.
 		h.log.Warn("webhook body is not an update", "err", err)
-		w.WriteHeader(http.StatusOK)
+		http.Error(w, "not an update", http.StatusBadRequest)
 		return
 	}
 	// Telegram may give up on the request; the update is finished regardless.

@@ -11,6 +11,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	// County time zones must load on any host, including a minimal container without
+	// the system's zoneinfo.
+	_ "time/tzdata"
 )
 
 func main() {

@@ -52,6 +52,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if cfg.CountiesFile == "" {
+		log.Warn("AGRICLINIC_COUNTIES is unset: running on the Yuqing County example, whose admin id is a placeholder; copy consult/yuqing.yaml, put your admins' ids in it and point AGRICLINIC_COUNTIES at it")
+	}
 	pool, err := openPostgres(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -83,6 +86,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return fmt.Errorf("TELEGRAM_TOKEN / TELEGRAM_API_URL: %w", err)
 	}
 	b := bot.New(svc, db, tg, log)
+	if err := tg.RegisterCommands(ctx); err != nil {
+		log.Warn("could not publish the command menu", "err", err)
+	}
 	log.Info("bot ready", "username", tg.Self().UserName, "counties", len(counties))
 
 	mux := http.NewServeMux()

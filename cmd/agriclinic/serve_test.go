@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/agriclinic/agriclinic/bot/telegramtest"
+	"github.com/agriclinic/agriclinic/store/storetest"
+)
+
+// syncBuffer is a log sink the server goroutine writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestServeRunsTheWholeBinaryAgainstABotAPIServer starts `agriclinic serve` as a newcomer
+// would, configured only through the environment, and checks that it answers on Telegram
+// and on /healthz, and exits cleanly when stopped.
+func TestServeRunsTheWholeBinaryAgainstABotAPIServer(t *testing.T) {
+	tg := telegramtest.NewServer(t)
+	admin := tg.NewUser("王", "局长", "zh-hans")
+	example, err := os.ReadFile("../../consult/yuqing.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The shipped example with this test's admin in it.
+	counties := filepath.Join(t.TempDir(), "county.yaml")
+	text := strings.Replace(string(example), "admins: [", fmt.Sprintf("admins: [%d, ", admin.ID), 1)
+	if err := os.WriteFile(counties, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, prefix := storetest.NewRedis(t)
+	addr := freeAddr(t)
+	env := map[string]string{
+		"TELEGRAM_TOKEN":      tg.Token(),
+		"TELEGRAM_API_URL":    tg.URL(),
+		"DATABASE_URL":        storetest.NewDatabase(t),
+		"REDIS_URL":           storetest.DefaultRedisURL,
+		"REDIS_PREFIX":        prefix,
+		"HTTP_ADDR":           addr,
+		"AGRICLINIC_COUNTIES": counties,
+	}
+	if v := os.Getenv("TEST_REDIS_URL"); v != "" {
+		env["REDIS_URL"] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, envOf(env), &logs, &logs) }()
+	t.Cleanup(func() { cancel() })
+
+	group := tg.NewGroup("白泥镇群")
+	bind := tg.SendText(group, admin, "/bind 白泥镇")
+	tg.WaitMessage(t, group.ID, func(m tgbotapi.Message) bool {
+		return m.ReplyToMessage != nil && m.ReplyToMessage.MessageID == bind.MessageID && strings.Contains(m.Text, "余庆县 白泥镇")
+	})
+
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz = %d, want 200", resp.StatusCode)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve returned %v after a stop signal, want nil (exit 0); logs:\n%s", err, logs.String())
+	}
+	if strings.Contains(logs.String(), tg.Token()) {
+		t.Errorf("the bot token reached the log")
+	}
+}
