@@ -91,7 +91,9 @@ func (b *Bot) apologise(ctx context.Context, u tgbotapi.Update) {
 	const zhText, enText = "抱歉，系统出错了，请稍后再试。", "Sorry, something went wrong on our side. Please try again later."
 	switch {
 	case u.Message != nil:
-		b.reply(ctx, u.Message, langOf(u.Message.From).pick(zhText, enText), nil)
+		if err := b.reply(ctx, u.Message, langOf(u.Message.From).pick(zhText, enText), nil); err != nil {
+			b.log.Warn("apology not stored", "err", err)
+		}
 	case u.CallbackQuery != nil:
 		b.answerCallback(ctx, u.CallbackQuery, langOf(u.CallbackQuery.From).pick(zhText, enText), true)
 	}
@@ -128,18 +130,15 @@ func (b *Bot) onCommand(ctx context.Context, in *incoming, name string) error {
 	r, ok := b.routes[name]
 	switch {
 	case !ok:
-		b.reply(ctx, in.msg, in.lang.pick("未知命令。发送 /help 查看可用命令。", "Unknown command. Send /help to see the commands."), nil)
-		return nil
+		return b.reply(ctx, in.msg, in.lang.pick("未知命令。发送 /help 查看可用命令。", "Unknown command. Send /help to see the commands."), nil)
 	case in.private() && !r.private:
-		b.reply(ctx, in.msg, in.lang.pick(
+		return b.reply(ctx, in.msg, in.lang.pick(
 			"请在乡镇群里使用 /"+name+"。",
 			"Use /"+name+" in your township's group."), nil)
-		return nil
 	case !in.private() && !r.group:
-		b.reply(ctx, in.msg, in.lang.pick(
+		return b.reply(ctx, in.msg, in.lang.pick(
 			fmt.Sprintf("请私聊 @%s 使用 /%s。", esc(b.self.UserName), name),
 			fmt.Sprintf("Send /%s to @%s in a private chat.", name, esc(b.self.UserName))), nil)
-		return nil
 	}
 	return r.handle(ctx, in)
 }
@@ -192,10 +191,9 @@ func (b *Bot) onPrivateText(ctx context.Context, in *incoming) error {
 			return b.answer(ctx, in, m.RefID, in.msg.Text)
 		}
 	}
-	b.reply(ctx, in.msg, in.lang.pick(
+	return b.reply(ctx, in.msg, in.lang.pick(
 		"要解答问题，请直接回复问题消息，或发送 /answer 编号 内容。发送 /help 查看全部命令。",
 		"To answer a question, reply to its message or send /answer &lt;number&gt; &lt;text&gt;. Send /help for all commands."), nil)
-	return nil
 }
 
 func (b *Bot) onMembership(ctx context.Context, m *tgbotapi.ChatMemberUpdated) error {
@@ -204,24 +202,20 @@ func (b *Bot) onMembership(ctx context.Context, m *tgbotapi.ChatMemberUpdated) e
 	if !joined || m.Chat.IsPrivate() {
 		return nil
 	}
-	b.send(ctx, m.Chat.ID, fmt.Sprintf("大家好，我是农技坐诊机器人。请县农业农村局管理员发送 /bind 乡镇名 绑定本群，之后大家用 /ask 问题 或 @%s 提问，专家会在群里解答。\n"+
-		"Hello! A county admin binds this group with /bind &lt;township&gt;; then ask with /ask or by mentioning @%s.", esc(b.self.UserName), esc(b.self.UserName)), nil)
-	return nil
+	return b.db.Enqueue(ctx, sendTo(m.Chat.ID, fmt.Sprintf("大家好，我是农技坐诊机器人。请县农业农村局管理员发送 /bind 乡镇名 绑定本群，之后大家用 /ask 问题 或 @%s 提问，专家会在群里解答。\n"+
+		"Hello! A county admin binds this group with /bind &lt;township&gt;; then ask with /ask or by mentioning @%s.", esc(b.self.UserName), esc(b.self.UserName)), nil)...)
 }
 
 func (b *Bot) start(ctx context.Context, in *incoming) error {
-	b.reply(ctx, in.msg, startText(in.lang, in.msg.From), nil)
-	return nil
+	return b.reply(ctx, in.msg, startText(in.lang, in.msg.From), nil)
 }
 
 func (b *Bot) help(ctx context.Context, in *incoming) error {
-	b.reply(ctx, in.msg, helpText(), nil)
-	return nil
+	return b.reply(ctx, in.msg, helpText(), nil)
 }
 
 func (b *Bot) whoami(ctx context.Context, in *incoming) error {
-	b.reply(ctx, in.msg, whoamiText(in.lang, in.msg.From), nil)
-	return nil
+	return b.reply(ctx, in.msg, whoamiText(in.lang, in.msg.From), nil)
 }
 
 func person(u *tgbotapi.User) consult.Person {

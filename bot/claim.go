@@ -30,44 +30,41 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery) error {
 // claim gives the question to the expert who pressed Claim, or tells them who has it.
 func (b *Bot) claim(ctx context.Context, q *tgbotapi.CallbackQuery, questionID int64) error {
 	l := langOf(q.From)
-	res, err := b.svc.Claim(ctx, questionID, q.From.ID)
+	res, err := b.svc.Claim(ctx, questionID, q.From.ID, func(res consult.ClaimResult) []store.Message {
+		// Every expert who was shown the question now sees who took it, so nobody starts
+		// writing an answer that will not be posted.
+		var msgs []store.Message
+		notices := res.Notices
+		// A /queue list with several Claim buttons stays a list.
+		if q.Message != nil && q.Message.ReplyMarkup != nil && len(q.Message.ReplyMarkup.InlineKeyboard) == 1 {
+			notices = withPressed(notices, q, store.MessageQuestionNotice, questionID, l)
+		}
+		for _, m := range notices {
+			nl := langFromCode(m.Language)
+			line := fmt.Sprintf(nl.pick("✅ 已由 %s 认领", "✅ Claimed by %s"), esc(res.Holder.Name))
+			if m.UserID == q.From.ID {
+				line = nl.pick("✅ 你已认领", "✅ You claimed it")
+			}
+			msgs = append(msgs, editTo(m.ChatID, m.MessageID, questionCard(nl, res.QuestionView)+"\n\n"+line))
+		}
+		text := questionCard(l, res.QuestionView) + "\n\n" + fmt.Sprintf(l.pick(
+			"✅ 你已认领。直接<b>回复本消息</b>即可作答，或发送 /answer %d 答复内容。",
+			"✅ Yours now. <b>Reply to this message</b> to answer, or send /answer %d &lt;text&gt;."), questionID)
+		return append(msgs, remembered(sendTo(q.From.ID, text, nil), store.MessageQuestionNotice, questionID, q.From.ID, l)...)
+	})
 	switch {
 	case errors.Is(err, consult.ErrNoSuchQuestion):
 		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("没有 #%d 号问题。", "There is no question #%d."), questionID), true)
-		return nil
 	case errors.Is(err, consult.ErrNotExpert):
 		b.answerCallback(ctx, q, l.pick("只有该类别经审核的专家可以认领。", "Only an approved expert of this category can claim it."), true)
-		return nil
 	case errors.Is(err, consult.ErrAlreadyYours):
 		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("#%d 已经由你认领，回复问题消息即可作答。", "You already hold #%d; reply to its message to answer."), questionID), false)
-		return nil
 	case errors.Is(err, consult.ErrTaken), errors.Is(err, consult.ErrAlreadyAnswered):
 		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("#%d 已被 %s 认领。", "#%d was claimed by %s."), questionID, res.Holder.Name), true)
-		return nil
 	case err != nil:
 		return err
-	}
-	b.answerCallback(ctx, q, fmt.Sprintf(l.pick("已认领 #%d", "You claimed #%d"), questionID), false)
-
-	// Every expert who was shown the question now sees who took it, so nobody starts
-	// writing an answer that will not be posted.
-	notices, err := b.db.BotMessagesFor(ctx, store.MessageQuestionNotice, questionID)
-	if err != nil {
-		b.log.Warn("list notices failed", "question", questionID, "err", err)
-	}
-	for _, m := range notices {
-		nl := langFromCode(m.Language)
-		line := fmt.Sprintf(nl.pick("✅ 已由 %s 认领", "✅ Claimed by %s"), esc(res.Holder.Name))
-		if m.UserID == q.From.ID {
-			line = nl.pick("✅ 你已认领", "✅ You claimed it")
-		}
-		b.edit(ctx, m.ChatID, int(m.MessageID), questionCard(nl, res.QuestionView)+"\n\n"+line, nil)
-	}
-	text := questionCard(l, res.QuestionView) + "\n\n" + fmt.Sprintf(l.pick(
-		"✅ 你已认领。直接<b>回复本消息</b>即可作答，或发送 /answer %d 答复内容。",
-		"✅ Yours now. <b>Reply to this message</b> to answer, or send /answer %d &lt;text&gt;."), questionID)
-	if sent, ok := b.send(ctx, q.From.ID, text, nil); ok {
-		b.remember(ctx, sent, store.MessageQuestionNotice, questionID, q.From.ID, l)
+	default:
+		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("已认领 #%d", "You claimed #%d"), questionID), false)
 	}
 	return nil
 }
@@ -88,17 +85,25 @@ func (b *Bot) answerCommand(ctx context.Context, in *incoming) error {
 // archives it.
 func (b *Bot) answer(ctx context.Context, in *incoming, questionID int64, text string) error {
 	l := in.lang
-	res, err := b.svc.Answer(ctx, consult.AnswerInput{QuestionID: questionID, Expert: person(in.msg.From), Text: text, UpdateID: in.updateID})
+	res, err := b.svc.Answer(ctx, consult.AnswerInput{QuestionID: questionID, Expert: person(in.msg.From), Text: text, UpdateID: in.updateID},
+		func(res consult.AnswerResult) []store.Message {
+			q := res.Question
+			posted := replyTo(q.ChatID, int(q.MessageID), answerText(res.QuestionView, res.Answer), nil)
+			posted[0].AnswerID = res.Answer.ID
+			posted = remembered(posted, store.MessageAck, q.ID, 0, zh)
+			confirm := replyTo(in.msg.Chat.ID, in.msg.MessageID, fmt.Sprintf(l.pick(
+				"✅ #%d 的解答已发到 %s 的群里。", "✅ Your answer to #%d is posted in the %s group."), q.ID, esc(q.Township)), nil)
+			// Said only once it is true.
+			confirm[0].After = len(posted)
+			return append(posted, confirm...)
+		})
 	switch {
 	case errors.Is(err, consult.ErrNoSuchQuestion):
-		b.reply(ctx, in.msg, fmt.Sprintf(l.pick("没有 #%d 号问题。", "There is no question #%d."), questionID), nil)
-		return nil
+		return b.reply(ctx, in.msg, fmt.Sprintf(l.pick("没有 #%d 号问题。", "There is no question #%d."), questionID), nil)
 	case errors.Is(err, consult.ErrEmptyAnswer):
-		b.reply(ctx, in.msg, l.pick("答复是空的，请写上内容。", "The answer is empty; please write something."), nil)
-		return nil
+		return b.reply(ctx, in.msg, l.pick("答复是空的，请写上内容。", "The answer is empty; please write something."), nil)
 	case errors.Is(err, consult.ErrAlreadyAnswered):
-		b.reply(ctx, in.msg, fmt.Sprintf(l.pick("#%d 已经解答过了。", "#%d has already been answered."), questionID), nil)
-		return nil
+		return b.reply(ctx, in.msg, fmt.Sprintf(l.pick("#%d 已经解答过了。", "#%d has already been answered."), questionID), nil)
 	case errors.Is(err, consult.ErrNotHolder), errors.Is(err, consult.ErrNotExpert):
 		var markup any
 		msg := l.pick("你没有认领 #%d，不能作答。", "You do not hold #%d, so you cannot answer it.")
@@ -106,22 +111,11 @@ func (b *Bot) answer(ctx context.Context, in *incoming, questionID int64, text s
 			msg = l.pick("#%d 还没有人认领，请先认领再作答。", "#%d is not claimed yet: claim it first, then answer.")
 			markup = claimKeyboard(l, questionID)
 		}
-		b.reply(ctx, in.msg, fmt.Sprintf(msg, questionID), markup)
-		return nil
+		return b.reply(ctx, in.msg, fmt.Sprintf(msg, questionID), markup)
 	case errors.Is(err, store.ErrDuplicate):
 		return nil
-	case err != nil:
-		return err
 	}
-	q := res.Question
-	if sent, ok := b.replyTo(ctx, q.ChatID, int(q.MessageID), answerText(res.QuestionView, res.Answer), nil); ok {
-		if err := b.db.SetAnswerMessage(ctx, res.Answer.ID, int64(sent.MessageID)); err != nil {
-			b.log.Warn("record answer message failed", "answer", res.Answer.ID, "err", err)
-		}
-		b.remember(ctx, sent, store.MessageAck, q.ID, 0, zh)
-	}
-	b.reply(ctx, in.msg, fmt.Sprintf(l.pick("✅ #%d 的解答已发到 %s 的群里。", "✅ Your answer to #%d is posted in the %s group."), q.ID, esc(q.Township)), nil)
-	return nil
+	return err
 }
 
 // queueLimit is how many open questions /queue lists in one message.
@@ -133,14 +127,12 @@ func (b *Bot) queue(ctx context.Context, in *incoming) error {
 	items, total, err := b.svc.Queue(ctx, in.msg.From.ID, queueLimit)
 	switch {
 	case errors.Is(err, consult.ErrNotExpert):
-		b.reply(ctx, in.msg, l.pick("你还不是专家。发送 /expert 类别 申请，例如 /expert 水稻。", "You are not an expert yet. Apply with /expert &lt;category&gt;, e.g. /expert rice."), nil)
-		return nil
+		return b.reply(ctx, in.msg, l.pick("你还不是专家。发送 /expert 类别 申请，例如 /expert 水稻。", "You are not an expert yet. Apply with /expert &lt;category&gt;, e.g. /expert rice."), nil)
 	case err != nil:
 		return err
 	}
 	if len(items) == 0 {
-		b.reply(ctx, in.msg, l.pick("目前没有待认领的问题。", "No open questions right now."), nil)
-		return nil
+		return b.reply(ctx, in.msg, l.pick("目前没有待认领的问题。", "No open questions right now."), nil)
 	}
 	var s strings.Builder
 	fmt.Fprintf(&s, l.pick("<b>待认领的问题（共 %d 个）</b>", "<b>Open questions (%d)</b>"), total)
@@ -154,6 +146,5 @@ func (b *Bot) queue(ctx context.Context, in *incoming) error {
 	if int64(len(items)) < total {
 		fmt.Fprintf(&s, l.pick("\n\n……另有 %d 个，认领后再发 /queue 查看。", "\n\n…and %d more; send /queue again after claiming."), total-int64(len(items)))
 	}
-	b.reply(ctx, in.msg, s.String(), tgbotapi.NewInlineKeyboardMarkup(rows...))
-	return nil
+	return b.reply(ctx, in.msg, s.String(), tgbotapi.NewInlineKeyboardMarkup(rows...))
 }

@@ -146,6 +146,18 @@ func (c *Client) Send(ctx context.Context, msg tgbotapi.Chattable) (tgbotapi.Mes
 	return out, err
 }
 
+// attempt sends once, without retrying: the outbox sender schedules its own retries.
+func (c *Client) attempt(ctx context.Context, msg tgbotapi.Chattable) (tgbotapi.Message, error) {
+	resp, err := c.with(ctx).Request(msg)
+	if err != nil {
+		return tgbotapi.Message{}, c.redact(err)
+	}
+	var out tgbotapi.Message
+	// An edit answers true rather than a message when the message is inline; ours never are.
+	_ = json.Unmarshal(resp.Result, &out)
+	return out, nil
+}
+
 // Request makes a call whose result is not a message (answerCallbackQuery, edits of
 // markup, deleteWebhook).
 func (c *Client) Request(ctx context.Context, req tgbotapi.Chattable) error {

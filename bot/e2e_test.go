@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/agriclinic/agriclinic/bot"
 	"github.com/agriclinic/agriclinic/bot/telegramtest"
@@ -20,6 +21,7 @@ import (
 type clinic struct {
 	tg      *telegramtest.Server
 	client  *bot.Client
+	pool    *pgxpool.Pool
 	db      *store.DB
 	svc     *consult.Service
 	bot     *bot.Bot
@@ -81,9 +83,9 @@ func newClinicWithoutPolling(t *testing.T) *clinic {
 	if err != nil {
 		t.Fatalf("counties: %v", err)
 	}
-	pool := storetest.NewPool(t)
+	c.pool = storetest.NewPool(t)
 	rdb, prefix := storetest.NewRedis(t)
-	c.db = store.NewDB(pool)
+	c.db = store.NewDB(c.pool)
 	log := quietLog()
 	c.svc = consult.NewService(c.db, store.NewQueue(rdb, prefix), counties, consult.Options{Logger: log})
 	ctx := context.Background()
@@ -95,6 +97,13 @@ func newClinicWithoutPolling(t *testing.T) *clinic {
 		t.Fatalf("client: %v", err)
 	}
 	c.bot = bot.New(c.svc, c.db, c.client, log)
+
+	// Tests are not held to Telegram's pace, except the test of the pace itself.
+	limiter := store.NewLimiter(rdb, prefix, store.Rates{Global: 10000, PerChat: 10000, GroupMin: 100000})
+	sendCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- bot.NewSender(c.db, c.client, limiter, log).Run(sendCtx) }()
+	t.Cleanup(func() { stop(); <-done })
 	return c
 }
 

@@ -11,25 +11,22 @@ import (
 
 // bind handles /bind <township> in a group.
 func (b *Bot) bind(ctx context.Context, in *incoming) error {
-	g, county, err := b.svc.Bind(ctx, in.msg.Chat.ID, in.msg.Chat.Title, in.msg.From.ID, in.args)
+	_, _, err := b.svc.Bind(ctx, in.msg.Chat.ID, in.msg.Chat.Title, in.msg.From.ID, in.args, func(r consult.BindResult) []store.Message {
+		return replyTo(in.msg.Chat.ID, in.msg.MessageID, fmt.Sprintf("✅ 本群已绑定到 %s %s。\n大家可以发送 /ask 问题 提问（也可以@我或回复我的消息），农技专家会在群里解答。\n"+
+			"This group is now bound to %s. Ask with /ask, by mentioning me, or by replying to me.",
+			esc(r.County.Name), esc(r.Group.Township), esc(r.Group.Township)), nil)
+	})
 	switch {
 	case errors.Is(err, consult.ErrNotAdmin):
-		b.reply(ctx, in.msg, "只有县农业农村局的管理员可以绑定本群。\nOnly a county bureau admin can bind this group.", nil)
-		return nil
+		return b.reply(ctx, in.msg, "只有县农业农村局的管理员可以绑定本群。\nOnly a county bureau admin can bind this group.", nil)
 	case errors.Is(err, consult.ErrUnknownTownship):
 		head := "请写上乡镇名，例如：/bind 白泥镇\nName the township, e.g. /bind 白泥镇"
 		if in.args != "" {
 			head = fmt.Sprintf("没有“%s”这个乡镇。\nNo township called “%s”.", esc(in.args), esc(in.args))
 		}
-		b.reply(ctx, in.msg, head+"\n可选 Known:"+townshipList(b.svc.AdminCounties(in.msg.From.ID)), nil)
-		return nil
-	case err != nil:
-		return err
+		return b.reply(ctx, in.msg, head+"\n可选 Known:"+townshipList(b.svc.AdminCounties(in.msg.From.ID)), nil)
 	}
-	b.reply(ctx, in.msg, fmt.Sprintf("✅ 本群已绑定到 %s %s。\n大家可以发送 /ask 问题 提问（也可以@我或回复我的消息），农技专家会在群里解答。\n"+
-		"This group is now bound to %s. Ask with /ask, by mentioning me, or by replying to me.",
-		esc(county.Name), esc(g.Township), esc(g.Township)), nil)
-	return nil
+	return err
 }
 
 func (b *Bot) askCommand(ctx context.Context, in *incoming) error {
@@ -39,33 +36,28 @@ func (b *Bot) askCommand(ctx context.Context, in *incoming) error {
 // ask turns a farmer's message into a numbered question, acknowledges it in the group and
 // tells the on-duty experts of its category.
 func (b *Bot) ask(ctx context.Context, in *incoming) error {
-	res, err := b.svc.Ask(ctx, consult.AskInput{
+	_, err := b.svc.Ask(ctx, consult.AskInput{
 		ChatID: in.msg.Chat.ID, MessageID: int64(in.msg.MessageID), Farmer: person(in.msg.From),
 		Text: in.args, UpdateID: in.updateID,
+	}, func(res consult.AskResult) []store.Message {
+		v := consult.QuestionView{Question: res.Question, County: res.County, Category: res.Category}
+		msgs := remembered(replyTo(in.msg.Chat.ID, in.msg.MessageID, ackText(v, len(res.Experts)), nil), store.MessageAck, res.Question.ID, 0, zh)
+		for _, e := range res.Experts {
+			l := langFromCode(e.Language)
+			notice := sendTo(e.UserID, questionCard(l, v), claimKeyboard(l, res.Question.ID))
+			msgs = append(msgs, remembered(notice, store.MessageQuestionNotice, res.Question.ID, e.UserID, l)...)
+		}
+		return msgs
 	})
 	switch {
 	case errors.Is(err, consult.ErrGroupNotBound):
-		b.reply(ctx, in.msg, "本群还没有绑定乡镇，暂时不能提问。请县农业农村局管理员在群里发送 /bind 乡镇名。\n"+
+		return b.reply(ctx, in.msg, "本群还没有绑定乡镇，暂时不能提问。请县农业农村局管理员在群里发送 /bind 乡镇名。\n"+
 			"This group is not bound to a township yet: a county admin sends /bind &lt;township&gt; here first.", nil)
-		return nil
 	case errors.Is(err, consult.ErrEmptyQuestion):
-		b.reply(ctx, in.msg, "请把问题写在 /ask 后面，例如：/ask 水稻叶子卷起来了怎么办？\n"+
+		return b.reply(ctx, in.msg, "请把问题写在 /ask 后面，例如：/ask 水稻叶子卷起来了怎么办？\n"+
 			"Write your question after /ask, e.g. /ask Why are my rice leaves curling?", nil)
-		return nil
 	case errors.Is(err, store.ErrDuplicate):
 		return nil // Telegram sent this update again; it was handled the first time
-	case err != nil:
-		return err
 	}
-	v := consult.QuestionView{Question: res.Question, County: res.County, Category: res.Category}
-	if sent, ok := b.reply(ctx, in.msg, ackText(v, len(res.Experts)), nil); ok {
-		b.remember(ctx, sent, store.MessageAck, res.Question.ID, 0, zh)
-	}
-	for _, e := range res.Experts {
-		l := langFromCode(e.Language)
-		if sent, ok := b.send(ctx, e.UserID, questionCard(l, v), claimKeyboard(l, res.Question.ID)); ok {
-			b.remember(ctx, sent, store.MessageQuestionNotice, res.Question.ID, e.UserID, l)
-		}
-	}
-	return nil
+	return err
 }

@@ -30,7 +30,7 @@ type AskResult struct {
 
 // Ask archives a question from a bound group, routes it to a category by its words and
 // queues it. A redelivered update returns store.ErrDuplicate and changes nothing.
-func (s *Service) Ask(ctx context.Context, in AskInput) (AskResult, error) {
+func (s *Service) Ask(ctx context.Context, in AskInput, out Out[AskResult]) (AskResult, error) {
 	text := strings.TrimSpace(in.Text)
 	g, county, err := s.Group(ctx, in.ChatID)
 	if err != nil {
@@ -40,22 +40,30 @@ func (s *Service) Ask(ctx context.Context, in AskInput) (AskResult, error) {
 		return AskResult{County: county}, ErrEmptyQuestion
 	}
 	cat := county.Categorize(text)
-	q, err := s.db.CreateQuestion(ctx, store.Question{
-		CountyID: county.ID, Township: g.Township, ChatID: in.ChatID, MessageID: in.MessageID,
-		FarmerID: in.Farmer.ID, FarmerName: in.Farmer.Name, CategoryID: cat.ID, Text: text, AskedAt: s.now(),
-	}, in.UpdateID)
+	res := AskResult{County: county, Category: cat}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		res.Question, err = tx.CreateQuestion(ctx, store.Question{
+			CountyID: county.ID, Township: g.Township, ChatID: in.ChatID, MessageID: in.MessageID,
+			FarmerID: in.Farmer.ID, FarmerName: in.Farmer.Name, CategoryID: cat.ID, Text: text, AskedAt: s.now(),
+		}, in.UpdateID)
+		if err != nil {
+			return err
+		}
+		if res.Experts, err = tx.OnDutyExperts(ctx, county.ID, cat.ID); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, out.render(res)...)
+	})
 	if err != nil {
 		return AskResult{}, err
 	}
+	q := res.Question
 	// The question is safe in Postgres; a queue that missed it is rebuilt from there.
 	if err := s.queue.Push(ctx, county.ID, store.Entry{QuestionID: q.ID, Category: cat.ID, AskedAt: q.AskedAt}); err != nil {
 		s.log.Warn("question stored but not queued; the queue rebuild will add it", "question", q.ID, "err", err)
 	}
-	experts, err := s.db.OnDutyExperts(ctx, county.ID, cat.ID)
-	if err != nil {
-		return AskResult{}, err
-	}
-	return AskResult{Question: q, County: county, Category: cat, Experts: experts}, nil
+	return res, nil
 }
 
 // QuestionView is a question with its county and category resolved.
@@ -94,12 +102,14 @@ func (s *Service) view(q store.Question) (QuestionView, error) {
 type ClaimResult struct {
 	QuestionView
 	Holder store.Expert
+	// Notices are the messages that showed the question to experts, to be updated.
+	Notices []store.BotMessage
 }
 
 // Claim gives an open question to the expert pressing Claim. Of any number of experts
 // claiming at once exactly one wins; the others get ErrTaken with the holder, so they can be
 // told who has it. Only an approved expert of the question's county and category may claim.
-func (s *Service) Claim(ctx context.Context, questionID, userID int64) (ClaimResult, error) {
+func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[ClaimResult]) (ClaimResult, error) {
 	v, err := s.Question(ctx, questionID)
 	if err != nil {
 		return ClaimResult{}, err
@@ -111,18 +121,29 @@ func (s *Service) Claim(ctx context.Context, questionID, userID int64) (ClaimRes
 	if err != nil {
 		return ClaimResult{}, err
 	}
-	q, err := s.db.ClaimQuestion(ctx, questionID, userID, s.now())
-	v.Question = q
+	res := ClaimResult{QuestionView: v, Holder: expert}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		q, err := tx.ClaimQuestion(ctx, questionID, userID, s.now())
+		res.Question = q
+		if err != nil {
+			return err
+		}
+		if res.Notices, err = tx.BotMessagesFor(ctx, store.MessageQuestionNotice, questionID); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, out.render(res)...)
+	})
 	if errors.Is(err, store.ErrConflict) {
+		v.Question = res.Question
 		return s.claimConflict(ctx, v, userID)
 	}
 	if err != nil {
 		return ClaimResult{}, err
 	}
-	if err := s.queue.Remove(ctx, v.County.ID, v.Category.ID, q.ID); err != nil {
-		s.log.Warn("question claimed but still queued; the queue rebuild will drop it", "question", q.ID, "err", err)
+	if err := s.queue.Remove(ctx, v.County.ID, v.Category.ID, questionID); err != nil {
+		s.log.Warn("question claimed but still queued; the queue rebuild will drop it", "question", questionID, "err", err)
 	}
-	return ClaimResult{QuestionView: v, Holder: expert}, nil
+	return res, nil
 }
 
 // claimConflict explains why a claim lost: who holds the question, or that it is done.
@@ -161,7 +182,7 @@ type AnswerResult struct {
 }
 
 // Answer archives an answer from the expert who holds the question.
-func (s *Service) Answer(ctx context.Context, in AnswerInput) (AnswerResult, error) {
+func (s *Service) Answer(ctx context.Context, in AnswerInput, out Out[AnswerResult]) (AnswerResult, error) {
 	text := strings.TrimSpace(in.Text)
 	v, err := s.Question(ctx, in.QuestionID)
 	if err != nil {
@@ -183,18 +204,21 @@ func (s *Service) Answer(ctx context.Context, in AnswerInput) (AnswerResult, err
 	if err != nil {
 		return res, err
 	}
-	q, a, err := s.db.AnswerQuestion(ctx, store.Answer{
-		QuestionID: v.Question.ID, ExpertID: in.Expert.ID, ExpertName: expert.Name, Text: text, AnsweredAt: s.now(),
-	}, in.UpdateID)
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		q, a, err := tx.AnswerQuestion(ctx, store.Answer{
+			QuestionID: v.Question.ID, ExpertID: in.Expert.ID, ExpertName: expert.Name, Text: text, AnsweredAt: s.now(),
+		}, in.UpdateID)
+		if err != nil {
+			return err
+		}
+		res.Question, res.Answer, res.Holder = q, a, expert
+		return tx.Enqueue(ctx, out.render(res)...)
+	})
 	if errors.Is(err, store.ErrConflict) {
 		// Lost a race with another change of the question between the read and the write.
 		return res, ErrNotHolder
 	}
-	if err != nil {
-		return res, err
-	}
-	res.Question, res.Answer, res.Holder = q, a, expert
-	return res, nil
+	return res, err
 }
 
 // QueueItem is an open question waiting for an expert.

@@ -106,8 +106,26 @@ func (s *Service) RebuildQueues(ctx context.Context) error {
 	return nil
 }
 
+// Out renders what a step caused into the messages to send; it runs inside the step's
+// transaction, so the messages are stored if and only if the step is. Package bot supplies
+// it; nil sends nothing.
+type Out[T any] func(T) []store.Message
+
+func (o Out[T]) render(v T) []store.Message {
+	if o == nil {
+		return nil
+	}
+	return o(v)
+}
+
+// BindResult is a group's new binding.
+type BindResult struct {
+	Group  store.Group
+	County *County
+}
+
 // Bind binds a group to a township of a county the person administers.
-func (s *Service) Bind(ctx context.Context, chatID int64, title string, userID int64, township string) (store.Group, *County, error) {
+func (s *Service) Bind(ctx context.Context, chatID int64, title string, userID int64, township string, out Out[BindResult]) (store.Group, *County, error) {
 	counties := s.AdminCounties(userID)
 	if len(counties) == 0 {
 		return store.Group{}, nil, ErrNotAdmin
@@ -118,7 +136,13 @@ func (s *Service) Bind(ctx context.Context, chatID int64, title string, userID i
 			continue
 		}
 		g := store.Group{ChatID: chatID, CountyID: c.ID, Township: township, Title: title, BoundBy: userID, BoundAt: s.now()}
-		if err := s.db.BindGroup(ctx, g); err != nil {
+		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.BindGroup(ctx, g); err != nil {
+				return err
+			}
+			return tx.Enqueue(ctx, out.render(BindResult{Group: g, County: c})...)
+		})
+		if err != nil {
 			return store.Group{}, nil, err
 		}
 		return g, c, nil
@@ -166,7 +190,7 @@ type ExpertRequestInput struct {
 // RequestExpert records a request to become an expert of some categories. The county is
 // the first argument when it names one, else the only county, else the one county where
 // every category is known.
-func (s *Service) RequestExpert(ctx context.Context, in ExpertRequestInput) (store.ExpertRequest, *County, error) {
+func (s *Service) RequestExpert(ctx context.Context, in ExpertRequestInput, out Out[ExpertRequestResult]) (store.ExpertRequest, *County, error) {
 	args := in.Args
 	var candidates []*County
 	if len(args) > 0 {
@@ -214,14 +238,30 @@ func (s *Service) RequestExpert(ctx context.Context, in ExpertRequestInput) (sto
 	case len(matched) > 1:
 		return store.ExpertRequest{}, nil, ErrAmbiguousCounty
 	}
-	r, err := s.db.CreateExpertRequest(ctx, store.ExpertRequest{
-		CountyID: matched[0].ID, UserID: in.Person.ID, Name: in.Person.Name, Username: in.Person.Username, Language: in.Person.Language,
-		Categories: matchedCats[0], RequestedAt: s.now(),
-	}, in.UpdateID)
+	var r store.ExpertRequest
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		r, err = tx.CreateExpertRequest(ctx, store.ExpertRequest{
+			CountyID: matched[0].ID, UserID: in.Person.ID, Name: in.Person.Name, Username: in.Person.Username, Language: in.Person.Language,
+			Categories: matchedCats[0], RequestedAt: s.now(),
+		}, in.UpdateID)
+		if err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, out.render(ExpertRequestResult{Request: r, County: matched[0]})...)
+	})
 	if err != nil {
 		return store.ExpertRequest{}, nil, err
 	}
 	return r, matched[0], nil
+}
+
+// ExpertRequestResult is a stored request, or a decided one with the admins' copies of it.
+type ExpertRequestResult struct {
+	Request store.ExpertRequest
+	County  *County
+	// Notices are the admins' messages showing the request, to be updated once decided.
+	Notices []store.BotMessage
 }
 
 func contains(list []string, s string) bool {
@@ -251,7 +291,7 @@ func (s *Service) ExpertRequest(ctx context.Context, id int64) (store.ExpertRequ
 
 // DecideExpert approves or rejects a request; only an admin of the request's county may.
 // A request already decided returns it as it stands with ErrAlreadyDecided.
-func (s *Service) DecideExpert(ctx context.Context, id, adminID int64, approve bool) (store.ExpertRequest, *County, error) {
+func (s *Service) DecideExpert(ctx context.Context, id, adminID int64, approve bool, out Out[ExpertRequestResult]) (store.ExpertRequest, *County, error) {
 	r, c, err := s.ExpertRequest(ctx, id)
 	if err != nil {
 		return r, nil, err
@@ -259,9 +299,23 @@ func (s *Service) DecideExpert(ctx context.Context, id, adminID int64, approve b
 	if !c.IsAdmin(adminID) {
 		return r, c, ErrNotAdmin
 	}
-	r, err = s.db.DecideExpertRequest(ctx, id, approve, adminID, s.now())
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		r, err = tx.DecideExpertRequest(ctx, id, approve, adminID, s.now())
+		if err != nil {
+			return err
+		}
+		notices, err := tx.BotMessagesFor(ctx, store.MessageExpertRequest, id)
+		if err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, out.render(ExpertRequestResult{Request: r, County: c, Notices: notices})...)
+	})
 	if errors.Is(err, store.ErrConflict) {
-		return r, c, ErrAlreadyDecided
+		current, cerr := s.db.ExpertRequest(ctx, id)
+		if cerr != nil {
+			return r, c, cerr
+		}
+		return current, c, ErrAlreadyDecided
 	}
 	return r, c, err
 }

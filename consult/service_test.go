@@ -108,11 +108,11 @@ func addExpert(t *testing.T, svc *consult.Service, id int64, categories ...strin
 	ctx := context.Background()
 	r, _, err := svc.RequestExpert(ctx, consult.ExpertRequestInput{
 		Person: consult.Person{ID: id, Name: fmt.Sprintf("expert %d", id)}, Args: append([]string{"yuqing"}, categories...), UpdateID: nextUpdate(),
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := svc.DecideExpert(ctx, r.ID, adminID, true); err != nil {
+	if _, _, err := svc.DecideExpert(ctx, r.ID, adminID, true, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -120,10 +120,10 @@ func addExpert(t *testing.T, svc *consult.Service, id int64, categories ...strin
 func bindAndAsk(t *testing.T, svc *consult.Service, text string) consult.AskResult {
 	t.Helper()
 	ctx := context.Background()
-	if _, _, err := svc.Bind(ctx, -100, "群", adminID, "白泥镇"); err != nil {
+	if _, _, err := svc.Bind(ctx, -100, "群", adminID, "白泥镇", nil); err != nil {
 		t.Fatal(err)
 	}
-	res, err := svc.Ask(ctx, consult.AskInput{ChatID: -100, MessageID: 7, Farmer: consult.Person{ID: 1, Name: "农户"}, Text: text, UpdateID: nextUpdate()})
+	res, err := svc.Ask(ctx, consult.AskInput{ChatID: -100, MessageID: 7, Farmer: consult.Person{ID: 1, Name: "农户"}, Text: text, UpdateID: nextUpdate()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestBindIsForCountyAdminsAndKnownTownships(t *testing.T) {
 		{"the admin binds a known township", adminID, " 白泥镇 ", nil},
 	}
 	for _, tt := range tests {
-		_, _, err := svc.Bind(ctx, -100, "群", tt.user, tt.township)
+		_, _, err := svc.Bind(ctx, -100, "群", tt.user, tt.township, nil)
 		if !errors.Is(err, tt.want) {
 			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
 		}
@@ -175,7 +175,7 @@ func TestExpertRequestFindsTheCounty(t *testing.T) {
 		{"no categories", []string{"yuqing"}, "", nil, consult.ErrNoCategories},
 	}
 	for _, tt := range tests {
-		r, c, err := svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 5, Name: "李"}, Args: tt.args, UpdateID: nextUpdate()})
+		r, c, err := svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 5, Name: "李"}, Args: tt.args, UpdateID: nextUpdate()}, nil)
 		if !errors.Is(err, tt.wantErr) {
 			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.wantErr)
 			continue
@@ -193,17 +193,17 @@ func TestOnlyACountyAdminDecidesAndOnlyOnce(t *testing.T) {
 	t.Parallel()
 	svc, b := setup(t)
 	ctx := context.Background()
-	r, _, err := svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 5, Name: "李"}, Args: []string{"水稻"}, UpdateID: nextUpdate()})
+	r, _, err := svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 5, Name: "李"}, Args: []string{"水稻"}, UpdateID: nextUpdate()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := svc.DecideExpert(ctx, r.ID, 9002, true); !errors.Is(err, consult.ErrNotAdmin) {
+	if _, _, err := svc.DecideExpert(ctx, r.ID, 9002, true, nil); !errors.Is(err, consult.ErrNotAdmin) {
 		t.Errorf("another county's admin: err = %v, want ErrNotAdmin", err)
 	}
-	if _, _, err := svc.DecideExpert(ctx, r.ID, adminID, true); err != nil {
+	if _, _, err := svc.DecideExpert(ctx, r.ID, adminID, true, nil); err != nil {
 		t.Fatalf("approve: %v", err)
 	}
-	got, _, err := svc.DecideExpert(ctx, r.ID, adminID, false)
+	got, _, err := svc.DecideExpert(ctx, r.ID, adminID, false, nil)
 	if !errors.Is(err, consult.ErrAlreadyDecided) || got.Status != store.RequestApproved {
 		t.Errorf("second decision: %v, status %s; want ErrAlreadyDecided and still approved", err, got.Status)
 	}
@@ -236,12 +236,12 @@ func TestAskRejectsEmptyTextAndUnboundGroups(t *testing.T) {
 	t.Parallel()
 	svc, _ := setup(t)
 	ctx := context.Background()
-	_, err := svc.Ask(ctx, consult.AskInput{ChatID: -5, Text: "水稻", UpdateID: nextUpdate()})
+	_, err := svc.Ask(ctx, consult.AskInput{ChatID: -5, Text: "水稻", UpdateID: nextUpdate()}, nil)
 	if !errors.Is(err, consult.ErrGroupNotBound) {
 		t.Errorf("unbound group: err = %v, want ErrGroupNotBound", err)
 	}
 	bindAndAsk(t, svc, "水稻")
-	_, err = svc.Ask(ctx, consult.AskInput{ChatID: -100, Text: "  ", UpdateID: nextUpdate()})
+	_, err = svc.Ask(ctx, consult.AskInput{ChatID: -100, Text: "  ", UpdateID: nextUpdate()}, nil)
 	if !errors.Is(err, consult.ErrEmptyQuestion) {
 		t.Errorf("empty text: err = %v, want ErrEmptyQuestion", err)
 	}
@@ -253,10 +253,10 @@ func TestARedeliveredQuestionIsStoredOnce(t *testing.T) {
 	ctx := context.Background()
 	bindAndAsk(t, svc, "水稻卷叶")
 	in := consult.AskInput{ChatID: -100, MessageID: 8, Farmer: consult.Person{ID: 1, Name: "农户"}, Text: "茶树发黄", UpdateID: 777777}
-	if _, err := svc.Ask(ctx, in); err != nil {
+	if _, err := svc.Ask(ctx, in, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Ask(ctx, in); !errors.Is(err, store.ErrDuplicate) {
+	if _, err := svc.Ask(ctx, in, nil); !errors.Is(err, store.ErrDuplicate) {
 		t.Errorf("redelivery: err = %v, want ErrDuplicate", err)
 	}
 	open, err := b.db.OpenQuestions(ctx)
@@ -284,7 +284,7 @@ func TestExactlyOneOfManyConcurrentClaimsWins(t *testing.T) {
 		go func(id int64) {
 			defer wg.Done()
 			<-start
-			_, err := svc.Claim(ctx, q.ID, id)
+			_, err := svc.Claim(ctx, q.ID, id, nil)
 			results <- err
 		}(int64(100 + i))
 	}
@@ -319,29 +319,29 @@ func TestClaimAndAnswerRules(t *testing.T) {
 	addExpert(t, svc, 13, "rice")
 	q := bindAndAsk(t, svc, "水稻卷叶").Question
 	answer := func(user int64, text string) error {
-		_, err := svc.Answer(ctx, consult.AnswerInput{QuestionID: q.ID, Expert: consult.Person{ID: user}, Text: text, UpdateID: nextUpdate()})
+		_, err := svc.Answer(ctx, consult.AnswerInput{QuestionID: q.ID, Expert: consult.Person{ID: user}, Text: text, UpdateID: nextUpdate()}, nil)
 		return err
 	}
 
-	if _, err := svc.Claim(ctx, q.ID, 12); !errors.Is(err, consult.ErrNotExpert) {
+	if _, err := svc.Claim(ctx, q.ID, 12, nil); !errors.Is(err, consult.ErrNotExpert) {
 		t.Errorf("a tea expert claiming rice: err = %v, want ErrNotExpert", err)
 	}
-	if _, err := svc.Claim(ctx, q.ID, 1); !errors.Is(err, consult.ErrNotExpert) {
+	if _, err := svc.Claim(ctx, q.ID, 1, nil); !errors.Is(err, consult.ErrNotExpert) {
 		t.Errorf("a farmer claiming: err = %v, want ErrNotExpert", err)
 	}
-	if _, err := svc.Claim(ctx, 999, 11); !errors.Is(err, consult.ErrNoSuchQuestion) {
+	if _, err := svc.Claim(ctx, 999, 11, nil); !errors.Is(err, consult.ErrNoSuchQuestion) {
 		t.Errorf("claiming a missing question: err = %v, want ErrNoSuchQuestion", err)
 	}
 	if err := answer(11, "先认领"); !errors.Is(err, consult.ErrNotHolder) {
 		t.Errorf("answering before claiming: err = %v, want ErrNotHolder", err)
 	}
-	if _, err := svc.Claim(ctx, q.ID, 11); err != nil {
+	if _, err := svc.Claim(ctx, q.ID, 11, nil); err != nil {
 		t.Fatalf("claim: %v", err)
 	}
-	if _, err := svc.Claim(ctx, q.ID, 11); !errors.Is(err, consult.ErrAlreadyYours) {
+	if _, err := svc.Claim(ctx, q.ID, 11, nil); !errors.Is(err, consult.ErrAlreadyYours) {
 		t.Errorf("claiming twice: err = %v, want ErrAlreadyYours", err)
 	}
-	res, err := svc.Claim(ctx, q.ID, 13)
+	res, err := svc.Claim(ctx, q.ID, 13, nil)
 	if !errors.Is(err, consult.ErrTaken) || res.Holder.UserID != 11 {
 		t.Errorf("claiming a held question: %v, holder %d; want ErrTaken by 11", err, res.Holder.UserID)
 	}
@@ -372,7 +372,7 @@ func TestQueueListsOpenQuestionsOfMyCategoriesOldestFirst(t *testing.T) {
 	first := bindAndAsk(t, svc, "水稻卷叶").Question
 	second := bindAndAsk(t, svc, "茶树发黄").Question
 	third := bindAndAsk(t, svc, "秧苗发黄 水稻").Question
-	if _, err := svc.Claim(ctx, third.ID, 11); err != nil {
+	if _, err := svc.Claim(ctx, third.ID, 11, nil); err != nil {
 		t.Fatal(err)
 	}
 	items, total, err := svc.Queue(ctx, 11, 10)
@@ -395,7 +395,7 @@ func TestRebuildQueuesRestoresOpenQuestionsAfterRedisLosesThem(t *testing.T) {
 	addExpert(t, svc, 11, "rice")
 	open := bindAndAsk(t, svc, "水稻卷叶").Question
 	claimed := bindAndAsk(t, svc, "秧苗 水稻").Question
-	if _, err := svc.Claim(ctx, claimed.ID, 11); err != nil {
+	if _, err := svc.Claim(ctx, claimed.ID, 11, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Redis forgets everything, then is rebuilt from Postgres.

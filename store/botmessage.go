@@ -28,8 +28,8 @@ type BotMessage struct {
 }
 
 // SaveBotMessage remembers a sent message.
-func (db *DB) SaveBotMessage(ctx context.Context, m BotMessage) error {
-	_, err := db.pool.Exec(ctx, `INSERT INTO bot_messages (chat_id, message_id, kind, ref_id, user_id, language)
+func (d *queries) SaveBotMessage(ctx context.Context, m BotMessage) error {
+	_, err := d.dbtx.Exec(ctx, `INSERT INTO bot_messages (chat_id, message_id, kind, ref_id, user_id, language)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (chat_id, message_id) DO UPDATE SET kind = $3, ref_id = $4, user_id = $5, language = $6`,
 		m.ChatID, m.MessageID, m.Kind, m.RefID, m.UserID, m.Language)
@@ -37,17 +37,17 @@ func (db *DB) SaveBotMessage(ctx context.Context, m BotMessage) error {
 }
 
 // BotMessage returns a remembered message, or ErrNotFound.
-func (db *DB) BotMessage(ctx context.Context, chatID, messageID int64) (BotMessage, error) {
+func (d *queries) BotMessage(ctx context.Context, chatID, messageID int64) (BotMessage, error) {
 	var m BotMessage
-	err := db.pool.QueryRow(ctx, `SELECT chat_id, message_id, kind, ref_id, user_id, language FROM bot_messages
+	err := d.dbtx.QueryRow(ctx, `SELECT chat_id, message_id, kind, ref_id, user_id, language FROM bot_messages
 		WHERE chat_id = $1 AND message_id = $2`, chatID, messageID).
 		Scan(&m.ChatID, &m.MessageID, &m.Kind, &m.RefID, &m.UserID, &m.Language)
 	return m, wrap("bot message", err)
 }
 
 // BotMessagesFor returns every remembered message of a kind about one question or request.
-func (db *DB) BotMessagesFor(ctx context.Context, kind string, refID int64) ([]BotMessage, error) {
-	rows, err := db.pool.Query(ctx, `SELECT chat_id, message_id, kind, ref_id, user_id, language FROM bot_messages
+func (d *queries) BotMessagesFor(ctx context.Context, kind string, refID int64) ([]BotMessage, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT chat_id, message_id, kind, ref_id, user_id, language FROM bot_messages
 		WHERE kind = $1 AND ref_id = $2 ORDER BY sent_at, chat_id, message_id`, kind, refID)
 	if err != nil {
 		return nil, wrap("bot messages", err)

@@ -26,8 +26,8 @@ type CategoryRecord struct {
 
 // UpsertCounties writes the county file into the archive in one transaction. Categories
 // that left the file stay in the table, because archived questions still point at them.
-func (db *DB) UpsertCounties(ctx context.Context, counties []CountyRecord) error {
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+func (d *queries) UpsertCounties(ctx context.Context, counties []CountyRecord) error {
+	err := pgx.BeginFunc(ctx, d.dbtx, func(tx pgx.Tx) error {
 		for _, c := range counties {
 			_, err := tx.Exec(ctx, `
 				INSERT INTO counties (id, name, timezone, admins, townships, updated_at)

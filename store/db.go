@@ -21,21 +21,42 @@ var (
 	ErrDuplicate = errors.New("update already handled")
 )
 
-// DBTX is what queries need: a pool or a transaction.
+// DBTX is what queries need: a pool or a transaction. Begin on a transaction opens a
+// savepoint, so a query that needs its own transaction also works inside a larger one.
 type DBTX interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// queries holds every query; DB runs them on the pool, Tx inside one transaction.
+type queries struct {
+	dbtx DBTX
 }
 
 // DB is the Postgres archive.
 type DB struct {
+	queries
 	pool *pgxpool.Pool
 }
 
 // NewDB wraps a pool.
 func NewDB(pool *pgxpool.Pool) *DB {
-	return &DB{pool: pool}
+	return &DB{queries: queries{dbtx: pool}, pool: pool}
+}
+
+// Tx is the archive inside one transaction: a state change and the messages it causes
+// (see Enqueue) commit together or not at all.
+type Tx struct {
+	queries
+}
+
+// InTx runs fn in a transaction, committed when fn returns nil.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return pgx.BeginFunc(ctx, db.pool, func(t pgx.Tx) error {
+		return fn(&Tx{queries: queries{dbtx: t}})
+	})
 }
 
 // Ping checks that Postgres answers.

@@ -57,9 +57,9 @@ func scanExpertRequest(row pgx.Row) (ExpertRequest, error) {
 // CreateExpertRequest stores a request, superseding the person's earlier pending request in
 // the same county. updateID is the Telegram update that carried it; a redelivered update
 // returns ErrDuplicate.
-func (db *DB) CreateExpertRequest(ctx context.Context, r ExpertRequest, updateID int64) (ExpertRequest, error) {
+func (d *queries) CreateExpertRequest(ctx context.Context, r ExpertRequest, updateID int64) (ExpertRequest, error) {
 	var out ExpertRequest
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, d.dbtx, func(tx pgx.Tx) error {
 		var err error
 		out, err = scanExpertRequest(tx.QueryRow(ctx, `
 			INSERT INTO expert_requests (county_id, user_id, name, username, language, categories, update_id, requested_at)
@@ -85,8 +85,8 @@ func (db *DB) CreateExpertRequest(ctx context.Context, r ExpertRequest, updateID
 }
 
 // ExpertRequest returns one request.
-func (db *DB) ExpertRequest(ctx context.Context, id int64) (ExpertRequest, error) {
-	r, err := scanExpertRequest(db.pool.QueryRow(ctx,
+func (d *queries) ExpertRequest(ctx context.Context, id int64) (ExpertRequest, error) {
+	r, err := scanExpertRequest(d.dbtx.QueryRow(ctx,
 		`SELECT `+expertRequestColumns+` FROM expert_requests WHERE id = $1`, id))
 	return r, wrap("expert request", err)
 }
@@ -95,13 +95,13 @@ func (db *DB) ExpertRequest(ctx context.Context, id int64) (ExpertRequest, error
 // for the requested categories, on duty. If the request is no longer pending (another admin
 // was faster, or the person sent a newer request) it returns the request as it stands and
 // ErrConflict.
-func (db *DB) DecideExpertRequest(ctx context.Context, id int64, approve bool, adminID int64, at time.Time) (ExpertRequest, error) {
+func (d *queries) DecideExpertRequest(ctx context.Context, id int64, approve bool, adminID int64, at time.Time) (ExpertRequest, error) {
 	status := RequestRejected
 	if approve {
 		status = RequestApproved
 	}
 	var out ExpertRequest
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, d.dbtx, func(tx pgx.Tx) error {
 		var err error
 		out, err = scanExpertRequest(tx.QueryRow(ctx, `
 			UPDATE expert_requests SET status = $2, decided_by = $3, decided_at = $4
@@ -122,7 +122,7 @@ func (db *DB) DecideExpertRequest(ctx context.Context, id int64, approve bool, a
 		return err
 	})
 	if errors.Is(err, ErrConflict) {
-		current, cerr := db.ExpertRequest(ctx, id)
+		current, cerr := d.ExpertRequest(ctx, id)
 		if cerr != nil {
 			return ExpertRequest{}, cerr
 		}
@@ -140,15 +140,15 @@ func scanExpert(row pgx.Row) (Expert, error) {
 }
 
 // Expert returns an approved expert of a county, or ErrNotFound.
-func (db *DB) Expert(ctx context.Context, countyID string, userID int64) (Expert, error) {
-	e, err := scanExpert(db.pool.QueryRow(ctx,
+func (d *queries) Expert(ctx context.Context, countyID string, userID int64) (Expert, error) {
+	e, err := scanExpert(d.dbtx.QueryRow(ctx,
 		`SELECT `+expertColumns+` FROM experts WHERE county_id = $1 AND user_id = $2`, countyID, userID))
 	return e, wrap("expert", err)
 }
 
 // ExpertCounties returns the person's expert registrations in every county.
-func (db *DB) ExpertCounties(ctx context.Context, userID int64) ([]Expert, error) {
-	rows, err := db.pool.Query(ctx,
+func (d *queries) ExpertCounties(ctx context.Context, userID int64) ([]Expert, error) {
+	rows, err := d.dbtx.Query(ctx,
 		`SELECT `+expertColumns+` FROM experts WHERE user_id = $1 ORDER BY county_id`, userID)
 	if err != nil {
 		return nil, wrap("expert counties", err)
@@ -158,8 +158,8 @@ func (db *DB) ExpertCounties(ctx context.Context, userID int64) ([]Expert, error
 }
 
 // OnDutyExperts returns the on-duty experts of a county's category, oldest approval first.
-func (db *DB) OnDutyExperts(ctx context.Context, countyID, category string) ([]Expert, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+expertColumns+` FROM experts
+func (d *queries) OnDutyExperts(ctx context.Context, countyID, category string) ([]Expert, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT `+expertColumns+` FROM experts
 		WHERE county_id = $1 AND categories @> ARRAY[$2::text] AND on_duty
 		ORDER BY approved_at, user_id`, countyID, category)
 	if err != nil {

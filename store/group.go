@@ -18,8 +18,8 @@ type Group struct {
 }
 
 // BindGroup binds a group to a township, or moves an already bound group to another one.
-func (db *DB) BindGroup(ctx context.Context, g Group) error {
-	_, err := db.pool.Exec(ctx, `
+func (d *queries) BindGroup(ctx context.Context, g Group) error {
+	_, err := d.dbtx.Exec(ctx, `
 		INSERT INTO groups (chat_id, county_id, township, title, bound_by, bound_at)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (chat_id) DO UPDATE SET county_id = $2, township = $3, title = $4,
@@ -29,9 +29,9 @@ func (db *DB) BindGroup(ctx context.Context, g Group) error {
 }
 
 // Group returns the binding of a chat, or ErrNotFound when the chat is not bound.
-func (db *DB) Group(ctx context.Context, chatID int64) (Group, error) {
+func (d *queries) Group(ctx context.Context, chatID int64) (Group, error) {
 	var g Group
-	err := db.pool.QueryRow(ctx, `
+	err := d.dbtx.QueryRow(ctx, `
 		SELECT chat_id, county_id, township, title, bound_by, bound_at
 		FROM groups WHERE chat_id = $1`, chatID).
 		Scan(&g.ChatID, &g.CountyID, &g.Township, &g.Title, &g.BoundBy, &g.BoundAt)
@@ -40,8 +40,8 @@ func (db *DB) Group(ctx context.Context, chatID int64) (Group, error) {
 
 // MigrateGroup follows a group that Telegram turned into a supergroup with a new chat id,
 // so its binding and its questions keep working.
-func (db *DB) MigrateGroup(ctx context.Context, from, to int64) error {
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+func (d *queries) MigrateGroup(ctx context.Context, from, to int64) error {
+	err := pgx.BeginFunc(ctx, d.dbtx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE groups SET chat_id = $2 WHERE chat_id = $1
 			AND NOT EXISTS (SELECT 1 FROM groups WHERE chat_id = $2)`, from, to); err != nil {
 			return err

@@ -12,3 +12,9 @@ func (q *Queue) queueKey(county, category string) string {
 }
 
 func member(id int64) string { return strconv.FormatInt(id, 10) }
+
+// limitKey is a sending schedule. Every limit shares one hash tag: a message is checked
+// against the global limit and its chat's limits in one script.
+func (l *Limiter) limitKey(name string) string {
+	return l.prefix + "{ratelimit}:" + name
+}

@@ -73,8 +73,8 @@ func zeroEpoch(t time.Time) time.Time {
 // CreateQuestion archives a new open question and gives it its number. updateID is the
 // Telegram update that carried it: a redelivered update returns ErrDuplicate and stores
 // nothing.
-func (db *DB) CreateQuestion(ctx context.Context, q Question, updateID int64) (Question, error) {
-	out, err := scanQuestion(db.pool.QueryRow(ctx, `
+func (d *queries) CreateQuestion(ctx context.Context, q Question, updateID int64) (Question, error) {
+	out, err := scanQuestion(d.dbtx.QueryRow(ctx, `
 		INSERT INTO questions (county_id, township, chat_id, message_id, farmer_id, farmer_name,
 			category_id, text, status, update_id, asked_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10)
@@ -89,15 +89,15 @@ func (db *DB) CreateQuestion(ctx context.Context, q Question, updateID int64) (Q
 }
 
 // Question returns one question by its number.
-func (db *DB) Question(ctx context.Context, id int64) (Question, error) {
-	q, err := scanQuestion(db.pool.QueryRow(ctx, `SELECT `+questionColumns+` FROM questions WHERE id = $1`, id))
+func (d *queries) Question(ctx context.Context, id int64) (Question, error) {
+	q, err := scanQuestion(d.dbtx.QueryRow(ctx, `SELECT `+questionColumns+` FROM questions WHERE id = $1`, id))
 	return q, wrap("question", err)
 }
 
 // Questions returns the questions with these numbers, in the order given; missing numbers
 // are left out.
-func (db *DB) Questions(ctx context.Context, ids []int64) ([]Question, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+questionColumns+` FROM questions
+func (d *queries) Questions(ctx context.Context, ids []int64) ([]Question, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT `+questionColumns+` FROM questions
 		WHERE id = ANY ($1) ORDER BY array_position($1, id)`, ids)
 	if err != nil {
 		return nil, wrap("questions", err)
@@ -107,8 +107,8 @@ func (db *DB) Questions(ctx context.Context, ids []int64) ([]Question, error) {
 }
 
 // OpenQuestions returns every open question, oldest first; the queues are rebuilt from it.
-func (db *DB) OpenQuestions(ctx context.Context) ([]Question, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+questionColumns+` FROM questions
+func (d *queries) OpenQuestions(ctx context.Context) ([]Question, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT `+questionColumns+` FROM questions
 		WHERE status = 'open' ORDER BY asked_at, id`)
 	if err != nil {
 		return nil, wrap("open questions", err)
@@ -119,13 +119,13 @@ func (db *DB) OpenQuestions(ctx context.Context) ([]Question, error) {
 
 // ClaimQuestion gives an open question to an expert. When the question is no longer open
 // it returns the question as it stands and ErrConflict, so the caller can say who has it.
-func (db *DB) ClaimQuestion(ctx context.Context, id, expertID int64, at time.Time) (Question, error) {
-	q, err := scanQuestion(db.pool.QueryRow(ctx, `
+func (d *queries) ClaimQuestion(ctx context.Context, id, expertID int64, at time.Time) (Question, error) {
+	q, err := scanQuestion(d.dbtx.QueryRow(ctx, `
 		UPDATE questions SET status = 'claimed', expert_id = $2, claimed_at = $3
 		WHERE id = $1 AND status = 'open'
 		RETURNING `+questionColumns, id, expertID, at))
 	if errors.Is(err, pgx.ErrNoRows) {
-		current, err := db.Question(ctx, id)
+		current, err := d.Question(ctx, id)
 		if err != nil {
 			return Question{}, err
 		}
@@ -137,9 +137,9 @@ func (db *DB) ClaimQuestion(ctx context.Context, id, expertID int64, at time.Tim
 // AnswerQuestion archives an answer from the expert who holds the claim and marks the
 // question answered, in one transaction. Anyone else gets ErrConflict; a redelivered update
 // gets ErrDuplicate.
-func (db *DB) AnswerQuestion(ctx context.Context, a Answer, updateID int64) (Question, Answer, error) {
+func (d *queries) AnswerQuestion(ctx context.Context, a Answer, updateID int64) (Question, Answer, error) {
 	var q Question
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, d.dbtx, func(tx pgx.Tx) error {
 		var err error
 		err = tx.QueryRow(ctx, `
 			INSERT INTO answers (question_id, expert_id, expert_name, text, update_id, answered_at)
@@ -168,14 +168,14 @@ func (db *DB) AnswerQuestion(ctx context.Context, a Answer, updateID int64) (Que
 }
 
 // SetAnswerMessage records where the answer landed in the group.
-func (db *DB) SetAnswerMessage(ctx context.Context, answerID, messageID int64) error {
-	_, err := db.pool.Exec(ctx, `UPDATE answers SET group_message_id = $2 WHERE id = $1`, answerID, messageID)
+func (d *queries) SetAnswerMessage(ctx context.Context, answerID, messageID int64) error {
+	_, err := d.dbtx.Exec(ctx, `UPDATE answers SET group_message_id = $2 WHERE id = $1`, answerID, messageID)
 	return wrap("set answer message", err)
 }
 
 // Answers returns a question's answers, oldest first.
-func (db *DB) Answers(ctx context.Context, questionID int64) ([]Answer, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, question_id, expert_id, expert_name, text,
+func (d *queries) Answers(ctx context.Context, questionID int64) ([]Answer, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT id, question_id, expert_id, expert_name, text,
 		coalesce(group_message_id, 0), answered_at FROM answers WHERE question_id = $1 ORDER BY id`, questionID)
 	if err != nil {
 		return nil, wrap("answers", err)

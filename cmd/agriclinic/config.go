@@ -7,7 +7,10 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
+
+	"github.com/agriclinic/agriclinic/store"
 )
 
 // config is everything the binary reads from the environment, read once in run and passed
@@ -24,6 +27,7 @@ type config struct {
 	WebhookSecret  string
 	LogLevel       slog.Level
 	LogFormat      string
+	Rates          store.Rates
 }
 
 // envVar documents one variable for --help.
@@ -41,6 +45,9 @@ var envVars = []envVar{
 	{"AGRICLINIC_COUNTIES", "", "county file (YAML); unset: the shipped Yuqing County example"},
 	{"WEBHOOK_URL", "", "public https URL for Telegram to post updates to; unset: long polling"},
 	{"WEBHOOK_SECRET", "", "secret Telegram sends with each webhook request (required with WEBHOOK_URL; or WEBHOOK_SECRET_FILE)"},
+	{"SEND_RATE_GLOBAL", "30", "messages per second the bot sends in all (Telegram's limit is about 30)"},
+	{"SEND_RATE_CHAT", "1", "messages per second to one chat"},
+	{"SEND_RATE_GROUP", "20", "messages per minute to one group"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "text", "text or json"},
 }
@@ -113,6 +120,14 @@ func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 			errs = append(errs, errors.New("WEBHOOK_SECRET: required with WEBHOOK_URL: 1-256 characters of A-Z, a-z, 0-9, _ and -"))
 		}
 	}
+	rate := func(name string) float64 {
+		v, err := strconv.ParseFloat(get(name), 64)
+		if err != nil || v <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a positive number", name, getenv(name)))
+		}
+		return v
+	}
+	c.Rates = store.Rates{Global: rate("SEND_RATE_GLOBAL"), PerChat: rate("SEND_RATE_CHAT"), GroupMin: rate("SEND_RATE_GROUP")}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not debug, info, warn or error", getenv("LOG_LEVEL")))
 	}

@@ -22,6 +22,9 @@ import (
 	"github.com/agriclinic/agriclinic/store"
 )
 
+// drainTimeout bounds shutdown: finishing HTTP requests and sending the outbox.
+const drainTimeout = 10 * time.Second
+
 func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
 	pool, err := openPostgres(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -106,6 +109,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	go func() { httpErr <- srv.Serve(ln) }()
 	log.Info("http listening", "addr", ln.Addr().String())
 
+	// The sender outlives the update loop by a drain: what was stored gets delivered.
+	sender := bot.NewSender(db, tg, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.Rates), log)
+	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
+	sendDone := make(chan error, 1)
+	go func() { sendDone <- sender.Run(sendCtx) }()
+	defer stopSending()
+
 	if cfg.WebhookURL != "" {
 		if err := tg.SetWebhook(ctx, cfg.WebhookURL, cfg.WebhookSecret); err != nil {
 			return err
@@ -123,9 +133,18 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		}
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	stopSending()
+	<-sendDone
+	if err := sender.Drain(sctx); err != nil {
+		backlog, _ := db.OutboxBacklog(context.WithoutCancel(ctx))
+		log.Warn("stopped with messages still to send; the next start sends them", "backlog", backlog, "err", err)
+	}
+	return nil
 }
 
 // health answers 200 when Postgres and Redis both answer, 503 otherwise, with which.

@@ -1,0 +1,144 @@
+package bot
+
+import (
+	"encoding/json"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/agriclinic/agriclinic/store"
+)
+
+// Everything the bot says goes through the outbox (store.Message): a message caused by a
+// state change is written in the same transaction, and the sender delivers it within
+// Telegram's limits. These build the messages.
+
+// maxText is how many UTF-16 units one message may hold; Telegram allows 4096, and the
+// margin leaves room for what HTML decoding does not shorten.
+const maxText = 4000
+
+// sendTo posts text (HTML) to a chat; markup may be nil. A long text becomes several
+// messages, the buttons on the last.
+func sendTo(chatID int64, text string, markup any) []store.Message {
+	return split(store.Message{ChatID: chatID, Method: store.MethodSend, Text: text, Markup: markupJSON(markup)})
+}
+
+// replyTo answers a message in its chat, quoting it.
+func replyTo(chatID int64, messageID int, text string, markup any) []store.Message {
+	return split(store.Message{ChatID: chatID, Method: store.MethodSend, Text: text, ReplyTo: int64(messageID), Markup: markupJSON(markup)})
+}
+
+// editTo replaces a message's text and removes its buttons.
+func editTo(chatID, messageID int64, text string) store.Message {
+	return store.Message{ChatID: chatID, Method: store.MethodEdit, EditMessageID: messageID, Text: truncate(text)}
+}
+
+// remembered marks the (last part of the) message to be recorded once sent.
+func remembered(msgs []store.Message, kind string, refID, userID int64, l lang) []store.Message {
+	if len(msgs) > 0 {
+		msgs[len(msgs)-1].Remember = store.BotMessage{Kind: kind, RefID: refID, UserID: userID, Language: l.code()}
+	}
+	return msgs
+}
+
+func markupJSON(markup any) json.RawMessage {
+	if markup == nil {
+		return nil
+	}
+	if m, ok := markup.(tgbotapi.InlineKeyboardMarkup); ok && len(m.InlineKeyboard) == 0 {
+		return nil
+	}
+	data, err := json.Marshal(markup)
+	if err != nil {
+		return nil
+	}
+	return data
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// split cuts a message that is too long into several, at a line break where it can, else
+// at the end of a sentence, else between characters — never inside an HTML tag or entity.
+// Only the first part quotes the message replied to; only the last carries the buttons.
+func split(m store.Message) []store.Message {
+	if utf16Len(m.Text) <= maxText {
+		return []store.Message{m}
+	}
+	var parts []string
+	rest := m.Text
+	for utf16Len(rest) > maxText {
+		cut := cutPoint(rest)
+		parts = append(parts, strings.TrimRight(rest[:cut], " \n"))
+		rest = strings.TrimLeft(rest[cut:], " \n")
+	}
+	if rest != "" {
+		parts = append(parts, rest)
+	}
+	out := make([]store.Message, len(parts))
+	for i, p := range parts {
+		part := m
+		part.Text = p
+		if i > 0 {
+			part.ReplyTo = 0
+		}
+		if i < len(parts)-1 {
+			part.Markup = nil
+		}
+		out[i] = part
+	}
+	return out
+}
+
+// cutPoint is the byte offset to cut s at: the best boundary within the first maxText
+// UTF-16 units.
+func cutPoint(s string) int {
+	limit, units := 0, 0
+	for i, r := range s {
+		units += utf16.RuneLen(r)
+		if units > maxText {
+			break
+		}
+		limit = i + utf8.RuneLen(r)
+	}
+	window := s[:limit]
+	if i := strings.LastIndex(window, "\n"); i > limit/2 {
+		return i + 1
+	}
+	best := -1
+	for _, end := range []string{"。", "！", "？", ". ", "! ", "? ", "；", "; "} {
+		if i := strings.LastIndex(window, end); i+len(end) > best {
+			best = i + len(end)
+		}
+	}
+	if best > limit/2 {
+		return safeCut(s, best)
+	}
+	return safeCut(s, limit)
+}
+
+// safeCut moves a cut back out of an HTML tag or entity.
+func safeCut(s string, cut int) int {
+	if lt := strings.LastIndex(s[:cut], "<"); lt >= 0 && !strings.Contains(s[lt:cut], ">") {
+		cut = lt
+	}
+	if amp := strings.LastIndex(s[:cut], "&"); amp >= 0 && !strings.Contains(s[amp:cut], ";") && cut-amp < 10 {
+		cut = amp
+	}
+	return cut
+}
+
+// truncate shortens an edited text to one message; an edit cannot become two.
+func truncate(s string) string {
+	if utf16Len(s) <= maxText {
+		return s
+	}
+	return strings.TrimRight(s[:cutPoint(s)], " \n") + "…"
+}

@@ -1,0 +1,196 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/agriclinic/agriclinic/store"
+)
+
+// Sender delivers the outbox. It takes the oldest pending message of each chat (so a
+// chat's messages arrive in order), keeps within Telegram's limits through the shared
+// limiter, and on a 429 waits what Telegram says; on a 5xx or a network error it backs off
+// and tries again. A message is marked sent only after Telegram accepted it. Several
+// senders (one per instance) share the work: a taken message is leased to one of them.
+type Sender struct {
+	db      *store.DB
+	tg      *Client
+	limiter *store.Limiter
+	log     *slog.Logger
+	now     func() time.Time
+	// lease is how long a taken message belongs to this sender; a sender that dies
+	// mid-send leaves it to another after that.
+	lease time.Duration
+	batch int
+	// poll is how long to wait for a notification before looking anyway.
+	poll time.Duration
+}
+
+// NewSender returns a sender.
+func NewSender(db *store.DB, tg *Client, limiter *store.Limiter, log *slog.Logger) *Sender {
+	return &Sender{db: db, tg: tg, limiter: limiter, log: log, now: time.Now, lease: 30 * time.Second, batch: 64, poll: time.Second}
+}
+
+// Run delivers until ctx ends.
+func (s *Sender) Run(ctx context.Context) error {
+	failures := 0
+	for ctx.Err() == nil {
+		listener, err := s.db.Listen(ctx)
+		if err != nil {
+			failures++
+			s.log.Warn("sender cannot reach Postgres", "err", err, "retry_in", backoff(failures).String())
+			wait(ctx, backoff(failures))
+			continue
+		}
+		err = s.loop(ctx, listener)
+		listener.Close()
+		if err != nil && ctx.Err() == nil {
+			failures++
+			s.log.Warn("sender stopped", "err", err, "retry_in", backoff(failures).String())
+			wait(ctx, backoff(failures))
+		}
+	}
+	return nil
+}
+
+func (s *Sender) loop(ctx context.Context, l *store.Listener) error {
+	for ctx.Err() == nil {
+		n, next, err := s.SendDue(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		d := s.poll
+		if next > 0 && next < d {
+			d = next
+		}
+		if err := l.Wait(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Drain sends until the outbox is empty or ctx ends: what a stopping instance can still
+// deliver, it delivers.
+func (s *Sender) Drain(ctx context.Context) error {
+	for ctx.Err() == nil {
+		n, next, err := s.SendDue(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		backlog, err := s.db.OutboxBacklog(ctx)
+		if err != nil || backlog == 0 {
+			return err
+		}
+		wait(ctx, min(max(next, 50*time.Millisecond), s.poll))
+	}
+	return ctx.Err()
+}
+
+// SendDue sends what is due now and returns how many it handled and, when some had to
+// wait for the limiter, how soon to look again.
+func (s *Sender) SendDue(ctx context.Context) (int, time.Duration, error) {
+	msgs, err := s.db.ClaimDue(ctx, s.now(), s.lease, s.batch)
+	if err != nil || len(msgs) == 0 {
+		return 0, 0, err
+	}
+	var (
+		mu    sync.Mutex
+		soon  time.Duration
+		wg    sync.WaitGroup
+		first error
+	)
+	for _, m := range msgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			later, err := s.deliver(ctx, m)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && first == nil {
+				first = err
+			}
+			if later > 0 && (soon == 0 || later < soon) {
+				soon = later
+			}
+		}()
+	}
+	wg.Wait()
+	return len(msgs), soon, first
+}
+
+// deliver sends one message and records the outcome. An error means the outbox could
+// not be updated (the message stays leased and is retried after the lease).
+func (s *Sender) deliver(ctx context.Context, m store.Message) (time.Duration, error) {
+	wait, err := s.limiter.Reserve(ctx, m.ChatID, s.now())
+	if err != nil {
+		// Without Redis there is no shared schedule; keep to the per-chat pace alone.
+		s.log.Warn("rate limiter unavailable", "err", err)
+		wait = 0
+	}
+	if wait > 0 {
+		return wait, s.db.Retry(ctx, m.ID, s.now().Add(wait), "")
+	}
+	sent, err := s.tg.attempt(ctx, chattable(m))
+	if err == nil {
+		return 0, s.db.MarkSent(ctx, m, int64(sent.MessageID), s.now())
+	}
+	apiErr, isAPI := APIError(err)
+	switch {
+	case isAPI && apiErr.Code == http.StatusTooManyRequests:
+		after := time.Duration(max(apiErr.RetryAfter, 1)) * time.Second
+		s.log.Warn("Telegram asked to slow down", "chat", m.ChatID, "retry_after", after.String())
+		return after, s.db.Retry(ctx, m.ID, s.now().Add(after), err.Error())
+	case isAPI && m.Method == store.MethodEdit && strings.Contains(apiErr.Message, "message is not modified"):
+		return 0, s.db.MarkSent(ctx, m, m.EditMessageID, s.now())
+	case isAPI && apiErr.Code >= 400 && apiErr.Code < 500:
+		// Telegram will never take this one (blocked by the person, chat gone, message to
+		// edit deleted); holding it would hold up the chat's later messages.
+		s.log.Warn("message refused; dropped", "chat", m.ChatID, "outbox", m.ID, "err", err)
+		return 0, s.db.Fail(ctx, m.ID, s.now(), err.Error())
+	default:
+		after := backoff(m.Attempts)
+		s.log.Warn("send failed; will retry", "chat", m.ChatID, "outbox", m.ID, "retry_in", after.String(), "err", err)
+		return after, s.db.Retry(ctx, m.ID, s.now().Add(after), err.Error())
+	}
+}
+
+// chattable turns an outbox row into a tgbotapi request.
+func chattable(m store.Message) tgbotapi.Chattable {
+	if m.Method == store.MethodEdit {
+		e := tgbotapi.NewEditMessageText(m.ChatID, int(m.EditMessageID), m.Text)
+		e.ParseMode = tgbotapi.ModeHTML
+		e.DisableWebPagePreview = true
+		if len(m.Markup) > 0 {
+			var kb tgbotapi.InlineKeyboardMarkup
+			if json.Unmarshal(m.Markup, &kb) == nil {
+				e.ReplyMarkup = &kb
+			}
+		}
+		return e
+	}
+	c := tgbotapi.NewMessage(m.ChatID, m.Text)
+	c.ParseMode = tgbotapi.ModeHTML
+	c.DisableWebPagePreview = true
+	if m.ReplyTo != 0 {
+		c.ReplyToMessageID = int(m.ReplyTo)
+		c.AllowSendingWithoutReply = true
+	}
+	if len(m.Markup) > 0 {
+		c.ReplyMarkup = m.Markup
+	}
+	return c
+}

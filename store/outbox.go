@@ -1,0 +1,190 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Outbox methods.
+const (
+	MethodSend = "send"
+	MethodEdit = "edit"
+)
+
+// Message is an outgoing message in the outbox.
+type Message struct {
+	ID            int64
+	ChatID        int64
+	Method        string // MethodSend or MethodEdit
+	Text          string // HTML
+	ReplyTo       int64  // send: the message to quote
+	EditMessageID int64  // edit: the message to change
+	Markup        json.RawMessage
+	// Remember, when Kind is set, records the sent message in bot_messages.
+	Remember BotMessage
+	// AnswerID, when set, records the sent message as where that answer landed.
+	AnswerID int64
+	// After, when set, is the 1-based position of another message in the same Enqueue
+	// call that must be delivered (or given up) before this one goes.
+	After    int
+	Attempts int
+}
+
+// Enqueue writes messages to the outbox. Called on a Tx, they are sent only if the
+// transaction commits.
+func (d *queries) Enqueue(ctx context.Context, msgs ...Message) error {
+	ids := make([]int64, len(msgs))
+	for i, m := range msgs {
+		var markup *string
+		if len(m.Markup) > 0 {
+			s := string(m.Markup)
+			markup = &s
+		}
+		var after *int64
+		if m.After > 0 && m.After <= i {
+			after = &ids[m.After-1]
+		}
+		err := d.dbtx.QueryRow(ctx, `
+			INSERT INTO outbox (chat_id, method, text, reply_to, edit_message_id, markup,
+				remember_kind, remember_ref, remember_user, language, answer_id, after_id)
+			VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12)
+			RETURNING id`,
+			m.ChatID, m.Method, m.Text, m.ReplyTo, m.EditMessageID, markup,
+			m.Remember.Kind, m.Remember.RefID, m.Remember.UserID, m.Remember.Language, m.AnswerID, after).Scan(&ids[i])
+		if err != nil {
+			return wrap("enqueue", err)
+		}
+	}
+	return nil
+}
+
+// ClaimDue takes up to limit messages that are due, the oldest pending one of each chat
+// (a chat's messages go out in order), and locks them for lease so that another sender
+// does not take them too.
+func (db *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Message, error) {
+	rows, err := db.pool.Query(ctx, `
+		WITH heads AS (
+			SELECT DISTINCT ON (chat_id) id, next_attempt_at, locked_until
+			FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL
+			ORDER BY chat_id, id
+		), due AS (
+			SELECT o.id FROM outbox o JOIN heads h ON h.id = o.id
+			WHERE h.next_attempt_at <= $1 AND (h.locked_until IS NULL OR h.locked_until < $1)
+				AND (o.after_id IS NULL OR EXISTS (SELECT 1 FROM outbox p WHERE p.id = o.after_id
+					AND (p.sent_at IS NOT NULL OR p.failed_at IS NOT NULL)))
+			ORDER BY o.id
+			LIMIT $3
+			FOR UPDATE OF o SKIP LOCKED
+		)
+		UPDATE outbox SET locked_until = $2, attempts = attempts + 1
+		FROM due WHERE outbox.id = due.id
+		RETURNING outbox.id, chat_id, method, text, reply_to, edit_message_id, coalesce(markup::text, ''),
+			remember_kind, remember_ref, remember_user, language, answer_id, attempts`,
+		now, now.Add(lease), limit)
+	if err != nil {
+		return nil, wrap("claim due", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Message, error) {
+		var m Message
+		var markup string
+		err := r.Scan(&m.ID, &m.ChatID, &m.Method, &m.Text, &m.ReplyTo, &m.EditMessageID, &markup,
+			&m.Remember.Kind, &m.Remember.RefID, &m.Remember.UserID, &m.Remember.Language, &m.AnswerID, &m.Attempts)
+		if markup != "" {
+			m.Markup = json.RawMessage(markup)
+		}
+		m.Remember.ChatID = m.ChatID
+		return m, err
+	})
+	return out, wrap("claim due", err)
+}
+
+// MarkSent records a delivered message, and in the same transaction what the message
+// is remembered as.
+func (db *DB) MarkSent(ctx context.Context, m Message, messageID int64, at time.Time) error {
+	err := db.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.dbtx.Exec(ctx, `UPDATE outbox SET sent_at = $2, message_id = $3, locked_until = NULL
+			WHERE id = $1`, m.ID, at, messageID); err != nil {
+			return err
+		}
+		if m.Remember.Kind != "" && messageID != 0 {
+			r := m.Remember
+			r.MessageID = messageID
+			if err := tx.SaveBotMessage(ctx, r); err != nil {
+				return err
+			}
+		}
+		if m.AnswerID != 0 && messageID != 0 {
+			return tx.SetAnswerMessage(ctx, m.AnswerID, messageID)
+		}
+		return nil
+	})
+	return wrap("mark sent", err)
+}
+
+// Retry schedules another attempt.
+func (db *DB) Retry(ctx context.Context, id int64, at time.Time, reason string) error {
+	_, err := db.pool.Exec(ctx, `UPDATE outbox SET next_attempt_at = $2, locked_until = NULL, last_error = $3
+		WHERE id = $1`, id, at, reason)
+	return wrap("retry", err)
+}
+
+// Fail gives up on a message Telegram will never accept (the person blocked the bot, the
+// message to edit is gone), so the chat's later messages are not held up behind it.
+func (db *DB) Fail(ctx context.Context, id int64, at time.Time, reason string) error {
+	_, err := db.pool.Exec(ctx, `UPDATE outbox SET failed_at = $2, locked_until = NULL, last_error = $3
+		WHERE id = $1`, id, at, reason)
+	return wrap("fail", err)
+}
+
+// OutboxBacklog counts the messages not yet sent.
+func (db *DB) OutboxBacklog(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL`).Scan(&n)
+	return n, wrap("outbox backlog", err)
+}
+
+// Listener wakes a sender when a message is enqueued anywhere (LISTEN/NOTIFY), so
+// messages go out at once instead of at the next poll. It holds one connection;
+// notifications that arrive while the sender is busy wait on it, so none is missed.
+type Listener struct {
+	conn *pgxpool.Conn
+}
+
+// Listen starts listening for enqueued messages.
+func (db *DB) Listen(ctx context.Context) (*Listener, error) {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return nil, wrap("listen", err)
+	}
+	if _, err := conn.Exec(ctx, `LISTEN agriclinic_outbox`); err != nil {
+		conn.Release()
+		return nil, wrap("listen", err)
+	}
+	return &Listener{conn: conn}, nil
+}
+
+// Wait returns when a message was enqueued since the last Wait, after timeout, or when
+// ctx ends (then with ctx's error).
+func (l *Listener) Wait(ctx context.Context, timeout time.Duration) error {
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_, err := l.conn.Conn().WaitForNotification(wctx)
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return wrap("listen", err)
+}
+
+// Close gives the connection back; it is closed rather than reused, since it listens.
+func (l *Listener) Close() {
+	_ = l.conn.Conn().Close(context.Background())
+	l.conn.Release()
+}
