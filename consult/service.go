@@ -84,24 +84,75 @@ func (s *Service) SaveCounties(ctx context.Context) error {
 	return nil
 }
 
-// RebuildQueues makes the Redis queues hold exactly the open questions in Postgres.
-func (s *Service) RebuildQueues(ctx context.Context) error {
+// ReconcileQueues makes the Redis queues agree with Postgres: every open question is in
+// its queue (after Redis lost everything, or missed a push while it was down) and nothing
+// else is. It only adds and removes what differs, so it is safe while the bot works: a
+// member is removed only after Postgres confirms its question is no longer open.
+func (s *Service) ReconcileQueues(ctx context.Context) error {
 	open, err := s.db.OpenQuestions(ctx)
 	if err != nil {
-		return fmt.Errorf("rebuild queues: %w", err)
+		return fmt.Errorf("reconcile queues: %w", err)
 	}
-	byCounty := map[string][]store.Entry{}
+	want := map[string]map[int64]store.Question{} // county/category → open questions
 	for _, q := range open {
-		byCounty[q.CountyID] = append(byCounty[q.CountyID], store.Entry{QuestionID: q.ID, Category: q.CategoryID, AskedAt: q.AskedAt})
+		key := q.CountyID + "/" + q.CategoryID
+		if want[key] == nil {
+			want[key] = map[int64]store.Question{}
+		}
+		want[key][q.ID] = q
 	}
+	added, removed := 0, 0
 	for _, c := range s.counties {
-		ids := make([]string, len(c.Categories))
-		for i, cat := range c.Categories {
-			ids[i] = cat.ID
+		for _, cat := range c.Categories {
+			key := c.ID + "/" + cat.ID
+			members, err := s.queue.Members(ctx, c.ID, cat.ID)
+			if err != nil {
+				return fmt.Errorf("reconcile queues: %w", err)
+			}
+			present := map[int64]bool{}
+			var stale []int64
+			for _, id := range members {
+				present[id] = true
+				if _, ok := want[key][id]; !ok {
+					stale = append(stale, id)
+				}
+			}
+			for id, q := range want[key] {
+				if present[id] {
+					continue
+				}
+				if err := s.queue.Push(ctx, c.ID, store.Entry{QuestionID: id, Category: cat.ID, AskedAt: q.AskedAt}); err != nil {
+					return fmt.Errorf("reconcile queues: %w", err)
+				}
+				added++
+			}
+			if len(stale) == 0 {
+				continue
+			}
+			// Asked after the snapshot above, or really gone? Ask Postgres again.
+			current, err := s.db.Questions(ctx, stale)
+			if err != nil {
+				return fmt.Errorf("reconcile queues: %w", err)
+			}
+			stillOpen := map[int64]bool{}
+			for _, q := range current {
+				if q.Status == store.StatusOpen && q.CategoryID == cat.ID && q.CountyID == c.ID {
+					stillOpen[q.ID] = true
+				}
+			}
+			for _, id := range stale {
+				if stillOpen[id] {
+					continue
+				}
+				if err := s.queue.Remove(ctx, c.ID, cat.ID, id); err != nil {
+					return fmt.Errorf("reconcile queues: %w", err)
+				}
+				removed++
+			}
 		}
-		if err := s.queue.Rebuild(ctx, c.ID, ids, byCounty[c.ID]); err != nil {
-			return fmt.Errorf("rebuild queues: %s: %w", c.ID, err)
-		}
+	}
+	if added > 0 || removed > 0 {
+		s.log.Info("queues reconciled with the archive", "added", added, "removed", removed)
 	}
 	return nil
 }

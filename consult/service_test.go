@@ -388,7 +388,7 @@ func TestQueueListsOpenQuestionsOfMyCategoriesOldestFirst(t *testing.T) {
 	}
 }
 
-func TestRebuildQueuesRestoresOpenQuestionsAfterRedisLosesThem(t *testing.T) {
+func TestReconcileQueuesMakesRedisAgreeWithPostgres(t *testing.T) {
 	t.Parallel()
 	svc, b := setup(t)
 	ctx := context.Background()
@@ -398,15 +398,18 @@ func TestRebuildQueuesRestoresOpenQuestionsAfterRedisLosesThem(t *testing.T) {
 	if _, err := svc.Claim(ctx, claimed.ID, 11, nil); err != nil {
 		t.Fatal(err)
 	}
-	// Redis forgets everything, then is rebuilt from Postgres.
-	if err := b.queue.Rebuild(ctx, "yuqing", []string{"rice"}, nil); err != nil {
+	// Redis forgot the open question and wrongly holds the claimed one.
+	if err := b.queue.Remove(ctx, "yuqing", "rice", open.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.RebuildQueues(ctx); err != nil {
+	if err := b.queue.Push(ctx, "yuqing", store.Entry{QuestionID: claimed.ID, Category: "rice", AskedAt: claimed.AskedAt}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.ReconcileQueues(ctx); err != nil {
 		t.Fatal(err)
 	}
 	entries, total, err := b.queue.Peek(ctx, "yuqing", []string{"rice", "tea", "general"}, 10)
-	if err != nil || total != 1 || entries[0].QuestionID != open.ID {
-		t.Errorf("rebuilt queues = %+v (%d), %v; want only the open question", entries, total, err)
+	if err != nil || total != 1 || entries[0].QuestionID != open.ID || !entries[0].AskedAt.Equal(open.AskedAt.Truncate(time.Millisecond)) {
+		t.Errorf("reconciled queues = %+v (%d), %v; want only the open question, in its place", entries, total, err)
 	}
 }

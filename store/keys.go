@@ -18,3 +18,8 @@ func member(id int64) string { return strconv.FormatInt(id, 10) }
 func (l *Limiter) limitKey(name string) string {
 	return l.prefix + "{ratelimit}:" + name
 }
+
+// leaseKey is an election among instances; each lease is its own slot.
+func (l *Leases) leaseKey(name string) string {
+	return l.prefix + "{lease:" + name + "}"
+}

@@ -92,27 +92,19 @@ func (q *Queue) Peek(ctx context.Context, county string, categories []string, li
 	return out, total, nil
 }
 
-// Rebuild replaces the queues of the given county categories with exactly these entries,
-// atomically per key. Categories with no entries are emptied.
-func (q *Queue) Rebuild(ctx context.Context, county string, categories []string, entries []Entry) error {
-	byCategory := map[string][]redis.Z{}
-	for _, e := range entries {
-		byCategory[e.Category] = append(byCategory[e.Category], redis.Z{
-			Score: float64(e.AskedAt.UnixMilli()), Member: member(e.QuestionID),
-		})
-	}
-	_, err := q.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-		for _, c := range categories {
-			key := q.queueKey(county, c)
-			pipe.Del(ctx, key)
-			if zs := byCategory[c]; len(zs) > 0 {
-				pipe.ZAdd(ctx, key, zs...)
-			}
-		}
-		return nil
-	})
+// Members returns every question waiting in one queue.
+func (q *Queue) Members(ctx context.Context, county, category string) ([]int64, error) {
+	vals, err := q.rdb.ZRange(ctx, q.queueKey(county, category), 0, -1).Result()
 	if err != nil {
-		return fmt.Errorf("queue rebuild: %w", err)
+		return nil, fmt.Errorf("queue members: %w", err)
 	}
-	return nil
+	ids := make([]int64, 0, len(vals))
+	for _, v := range vals {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("queue members: bad member %q", v)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }

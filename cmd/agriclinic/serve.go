@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,6 +24,17 @@ import (
 	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
 )
+
+// reconcileInterval is how often the queues are checked against the archive.
+const reconcileInterval = 5 * time.Second
+
+// instanceID names this process among the instances sharing Redis.
+func instanceID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+}
 
 // drainTimeout bounds shutdown: finishing HTTP requests and sending the outbox.
 const drainTimeout = 10 * time.Second
@@ -79,7 +93,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err := svc.SaveCounties(ctx); err != nil {
 		return err
 	}
-	if err := svc.RebuildQueues(ctx); err != nil {
+	if err := svc.ReconcileQueues(ctx); err != nil {
 		// Questions are still stored without Redis; the queues are rebuilt from Postgres.
 		log.Warn("could not rebuild the queues in Redis", "err", err)
 	}
@@ -109,6 +123,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	go func() { httpErr <- srv.Serve(ln) }()
 	log.Info("http listening", "addr", ln.Addr().String())
 
+	// Periodic jobs run on one instance at a time. The reconciler puts back every open
+	// question Redis lost (a restart without persistence, a FLUSHALL) within seconds.
+	leases := store.NewLeases(rdb, cfg.RedisPrefix)
+	instance := instanceID()
+	go func() {
+		_ = whileLeader(ctx, leases, "jobs", instance, leaseTTL, log, func(ctx context.Context) error {
+			return every(ctx, reconcileInterval, log, "reconcile queues", svc.ReconcileQueues)
+		})
+	}()
+
 	// The sender outlives the update loop by a drain: what was stored gets delivered.
 	sender := bot.NewSender(db, tg, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.Rates), log)
 	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
@@ -127,8 +151,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			return fmt.Errorf("http: %w", err)
 		}
 	} else {
+		// One instance polls; the others stand by and take over when it dies.
 		log.Info("long polling")
-		if err := bot.NewPoller(tg, b.Handle, log).Run(ctx); err != nil {
+		poller := bot.NewPoller(tg, b.Handle, log)
+		if err := whileLeader(ctx, leases, "poller", instance, leaseTTL, log, poller.Run); err != nil {
 			return err
 		}
 	}
