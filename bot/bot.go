@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -68,12 +69,20 @@ func New(svc *consult.Service, db *store.DB, tg *Client, log *slog.Logger) *Bot 
 // input gets an answer and a nil error; a panic is logged, answered and not retried, so one
 // poisoned update cannot stop the bot.
 func (b *Bot) Handle(ctx context.Context, u tgbotapi.Update) (err error) {
+	start := time.Now()
 	defer func() {
+		outcome := "ok"
 		if r := recover(); r != nil {
 			b.log.Error("panic while handling update", "update", u.UpdateID, "panic", r, "stack", string(debug.Stack()))
 			b.apologise(ctx, u)
-			err = nil
+			err, outcome = nil, "panic"
 		}
+		if err != nil {
+			outcome = "retry"
+		}
+		// One line per update; never its text (farmers' words are not log material).
+		b.log.Info("update", "id", u.UpdateID, "kind", updateKind(u), "chat", chatKey(u),
+			"outcome", outcome, "ms", time.Since(start).Milliseconds())
 	}()
 	switch {
 	case u.Message != nil:
@@ -84,6 +93,23 @@ func (b *Bot) Handle(ctx context.Context, u tgbotapi.Update) (err error) {
 		return b.onMembership(ctx, u.MyChatMember)
 	}
 	return nil
+}
+
+func updateKind(u tgbotapi.Update) string {
+	switch {
+	case u.Message != nil && u.Message.IsCommand():
+		return "command:" + strings.ToLower(u.Message.Command())
+	case u.Message != nil:
+		return "message"
+	case u.CallbackQuery != nil:
+		action, _, _ := parseCallback(u.CallbackQuery.Data)
+		return "button:" + action
+	case u.EditedMessage != nil:
+		return "edited_message"
+	case u.MyChatMember != nil:
+		return "membership"
+	}
+	return "other"
 }
 
 // apologise tells the person something went wrong on our side.

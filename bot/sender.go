@@ -107,6 +107,10 @@ func (s *Sender) SendDue(ctx context.Context) (int, time.Duration, error) {
 	if err != nil || len(msgs) == 0 {
 		return 0, 0, err
 	}
+	// Taken messages are finished even when the sender is stopping: a message Telegram
+	// accepted but the outbox did not record as sent would be sent again later.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.lease)
+	defer cancel()
 	var (
 		mu    sync.Mutex
 		soon  time.Duration
@@ -117,7 +121,7 @@ func (s *Sender) SendDue(ctx context.Context) (int, time.Duration, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			later, err := s.deliver(ctx, m)
+			later, err := s.deliver(dctx, m)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && first == nil {

@@ -41,7 +41,7 @@ var envVars = []envVar{
 	{"DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/agriclinic?sslmode=disable", "Postgres, the archive (or DATABASE_URL_FILE); the database is created if missing"},
 	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis, the queues (rebuilt from Postgres at start)"},
 	{"REDIS_PREFIX", "agriclinic:", "prefix of every Redis key"},
-	{"HTTP_ADDR", ":8080", "address of the HTTP server: /healthz and the webhook"},
+	{"HTTP_ADDR", ":8080", "address of the HTTP server: /healthz, /readyz, /metrics and the webhook"},
 	{"AGRICLINIC_COUNTIES", "", "county file (YAML); unset: the shipped Yuqing County example"},
 	{"WEBHOOK_URL", "", "public https URL for Telegram to post updates to; unset: long polling"},
 	{"WEBHOOK_SECRET", "", "secret Telegram sends with each webhook request (required with WEBHOOK_URL; or WEBHOOK_SECRET_FILE)"},
@@ -49,7 +49,7 @@ var envVars = []envVar{
 	{"SEND_RATE_CHAT", "1", "messages per second to one chat"},
 	{"SEND_RATE_GROUP", "20", "messages per minute to one group"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
-	{"LOG_FORMAT", "text", "text or json"},
+	{"LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)"},
 }
 
 func defaultOf(name string) string {
@@ -131,8 +131,8 @@ func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not debug, info, warn or error", getenv("LOG_LEVEL")))
 	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		errs = append(errs, fmt.Errorf("LOG_FORMAT: %q is not text or json", c.LogFormat))
+	if c.LogFormat != "text" && c.LogFormat != "json" && c.LogFormat != "auto" {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT: %q is not text, json or auto", c.LogFormat))
 	}
 	return c, errors.Join(errs...)
 }

@@ -109,7 +109,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	log.Info("bot ready", "username", tg.Self().UserName, "counties", len(counties))
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", health(db, queue))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
+	})
+	mux.Handle("GET /readyz", ready(db, queue))
 	if cfg.WebhookURL != "" {
 		u, _ := url.Parse(cfg.WebhookURL) // checked in loadConfig
 		mux.Handle("POST "+u.Path, bot.NewWebhook(cfg.WebhookSecret, b.Handle, log))
@@ -173,8 +177,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	return nil
 }
 
-// health answers 200 when Postgres and Redis both answer, 503 otherwise, with which.
-func health(db *store.DB, q *store.Queue) http.Handler {
+// ready answers 200 when Postgres and Redis both answer, 503 otherwise, with which.
+func ready(db *store.DB, q *store.Queue) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
@@ -232,7 +236,8 @@ func createDatabase(ctx context.Context, dsn string) error {
 	return nil
 }
 
-// checkHealth asks a running server on HTTP_ADDR whether it is healthy.
+// checkHealth asks a running server on HTTP_ADDR whether it is ready (Postgres and Redis
+// reachable).
 func checkHealth(ctx context.Context, cfg config, w io.Writer) error {
 	host, port, err := net.SplitHostPort(cfg.HTTPAddr)
 	if err != nil {
@@ -243,7 +248,7 @@ func checkHealth(ctx context.Context, cfg config, w io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
 	if err != nil {
 		return err
 	}

@@ -88,13 +88,19 @@ func TestServeRunsTheWholeBinaryAgainstABotAPIServer(t *testing.T) {
 		return m.ReplyToMessage != nil && m.ReplyToMessage.MessageID == bind.MessageID && strings.Contains(m.Text, "余庆县 白泥镇")
 	})
 
-	resp, err := http.Get("http://" + addr + "/healthz")
-	if err != nil {
-		t.Fatal(err)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s = %d, want 200", path, resp.StatusCode)
+		}
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("/healthz = %d, want 200", resp.StatusCode)
+	var health bytes.Buffer
+	if err := run(ctx, []string{"health"}, envOf(env), &health, &health); err != nil {
+		t.Errorf("agriclinic health: %v (%s)", err, health.String())
 	}
 
 	cancel()
