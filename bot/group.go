@@ -36,7 +36,7 @@ func (b *Bot) askCommand(ctx context.Context, in *incoming) error {
 // ask turns a farmer's message into a numbered question, acknowledges it in the group and
 // tells the on-duty experts of its category.
 func (b *Bot) ask(ctx context.Context, in *incoming) error {
-	_, err := b.svc.Ask(ctx, consult.AskInput{
+	res, err := b.svc.Ask(ctx, consult.AskInput{
 		ChatID: in.msg.Chat.ID, MessageID: int64(in.msg.MessageID), Farmer: person(in.msg.From),
 		Text: in.args, UpdateID: in.updateID,
 	}, func(res consult.AskResult) []store.Message {
@@ -50,6 +50,13 @@ func (b *Bot) ask(ctx context.Context, in *incoming) error {
 		return msgs
 	})
 	switch {
+	case errors.Is(err, consult.ErrRepeated):
+		return b.reply(ctx, in.msg, fmt.Sprintf("这个问题刚才已经收到了（#%d），专家正在处理，请耐心等待。\n"+
+			"This question was already received as #%d; an expert will answer it.", res.Question.ID, res.Question.ID), nil)
+	case errors.Is(err, consult.ErrTooManyQuestions):
+		minutes := int(res.RetryIn.Minutes()) + 1
+		return b.reply(ctx, in.msg, fmt.Sprintf("你提问太频繁了，请 %d 分钟后再问。已提的问题专家会逐一解答。\n"+
+			"You have asked many questions in a short time; please wait %d minutes. Your earlier questions will be answered.", minutes, minutes), nil)
 	case errors.Is(err, consult.ErrGroupNotBound):
 		return b.reply(ctx, in.msg, "本群还没有绑定乡镇，暂时不能提问。请县农业农村局管理员在群里发送 /bind 乡镇名。\n"+
 			"This group is not bound to a township yet: a county admin sends /bind &lt;township&gt; here first.", nil)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/agriclinic/agriclinic/store"
 )
@@ -20,12 +21,14 @@ type AskInput struct {
 }
 
 // AskResult is what asking caused: the numbered question, where it was routed, and the
-// on-duty experts to tell.
+// on-duty experts to tell. With ErrRepeated, Question is the earlier one; with
+// ErrTooManyQuestions, RetryIn says when the farmer may ask again.
 type AskResult struct {
 	Question store.Question
 	County   *County
 	Category *Category
 	Experts  []store.Expert
+	RetryIn  time.Duration
 }
 
 // Ask archives a question from a bound group, routes it to a category by its words and
@@ -41,6 +44,31 @@ func (s *Service) Ask(ctx context.Context, in AskInput, out Out[AskResult]) (Ask
 	}
 	cat := county.Categorize(text)
 	res := AskResult{County: county, Category: cat}
+	// A redelivered update is recognised before anything else, so it says nothing twice.
+	if seen, err := s.db.QuestionFromUpdate(ctx, in.UpdateID); err != nil || seen {
+		return AskResult{}, cmp.Or(err, store.ErrDuplicate)
+	}
+	if s.limits.Repeat > 0 {
+		earlier, err := s.db.RecentQuestion(ctx, in.ChatID, in.Farmer.ID, text, s.now().Add(-s.limits.Repeat))
+		if err == nil {
+			res.Question = earlier
+			return res, ErrRepeated
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return AskResult{}, err
+		}
+	}
+	if s.quota != nil && s.limits.Questions > 0 {
+		wait, err := s.quota.Take(ctx, "ask", in.Farmer.ID, s.limits.Questions, s.limits.Window)
+		if err != nil {
+			// Without Redis there is no count; a flood limit is not worth losing a question.
+			s.log.Warn("flood limit unavailable", "err", err)
+		}
+		if wait > 0 {
+			res.RetryIn = wait
+			return res, ErrTooManyQuestions
+		}
+	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		res.Question, err = tx.CreateQuestion(ctx, store.Question{

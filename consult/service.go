@@ -15,14 +15,33 @@ import (
 type Service struct {
 	db       *store.DB
 	queue    *store.Queue
+	quota    *store.Quota
+	limits   Limits
 	counties []County
 	byID     map[string]*County
 	now      func() time.Time
 	log      *slog.Logger
 }
 
+// Limits keep one farmer from flooding the experts.
+type Limits struct {
+	// Questions a farmer may ask per Window; 0 means no limit.
+	Questions int
+	Window    time.Duration
+	// Repeat is how long the same words from the same farmer count as the same question.
+	Repeat time.Duration
+}
+
+// DefaultLimits suit a village group: a farmer with several problems can ask them all,
+// a stuck key cannot flood the experts.
+var DefaultLimits = Limits{Questions: 5, Window: 10 * time.Minute, Repeat: 10 * time.Minute}
+
 // Options are the Service's optional parts.
 type Options struct {
+	// Quota counts questions per farmer (nil: no flood limit).
+	Quota *store.Quota
+	// Limits default to DefaultLimits.
+	Limits *Limits
 	// Now is the clock; tests inject their own. Default time.Now.
 	Now func() time.Time
 	// Logger defaults to slog.Default().
@@ -31,7 +50,10 @@ type Options struct {
 
 // NewService returns a Service for the given counties.
 func NewService(db *store.DB, queue *store.Queue, counties []County, opts Options) *Service {
-	s := &Service{db: db, queue: queue, counties: counties, byID: map[string]*County{}, now: opts.Now, log: opts.Logger}
+	s := &Service{db: db, queue: queue, quota: opts.Quota, limits: DefaultLimits, counties: counties, byID: map[string]*County{}, now: opts.Now, log: opts.Logger}
+	if opts.Limits != nil {
+		s.limits = *opts.Limits
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -413,3 +413,57 @@ func TestReconcileQueuesMakesRedisAgreeWithPostgres(t *testing.T) {
 		t.Errorf("reconciled queues = %+v (%d), %v; want only the open question, in its place", entries, total, err)
 	}
 }
+
+func TestTheSameWordsSoonAfterAreTheSameQuestion(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	first := bindAndAsk(t, svc, "水稻  卷叶怎么办")
+	ask := func(text string) (consult.AskResult, error) {
+		return svc.Ask(ctx, consult.AskInput{ChatID: -100, MessageID: 9, Farmer: consult.Person{ID: 1, Name: "农户"}, Text: text, UpdateID: nextUpdate()}, nil)
+	}
+	res, err := ask("水稻 卷叶怎么办")
+	if !errors.Is(err, consult.ErrRepeated) || res.Question.ID != first.Question.ID {
+		t.Errorf("repeat: %v, #%d; want ErrRepeated pointing at #%d", err, res.Question.ID, first.Question.ID)
+	}
+	b.clock.mu.Lock()
+	b.clock.now = b.clock.now.Add(consult.DefaultLimits.Repeat)
+	b.clock.mu.Unlock()
+	if _, err := ask("水稻 卷叶怎么办"); err != nil {
+		t.Errorf("the same words after the repeat window: %v, want a new question", err)
+	}
+}
+
+func TestAFarmerWhoFloodsIsToldToWait(t *testing.T) {
+	t.Parallel()
+	counties, err := consult.ParseCounties([]byte(testCounties), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb, prefix := storetest.NewRedis(t)
+	db := store.NewDB(storetest.NewPool(t))
+	svc := consult.NewService(db, store.NewQueue(rdb, prefix), counties, consult.Options{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Quota:  store.NewQuota(rdb, prefix),
+		Limits: &consult.Limits{Questions: 3, Window: time.Minute},
+	})
+	ctx := context.Background()
+	if err := svc.SaveCounties(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Bind(ctx, -100, "群", adminID, "白泥镇", nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		res, err := svc.Ask(ctx, consult.AskInput{ChatID: -100, MessageID: int64(i), Farmer: consult.Person{ID: 1}, Text: fmt.Sprintf("水稻问题 %d", i), UpdateID: nextUpdate()}, nil)
+		switch {
+		case i < 3 && err != nil:
+			t.Errorf("question %d: %v, want it stored", i, err)
+		case i == 3 && (!errors.Is(err, consult.ErrTooManyQuestions) || res.RetryIn <= 0 || res.RetryIn > time.Minute):
+			t.Errorf("question %d: %v (retry in %v), want ErrTooManyQuestions within a minute", i, err, res.RetryIn)
+		}
+	}
+	if open, _ := db.OpenQuestions(ctx); len(open) != 3 {
+		t.Errorf("%d questions stored, want 3", len(open))
+	}
+}

@@ -23,3 +23,8 @@ func (l *Limiter) limitKey(name string) string {
 func (l *Leases) leaseKey(name string) string {
 	return l.prefix + "{lease:" + name + "}"
 }
+
+// quotaKey counts one person's uses of one thing.
+func (q *Quota) quotaKey(name string, who int64) string {
+	return q.prefix + "{quota}:" + name + ":" + strconv.FormatInt(who, 10)
+}

@@ -9,7 +9,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
 )
 
@@ -28,6 +30,7 @@ type config struct {
 	LogLevel       slog.Level
 	LogFormat      string
 	Rates          store.Rates
+	Limits         consult.Limits
 }
 
 // envVar documents one variable for --help.
@@ -48,6 +51,9 @@ var envVars = []envVar{
 	{"SEND_RATE_GLOBAL", "30", "messages per second the bot sends in all (Telegram's limit is about 30)"},
 	{"SEND_RATE_CHAT", "1", "messages per second to one chat"},
 	{"SEND_RATE_GROUP", "20", "messages per minute to one group"},
+	{"ASK_LIMIT", "5", "questions one farmer may ask per ASK_WINDOW (0: no limit)"},
+	{"ASK_WINDOW", "10m", "the window of ASK_LIMIT"},
+	{"REPEAT_WINDOW", "10m", "how long the same words from the same farmer count as the same question (0: off)"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)"},
 }
@@ -128,6 +134,18 @@ func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 		return v
 	}
 	c.Rates = store.Rates{Global: rate("SEND_RATE_GLOBAL"), PerChat: rate("SEND_RATE_CHAT"), GroupMin: rate("SEND_RATE_GROUP")}
+	duration := func(name string) time.Duration {
+		d, err := time.ParseDuration(get(name))
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a duration like 10m or 90s", name, getenv(name)))
+		}
+		return d
+	}
+	askLimit, err := strconv.Atoi(get("ASK_LIMIT"))
+	if err != nil || askLimit < 0 {
+		errs = append(errs, fmt.Errorf("ASK_LIMIT: %q is not a whole number", getenv("ASK_LIMIT")))
+	}
+	c.Limits = consult.Limits{Questions: askLimit, Window: duration("ASK_WINDOW"), Repeat: duration("REPEAT_WINDOW")}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not debug, info, warn or error", getenv("LOG_LEVEL")))
 	}

@@ -89,7 +89,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 
 	db := store.NewDB(pool)
 	queue := store.NewQueue(rdb, cfg.RedisPrefix)
-	svc := consult.NewService(db, queue, counties, consult.Options{Logger: log})
+	svc := consult.NewService(db, queue, counties, consult.Options{
+		Logger: log, Quota: store.NewQuota(rdb, cfg.RedisPrefix), Limits: &cfg.Limits,
+	})
 	if err := svc.SaveCounties(ctx); err != nil {
 		return err
 	}
