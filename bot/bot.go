@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -85,9 +86,9 @@ func (b *Bot) Handle(ctx context.Context, u tgbotapi.Update) (err error) {
 			"outcome", outcome, "ms", time.Since(start).Milliseconds())
 	}()
 	switch {
-	case u.Message != nil:
+	case u.Message != nil && u.Message.Chat != nil:
 		return b.onMessage(ctx, int64(u.UpdateID), u.Message)
-	case u.CallbackQuery != nil:
+	case u.CallbackQuery != nil && u.CallbackQuery.From != nil:
 		return b.onCallback(ctx, u.CallbackQuery)
 	case u.MyChatMember != nil:
 		return b.onMembership(ctx, u.MyChatMember)
@@ -97,9 +98,10 @@ func (b *Bot) Handle(ctx context.Context, u tgbotapi.Update) (err error) {
 
 func updateKind(u tgbotapi.Update) string {
 	switch {
-	case u.Message != nil && u.Message.IsCommand():
-		return "command:" + strings.ToLower(u.Message.Command())
 	case u.Message != nil:
+		if name, _, _, ok := parseCommand(u.Message.Text); ok {
+			return "command:" + name
+		}
 		return "message"
 	case u.CallbackQuery != nil:
 		action, _, _ := parseCallback(u.CallbackQuery.Data)
@@ -133,12 +135,12 @@ func (b *Bot) onMessage(ctx context.Context, updateID int64, msg *tgbotapi.Messa
 		return nil
 	}
 	in := &incoming{updateID: updateID, msg: msg, lang: langOf(msg.From)}
-	if msg.IsCommand() {
-		if at := strings.SplitN(msg.CommandWithAt(), "@", 2); len(at) == 2 && !strings.EqualFold(at[1], b.self.UserName) {
+	if name, at, args, ok := parseCommand(msg.Text); ok {
+		if at != "" && !strings.EqualFold(at, b.self.UserName) {
 			return nil // a command for another bot in the same group
 		}
-		in.args = strings.TrimSpace(msg.CommandArguments())
-		return b.onCommand(ctx, in, strings.ToLower(msg.Command()))
+		in.args = args
+		return b.onCommand(ctx, in, name)
 	}
 	if in.private() {
 		return b.onPrivateText(ctx, in)
@@ -146,6 +148,10 @@ func (b *Bot) onMessage(ctx context.Context, updateID int64, msg *tgbotapi.Messa
 	// In a group the bot sees only what is addressed to it, unless it is an admin; then it
 	// ignores the farmers' own conversation.
 	if text, ok := b.addressed(msg); ok {
+		if msg.Text == "" && msg.Caption == "" {
+			// A sticker, voice or photo without words: the clinic reads text for now.
+			return b.reply(ctx, msg, "请用文字写下你的问题，例如：/ask 水稻叶子发黄怎么办？\nPlease write your question in words, e.g. /ask Why are my rice leaves yellow?", nil)
+		}
 		in.args = text
 		return b.ask(ctx, in)
 	}
@@ -167,6 +173,21 @@ func (b *Bot) onCommand(ctx context.Context, in *incoming, name string) error {
 			fmt.Sprintf("Send /%s to @%s in a private chat.", name, esc(b.self.UserName))), nil)
 	}
 	return r.handle(ctx, in)
+}
+
+// commandPattern is a bot command as Telegram recognises one: "/name" or "/name@bot" at
+// the start, then a space or the end.
+var commandPattern = regexp.MustCompile(`^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?:\s|$)`)
+
+// parseCommand reads a command from a message's text. tgbotapi's Command slices the text
+// by the entity's length, which panics on a length past the end (and miscounts non-ASCII,
+// since lengths are UTF-16 units); the text itself says all we need.
+func parseCommand(text string) (name, at, args string, ok bool) {
+	m := commandPattern.FindStringSubmatch(text)
+	if m == nil {
+		return "", "", "", false
+	}
+	return strings.ToLower(m[1]), m[2], strings.TrimSpace(text[len(m[0]):]), true
 }
 
 // addressed reports whether a group message is meant for the bot — it mentions the bot or

@@ -71,14 +71,27 @@ func (b *Bot) claim(ctx context.Context, q *tgbotapi.CallbackQuery, questionID i
 
 // answerCommand handles /answer <number> <text>.
 func (b *Bot) answerCommand(ctx context.Context, in *incoming) error {
-	num, text, _ := strings.Cut(in.args, " ")
-	id, err := strconv.ParseInt(strings.TrimPrefix(num, "#"), 10, 64)
-	if err != nil || id <= 0 || strings.TrimSpace(text) == "" {
+	id, text, ok := parseAnswerArgs(in.args)
+	if !ok {
 		b.reply(ctx, in.msg, in.lang.pick("用法：/answer 编号 答复内容，例如 /answer 12 建议喷施……\n也可以直接回复问题消息作答。",
 			"Usage: /answer &lt;number&gt; &lt;text&gt;, e.g. /answer 12 Spray…\nOr simply reply to the question's message."), nil)
 		return nil
 	}
 	return b.answer(ctx, in, id, text)
+}
+
+// parseAnswerArgs reads "<number> <text>" (the number may carry a #).
+func parseAnswerArgs(args string) (int64, string, bool) {
+	num, text, _ := strings.Cut(strings.TrimSpace(args), " ")
+	if i := strings.IndexAny(num, "\n\t"); i >= 0 {
+		num, text = num[:i], num[i+1:]+" "+text
+	}
+	id, err := strconv.ParseInt(strings.TrimPrefix(num, "#"), 10, 64)
+	text = strings.TrimSpace(text)
+	if err != nil || id <= 0 || text == "" {
+		return 0, "", false
+	}
+	return id, text, true
 }
 
 // answer posts an expert's answer in the farmer's group, as a reply to the question, and

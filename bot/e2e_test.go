@@ -68,7 +68,7 @@ func newClinic(t *testing.T) *clinic {
 }
 
 // newClinicWithoutPolling wires the bot but leaves receiving updates to the test.
-func newClinicWithoutPolling(t *testing.T) *clinic {
+func newClinicWithoutPolling(t testing.TB) *clinic {
 	t.Helper()
 	tg := telegramtest.NewServer(t)
 	c := &clinic{
@@ -136,6 +136,7 @@ func hasButton(m tgbotapi.Message, data string) bool {
 func (c *clinic) approveExpert(t *testing.T, expert tgbotapi.User, args string) {
 	t.Helper()
 	dm := telegramtest.PrivateChat(expert)
+	c.tg.Start(c.admin)
 	c.tg.SendText(dm, expert, "/start")
 	c.tg.SendText(dm, expert, "/expert "+args)
 	name := expert.FirstName

@@ -84,7 +84,7 @@ func (b *Bot) decideExpert(ctx context.Context, q *tgbotapi.CallbackQuery, reque
 	case errors.Is(err, consult.ErrAlreadyDecided):
 		b.answerCallback(ctx, q, l.pick("这个申请已经处理过了。", "This request was already decided."), false)
 		// The pressed copy may still show buttons (a newer request replaced it); settle it.
-		if q.Message != nil {
+		if q.Message != nil && q.Message.Chat != nil {
 			return b.db.Enqueue(ctx, editTo(q.Message.Chat.ID, int64(q.Message.MessageID),
 				expertRequestText(l, r, county)+"\n\n"+expertDecisionLine(l, r, "")))
 		}

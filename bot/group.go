@@ -57,6 +57,8 @@ func (b *Bot) ask(ctx context.Context, in *incoming) error {
 		minutes := int(res.RetryIn.Minutes()) + 1
 		return b.reply(ctx, in.msg, fmt.Sprintf("你提问太频繁了，请 %d 分钟后再问。已提的问题专家会逐一解答。\n"+
 			"You have asked many questions in a short time; please wait %d minutes. Your earlier questions will be answered.", minutes, minutes), nil)
+	case errors.Is(err, consult.ErrTooLong):
+		return b.reply(ctx, in.msg, "问题太长了，请简短一些（4096 字以内），或分几次问。\nThe question is too long; please keep it under 4096 characters.", nil)
 	case errors.Is(err, consult.ErrGroupNotBound):
 		return b.reply(ctx, in.msg, "本群还没有绑定乡镇，暂时不能提问。请县农业农村局管理员在群里发送 /bind 乡镇名。\n"+
 			"This group is not bound to a township yet: a county admin sends /bind &lt;township&gt; here first.", nil)

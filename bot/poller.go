@@ -116,15 +116,15 @@ func (p *Poller) handleBatch(ctx context.Context, updates []tgbotapi.Update, off
 // chatKey is the chat an update belongs to, so one chat's updates stay in order.
 func chatKey(u tgbotapi.Update) int64 {
 	switch {
-	case u.Message != nil:
+	case u.Message != nil && u.Message.Chat != nil:
 		return u.Message.Chat.ID
-	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil:
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
 		return u.CallbackQuery.Message.Chat.ID
-	case u.CallbackQuery != nil:
+	case u.CallbackQuery != nil && u.CallbackQuery.From != nil:
 		return u.CallbackQuery.From.ID
 	case u.MyChatMember != nil:
 		return u.MyChatMember.Chat.ID
-	case u.EditedMessage != nil:
+	case u.EditedMessage != nil && u.EditedMessage.Chat != nil:
 		return u.EditedMessage.Chat.ID
 	}
 	return 0

@@ -22,4 +22,5 @@ var (
 	ErrNoSuchRequest    = errors.New("no such request")
 	ErrTooManyQuestions = errors.New("too many questions in a short time")
 	ErrRepeated         = errors.New("the same question was just asked")
+	ErrTooLong          = errors.New("question too long")
 )

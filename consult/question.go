@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf16"
 
 	"github.com/agriclinic/agriclinic/store"
 )
@@ -39,8 +41,11 @@ func (s *Service) Ask(ctx context.Context, in AskInput, out Out[AskResult]) (Ask
 	if err != nil {
 		return AskResult{}, err
 	}
-	if text == "" {
+	if blank(text) {
 		return AskResult{County: county}, ErrEmptyQuestion
+	}
+	if utf16Len(text) > MaxQuestion {
+		return AskResult{County: county}, ErrTooLong
 	}
 	cat := county.Categorize(text)
 	res := AskResult{County: county, Category: cat}
@@ -212,6 +217,9 @@ type AnswerResult struct {
 // Answer archives an answer from the expert who holds the question.
 func (s *Service) Answer(ctx context.Context, in AnswerInput, out Out[AnswerResult]) (AnswerResult, error) {
 	text := strings.TrimSpace(in.Text)
+	if blank(text) {
+		text = ""
+	}
 	v, err := s.Question(ctx, in.QuestionID)
 	if err != nil {
 		return AnswerResult{}, err
@@ -304,4 +312,28 @@ func (s *Service) Queue(ctx context.Context, userID int64, limit int) ([]QueueIt
 // Experts returns the person's expert registrations.
 func (s *Service) Experts(ctx context.Context, userID int64) ([]store.Expert, error) {
 	return s.db.ExpertCounties(ctx, userID)
+}
+
+// MaxQuestion is the longest question in UTF-16 units, Telegram's own message limit.
+const MaxQuestion = 4096
+
+// blank reports whether text has nothing to read: only spaces and invisible characters
+// (zero-width spaces and joiners, word joiners, byte-order marks).
+func blank(text string) bool {
+	for _, r := range text {
+		switch {
+		case unicode.IsSpace(r), r == '\u200b', r == '\u200c', r == '\u200d', r == '\u2060', r == '\ufeff':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }

@@ -1,0 +1,958 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/agriclinic/agriclinic/bot/telegramtest"
+	"github.com/agriclinic/agriclinic/store/storetest"
+)
+
+// The crash test runs the real binary as a child process against the fake Bot API, feeds
+// it a few hundred questions, claims and answers, SIGKILLs it at random moments and starts
+// it again, and then checks that nothing was lost and nothing was done twice.
+
+const (
+	crashQuestions = 240 // questions asked in all
+	crashKills     = 3   // SIGKILLs, each followed by a restart
+	crashWindow    = 60  // questions asked but not yet answered, at most, while the bot is up
+	// crashWait bounds every wait of the load and of the end: it must cover the outbox lease
+	// a killed sender leaves on the messages it had taken (30 s), plus the poller's lease (6 s).
+	crashWait = 50 * time.Second
+)
+
+// crashTopics are what farmers ask about; each text routes to its category.
+var crashTopics = []struct{ category, text string }{
+	{"rice", "水稻卷叶怎么办？Q%d"},
+	{"tea", "茶树叶子发黄是什么原因？Q%d"},
+}
+
+// crashExpertSpecs are the experts: every question reaches three or four of them.
+var crashExpertSpecs = []struct {
+	first, last, lang, args string
+	categories              []string
+}{
+	{"李", "明", "zh-hans", "水稻 茶叶", []string{"rice", "tea"}},
+	{"Chen", "Wei", "en", "rice tea", []string{"rice", "tea"}},
+	{"王", "芳", "zh-hans", "水稻", []string{"rice"}},
+	{"赵", "强", "zh-hans", "茶叶", []string{"tea"}},
+	{"Anna", "Smith", "en", "rice", []string{"rice"}},
+}
+
+var (
+	crashAckRe     = regexp.MustCompile(`^已收到问题 #(\d+)（`)
+	crashPostedRe  = regexp.MustCompile(`^#(\d+) 专家解答（`)
+	crashCardRe    = regexp.MustCompile(`^(?:问题|Question) #(\d+) ·`)
+	crashConfirmRe = regexp.MustCompile(`^✅ (?:#(\d+) 的解答已发到|Your answer to #(\d+) is posted)`)
+)
+
+// TestCrashesLoseNothingAndDoubleNothing kills the running bot with SIGKILL several times
+// while farmers ask, experts claim and experts answer, and starts it again each time; the
+// people carry on while it is down, as they would. Afterwards every question is stored
+// once and acknowledged once, every answer is posted once, no question was ever given to
+// two experts, and the outbox is empty.
+func TestCrashesLoseNothingAndDoubleNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and kills it repeatedly under load; about a minute")
+	}
+	began := time.Now()
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("CRASH_SEED"); v != "" {
+		seed, _ = strconv.ParseUint(v, 10, 64)
+	}
+	// The seed repeats the choices (who asks, who presses, when to kill), not the timing.
+	t.Logf("CRASH_SEED=%d", seed)
+
+	bin := filepath.Join(t.TempDir(), "agriclinic")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	tg := telegramtest.NewServer(crashTB{t})
+	c := &crashTest{
+		t:          t,
+		tg:         tg,
+		rng:        rand.New(rand.NewPCG(seed, 1)),
+		byQID:      map[int64]*crashAsk{},
+		byAsk:      map[crashKey]*crashAsk{},
+		presses:    map[int64][]*crashPress{},
+		winners:    map[int64][]*crashExpert{},
+		holder:     map[int64]*crashExpert{},
+		mode:       map[int64]string{},
+		answers:    map[int64]*crashAnswer{},
+		mine:       map[crashKey]int64{},
+		confirmed:  map[int64]bool{},
+		actedDown:  make(chan int64, crashKills),
+		killerDone: make(chan struct{}),
+	}
+	c.admin = tg.NewUser("王", "局长", "zh-hans")
+	c.watcher = tg.NewUser("守", "望", "zh-hans")
+	for _, township := range []string{"白泥镇", "龙溪镇", "小腮镇"} {
+		c.groups = append(c.groups, &crashGroup{chat: tg.NewGroup(township + "农户群"), township: township})
+	}
+	for i, name := range []string{"张", "刘", "陈", "杨", "黄", "周"} {
+		c.farmers = append(c.farmers, crashFarmer{user: tg.NewUser(name, "大伯", "zh-hans"), group: c.groups[i%len(c.groups)]})
+	}
+	for _, s := range crashExpertSpecs {
+		c.experts = append(c.experts, &crashExpert{user: tg.NewUser(s.first, s.last, s.lang), args: s.args,
+			categories: s.categories, notices: map[int64]int{}, yours: map[int64][]int{}})
+	}
+
+	dbURL := storetest.NewDatabase(t)
+	c.pool = storetest.NewPoolAt(t, dbURL)
+	_, prefix := storetest.NewRedis(t)
+	redisURL := storetest.DefaultRedisURL
+	if v := os.Getenv("TEST_REDIS_URL"); v != "" {
+		redisURL = v
+	}
+	example, err := os.ReadFile("../../consult/yuqing.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	counties := filepath.Join(dir, "county.yaml")
+	text := strings.Replace(string(example), "admins: [", fmt.Sprintf("admins: [%d, ", c.admin.ID), 1)
+	if err := os.WriteFile(counties, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "agriclinic.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		logFile.Close()
+		if t.Failed() {
+			t.Logf("agriclinic's log (%s), warnings, errors and crash test marks, then the last lines:\n%s", logPath, crashLogExcerpt(logPath))
+		}
+	})
+	c.proc = &crashProcess{bin: bin, log: logFile, onExit: c.poke, env: []string{
+		"TELEGRAM_TOKEN=" + tg.Token(),
+		"TELEGRAM_API_URL=" + tg.URL(),
+		"DATABASE_URL=" + dbURL,
+		"REDIS_URL=" + redisURL,
+		"REDIS_PREFIX=" + prefix,
+		"HTTP_ADDR=" + freeAddr(t),
+		"AGRICLINIC_COUNTIES=" + counties,
+		// Telegram's pace would make a few hundred questions take many minutes.
+		"SEND_RATE_GLOBAL=100000",
+		"SEND_RATE_CHAT=100000",
+		"SEND_RATE_GROUP=10000000",
+		// Six farmers ask 240 questions: counted, but never refused.
+		"ASK_LIMIT=100000",
+		"LOG_LEVEL=debug",
+	}}
+	t.Cleanup(c.proc.stop)
+	c.proc.start()
+
+	c.setUp()
+	setUpDone := time.Now()
+	tg.SetWaitTimeout(crashWait)
+	c.load(rand.New(rand.NewPCG(seed, 2)))
+	loadDone := time.Now()
+	c.waitQuiet()
+	t.Logf("build and set-up %v, load with %d kills %v, quiet after %v; %d questions, %d presses, %d contested, %d late taps",
+		setUpDone.Sub(began).Round(time.Millisecond), crashKills, loadDone.Sub(setUpDone).Round(time.Millisecond),
+		time.Since(loadDone).Round(time.Millisecond), len(c.asks), c.pressCount(), c.contested(), c.lateTaps)
+	c.check(began)
+}
+
+// crashTB hands the fake Bot API a testing.TB whose Fatal and Fatalf panic with a
+// crashRefusal instead of ending the test, so that crashRefused can recover: an expert
+// tapping a Claim button the bot removed a moment ago is a race the test expects, and a
+// wait that runs out is better reported with what the crash test knows.
+type crashTB struct{ *testing.T }
+
+type crashRefusal string
+
+func (crashTB) Fatalf(format string, args ...any) { panic(crashRefusal(fmt.Sprintf(format, args...))) }
+func (crashTB) Fatal(args ...any)                 { panic(crashRefusal(fmt.Sprint(args...))) }
+
+// crashRefused runs f and returns what the fake refused, if it did.
+func crashRefused(f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ref, ok := r.(crashRefusal)
+			if !ok {
+				panic(r)
+			}
+			err = errors.New(string(ref))
+		}
+	}()
+	f()
+	return nil
+}
+
+// crashProcess is the agriclinic binary as a child process, started again after each kill.
+type crashProcess struct {
+	bin    string
+	env    []string
+	log    *os.File
+	onExit func()
+
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	done    chan struct{}
+	killing bool
+	starts  []time.Time
+	kills   []time.Time
+	ended   string // how the process ended on its own, if it did
+}
+
+func (p *crashProcess) start() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cmd := exec.Command(p.bin, "serve")
+	cmd.Env = p.env
+	cmd.Stdout, cmd.Stderr = p.log, p.log
+	fmt.Fprintf(p.log, "=== crash test: start %d at %s\n", len(p.starts)+1, time.Now().Format(time.StampMicro))
+	if err := cmd.Start(); err != nil {
+		p.ended = fmt.Sprintf("start: %v", err)
+		return
+	}
+	done := make(chan struct{})
+	p.cmd, p.done, p.killing = cmd, done, false
+	p.starts = append(p.starts, time.Now())
+	go func() {
+		err := cmd.Wait()
+		p.mu.Lock()
+		if !p.killing {
+			p.ended = fmt.Sprintf("agriclinic ended by itself: %v", err)
+		}
+		p.mu.Unlock()
+		close(done)
+		p.onExit()
+	}()
+}
+
+// kill sends SIGKILL and waits for the process to be gone; it returns when the signal was
+// sent: a Bot API call that arrived before then was made by the killed process.
+func (p *crashProcess) kill() time.Time {
+	p.mu.Lock()
+	cmd, done := p.cmd, p.done
+	p.killing = true
+	p.mu.Unlock()
+	at := time.Now()
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	<-done
+	p.mu.Lock()
+	p.kills = append(p.kills, at)
+	fmt.Fprintf(p.log, "=== crash test: SIGKILL %d at %s\n", len(p.kills), at.Format(time.StampMicro))
+	p.mu.Unlock()
+	return at
+}
+
+func (p *crashProcess) stop() {
+	p.mu.Lock()
+	cmd, done := p.cmd, p.done
+	p.killing = true
+	p.mu.Unlock()
+	if cmd != nil {
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		<-done
+	}
+}
+
+func (p *crashProcess) endedBy() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ended
+}
+
+func (p *crashProcess) timeline() (starts, kills []time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.starts), slices.Clone(p.kills)
+}
+
+// crashLogExcerpt is what of the bot's log helps with a failure: the warnings, errors and
+// the test's marks, then the last lines.
+func crashLogExcerpt(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	var marked, all []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		all = append(all, line)
+		if strings.HasPrefix(line, "=== crash test") || strings.Contains(line, `"level":"WARN"`) ||
+			strings.Contains(line, `"level":"ERROR"`) || strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") ||
+			strings.HasPrefix(line, "agriclinic:") || strings.HasPrefix(line, "panic") {
+			marked = append(marked, line)
+		}
+	}
+	if len(marked) > 300 {
+		marked = append(marked[:150:150], append([]string{"…"}, marked[len(marked)-150:]...)...)
+	}
+	return strings.Join(marked, "\n") + "\n--- last lines ---\n" + strings.Join(all[max(0, len(all)-60):], "\n")
+}
+
+type crashKey struct {
+	chat int64
+	id   int
+}
+
+type crashGroup struct {
+	chat     tgbotapi.Chat
+	township string
+	cursor   int // the last message id looked at
+}
+
+type crashFarmer struct {
+	user  tgbotapi.User
+	group *crashGroup
+}
+
+type crashExpert struct {
+	user       tgbotapi.User
+	args       string
+	categories []string
+	cursor     int
+	notices    map[int64]int   // question → the notice with its Claim button
+	todo       []int64         // questions whose notice the expert has not tapped yet
+	yours      map[int64][]int // question → the "yours now" messages
+}
+
+func (e *crashExpert) name() string { return strings.TrimSpace(e.user.FirstName + " " + e.user.LastName) }
+
+// crashAsk is one /ask a farmer sent.
+type crashAsk struct {
+	n      int
+	topic  string
+	farmer crashFarmer
+	msg    tgbotapi.Message
+	qid    int64 // from the acknowledgement
+}
+
+type crashPress struct {
+	e      *crashExpert
+	qid    int64
+	id     string // callback query
+	answer string
+}
+
+type crashAnswer struct {
+	e        *crashExpert
+	mode     string
+	msgID    int
+	at       time.Time
+	fallback bool // the first try was refused with a hint; this is the /answer after it
+}
+
+// crashOdd is a bot message the test did not expect, kept for the report.
+type crashOdd struct {
+	chat int64
+	id   int
+	qid  int64
+	at   time.Time
+	text string
+}
+
+type crashTest struct {
+	t    *testing.T
+	tg   *telegramtest.Server
+	pool *pgxpool.Pool
+	proc *crashProcess
+	rng  *rand.Rand
+
+	admin   tgbotapi.User
+	watcher tgbotapi.User
+	// watchID is the bot's message to the watcher: waiting for a condition on it costs
+	// the fake next to nothing per change, unlike a wait on a chat of hundreds of messages.
+	watchID int
+	groups  []*crashGroup
+	farmers []crashFarmer
+	experts []*crashExpert
+
+	asks      []*crashAsk
+	byQID     map[int64]*crashAsk
+	byAsk     map[crashKey]*crashAsk
+	pending   []*crashPress
+	presses   map[int64][]*crashPress
+	winners   map[int64][]*crashExpert // experts told they won the claim
+	holder    map[int64]*crashExpert   // the first of them, who answers
+	mode      map[int64]string
+	toAnswer  []int64
+	answers   map[int64]*crashAnswer
+	mine      map[crashKey]int64 // an expert's answer message → its question
+	confirmed map[int64]bool
+	lateTaps  int // Claim buttons removed between looking and tapping
+
+	oddities        []crashOdd // bot messages or callback answers nobody expected
+	alreadyAnswered []crashOdd // "already answered" after a single answer
+	hints           []crashOdd // a reply to a question message was not taken as an answer
+
+	// Shared with the killer.
+	progress   atomic.Int64 // bot messages and callback answers seen
+	downGen    atomic.Int64 // the kill whose downtime it is, or was
+	actedGen   int64        // the last downtime the people acted in
+	actedDown  chan int64
+	killerDone chan struct{}
+	killerMu   sync.Mutex
+	killerErr  string
+}
+
+// poke makes the fake re-check what everyone waits for; the watcher pressing Start again
+// changes nothing else.
+func (c *crashTest) poke() { c.tg.Start(c.watcher) }
+
+// waitFor waits until cond holds, re-checking it on every change in the fake; false when
+// the fake's wait ran out first.
+func (c *crashTest) waitFor(cond func() bool) bool {
+	err := crashRefused(func() {
+		c.tg.WaitMessage(crashTB{c.t}, c.watcher.ID, func(m tgbotapi.Message) bool {
+			return m.MessageID == c.watchID && cond()
+		})
+	})
+	return err == nil
+}
+
+// act runs a person's action; the fake refusing it ends the test.
+func (c *crashTest) act(what string, f func()) {
+	c.t.Helper()
+	if err := crashRefused(f); err != nil {
+		c.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func (c *crashTest) send(chat tgbotapi.Chat, from tgbotapi.User, text string) (m tgbotapi.Message) {
+	c.t.Helper()
+	c.act(text, func() { m = c.tg.SendText(chat, from, text) })
+	return m
+}
+
+func crashFromBot(m tgbotapi.Message) bool { return m.From != nil && m.From.IsBot }
+
+func crashHasButton(m tgbotapi.Message, data string) bool {
+	if m.ReplyMarkup == nil {
+		return false
+	}
+	for _, row := range m.ReplyMarkup.InlineKeyboard {
+		for _, b := range row {
+			if b.CallbackData != nil && *b.CallbackData == data {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func crashButton(m tgbotapi.Message, prefix string) string {
+	if m.ReplyMarkup == nil {
+		return ""
+	}
+	for _, row := range m.ReplyMarkup.InlineKeyboard {
+		for _, b := range row {
+			if b.CallbackData != nil && strings.HasPrefix(*b.CallbackData, prefix) {
+				return *b.CallbackData
+			}
+		}
+	}
+	return ""
+}
+
+// lastID is the id of a chat's newest message; ids count up from 1 without gaps, since
+// nothing is deleted.
+func (c *crashTest) lastID(chatID int64) int {
+	msgs := c.tg.Messages(chatID)
+	if len(msgs) == 0 {
+		return 0
+	}
+	return msgs[len(msgs)-1].MessageID
+}
+
+// setUp, through the running bot: the admin binds the groups and approves the experts.
+func (c *crashTest) setUp() {
+	t, tg := c.t, c.tg
+	c.send(telegramtest.PrivateChat(c.admin), c.admin, "/start")
+	hello := c.send(telegramtest.PrivateChat(c.watcher), c.watcher, "/start")
+	c.watchID = tg.WaitMessage(t, c.watcher.ID, func(m tgbotapi.Message) bool {
+		return m.ReplyToMessage != nil && m.ReplyToMessage.MessageID == hello.MessageID
+	}).MessageID
+	for _, g := range c.groups {
+		bind := c.send(g.chat, c.admin, "/bind "+g.township)
+		tg.WaitMessage(t, g.chat.ID, func(m tgbotapi.Message) bool {
+			return m.ReplyToMessage != nil && m.ReplyToMessage.MessageID == bind.MessageID && strings.Contains(m.Text, "本群已绑定到")
+		})
+	}
+	for _, e := range c.experts {
+		dm := telegramtest.PrivateChat(e.user)
+		c.send(dm, e.user, "/start")
+		c.send(dm, e.user, "/expert "+e.args)
+		id := strconv.FormatInt(e.user.ID, 10)
+		request := tg.WaitMessage(t, c.admin.ID, func(m tgbotapi.Message) bool {
+			return strings.Contains(m.Text, id) && crashButton(m, "approve:") != ""
+		})
+		data := crashButton(request, "approve:")
+		c.act("approve "+e.name(), func() { tg.Press(telegramtest.PrivateChat(c.admin), c.admin, request, data) })
+		tg.WaitMessage(t, e.user.ID, func(m tgbotapi.Message) bool {
+			return strings.Contains(m.Text, "✅ 你已成为") || strings.Contains(m.Text, "You are now an expert")
+		})
+	}
+	for _, g := range c.groups {
+		g.cursor = c.lastID(g.chat.ID)
+	}
+	for _, e := range c.experts {
+		e.cursor = c.lastID(e.user.ID)
+	}
+}
+
+// load runs the people until every question is answered and every kill is done, while
+// the killer kills and restarts the bot.
+func (c *crashTest) load(killerRng *rand.Rand) {
+	t := c.t
+	go c.killer(killerRng)
+	for {
+		if msg := c.proc.endedBy(); msg != "" {
+			t.Fatalf("%s\n%s", msg, c.status())
+		}
+		if msg := c.killerError(); msg != "" {
+			t.Fatalf("killer: %s\n%s", msg, c.status())
+		}
+		if g := c.downGen.Load(); g > c.actedGen {
+			// The bot is down: people carry on, and Telegram keeps their updates.
+			c.round(true)
+			c.actedGen = g
+			c.actedDown <- g
+			continue
+		}
+		c.round(false)
+		if c.loadDone() {
+			return
+		}
+		if !c.news() && !c.waitFor(c.news) {
+			t.Fatalf("nothing new for %v\n%s", crashWait, c.status())
+		}
+	}
+}
+
+func (c *crashTest) killerError() string {
+	c.killerMu.Lock()
+	defer c.killerMu.Unlock()
+	return c.killerErr
+}
+
+func (c *crashTest) killerFailed(format string, args ...any) {
+	c.killerMu.Lock()
+	c.killerErr = fmt.Sprintf(format, args...)
+	c.killerMu.Unlock()
+	c.poke()
+}
+
+// killer kills the bot at random moments: the first after a random amount of progress,
+// the next ones soon after each restart (within seconds, so that the senders' leases they
+// leave behind run out together rather than one after another), and starts it again once
+// the people have acted while it was down.
+func (c *crashTest) killer(rng *rand.Rand) {
+	defer func() {
+		close(c.killerDone)
+		c.poke()
+	}()
+	for k := 1; k <= crashKills; k++ {
+		gap, delay := int64(20+rng.IntN(200)), time.Duration(300+rng.IntN(3700))*time.Millisecond
+		if k == 1 {
+			gap, delay = int64(150+rng.IntN(350)), 8*time.Second
+		}
+		from := c.progress.Load()
+		deadline := time.Now().Add(delay)
+		timer := time.AfterFunc(delay, c.poke)
+		ok := c.waitFor(func() bool { return c.progress.Load() >= from+gap || !time.Now().Before(deadline) })
+		timer.Stop()
+		if !ok {
+			c.killerFailed("no progress before kill %d", k)
+			return
+		}
+		c.proc.kill()
+		c.downGen.Store(int64(k))
+		c.poke()
+		select {
+		case <-c.actedDown:
+		case <-time.After(crashWait):
+			c.killerFailed("the people did not act while the bot was down after kill %d", k)
+			return
+		}
+		c.proc.start()
+	}
+}
+
+func (c *crashTest) loadDone() bool {
+	select {
+	case <-c.killerDone:
+	default:
+		return false
+	}
+	if len(c.asks) < crashQuestions || len(c.pending) > 0 {
+		return false
+	}
+	for _, a := range c.asks {
+		if a.qid == 0 || !c.confirmed[a.qid] {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *crashTest) outstanding() int {
+	n := 0
+	for _, a := range c.asks {
+		if a.qid == 0 || !c.confirmed[a.qid] {
+			n++
+		}
+	}
+	return n
+}
+
+// news reports whether the people have something to look at or to do.
+func (c *crashTest) news() bool {
+	if c.downGen.Load() > c.actedGen || c.proc.endedBy() != "" || c.killerError() != "" || c.loadDone() {
+		return true
+	}
+	if len(c.asks) < crashQuestions && c.outstanding() < crashWindow {
+		return true
+	}
+	for _, g := range c.groups {
+		if _, ok := c.tg.Message(g.chat.ID, g.cursor+1); ok {
+			return true
+		}
+	}
+	for _, e := range c.experts {
+		if _, ok := c.tg.Message(e.user.ID, e.cursor+1); ok {
+			return true
+		}
+	}
+	for _, p := range c.pending {
+		if _, ok := c.tg.CallbackAnswer(p.id); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// round: the people look at what is new and act on it.
+func (c *crashTest) round(down bool) {
+	c.scanGroups()
+	c.scanExperts()
+	c.settlePresses()
+	c.answerClaimed()
+	c.pressClaims()
+	n := min(crashWindow-c.outstanding(), 1+c.rng.IntN(4))
+	if down {
+		n = 2 + c.rng.IntN(4)
+	}
+	for range n {
+		c.askOne()
+	}
+}
+
+func (c *crashTest) askOne() {
+	if len(c.asks) >= crashQuestions {
+		return
+	}
+	f := c.farmers[c.rng.IntN(len(c.farmers))]
+	topic := crashTopics[c.rng.IntN(len(crashTopics))]
+	a := &crashAsk{n: len(c.asks) + 1, topic: topic.category, farmer: f}
+	a.msg = c.send(f.group.chat, f.user, "/ask "+fmt.Sprintf(topic.text, a.n))
+	c.asks = append(c.asks, a)
+	c.byAsk[crashKey{f.group.chat.ID, a.msg.MessageID}] = a
+}
+
+func (c *crashTest) odd(list *[]crashOdd, chat int64, m tgbotapi.Message, qid int64) {
+	*list = append(*list, crashOdd{chat: chat, id: m.MessageID, qid: qid, at: time.Now(), text: m.Text})
+}
+
+func (c *crashTest) scanGroups() {
+	for _, g := range c.groups {
+		for {
+			m, ok := c.tg.Message(g.chat.ID, g.cursor+1)
+			if !ok {
+				break
+			}
+			g.cursor++
+			if !crashFromBot(m) {
+				continue
+			}
+			c.progress.Add(1)
+			if sub := crashAckRe.FindStringSubmatch(m.Text); sub != nil && m.ReplyToMessage != nil {
+				if a := c.byAsk[crashKey{g.chat.ID, m.ReplyToMessage.MessageID}]; a != nil && a.qid == 0 {
+					a.qid, _ = strconv.ParseInt(sub[1], 10, 64)
+					c.byQID[a.qid] = a
+				}
+				continue
+			}
+			if crashPostedRe.MatchString(m.Text) {
+				continue
+			}
+			c.odd(&c.oddities, g.chat.ID, m, 0)
+		}
+	}
+}
+
+func (c *crashTest) scanExperts() {
+	for _, e := range c.experts {
+		for {
+			m, ok := c.tg.Message(e.user.ID, e.cursor+1)
+			if !ok {
+				break
+			}
+			e.cursor++
+			if !crashFromBot(m) {
+				continue
+			}
+			c.progress.Add(1)
+			c.classify(e, m)
+		}
+	}
+}
+
+// classify files one new message in an expert's private chat.
+func (c *crashTest) classify(e *crashExpert, m tgbotapi.Message) {
+	var replyQID int64
+	if m.ReplyToMessage != nil {
+		replyQID = c.mine[crashKey{e.user.ID, m.ReplyToMessage.MessageID}]
+	}
+	card := crashCardRe.FindStringSubmatch(m.Text)
+	switch {
+	case card != nil && (strings.Contains(m.Text, "你已认领。") || strings.Contains(m.Text, "Yours now.")):
+		qid, _ := strconv.ParseInt(card[1], 10, 64)
+		e.yours[qid] = append(e.yours[qid], m.MessageID)
+	case card != nil:
+		qid, _ := strconv.ParseInt(card[1], 10, 64)
+		if _, seen := e.notices[qid]; !seen {
+			e.notices[qid] = m.MessageID
+			e.todo = append(e.todo, qid)
+		}
+	case crashConfirmRe.MatchString(m.Text):
+		sub := crashConfirmRe.FindStringSubmatch(m.Text)
+		qid, _ := strconv.ParseInt(sub[1]+sub[2], 10, 64)
+		c.confirmed[qid] = true
+	case replyQID != 0 && (strings.Contains(m.Text, "要解答问题，请直接回复问题消息") || strings.Contains(m.Text, "To answer a question, reply to its message")):
+		// The bot did not recognise the message replied to as a question: answer the other way.
+		c.odd(&c.hints, e.user.ID, m, replyQID)
+		if a := c.answers[replyQID]; a != nil && !a.fallback {
+			c.sendAnswer(replyQID, e, "command", true)
+		}
+	case replyQID != 0 && (strings.Contains(m.Text, "已经解答过了") || strings.Contains(m.Text, "has already been answered")):
+		c.odd(&c.alreadyAnswered, e.user.ID, m, replyQID)
+	default:
+		c.odd(&c.oddities, e.user.ID, m, replyQID)
+	}
+}
+
+func (c *crashTest) settlePresses() {
+	keep := c.pending[:0]
+	for _, p := range c.pending {
+		a, ok := c.tg.CallbackAnswer(p.id)
+		if !ok {
+			keep = append(keep, p)
+			continue
+		}
+		c.progress.Add(1)
+		p.answer = a.Text
+		q := p.qid
+		switch {
+		case a.Text == fmt.Sprintf("已认领 #%d", q) || a.Text == fmt.Sprintf("You claimed #%d", q) ||
+			strings.HasPrefix(a.Text, fmt.Sprintf("#%d 已经由你认领", q)) || strings.HasPrefix(a.Text, fmt.Sprintf("You already hold #%d;", q)):
+			if !slices.Contains(c.winners[q], p.e) {
+				c.winners[q] = append(c.winners[q], p.e)
+			}
+			if c.holder[q] == nil {
+				c.holder[q] = p.e
+				c.mode[q] = []string{"reply to yours", "reply to notice", "command"}[c.rng.IntN(3)]
+				c.toAnswer = append(c.toAnswer, q)
+			}
+		case strings.HasPrefix(a.Text, fmt.Sprintf("#%d 已被 ", q)) || strings.HasPrefix(a.Text, fmt.Sprintf("#%d was claimed by ", q)):
+		default:
+			c.oddities = append(c.oddities, crashOdd{chat: p.e.user.ID, qid: q, at: time.Now(), text: "callback answer: " + a.Text})
+		}
+	}
+	c.pending = keep
+}
+
+func (c *crashTest) answerClaimed() {
+	keep := c.toAnswer[:0]
+	for _, q := range c.toAnswer {
+		e := c.holder[q]
+		if c.mode[q] == "reply to yours" && len(e.yours[q]) == 0 {
+			keep = append(keep, q) // the "yours now" message is not here yet
+			continue
+		}
+		c.sendAnswer(q, e, c.mode[q], false)
+	}
+	c.toAnswer = keep
+}
+
+func crashAnswerText(qid int64) string { return fmt.Sprintf("建议喷施对症药剂，注意安全间隔期。A%d", qid) }
+
+func (c *crashTest) sendAnswer(q int64, e *crashExpert, mode string, fallback bool) {
+	dm := telegramtest.PrivateChat(e.user)
+	var sent tgbotapi.Message
+	switch mode {
+	case "reply to yours", "reply to notice":
+		id := e.notices[q]
+		if mode == "reply to yours" {
+			id = e.yours[q][0]
+		}
+		to, _ := c.tg.Message(e.user.ID, id)
+		c.act("reply", func() { sent = c.tg.ReplyText(dm, e.user, to, crashAnswerText(q)) })
+	default:
+		sent = c.send(dm, e.user, fmt.Sprintf("/answer %d %s", q, crashAnswerText(q)))
+	}
+	c.answers[q] = &crashAnswer{e: e, mode: mode, msgID: sent.MessageID, at: time.Now(), fallback: fallback}
+	c.mine[crashKey{e.user.ID, sent.MessageID}] = q
+}
+
+// pressClaims: each expert taps, now or in a later round, every Claim button still there.
+func (c *crashTest) pressClaims() {
+	for _, i := range c.rng.Perm(len(c.experts)) {
+		e := c.experts[i]
+		keep := e.todo[:0]
+		for _, q := range e.todo {
+			if c.rng.IntN(4) == 0 {
+				keep = append(keep, q) // later
+				continue
+			}
+			data := fmt.Sprintf("claim:%d", q)
+			m, ok := c.tg.Message(e.user.ID, e.notices[q])
+			if !ok || !crashHasButton(m, data) {
+				continue // taken already; the notice says by whom
+			}
+			var id string
+			if err := crashRefused(func() { id = c.tg.Press(telegramtest.PrivateChat(e.user), e.user, m, data) }); err != nil {
+				c.lateTaps++ // the button went between looking and tapping
+				continue
+			}
+			p := &crashPress{e: e, qid: q, id: id}
+			c.pending = append(c.pending, p)
+			c.presses[q] = append(c.presses[q], p)
+		}
+		e.todo = keep
+	}
+}
+
+func (c *crashTest) pressCount() int {
+	n := 0
+	for _, ps := range c.presses {
+		n += len(ps)
+	}
+	return n
+}
+
+func (c *crashTest) contested() int {
+	n := 0
+	for _, ps := range c.presses {
+		if len(ps) > 1 {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *crashTest) status() string {
+	acked := 0
+	for _, a := range c.asks {
+		if a.qid != 0 {
+			acked++
+		}
+	}
+	starts, kills := c.proc.timeline()
+	return fmt.Sprintf("asked %d, acknowledged %d, claimed %d, answers sent %d, answers confirmed %d, presses waiting for an answer %d, starts %d, kills %d, oddities %v",
+		len(c.asks), acked, len(c.holder), len(c.answers), len(c.confirmed), len(c.pending), len(starts), len(kills), c.oddities)
+}
+
+// barrier returns once everything the sender took before now has been settled: the reply
+// to the watcher's /whoami is enqueued after this call, so a sender takes it only after
+// every batch taken before it is marked sent or scheduled again.
+func (c *crashTest) barrier() {
+	sent := c.send(telegramtest.PrivateChat(c.watcher), c.watcher, "/whoami")
+	if !c.waitFor(func() bool { _, ok := c.tg.Message(c.watcher.ID, sent.MessageID+1); return ok }) {
+		c.t.Fatalf("the bot did not answer /whoami within %v", crashWait)
+	}
+}
+
+type crashOutboxRow struct {
+	id, chat, msgID, replyTo int64
+	method                   string
+	attempts                 int
+	created, sent, locked    time.Time
+	next                     time.Time
+	failed                   bool
+	lastError, remember      string
+}
+
+func (c *crashTest) outbox(where string) []crashOutboxRow {
+	c.t.Helper()
+	rows, err := c.pool.Query(context.Background(), `SELECT id, chat_id, coalesce(message_id, 0), reply_to, method, attempts,
+		created_at, coalesce(sent_at, 'epoch'), coalesce(locked_until, 'epoch'), next_attempt_at,
+		failed_at IS NOT NULL, last_error, remember_kind FROM outbox `+where+` ORDER BY id`)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []crashOutboxRow
+	for rows.Next() {
+		var r crashOutboxRow
+		if err := rows.Scan(&r.id, &r.chat, &r.msgID, &r.replyTo, &r.method, &r.attempts, &r.created, &r.sent, &r.locked,
+			&r.next, &r.failed, &r.lastError, &r.remember); err != nil {
+			c.t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		c.t.Fatal(err)
+	}
+	return out
+}
+
+// waitQuiet waits until the outbox is empty: what a killed sender had taken is sent once
+// its lease runs out, so the wait goes on until then.
+func (c *crashTest) waitQuiet() {
+	for i := 0; ; i++ {
+		c.barrier()
+		pending := c.outbox(`WHERE sent_at IS NULL AND failed_at IS NULL`)
+		if len(pending) == 0 {
+			return
+		}
+		if i == 20 {
+			c.t.Fatalf("the outbox keeps %d messages: %+v", len(pending), pending)
+		}
+		until := time.Now()
+		for _, r := range pending {
+			if r.locked.After(until) {
+				until = r.locked
+			}
+			if r.next.After(until) {
+				until = r.next
+			}
+		}
+		ok := c.waitFor(func() bool {
+			calls := c.tg.Calls("")
+			return len(calls) > 0 && calls[len(calls)-1].At.After(until)
+		})
+		if !ok {
+			c.t.Fatalf("the bot made no call after %s, when the outbox's %d pending messages were due: %+v", until.Format(time.StampMilli), len(pending), pending)
+		}
+	}
+}

@@ -1,0 +1,563 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/agriclinic/agriclinic/store"
+	"github.com/agriclinic/agriclinic/store/storetest"
+)
+
+const lease = 30 * time.Second
+
+// outboxBundle is an empty migrated database and the store on it.
+type outboxBundle struct {
+	pool *pgxpool.Pool
+	db   *store.DB
+}
+
+func setupOutbox(t *testing.T) outboxBundle {
+	t.Helper()
+	pool := storetest.NewPool(t)
+	return outboxBundle{pool: pool, db: store.NewDB(pool)}
+}
+
+func (b outboxBundle) enqueue(t *testing.T, msgs ...store.Message) {
+	t.Helper()
+	if err := b.db.Enqueue(context.Background(), msgs...); err != nil {
+		t.Fatalf("enqueue: %v", err)
+	}
+}
+
+func (b outboxBundle) claim(t *testing.T, now time.Time) []store.Message {
+	t.Helper()
+	msgs, err := b.db.ClaimDue(context.Background(), now, lease, 64)
+	if err != nil {
+		t.Fatalf("claim due: %v", err)
+	}
+	return msgs
+}
+
+func (b outboxBundle) backlog(t *testing.T) int64 {
+	t.Helper()
+	n, err := b.db.OutboxBacklog(context.Background())
+	if err != nil {
+		t.Fatalf("outbox backlog: %v", err)
+	}
+	return n
+}
+
+// row reads what the outbox recorded about a message; no store method exposes it.
+type outboxRow struct {
+	sent, failed bool
+	messageID    int64
+	lastError    string
+	attempts     int
+}
+
+func (b outboxBundle) row(t *testing.T, id int64) outboxRow {
+	t.Helper()
+	var r outboxRow
+	var messageID *int64
+	err := b.pool.QueryRow(context.Background(), `SELECT sent_at IS NOT NULL, failed_at IS NOT NULL, message_id,
+		last_error, attempts FROM outbox WHERE id = $1`, id).Scan(&r.sent, &r.failed, &messageID, &r.lastError, &r.attempts)
+	if err != nil {
+		t.Fatalf("outbox row %d: %v", id, err)
+	}
+	if messageID != nil {
+		r.messageID = *messageID
+	}
+	return r
+}
+
+func texts(msgs []store.Message) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.Text
+	}
+	return out
+}
+
+func send(chatID int64, text string) store.Message {
+	return store.Message{ChatID: chatID, Method: store.MethodSend, Text: text}
+}
+
+// after returns the time to claim at: after every enqueue so far, as the database's now()
+// stamped them.
+func after() time.Time { return time.Now().Add(time.Millisecond) }
+
+func TestEnqueuedMessageComesBackWhole(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	markup := json.RawMessage(`{"inline_keyboard":[[{"text":"认领 Claim","callback_data":"claim:7"}]]}`)
+	in := store.Message{
+		ChatID: privateChat, Method: store.MethodSend, Text: "<b>问题 #7</b> · 水稻\n水稻秧苗发黄 &amp; 卷叶",
+		ReplyTo: 42, Markup: markup, AnswerID: 9,
+		Remember: store.BotMessage{Kind: store.MessageQuestionNotice, RefID: 7, UserID: privateChat, Language: "zh"},
+	}
+	edit := store.Message{ChatID: groupChat, Method: store.MethodEdit, EditMessageID: 31, Text: "✅ 已由 李明 认领"}
+	b.enqueue(t, in, edit)
+
+	got := b.claim(t, after())
+	if len(got) != 2 {
+		t.Fatalf("claimed %d messages, want 2", len(got))
+	}
+	m := got[0]
+	if m.ID == 0 || m.ChatID != in.ChatID || m.Method != in.Method || m.Text != in.Text || m.ReplyTo != in.ReplyTo ||
+		m.AnswerID != in.AnswerID || m.Attempts != 1 {
+		t.Errorf("claimed %+v, want the enqueued %+v with an id and 1 attempt", m, in)
+	}
+	wantRemember := in.Remember
+	wantRemember.ChatID = in.ChatID
+	if m.Remember != wantRemember {
+		t.Errorf("remember = %+v, want %+v", m.Remember, wantRemember)
+	}
+	var gotKB, wantKB any
+	if err := json.Unmarshal(m.Markup, &gotKB); err != nil {
+		t.Fatalf("markup %q: %v", m.Markup, err)
+	}
+	_ = json.Unmarshal(markup, &wantKB)
+	if !reflect.DeepEqual(gotKB, wantKB) {
+		t.Errorf("markup = %s, want %s", m.Markup, markup)
+	}
+	e := got[1]
+	if e.ChatID != groupChat || e.Method != store.MethodEdit || e.EditMessageID != 31 || e.Text != edit.Text || e.Markup != nil {
+		t.Errorf("claimed edit %+v, want %+v without markup", e, edit)
+	}
+}
+
+func TestEnqueueInATransactionIsSentOnlyIfItCommits(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	ctx := context.Background()
+	errChanged := errors.New("the state change failed")
+
+	err := b.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.Enqueue(ctx, send(privateChat, "rolled back")); err != nil {
+			return err
+		}
+		return errChanged
+	})
+	if !errors.Is(err, errChanged) {
+		t.Fatalf("InTx = %v, want the function's error", err)
+	}
+	if n := b.backlog(t); n != 0 {
+		t.Errorf("after a rollback: backlog %d, want 0", n)
+	}
+	if got := b.claim(t, after()); len(got) != 0 {
+		t.Errorf("after a rollback: claimed %q, want nothing", texts(got))
+	}
+
+	err = b.db.InTx(ctx, func(tx *store.Tx) error {
+		return tx.Enqueue(ctx, send(privateChat, "committed 1"), send(groupChat, "committed 2"))
+	})
+	if err != nil {
+		t.Fatalf("InTx: %v", err)
+	}
+	if got := texts(b.claim(t, after())); !slices.Equal(got, []string{"committed 1", "committed 2"}) {
+		t.Errorf("after a commit: claimed %q, want both messages", got)
+	}
+}
+
+func TestClaimDueTakesOnlyTheOldestPendingMessageOfEachChat(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	b.enqueue(t, send(privateChat, "a1"), send(groupChat, "g1"), send(privateChat, "a2"))
+	b.enqueue(t, send(otherChat, "b1"), send(groupChat, "g2"))
+
+	now := after()
+	first := b.claim(t, now)
+	if got := texts(first); !slices.Equal(got, []string{"a1", "g1", "b1"}) {
+		t.Fatalf("first claim = %q, want the head of each chat [a1 g1 b1]", got)
+	}
+	// The heads are leased: nothing else is due, not even the chats' next messages.
+	if got := texts(b.claim(t, now)); len(got) != 0 {
+		t.Errorf("second claim = %q, want nothing while the heads are leased", got)
+	}
+	if err := b.db.MarkSent(context.Background(), first[0], 100, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.db.Fail(context.Background(), first[1].ID, now, "Forbidden: bot was kicked"); err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(b.claim(t, now)); !slices.Equal(got, []string{"a2", "g2"}) {
+		t.Errorf("after a1 sent and g1 failed: claimed %q, want [a2 g2]", got)
+	}
+}
+
+func TestClaimDueTakesAtMostLimitOldestFirst(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	b.enqueue(t, send(groupChat, "g1"), send(privateChat, "a1"), send(otherChat, "b1"))
+	got, err := b.db.ClaimDue(context.Background(), after(), lease, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(texts(got), []string{"g1", "a1"}) {
+		t.Errorf("claimed %q with limit 2, want the two oldest [g1 a1]", texts(got))
+	}
+}
+
+func TestALeasedMessageIsClaimedAgainOnlyAfterTheLeaseEnds(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	b.enqueue(t, send(privateChat, "a1"), send(privateChat, "a2"))
+	now := after()
+	if got := texts(b.claim(t, now)); !slices.Equal(got, []string{"a1"}) {
+		t.Fatalf("first claim = %q, want [a1]", got)
+	}
+	if got := texts(b.claim(t, now.Add(lease-time.Second))); len(got) != 0 {
+		t.Errorf("claim before the lease ends = %q, want nothing", got)
+	}
+	// The sender holding it died: after the lease another takes it, and it is still first.
+	again := b.claim(t, now.Add(lease+time.Second))
+	if len(again) != 1 || again[0].Text != "a1" || again[0].Attempts != 2 {
+		t.Errorf("claim after the lease = %+v, want a1 on its 2nd attempt", again)
+	}
+}
+
+func TestRetryHoldsTheChatUntilTheNextAttempt(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	ctx := context.Background()
+	b.enqueue(t, send(privateChat, "a1"), send(privateChat, "a2"), send(otherChat, "b1"))
+	now := after()
+	claimed := b.claim(t, now)
+	if len(claimed) != 2 {
+		t.Fatalf("claimed %q, want [a1 b1]", texts(claimed))
+	}
+	a1 := claimed[0]
+	if err := b.db.Retry(ctx, a1.ID, now.Add(5*time.Second), "Bad Gateway"); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.row(t, a1.ID); r.lastError != "Bad Gateway" || r.sent || r.failed {
+		t.Errorf("after Retry: %+v, want pending with last_error %q", r, "Bad Gateway")
+	}
+	// Not before its time (the lease was released, so only next_attempt_at holds it), and
+	// a2 does not overtake it.
+	if got := texts(b.claim(t, now.Add(4*time.Second))); len(got) != 0 {
+		t.Errorf("claim 4 s later = %q, want nothing", got)
+	}
+	got := b.claim(t, now.Add(5*time.Second))
+	if len(got) != 1 || got[0].ID != a1.ID || got[0].Attempts != 2 {
+		t.Errorf("claim 5 s later = %+v, want a1 on its 2nd attempt", got)
+	}
+}
+
+func TestRetryAtOnceReleasesTheLease(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	b.enqueue(t, send(privateChat, "a1"))
+	now := after()
+	a1 := b.claim(t, now)[0]
+	if err := b.db.Retry(context.Background(), a1.ID, now, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(b.claim(t, now)); !slices.Equal(got, []string{"a1"}) {
+		t.Errorf("claim after Retry(now) = %q, want [a1] at once, within the old lease", got)
+	}
+}
+
+func TestFailedMessageIsNeverClaimedAgain(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	b.enqueue(t, send(privateChat, "a1"))
+	now := after()
+	a1 := b.claim(t, now)[0]
+	if err := b.db.Fail(context.Background(), a1.ID, now, "Forbidden: bot was blocked by the user"); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.row(t, a1.ID); !r.failed || r.sent || r.lastError != "Forbidden: bot was blocked by the user" {
+		t.Errorf("after Fail: %+v, want failed with the reason", r)
+	}
+	if got := texts(b.claim(t, now.Add(time.Hour))); len(got) != 0 {
+		t.Errorf("claim an hour later = %q, want nothing", got)
+	}
+	if n := b.backlog(t); n != 0 {
+		t.Errorf("backlog = %d, want 0", n)
+	}
+}
+
+func TestAMessageAfterAnotherWaitsUntilThatOneIsDone(t *testing.T) {
+	t.Parallel()
+	for _, outcome := range []string{"sent", "failed"} {
+		t.Run("until it is "+outcome, func(t *testing.T) {
+			t.Parallel()
+			b := setupOutbox(t)
+			ctx := context.Background()
+			// The answer in the group, then "your answer is posted" to the expert.
+			b.enqueue(t, send(groupChat, "answer"), store.Message{ChatID: privateChat, Method: store.MethodSend, Text: "posted", After: 1})
+			now := after()
+			got := b.claim(t, now)
+			if !slices.Equal(texts(got), []string{"answer"}) {
+				t.Fatalf("claimed %q, want only [answer]", texts(got))
+			}
+			// Still waiting when the answer is to be retried.
+			if err := b.db.Retry(ctx, got[0].ID, now.Add(time.Second), "Bad Gateway"); err != nil {
+				t.Fatal(err)
+			}
+			if got := texts(b.claim(t, now)); len(got) != 0 {
+				t.Errorf("claimed %q while the answer waits for a retry, want nothing", got)
+			}
+			answer := b.claim(t, now.Add(time.Second))
+			if !slices.Equal(texts(answer), []string{"answer"}) {
+				t.Fatalf("claimed %q, want only [answer]", texts(answer))
+			}
+			var err error
+			if outcome == "sent" {
+				err = b.db.MarkSent(ctx, answer[0], 77, now)
+			} else {
+				err = b.db.Fail(ctx, answer[0].ID, now, "Bad Request: chat not found")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := texts(b.claim(t, now.Add(time.Second))); !slices.Equal(got, []string{"posted"}) {
+				t.Errorf("after the answer was %s: claimed %q, want [posted]", outcome, got)
+			}
+		})
+	}
+}
+
+func TestAfterPointsOnlyAtAnEarlierMessageOfTheSameCall(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	// After naming itself or a later message is ignored rather than a deadlock.
+	b.enqueue(t,
+		store.Message{ChatID: privateChat, Method: store.MethodSend, Text: "self", After: 1},
+		store.Message{ChatID: otherChat, Method: store.MethodSend, Text: "later", After: 3},
+		send(groupChat, "g1"))
+	if got := texts(b.claim(t, after())); !slices.Equal(got, []string{"self", "later", "g1"}) {
+		t.Errorf("claimed %q, want all three", got)
+	}
+}
+
+// newAnswer creates a question, claims and answers it through the store, for an answer id.
+func newAnswer(t *testing.T, db *store.DB) store.Answer {
+	t.Helper()
+	ctx := context.Background()
+	err := db.UpsertCounties(ctx, []store.CountyRecord{{
+		ID: "yuqing", Name: "余庆县", Timezone: "Asia/Shanghai", Townships: []string{"白泥镇"},
+		Categories: []store.CategoryRecord{{ID: "rice", Name: "水稻", NameEn: "Rice"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	q, err := db.CreateQuestion(ctx, store.Question{
+		CountyID: "yuqing", Township: "白泥镇", ChatID: groupChat, MessageID: 12, FarmerID: privateChat,
+		FarmerName: "张大伯", CategoryID: "rice", Text: "种植的水稻出现卷叶现象怎么处理？", AskedAt: asked,
+	}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ClaimQuestion(ctx, q.ID, otherChat, asked.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	_, a, err := db.AnswerQuestion(ctx, store.Answer{QuestionID: q.ID, ExpertID: otherChat, ExpertName: "李明",
+		Text: "可能是稻纵卷叶螟，建议及时用药。", AnsweredAt: asked.Add(time.Hour)}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestMarkSentRecordsWhatTheMessageIsRememberedAs(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	ctx := context.Background()
+	a := newAnswer(t, b.db)
+	b.enqueue(t,
+		store.Message{ChatID: groupChat, Method: store.MethodSend, Text: "#1 专家解答", ReplyTo: 12, AnswerID: a.ID,
+			Remember: store.BotMessage{Kind: store.MessageAck, RefID: a.QuestionID, Language: "zh"}},
+		store.Message{ChatID: privateChat, Method: store.MethodSend, Text: "问题 #1",
+			Remember: store.BotMessage{Kind: store.MessageQuestionNotice, RefID: a.QuestionID, UserID: privateChat, Language: "en"}},
+		send(otherChat, "plain"))
+	now := after()
+	claimed := b.claim(t, now)
+	if len(claimed) != 3 {
+		t.Fatalf("claimed %q, want three", texts(claimed))
+	}
+	for i, m := range claimed {
+		if err := b.db.MarkSent(ctx, m, int64(200+i), now); err != nil {
+			t.Fatalf("mark %q sent: %v", m.Text, err)
+		}
+	}
+
+	answers, err := b.db.Answers(ctx, a.QuestionID)
+	if err != nil || len(answers) != 1 || answers[0].GroupMessageID != 200 {
+		t.Errorf("answers = %+v, %v; want the answer landed as message 200", answers, err)
+	}
+	wantAck := store.BotMessage{ChatID: groupChat, MessageID: 200, Kind: store.MessageAck, RefID: a.QuestionID, Language: "zh"}
+	if got, err := b.db.BotMessage(ctx, groupChat, 200); err != nil || got != wantAck {
+		t.Errorf("bot message 200 = %+v, %v; want %+v", got, err, wantAck)
+	}
+	wantNotice := store.BotMessage{ChatID: privateChat, MessageID: 201, Kind: store.MessageQuestionNotice,
+		RefID: a.QuestionID, UserID: privateChat, Language: "en"}
+	if got, err := b.db.BotMessage(ctx, privateChat, 201); err != nil || got != wantNotice {
+		t.Errorf("bot message 201 = %+v, %v; want %+v", got, err, wantNotice)
+	}
+	if _, err := b.db.BotMessage(ctx, otherChat, 202); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a message without Remember: BotMessage error %v, want ErrNotFound", err)
+	}
+	for i, m := range claimed {
+		if r := b.row(t, m.ID); !r.sent || r.failed || r.messageID != int64(200+i) {
+			t.Errorf("outbox row of %q = %+v, want sent as message %d", m.Text, r, 200+i)
+		}
+	}
+	if n := b.backlog(t); n != 0 {
+		t.Errorf("backlog = %d, want 0", n)
+	}
+}
+
+func TestOutboxBacklogCountsWhatIsNotYetSentOrGivenUp(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	ctx := context.Background()
+	if n := b.backlog(t); n != 0 {
+		t.Fatalf("empty outbox: backlog %d, want 0", n)
+	}
+	b.enqueue(t, send(privateChat, "a1"), send(privateChat, "a2"), send(groupChat, "g1"), send(otherChat, "b1"))
+	if n := b.backlog(t); n != 4 {
+		t.Errorf("after 4 enqueued: backlog %d, want 4", n)
+	}
+	now := after()
+	claimed := b.claim(t, now) // a1 g1 b1
+	if n := b.backlog(t); n != 4 {
+		t.Errorf("claimed but not sent: backlog %d, want 4", n)
+	}
+	if err := b.db.MarkSent(ctx, claimed[0], 1, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.db.Fail(ctx, claimed[1].ID, now, "Forbidden"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.db.Retry(ctx, claimed[2].ID, now.Add(time.Minute), "Too Many Requests"); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.backlog(t); n != 2 {
+		t.Errorf("one sent, one failed, one to retry, one waiting: backlog %d, want 2", n)
+	}
+}
+
+// waitDone fails the test unless done is closed within a generous bound; a Wait that
+// should wake at once is given far longer than it needs, so only a missed wake-up fails.
+func waitDone(t *testing.T, done <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: still waiting after 10s", what)
+	}
+}
+
+func TestListenerWakesOnAnEnqueueFromAnotherConnection(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l, err := b.db.Listen(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+
+	// A timeout is not an error, and leaves the listener usable.
+	if err := l.Wait(ctx, 10*time.Millisecond); err != nil {
+		t.Fatalf("Wait with nothing enqueued = %v, want nil after the timeout", err)
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- l.Wait(ctx, time.Hour) }()
+	// Another instance's pool: a different connection to the same database.
+	other := store.NewDB(storetest.NewPoolAt(t, b.pool.Config().ConnString()))
+	if err := other.Enqueue(ctx, send(privateChat, "wake up")); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, done, "Wait after an enqueue elsewhere")
+
+	// A notification that came while nobody waited is kept for the next Wait.
+	if err := other.InTx(ctx, func(tx *store.Tx) error { return tx.Enqueue(ctx, send(groupChat, "while busy")) }); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- l.Wait(ctx, time.Hour) }()
+	waitDone(t, done, "Wait after an enqueue made before it")
+}
+
+func TestListenerWaitReturnsTheContextErrorWhenItEnds(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	l, err := b.db.Listen(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	done := make(chan error, 1)
+	go func() { done <- l.Wait(ctx, time.Hour) }()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Wait after cancel = %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Wait did not return after its context was cancelled")
+	}
+}
+
+func TestConcurrentClaimsNeverTakeOneMessageTwice(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	ctx := context.Background()
+	const chats, rounds, claimers = 20, 30, 8
+	seen := map[int64]int{}
+	var mu sync.Mutex
+	for round := range rounds {
+		var msgs []store.Message
+		for c := range chats {
+			msgs = append(msgs, send(int64(700000+c), "m"))
+		}
+		b.enqueue(t, msgs...)
+		now := after()
+		var wg sync.WaitGroup
+		for range claimers {
+			wg.Go(func() {
+				got, err := b.db.ClaimDue(ctx, now, lease, 3)
+				if err != nil {
+					t.Errorf("claim due: %v", err)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for _, m := range got {
+					seen[m.ID]++
+				}
+			})
+		}
+		wg.Wait()
+		// Send everything claimed so the next round's messages become the heads.
+		rows, err := b.pool.Query(ctx, `UPDATE outbox SET sent_at = now() WHERE sent_at IS NULL RETURNING id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		_ = round
+	}
+	for id, n := range seen {
+		if n > 1 {
+			t.Errorf("message %d claimed %d times", id, n)
+		}
+	}
+}
