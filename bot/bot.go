@@ -30,6 +30,8 @@ type Bot struct {
 	self   tgbotapi.User
 	log    *slog.Logger
 	routes map[string]route
+	// Metrics may be set after New; nil counts nothing.
+	Metrics *Metrics
 }
 
 // route is a command's handler and where it may be used.
@@ -82,8 +84,10 @@ func (b *Bot) Handle(ctx context.Context, u tgbotapi.Update) (err error) {
 			outcome = "retry"
 		}
 		// One line per update; never its text (farmers' words are not log material).
-		b.log.Info("update", "id", u.UpdateID, "kind", updateKind(u), "chat", chatKey(u),
+		kind := updateKind(u)
+		b.log.Info("update", "id", u.UpdateID, "kind", kind, "chat", chatKey(u),
 			"outcome", outcome, "ms", time.Since(start).Milliseconds())
+		b.Metrics.update(kind, outcome)
 	}()
 	switch {
 	case u.Message != nil && u.Message.Chat != nil:

@@ -65,6 +65,7 @@ func (b *Bot) claim(ctx context.Context, q *tgbotapi.CallbackQuery, questionID i
 		return err
 	default:
 		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("已认领 #%d", "You claimed #%d"), questionID), false)
+		b.Metrics.claimed(res.Question.ClaimedAt.Sub(res.Question.AskedAt).Seconds())
 	}
 	return nil
 }
@@ -127,8 +128,11 @@ func (b *Bot) answer(ctx context.Context, in *incoming, questionID int64, text s
 		return b.reply(ctx, in.msg, fmt.Sprintf(msg, questionID), markup)
 	case errors.Is(err, store.ErrDuplicate):
 		return nil
+	case err != nil:
+		return err
 	}
-	return err
+	b.Metrics.answered(res.Question.AnsweredAt.Sub(res.Question.AskedAt).Seconds())
+	return nil
 }
 
 // queueLimit is how many open questions /queue lists in one message.

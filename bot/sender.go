@@ -31,6 +31,8 @@ type Sender struct {
 	batch int
 	// poll is how long to wait for a notification before looking anyway.
 	poll time.Duration
+	// Metrics may be set after NewSender; nil counts nothing.
+	Metrics *Metrics
 }
 
 // NewSender returns a sender.
@@ -146,27 +148,34 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) (time.Duration, e
 		wait = 0
 	}
 	if wait > 0 {
+		s.Metrics.send(m.Method, "limited")
 		return wait, s.db.Retry(ctx, m.ID, s.now().Add(wait), "")
 	}
 	sent, err := s.tg.attempt(ctx, chattable(m))
 	if err == nil {
+		s.Metrics.send(m.Method, "sent")
 		return 0, s.db.MarkSent(ctx, m, int64(sent.MessageID), s.now())
 	}
 	apiErr, isAPI := APIError(err)
 	switch {
 	case isAPI && apiErr.Code == http.StatusTooManyRequests:
 		after := time.Duration(max(apiErr.RetryAfter, 1)) * time.Second
+		s.Metrics.limited()
+		s.Metrics.send(m.Method, "retry")
 		s.log.Warn("Telegram asked to slow down", "chat", m.ChatID, "retry_after", after.String())
 		return after, s.db.Retry(ctx, m.ID, s.now().Add(after), err.Error())
 	case isAPI && m.Method == store.MethodEdit && strings.Contains(apiErr.Message, "message is not modified"):
+		s.Metrics.send(m.Method, "sent")
 		return 0, s.db.MarkSent(ctx, m, m.EditMessageID, s.now())
 	case isAPI && apiErr.Code >= 400 && apiErr.Code < 500:
+		s.Metrics.send(m.Method, "failed")
 		// Telegram will never take this one (blocked by the person, chat gone, message to
 		// edit deleted); holding it would hold up the chat's later messages.
 		s.log.Warn("message refused; dropped", "chat", m.ChatID, "outbox", m.ID, "err", err)
 		return 0, s.db.Fail(ctx, m.ID, s.now(), err.Error())
 	default:
 		after := backoff(m.Attempts)
+		s.Metrics.send(m.Method, "retry")
 		s.log.Warn("send failed; will retry", "chat", m.ChatID, "outbox", m.ID, "retry_in", after.String(), "err", err)
 		return after, s.db.Retry(ctx, m.ID, s.now().Add(after), err.Error())
 	}

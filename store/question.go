@@ -204,3 +204,20 @@ func (d *queries) QuestionFromUpdate(ctx context.Context, updateID int64) (bool,
 	err := d.dbtx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM questions WHERE update_id = $1)`, updateID).Scan(&exists)
 	return exists, wrap("question from update", err)
 }
+
+// StatusCount is how many questions of a county are in one status.
+type StatusCount struct {
+	CountyID string
+	Status   string
+	Count    int64
+}
+
+// QuestionCounts counts questions by county and status, for monitoring.
+func (d *queries) QuestionCounts(ctx context.Context) ([]StatusCount, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT county_id, status, count(*) FROM questions GROUP BY county_id, status ORDER BY 1, 2`)
+	if err != nil {
+		return nil, wrap("question counts", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[StatusCount])
+	return out, wrap("question counts", err)
+}

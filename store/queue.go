@@ -108,3 +108,32 @@ func (q *Queue) Members(ctx context.Context, county, category string) ([]int64, 
 	}
 	return ids, nil
 }
+
+// QueueStat is one queue's depth and its oldest question's time.
+type QueueStat struct {
+	Category string
+	Depth    int64
+	Oldest   time.Time // zero when empty
+}
+
+// Stats reads the depth and oldest entry of each of a county's queues in one round trip.
+func (q *Queue) Stats(ctx context.Context, county string, categories []string) ([]QueueStat, error) {
+	pipe := q.rdb.Pipeline()
+	cards := make([]*redis.IntCmd, len(categories))
+	firsts := make([]*redis.ZSliceCmd, len(categories))
+	for i, c := range categories {
+		cards[i] = pipe.ZCard(ctx, q.queueKey(county, c))
+		firsts[i] = pipe.ZRangeWithScores(ctx, q.queueKey(county, c), 0, 0)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("queue stats: %w", err)
+	}
+	out := make([]QueueStat, len(categories))
+	for i, c := range categories {
+		out[i] = QueueStat{Category: c, Depth: cards[i].Val()}
+		if z := firsts[i].Val(); len(z) > 0 {
+			out[i].Oldest = time.UnixMilli(int64(z[0].Score))
+		}
+	}
+	return out, nil
+}

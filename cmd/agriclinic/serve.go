@@ -18,6 +18,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/agriclinic/agriclinic/bot"
@@ -105,6 +108,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return fmt.Errorf("TELEGRAM_TOKEN / TELEGRAM_API_URL: %w", err)
 	}
 	b := bot.New(svc, db, tg, log)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newStateCollector(db, queue, counties, log))
+	metrics := bot.NewMetrics(reg)
+	b.Metrics = metrics
 	if err := tg.RegisterCommands(ctx); err != nil {
 		log.Warn("could not publish the command menu", "err", err)
 	}
@@ -116,6 +124,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
 	})
 	mux.Handle("GET /readyz", ready(db, queue))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	if cfg.WebhookURL != "" {
 		u, _ := url.Parse(cfg.WebhookURL) // checked in loadConfig
 		mux.Handle("POST "+u.Path, bot.NewWebhook(cfg.WebhookSecret, b.Handle, log))
@@ -141,6 +150,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 
 	// The sender outlives the update loop by a drain: what was stored gets delivered.
 	sender := bot.NewSender(db, tg, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.Rates), log)
+	sender.Metrics = metrics
 	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
 	sendDone := make(chan error, 1)
 	go func() { sendDone <- sender.Run(sendCtx) }()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -96,6 +97,22 @@ func TestServeRunsTheWholeBinaryAgainstABotAPIServer(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("%s = %d, want 200", path, resp.StatusCode)
+		}
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`agriclinic_updates_total{kind="command:bind",outcome="ok"} 1`,
+		`agriclinic_queue_depth{category="rice",county="yuqing"} 0`,
+		`agriclinic_outbox_backlog`,
+		`agriclinic_sends_total{method="send",result="sent"}`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
 		}
 	}
 	var health bytes.Buffer
