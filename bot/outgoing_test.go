@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"fmt"
+	"time"
 	"encoding/json"
 	"regexp"
 	"slices"
@@ -349,6 +351,8 @@ func FuzzSplit(f *testing.F) {
 	f.Add("种植的水稻出现卷叶现象怎么处理？")
 	f.Add("花椒弱枝修剪的标准是什么？" + strings.Repeat("弱枝", 2100))
 	f.Fuzz(func(t *testing.T, text string) {
+		tm := time.AfterFunc(5*time.Second, func() { panic(fmt.Sprintf("slow input len %d valid %v: %q", len(text), utf8.ValidString(text), prefix(text, 200))) })
+		defer tm.Stop()
 		if !utf8.ValidString(text) {
 			// Telegram's JSON and Postgres's text only ever hold valid UTF-8.
 			t.Skip("bug: split panics on invalid UTF-8 (see TestSplitSurvivesInvalidUTF8)")

@@ -69,12 +69,15 @@ func (d *queries) Enqueue(ctx context.Context, msgs ...Message) error {
 func (db *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Message, error) {
 	rows, err := db.pool.Query(ctx, `
 		WITH heads AS (
-			SELECT DISTINCT ON (chat_id) id, next_attempt_at, locked_until
+			SELECT DISTINCT ON (chat_id) id
 			FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL
 			ORDER BY chat_id, id
 		), due AS (
+			-- The conditions are on o, not h: when another sender took the row meanwhile,
+			-- FOR UPDATE re-checks them against the row as that sender left it.
 			SELECT o.id FROM outbox o JOIN heads h ON h.id = o.id
-			WHERE h.next_attempt_at <= $1 AND (h.locked_until IS NULL OR h.locked_until < $1)
+			WHERE o.next_attempt_at <= $1 AND (o.locked_until IS NULL OR o.locked_until < $1)
+				AND o.sent_at IS NULL AND o.failed_at IS NULL
 				AND (o.after_id IS NULL OR EXISTS (SELECT 1 FROM outbox p WHERE p.id = o.after_id
 					AND (p.sent_at IS NOT NULL OR p.failed_at IS NOT NULL)))
 			ORDER BY o.id
