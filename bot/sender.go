@@ -154,7 +154,7 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) (time.Duration, e
 	sent, err := s.tg.attempt(ctx, chattable(m))
 	if err == nil {
 		s.Metrics.send(m.Method, "sent")
-		return 0, s.db.MarkSent(ctx, m, int64(sent.MessageID), s.now())
+		return 0, s.markSent(ctx, m, int64(sent.MessageID))
 	}
 	apiErr, isAPI := APIError(err)
 	switch {
@@ -166,7 +166,7 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) (time.Duration, e
 		return after, s.db.Retry(ctx, m.ID, s.now().Add(after), err.Error())
 	case isAPI && m.Method == store.MethodEdit && strings.Contains(apiErr.Message, "message is not modified"):
 		s.Metrics.send(m.Method, "sent")
-		return 0, s.db.MarkSent(ctx, m, m.EditMessageID, s.now())
+		return 0, s.markSent(ctx, m, m.EditMessageID)
 	case isAPI && apiErr.Code >= 400 && apiErr.Code < 500:
 		s.Metrics.send(m.Method, "failed")
 		// Telegram will never take this one (blocked by the person, chat gone, message to
@@ -178,6 +178,20 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) (time.Duration, e
 		s.Metrics.send(m.Method, "retry")
 		s.log.Warn("send failed; will retry", "chat", m.ChatID, "outbox", m.ID, "retry_in", after.String(), "err", err)
 		return after, s.db.Retry(ctx, m.ID, s.now().Add(after), err.Error())
+	}
+}
+
+// markSent records a delivered message, retrying while Postgres is away: Telegram has
+// the message, and a message not recorded as sent goes again when its lease ends. Only
+// an outage longer than the lease (ctx's deadline) can still cause that second send.
+func (s *Sender) markSent(ctx context.Context, m store.Message, messageID int64) error {
+	for attempt := 0; ; attempt++ {
+		err := s.db.MarkSent(ctx, m, messageID, s.now())
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		s.log.Warn("delivered but not yet recorded; retrying", "outbox", m.ID, "err", err)
+		wait(ctx, backoff(attempt))
 	}
 }
 

@@ -31,6 +31,7 @@ type config struct {
 	LogFormat      string
 	Rates          store.Rates
 	Limits         consult.Limits
+	Reconcile      time.Duration
 }
 
 // envVar documents one variable for --help.
@@ -54,6 +55,7 @@ var envVars = []envVar{
 	{"ASK_LIMIT", "5", "questions one farmer may ask per ASK_WINDOW (0: no limit)"},
 	{"ASK_WINDOW", "10m", "the window of ASK_LIMIT"},
 	{"REPEAT_WINDOW", "10m", "how long the same words from the same farmer count as the same question (0: off)"},
+	{"RECONCILE_INTERVAL", "5s", "how often the Redis queues are checked against Postgres"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)"},
 }
@@ -144,6 +146,9 @@ func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 	askLimit, err := strconv.Atoi(get("ASK_LIMIT"))
 	if err != nil || askLimit < 0 {
 		errs = append(errs, fmt.Errorf("ASK_LIMIT: %q is not a whole number", getenv("ASK_LIMIT")))
+	}
+	if c.Reconcile = duration("RECONCILE_INTERVAL"); c.Reconcile <= 0 {
+		errs = append(errs, errors.New("RECONCILE_INTERVAL: must be positive"))
 	}
 	c.Limits = consult.Limits{Questions: askLimit, Window: duration("ASK_WINDOW"), Repeat: duration("REPEAT_WINDOW")}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {

@@ -28,9 +28,6 @@ import (
 	"github.com/agriclinic/agriclinic/store"
 )
 
-// reconcileInterval is how often the queues are checked against the archive.
-const reconcileInterval = 5 * time.Second
-
 // instanceID names this process among the instances sharing Redis.
 func instanceID() string {
 	host, _ := os.Hostname()
@@ -144,7 +141,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	instance := instanceID()
 	go func() {
 		_ = whileLeader(ctx, leases, "jobs", instance, leaseTTL, log, func(ctx context.Context) error {
-			return every(ctx, reconcileInterval, log, "reconcile queues", svc.ReconcileQueues)
+			return every(ctx, cfg.Reconcile, log, "reconcile queues", svc.ReconcileQueues)
 		})
 	}()
 
