@@ -8,6 +8,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
 )
 
@@ -57,13 +58,7 @@ func markupJSON(markup any) json.RawMessage {
 	return data
 }
 
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
-}
+func utf16Len(s string) int { return consult.UTF16Len(s) }
 
 // split cuts a message that is too long into several, at a line break where it can, else
 // at the end of a sentence, else between characters — never inside an HTML tag or entity.

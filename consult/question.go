@@ -44,7 +44,7 @@ func (s *Service) Ask(ctx context.Context, in AskInput, out Out[AskResult]) (Ask
 	if blank(text) {
 		return AskResult{County: county}, ErrEmptyQuestion
 	}
-	if utf16Len(text) > MaxQuestion {
+	if UTF16Len(text) > MaxQuestion {
 		return AskResult{County: county}, ErrTooLong
 	}
 	cat := county.Categorize(text)
@@ -330,7 +330,8 @@ func blank(text string) bool {
 	return true
 }
 
-func utf16Len(s string) int {
+// UTF16Len counts s as Telegram counts text: in UTF-16 code units.
+func UTF16Len(s string) int {
 	n := 0
 	for _, r := range s {
 		n += utf16.RuneLen(r)

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -35,15 +32,7 @@ func TestTheBotRidesOutPostgresAndRedisOutages(t *testing.T) {
 	admin := tg.NewUser("王", "局长", "zh-hans")
 	expert := tg.NewUser("李", "明", "zh-hans")
 	farmer := tg.NewUser("张", "大伯", "zh-hans")
-	example, err := os.ReadFile("../../consult/yuqing.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	counties := filepath.Join(t.TempDir(), "county.yaml")
-	text := strings.Replace(string(example), "admins: [", fmt.Sprintf("admins: [%d, ", admin.ID), 1)
-	if err := os.WriteFile(counties, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	counties := exampleWithAdmin(t, admin.ID)
 	dbURL := storetest.NewDatabase(t)
 	pgProxy := storetest.NewProxy(t, "127.0.0.1:5432")
 	rdb, prefix := storetest.NewRedis(t)

@@ -53,16 +53,7 @@ func freeAddr(t *testing.T) string {
 func TestServeRunsTheWholeBinaryAgainstABotAPIServer(t *testing.T) {
 	tg := telegramtest.NewServer(t)
 	admin := tg.NewUser("王", "局长", "zh-hans")
-	example, err := os.ReadFile("../../consult/yuqing.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The shipped example with this test's admin in it.
-	counties := filepath.Join(t.TempDir(), "county.yaml")
-	text := strings.Replace(string(example), "admins: [", fmt.Sprintf("admins: [%d, ", admin.ID), 1)
-	if err := os.WriteFile(counties, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	counties := exampleWithAdmin(t, admin.ID)
 	_, prefix := storetest.NewRedis(t)
 	addr := freeAddr(t)
 	env := map[string]string{
@@ -127,4 +118,20 @@ func TestServeRunsTheWholeBinaryAgainstABotAPIServer(t *testing.T) {
 	if strings.Contains(logs.String(), tg.Token()) {
 		t.Errorf("the bot token reached the log")
 	}
+}
+
+// exampleWithAdmin writes the shipped county file with adminID among its admins and
+// returns its path.
+func exampleWithAdmin(t *testing.T, adminID int64) string {
+	t.Helper()
+	example, err := os.ReadFile("../../consult/yuqing.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "county.yaml")
+	text := strings.Replace(string(example), "admins: [", fmt.Sprintf("admins: [%d, ", adminID), 1)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
