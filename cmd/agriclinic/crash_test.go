@@ -34,7 +34,7 @@ import (
 const (
 	crashQuestions = 240 // questions asked in all
 	crashKills     = 3   // SIGKILLs, each followed by a restart
-	crashWindow    = 60  // questions asked but not yet answered, at most, while the bot is up
+	crashWindow    = 200 // questions asked but not yet answered, at most, while the bot is up
 	// crashWait bounds every wait of the load and of the end: it must cover the outbox lease
 	// a killed sender leaves on the messages it had taken (30 s), plus the poller's lease (6 s).
 	crashWait = 50 * time.Second
@@ -215,6 +215,9 @@ type crashProcess struct {
 	env    []string
 	log    *os.File
 	onExit func()
+	// updates counts the updates the running process has handled, from its log: one line
+	// per update. It is how the killer sees the process at work.
+	updates atomic.Int64
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -222,7 +225,8 @@ type crashProcess struct {
 	killing bool
 	starts  []time.Time
 	kills   []time.Time
-	ended   string // how the process ended on its own, if it did
+	handled []int64 // updates each killed process had handled
+	ended   string  // how the process ended on its own, if it did
 }
 
 func (p *crashProcess) start() {
@@ -230,7 +234,9 @@ func (p *crashProcess) start() {
 	defer p.mu.Unlock()
 	cmd := exec.Command(p.bin, "serve")
 	cmd.Env = p.env
-	cmd.Stdout, cmd.Stderr = p.log, p.log
+	cmd.Stdout = p.log
+	cmd.Stderr = &crashLogTap{p: p}
+	p.updates.Store(0)
 	fmt.Fprintf(p.log, "=== crash test: start %d at %s\n", len(p.starts)+1, time.Now().Format(time.StampMicro))
 	if err := cmd.Start(); err != nil {
 		p.ended = fmt.Sprintf("start: %v", err)
@@ -263,7 +269,8 @@ func (p *crashProcess) kill() time.Time {
 	<-done
 	p.mu.Lock()
 	p.kills = append(p.kills, at)
-	fmt.Fprintf(p.log, "=== crash test: SIGKILL %d at %s\n", len(p.kills), at.Format(time.StampMicro))
+	p.handled = append(p.handled, p.updates.Load())
+	fmt.Fprintf(p.log, "=== crash test: SIGKILL %d at %s, after %d updates\n", len(p.kills), at.Format(time.StampMicro), p.updates.Load())
 	p.mu.Unlock()
 	return at
 }
@@ -279,6 +286,28 @@ func (p *crashProcess) stop() {
 	}
 }
 
+// crashLogTap copies the process's log to the file and counts the updates it handled.
+type crashLogTap struct {
+	p    *crashProcess
+	part []byte
+}
+
+func (w *crashLogTap) Write(b []byte) (int, error) {
+	w.part = append(w.part, b...)
+	for {
+		i := slices.Index(w.part, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(w.part[:i])
+		w.part = w.part[i+1:]
+		if strings.Contains(line, `"msg":"update"`) || strings.Contains(line, "msg=update ") {
+			w.p.updates.Add(1)
+		}
+	}
+	return w.p.log.Write(b)
+}
+
 func (p *crashProcess) endedBy() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -289,6 +318,12 @@ func (p *crashProcess) timeline() (starts, kills []time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.starts), slices.Clone(p.kills)
+}
+
+func (p *crashProcess) handledBeforeKill(i int) int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.handled[i]
 }
 
 // crashLogExcerpt is what of the bot's log helps with a failure: the warnings, errors and
@@ -417,7 +452,6 @@ type crashTest struct {
 
 	// Shared with the killer.
 	progress   atomic.Int64 // bot messages and button answers seen
-	buttons    atomic.Int64 // button answers seen: only a process that polls answers buttons
 	downGen    atomic.Int64 // the kill whose downtime it is, or was
 	actedGen   int64        // the last downtime the people acted in
 	actedDown  chan int64
@@ -577,9 +611,9 @@ func (c *crashTest) killerFailed(format string, args ...any) {
 // while it was down. The first kill comes after a random number of bot messages and
 // button answers; each later one either soon after the restart (while the new process
 // starts, or waits for the dead one's poller lease to run out) or once the new process
-// has answered a random number of button presses, i.e. in the middle of handling updates.
-// They come within seconds of each other so that the outbox leases the killed senders
-// leave behind (30 s) run out at about the same time.
+// has handled a random number of updates, as its log says. They come within seconds of
+// each other so that the outbox leases the killed senders leave behind (30 s) run out at
+// about the same time.
 func (c *crashTest) killer(rng *rand.Rand) {
 	defer func() {
 		close(c.killerDone)
@@ -593,9 +627,9 @@ func (c *crashTest) killer(rng *rand.Rand) {
 		switch k {
 		case 1:
 		case handling:
-			counter, gap, delay = &c.buttons, int64(5+rng.IntN(80)), 12*time.Second
+			counter, gap, delay = &c.proc.updates, int64(1+rng.IntN(20)), 10*time.Second
 		default:
-			counter, gap, delay = &c.buttons, 1<<62, time.Duration(300+rng.IntN(2700))*time.Millisecond
+			counter, gap, delay = &c.proc.updates, 1<<62, time.Duration(300+rng.IntN(2700))*time.Millisecond
 		}
 		from := counter.Load()
 		deadline := time.Now().Add(delay)
@@ -791,7 +825,6 @@ func (c *crashTest) settlePresses() {
 			continue
 		}
 		c.progress.Add(1)
-		c.buttons.Add(1)
 		p.answer = a.Text
 		q := p.qid
 		switch {
@@ -1017,7 +1050,7 @@ func (c *crashTest) check(began time.Time) {
 			}
 		}
 		if i < len(kills) {
-			line += fmt.Sprintf(", SIGKILL at %s", crashSince(began, kills[i]))
+			line += fmt.Sprintf(", SIGKILL at %s after it handled %d updates", crashSince(began, kills[i]), c.proc.handledBeforeKill(i))
 		}
 		t.Log(line)
 	}
@@ -1084,7 +1117,7 @@ func (c *crashTest) check(began time.Time) {
 			if _, ok := sentAs[key]; ok {
 				continue
 			}
-			proof, ok := c.resendProof(key, accepted, all, kills, began)
+			proof, ok := c.resendProof(key, accepted, all, starts, kills, began)
 			if !ok {
 				t.Errorf("message %d in chat %d (%q) is not one the outbox recorded as sent, and not a copy sent again after a kill: %s", m.MessageID, chat, m.Text, proof)
 				continue
@@ -1349,38 +1382,44 @@ func (c *crashTest) check(began time.Time) {
 }
 
 // resendProof shows that a message the outbox does not know it sent is a copy of one it
-// did: Telegram accepted it before a SIGKILL, the outbox row with the same chat, text and
-// reply was taken again after the restart and sent then.
-func (c *crashTest) resendProof(key crashKey, accepted map[crashKey]crashSent, rows []crashOutboxRow, kills []time.Time, began time.Time) (string, bool) {
+// did: Telegram accepted it from a process that was then killed (the process that sent it
+// is the last one started before; its last calls may arrive a moment after the signal,
+// while it dies), and the outbox row with the same chat, text and reply was taken again
+// after the restart and sent then.
+func (c *crashTest) resendProof(key crashKey, accepted map[crashKey]crashSent, rows []crashOutboxRow, starts, kills []time.Time, began time.Time) (string, bool) {
 	sent, ok := accepted[key]
 	if !ok {
 		return "Telegram has no record of accepting it", false
 	}
 	kill := -1
-	for i, k := range kills {
-		if k.After(sent.at) {
+	for i, s := range starts {
+		if s.Before(sent.at) {
 			kill = i
-			break
 		}
 	}
-	if kill < 0 {
-		return fmt.Sprintf("accepted at %s, after the last kill", crashSince(began, sent.at)), false
+	if kill < 0 || kill >= len(kills) {
+		return fmt.Sprintf("accepted at %s from a process that was not killed", crashSince(began, sent.at)), false
 	}
+	restart := starts[kill+1]
 	var found []string
 	for _, r := range rows {
 		if r.chat != key.chat || r.method != "send" || r.text != sent.text || r.replyTo != sent.replyTo {
 			continue
 		}
 		again := accepted[crashKey{r.chat, int(r.msgID)}]
-		if r.attempts < 2 || r.created.After(sent.at) || !again.at.After(kills[kill]) {
+		if r.attempts < 2 || r.created.After(sent.at) || !again.at.After(restart) {
 			continue
 		}
-		found = append(found, fmt.Sprintf("outbox row %d (chat %d, created %s): Telegram accepted it as message %d at %s, %v before SIGKILL %d at %s, and the outbox had not recorded it as sent; after the restart the row was taken again (attempts %d) and sent as message %d at %s",
-			r.id, r.chat, crashSince(began, r.created), key.id, crashSince(began, sent.at), kills[kill].Sub(sent.at).Round(time.Microsecond),
-			kill+1, crashSince(began, kills[kill]), r.attempts, r.msgID, crashSince(began, again.at)))
+		gap := fmt.Sprintf("%v later", kills[kill].Sub(sent.at).Round(time.Microsecond))
+		if sent.at.After(kills[kill]) {
+			gap = fmt.Sprintf("%v before it, the process dying", sent.at.Sub(kills[kill]).Round(time.Microsecond))
+		}
+		found = append(found, fmt.Sprintf("outbox row %d (chat %d, created %s): Telegram accepted it as message %d at %s from process %d, which got SIGKILL at %s (%s) before the outbox recorded the message as sent; after the restart the row was taken again (attempts %d) and sent as message %d at %s",
+			r.id, r.chat, crashSince(began, r.created), key.id, crashSince(began, sent.at), kill+1, crashSince(began, kills[kill]),
+			gap, r.attempts, r.msgID, crashSince(began, again.at)))
 	}
 	if len(found) != 1 {
-		return fmt.Sprintf("accepted at %s before SIGKILL %d, but %d outbox rows match it", crashSince(began, sent.at), kill+1, len(found)), false
+		return fmt.Sprintf("accepted at %s from process %d, but %d outbox rows sent after the restart match it", crashSince(began, sent.at), kill+1, len(found)), false
 	}
 	return found[0], true
 }
