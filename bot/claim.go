@@ -39,13 +39,20 @@ func (b *Bot) claim(ctx context.Context, q *tgbotapi.CallbackQuery, questionID i
 		if q.Message != nil && q.Message.ReplyMarkup != nil && len(q.Message.ReplyMarkup.InlineKeyboard) == 1 {
 			notices = withPressed(notices, q, store.MessageQuestionNotice, questionID, l)
 		}
-		for _, m := range notices {
-			nl := langFromCode(m.Language)
-			line := fmt.Sprintf(nl.pick("✅ 已由 %s 认领", "✅ Claimed by %s"), esc(res.Holder.Name))
-			if m.UserID == q.From.ID {
-				line = nl.pick("✅ 你已认领", "✅ You claimed it")
+		claimedText := func(l lang, userID int64) string {
+			line := fmt.Sprintf(l.pick("✅ 已由 %s 认领", "✅ Claimed by %s"), esc(res.Holder.Name))
+			if userID == q.From.ID {
+				line = l.pick("✅ 你已认领", "✅ You claimed it")
 			}
-			msgs = append(msgs, editTo(m.ChatID, m.MessageID, questionCard(nl, res.QuestionView)+"\n\n"+line))
+			return questionCard(l, res.QuestionView) + "\n\n" + line
+		}
+		for _, m := range notices {
+			msgs = append(msgs, editTo(m.ChatID, m.MessageID, claimedText(langFromCode(m.Language), m.UserID)))
+		}
+		for _, p := range res.InFlight {
+			e := editTo(p.ChatID, 0, claimedText(langFromCode(p.Language), p.UserID))
+			e.EditOutboxID = p.OutboxID
+			msgs = append(msgs, e)
 		}
 		text := questionCard(l, res.QuestionView) + "\n\n" + fmt.Sprintf(l.pick(
 			"✅ 你已认领。直接<b>回复本消息</b>即可作答，或发送 /answer %d 答复内容。",

@@ -37,7 +37,7 @@ type Sender struct {
 
 // NewSender returns a sender.
 func NewSender(db *store.DB, tg *Client, limiter *store.Limiter, log *slog.Logger) *Sender {
-	return &Sender{db: db, tg: tg, limiter: limiter, log: log, now: time.Now, lease: 30 * time.Second, batch: 64, poll: time.Second}
+	return &Sender{db: db, tg: tg, limiter: limiter, log: log, now: time.Now, lease: 15 * time.Second, batch: 64, poll: time.Second}
 }
 
 // Run delivers until ctx ends.
@@ -141,6 +141,11 @@ func (s *Sender) SendDue(ctx context.Context) (int, time.Duration, error) {
 // deliver sends one message and records the outcome. An error means the outbox could
 // not be updated (the message stays leased and is retried after the lease).
 func (s *Sender) deliver(ctx context.Context, m store.Message) (time.Duration, error) {
+	if m.Method == store.MethodEdit && m.EditMessageID == 0 {
+		// The message to edit never reached Telegram; there is nothing to change.
+		s.Metrics.send(m.Method, "failed")
+		return 0, s.db.Fail(ctx, m.ID, s.now(), "message to edit was never sent")
+	}
 	wait, err := s.limiter.Reserve(ctx, m.ChatID, s.now())
 	if err != nil {
 		// Without Redis there is no shared schedule; keep to the per-chat pace alone.

@@ -1,12 +1,13 @@
 package bot
 
 // The sender against the fake Bot API, real Postgres and real Redis. These tests are in
-// package bot only so that two of them (marked as bugs) can reach the sender's poll
-// interval and the client's transport; the others use the exported API alone.
+// package bot only so that three of them can reach the sender's poll interval and clock
+// and the client's transport; the others use the exported API alone.
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -263,8 +264,8 @@ func TestSenderWaitsRetryAfterBeforeSendingToTheChatAgain(t *testing.T) {
 	b.drain(t, b.newSender(t, noLimits))
 
 	calls := b.tg.Calls("sendMessage")
-	if len(calls) != 3 || calls[0].Status != http.StatusTooManyRequests {
-		t.Fatalf("sendMessage calls %d (first status %d), want a 429 then two sends", len(calls), calls[0].Status)
+	if got := statuses(b.tg); len(calls) != 3 || calls[0].Status != http.StatusTooManyRequests {
+		t.Fatalf("sendMessage answers by status %v, want a 429 then two sends", got)
 	}
 	if gap := calls[1].At.Sub(calls[0].At); gap < time.Second {
 		t.Errorf("retried %v after a 429 with retry_after 1, want at least 1s", gap)
@@ -399,7 +400,7 @@ func TestDrainStopsWhenItsContextEnds(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		if err != context.Canceled {
+		if !errors.Is(err, context.Canceled) {
 			t.Errorf("Drain = %v, want context.Canceled", err)
 		}
 	case <-time.After(10 * time.Second):
@@ -410,16 +411,11 @@ func TestDrainStopsWhenItsContextEnds(t *testing.T) {
 	}
 }
 
-const claimDueRace = "bug: store.DB.ClaimDue lets two concurrent callers take the same message " +
-	"(its checks read the heads CTE snapshot, not the locked row), so two senders deliver it twice; " +
-	"see TestConcurrentClaimsNeverTakeOneMessageTwice in store"
-
 func TestTwoSendersDeliverEachMessageOnce(t *testing.T) {
 	t.Parallel()
 
 	t.Run("running", func(t *testing.T) {
 		t.Parallel()
-		t.Skip(claimDueRace)
 		b := setupSender(t)
 		chats := b.chats(8)
 		b.run(t, b.newSender(t, noLimits))
@@ -434,7 +430,6 @@ func TestTwoSendersDeliverEachMessageOnce(t *testing.T) {
 
 	t.Run("draining, within one shared schedule", func(t *testing.T) {
 		t.Parallel()
-		t.Skip(claimDueRace)
 		b := setupSender(t)
 		rates := store.Rates{Global: 200, PerChat: 20, GroupMin: 6000}
 		first, second := b.newSender(t, rates), b.newSender(t, rates)

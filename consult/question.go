@@ -137,6 +137,8 @@ type ClaimResult struct {
 	Holder store.Expert
 	// Notices are the messages that showed the question to experts, to be updated.
 	Notices []store.BotMessage
+	// InFlight are notices on their way to Telegram; each needs an edit once delivered.
+	InFlight []store.PendingMessage
 }
 
 // Claim gives an open question to the expert pressing Claim. Of any number of experts
@@ -159,6 +161,11 @@ func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[C
 		q, err := tx.ClaimQuestion(ctx, questionID, userID, s.now())
 		res.Question = q
 		if err != nil {
+			return err
+		}
+		// Notices not yet delivered are settled first: that locks the ones in flight, so
+		// each is either recorded below or edited once it is.
+		if res.InFlight, err = tx.SupersedePending(ctx, store.MessageQuestionNotice, questionID, s.now()); err != nil {
 			return err
 		}
 		if res.Notices, err = tx.BotMessagesFor(ctx, store.MessageQuestionNotice, questionID); err != nil {
@@ -219,6 +226,11 @@ func (s *Service) Answer(ctx context.Context, in AnswerInput, out Out[AnswerResu
 	text := strings.TrimSpace(in.Text)
 	if blank(text) {
 		text = ""
+	}
+	// A redelivered update is recognised first: its answer is stored, and the state it
+	// left ("answered") must not make the expert think it was refused.
+	if seen, err := s.db.AnswerFromUpdate(ctx, in.UpdateID); err != nil || seen {
+		return AnswerResult{}, cmp.Or(err, store.ErrDuplicate)
 	}
 	v, err := s.Question(ctx, in.QuestionID)
 	if err != nil {

@@ -467,3 +467,21 @@ func TestAFarmerWhoFloodsIsToldToWait(t *testing.T) {
 		t.Errorf("%d questions stored, want 3", len(open))
 	}
 }
+
+func TestARedeliveredAnswerChangesNothingAndSaysNothing(t *testing.T) {
+	t.Parallel()
+	svc, _ := setup(t)
+	ctx := context.Background()
+	addExpert(t, svc, 11, "rice")
+	q := bindAndAsk(t, svc, "水稻卷叶").Question
+	if _, err := svc.Claim(ctx, q.ID, 11, nil); err != nil {
+		t.Fatal(err)
+	}
+	in := consult.AnswerInput{QuestionID: q.ID, Expert: consult.Person{ID: 11}, Text: "喷药", UpdateID: nextUpdate()}
+	if _, err := svc.Answer(ctx, in, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Answer(ctx, in, nil); !errors.Is(err, store.ErrDuplicate) {
+		t.Errorf("redelivered answer: err = %v, want ErrDuplicate (not ErrAlreadyAnswered)", err)
+	}
+}

@@ -37,9 +37,9 @@ func NewLimiter(rdb redis.UniversalClient, prefix string, rates Rates) *Limiter 
 // reserveScript takes a sending slot under every limit, or none.
 //
 // KEYS: one schedule key per limit.
-// ARGV[1]: now in milliseconds; ARGV[2..]: each limit's interval in milliseconds, in KEYS
-// order.
-// Returns 0 when the slot is taken, else how many milliseconds to wait before asking
+// ARGV[1]: now in microseconds; ARGV[2..]: each limit's interval in microseconds, in KEYS
+// order (microseconds, so that a high rate is not rounded up to one per millisecond).
+// Returns 0 when the slot is taken, else how many microseconds to wait before asking
 // again.
 var reserveScript = redis.NewScript(`
 local now = tonumber(ARGV[1])
@@ -53,7 +53,7 @@ for i, key in ipairs(KEYS) do
   local interval = tonumber(ARGV[i + 1])
   local at = tonumber(redis.call('GET', key) or '0')
   if at < now then at = now end
-  redis.call('SET', key, at + interval, 'PX', interval + 1000)
+  redis.call('SET', key, at + interval, 'PX', math.floor(interval / 1000) + 1000)
 end
 return 0
 `)
@@ -62,7 +62,7 @@ return 0
 // have negative ids.
 func (l *Limiter) Reserve(ctx context.Context, chatID int64, now time.Time) (time.Duration, error) {
 	keys := []string{l.limitKey("global"), l.limitKey("chat:" + strconv.FormatInt(chatID, 10))}
-	args := []any{now.UnixMilli(), interval(l.rates.Global, time.Second), interval(l.rates.PerChat, time.Second)}
+	args := []any{now.UnixMicro(), interval(l.rates.Global, time.Second), interval(l.rates.PerChat, time.Second)}
 	if chatID < 0 {
 		keys = append(keys, l.limitKey("group:"+strconv.FormatInt(chatID, 10)))
 		args = append(args, interval(l.rates.GroupMin, time.Minute))
@@ -71,14 +71,14 @@ func (l *Limiter) Reserve(ctx context.Context, chatID int64, now time.Time) (tim
 	if err != nil {
 		return 0, fmt.Errorf("rate limit: %w", err)
 	}
-	return time.Duration(wait) * time.Millisecond, nil
+	return time.Duration(wait) * time.Microsecond, nil
 }
 
-// interval is the spacing in milliseconds that keeps to rate per period; a rate of 0
+// interval is the spacing in microseconds that keeps to rate per period; a rate of 0
 // means no limit.
 func interval(rate float64, per time.Duration) int64 {
 	if rate <= 0 {
 		return 0
 	}
-	return int64(float64(per.Milliseconds())/rate + 0.999)
+	return int64(float64(per.Microseconds())/rate + 0.999)
 }

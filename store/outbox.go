@@ -29,6 +29,9 @@ type Message struct {
 	Remember BotMessage
 	// AnswerID, when set, records the sent message as where that answer landed.
 	AnswerID int64
+	// EditOutboxID, for an edit, names the outbox row whose message to edit when that
+	// message is not yet sent (see SupersedePending); the edit waits for it.
+	EditOutboxID int64
 	// After, when set, is the 1-based position of another message in the same Enqueue
 	// call that must be delivered (or given up) before this one goes.
 	After    int
@@ -45,17 +48,23 @@ func (d *queries) Enqueue(ctx context.Context, msgs ...Message) error {
 			s := string(m.Markup)
 			markup = &s
 		}
-		var after *int64
+		var after, editOf *int64
 		if m.After > 0 && m.After <= i {
 			after = &ids[m.After-1]
 		}
+		if m.EditOutboxID != 0 {
+			editOf = &m.EditOutboxID
+			if after == nil {
+				after = editOf
+			}
+		}
 		err := d.dbtx.QueryRow(ctx, `
 			INSERT INTO outbox (chat_id, method, text, reply_to, edit_message_id, markup,
-				remember_kind, remember_ref, remember_user, language, answer_id, after_id)
-			VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12)
+				remember_kind, remember_ref, remember_user, language, answer_id, after_id, edit_outbox_id)
+			VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13)
 			RETURNING id`,
 			m.ChatID, m.Method, m.Text, m.ReplyTo, m.EditMessageID, markup,
-			m.Remember.Kind, m.Remember.RefID, m.Remember.UserID, m.Remember.Language, m.AnswerID, after).Scan(&ids[i])
+			m.Remember.Kind, m.Remember.RefID, m.Remember.UserID, m.Remember.Language, m.AnswerID, after, editOf).Scan(&ids[i])
 		if err != nil {
 			return wrap("enqueue", err)
 		}
@@ -86,7 +95,10 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, 
 		)
 		UPDATE outbox SET locked_until = $2, attempts = attempts + 1
 		FROM due WHERE outbox.id = due.id
-		RETURNING outbox.id, chat_id, method, text, reply_to, edit_message_id, coalesce(markup::text, ''),
+		RETURNING outbox.id, chat_id, method, text, reply_to,
+			CASE WHEN outbox.edit_outbox_id IS NULL THEN outbox.edit_message_id
+				ELSE coalesce((SELECT p.message_id FROM outbox p WHERE p.id = outbox.edit_outbox_id), 0) END,
+			coalesce(markup::text, ''),
 			remember_kind, remember_ref, remember_user, language, answer_id, attempts`,
 		now, now.Add(lease), limit)
 	if err != nil {
@@ -104,6 +116,34 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, 
 		return m, err
 	})
 	return out, wrap("claim due", err)
+}
+
+// PendingMessage is an outbox message a sender has taken but not yet recorded as sent.
+type PendingMessage struct {
+	OutboxID int64
+	ChatID   int64
+	UserID   int64
+	Language string
+}
+
+// SupersedePending settles the unsent messages remembered as kind for refID, because
+// what they show has changed (a question was claimed): those no sender has taken are
+// dropped; those in flight are returned, locked until the transaction ends, so the caller
+// can queue an edit of each (Message.EditOutboxID) that follows it.
+func (d *queries) SupersedePending(ctx context.Context, kind string, refID int64, now time.Time) ([]PendingMessage, error) {
+	if _, err := d.dbtx.Exec(ctx, `UPDATE outbox SET failed_at = $3, last_error = 'superseded before delivery'
+		WHERE remember_kind = $1 AND remember_ref = $2 AND sent_at IS NULL AND failed_at IS NULL
+			AND (locked_until IS NULL OR locked_until < $3)`, kind, refID, now); err != nil {
+		return nil, wrap("supersede pending", err)
+	}
+	rows, err := d.dbtx.Query(ctx, `SELECT id, chat_id, remember_user, language FROM outbox
+		WHERE remember_kind = $1 AND remember_ref = $2 AND sent_at IS NULL AND failed_at IS NULL
+		ORDER BY id FOR UPDATE`, kind, refID)
+	if err != nil {
+		return nil, wrap("supersede pending", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[PendingMessage])
+	return out, wrap("supersede pending", err)
 }
 
 // MarkSent records a delivered message, and in the same transaction what the message

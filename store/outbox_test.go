@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"sync"
@@ -517,47 +518,63 @@ func TestListenerWaitReturnsTheContextErrorWhenItEnds(t *testing.T) {
 	}
 }
 
+// TestConcurrentClaimsNeverTakeOneMessageTwice is eight senders working through 20 chats
+// of 15 messages at once: each claims a few heads, marks them sent, and claims again,
+// until the outbox is empty. A claim that commits between another claim's snapshot and
+// its FOR UPDATE must make that claim skip the row, not take it again (as it did when
+// the due conditions were read from the heads CTE).
 func TestConcurrentClaimsNeverTakeOneMessageTwice(t *testing.T) {
 	t.Parallel()
 	b := setupOutbox(t)
 	ctx := context.Background()
-	const chats, rounds, claimers = 20, 30, 8
-	seen := map[int64]int{}
-	var mu sync.Mutex
-	for round := range rounds {
-		var msgs []store.Message
+	const chats, perChat, senders = 20, 15, 8
+	var msgs []store.Message
+	for i := range perChat {
 		for c := range chats {
-			msgs = append(msgs, send(int64(700000+c), "m"))
+			msgs = append(msgs, send(int64(700000+c), fmt.Sprintf("chat %d message %d", c, i)))
 		}
-		b.enqueue(t, msgs...)
-		now := after()
-		var wg sync.WaitGroup
-		for range claimers {
-			wg.Go(func() {
+	}
+	b.enqueue(t, msgs...)
+
+	claims := map[int64]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range senders {
+		wg.Go(func() {
+			for {
+				now := time.Now()
 				got, err := b.db.ClaimDue(ctx, now, lease, 3)
 				if err != nil {
 					t.Errorf("claim due: %v", err)
 					return
 				}
 				mu.Lock()
-				defer mu.Unlock()
 				for _, m := range got {
-					seen[m.ID]++
+					claims[m.ID]++
 				}
-			})
-		}
-		wg.Wait()
-		// Send everything claimed so the next round's messages become the heads.
-		rows, err := b.pool.Query(ctx, `UPDATE outbox SET sent_at = now() WHERE sent_at IS NULL RETURNING id`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
-		_ = round
+				mu.Unlock()
+				for _, m := range got {
+					if err := b.db.MarkSent(ctx, m, m.ID, now); err != nil {
+						t.Errorf("mark sent: %v", err)
+						return
+					}
+				}
+				if len(got) == 0 {
+					// The rest may be leased to the others, who will send them.
+					if n, err := b.db.OutboxBacklog(ctx); err != nil || n == 0 {
+						return
+					}
+				}
+			}
+		})
 	}
-	for id, n := range seen {
+	wg.Wait()
+	for id, n := range claims {
 		if n > 1 {
-			t.Errorf("message %d claimed %d times", id, n)
+			t.Errorf("message %d claimed %d times within its lease", id, n)
 		}
+	}
+	if len(claims) != chats*perChat {
+		t.Errorf("%d messages claimed, want all %d", len(claims), chats*perChat)
 	}
 }

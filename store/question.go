@@ -221,3 +221,10 @@ func (d *queries) QuestionCounts(ctx context.Context) ([]StatusCount, error) {
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[StatusCount])
 	return out, wrap("question counts", err)
 }
+
+// AnswerFromUpdate reports whether an answer was already stored from this update.
+func (d *queries) AnswerFromUpdate(ctx context.Context, updateID int64) (bool, error) {
+	var exists bool
+	err := d.dbtx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM answers WHERE update_id = $1)`, updateID).Scan(&exists)
+	return exists, wrap("answer from update", err)
+}

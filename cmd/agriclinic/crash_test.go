@@ -1081,7 +1081,8 @@ func (c *crashTest) check(began time.Time) {
 		if r.method == "send" && r.msgID != 0 {
 			sentAs[crashKey{r.chat, int(r.msgID)}] = r
 		}
-		if r.failed {
+		// A notice of a question claimed before it went out is dropped on purpose.
+		if r.failed && r.lastError != "superseded before delivery" {
 			t.Errorf("outbox row %d to chat %d failed: %s", r.id, r.chat, r.lastError)
 		}
 		if r.sent.Unix() == 0 && !r.failed {
@@ -1289,15 +1290,16 @@ func (c *crashTest) check(began time.Time) {
 				q.id, p.Text, p.MessageID, crashReplyID(p), holder.name(), a.msg.MessageID)
 		}
 
-		// Every expert of the category told once; the holder told once the answer is out.
+		// Every expert of the category told at most once (not at all when the question was
+		// claimed before the notice went out); the holder told once the answer is out.
 		for _, e := range c.experts {
 			s := byExpert[e]
-			want := 0
+			most := 0
 			if slices.Contains(e.categories, a.topic) {
-				want = 1
+				most = 1
 			}
-			if n := len(s.notices[q.id]); n != want {
-				t.Errorf("#%d: %s got %d notices, want %d", q.id, e.name(), n, want)
+			if n := len(s.notices[q.id]); n > most {
+				t.Errorf("#%d: %s got %d notices, want at most %d", q.id, e.name(), n, most)
 			}
 			for _, m := range s.notices[q.id] {
 				line := "已由 " + holder.name() + " 认领"
@@ -1322,7 +1324,7 @@ func (c *crashTest) check(began time.Time) {
 				}
 				stale = append(stale, evidence)
 			}
-			want = 0
+			want := 0
 			if e == holder {
 				want = 1
 			}
@@ -1350,7 +1352,7 @@ func (c *crashTest) check(began time.Time) {
 		t.Logf("FINDING: %s", line)
 	}
 
-	// Known bugs, reported last so that everything above is checked first.
+	// Once-known bugs (both fixed), reported last so that everything above is checked first.
 	var bugs []string
 	if len(c.alreadyAnswered) > 0 {
 		var ev []string
@@ -1371,14 +1373,9 @@ func (c *crashTest) check(began time.Time) {
 		bugs = append(bugs, fmt.Sprintf("%d question notices still show a Claim button after the question was claimed: bot_messages recorded them only after (or as) the claim was decided, so the claim did not edit them:\n  %s",
 			len(stale), strings.Join(stale[:min(len(stale), 10)], "\n  ")))
 	}
-	if len(bugs) == 0 {
-		return
+	for _, b := range bugs {
+		t.Error(b)
 	}
-	if t.Failed() {
-		t.Log("bug: " + strings.Join(bugs, "\nbug: "))
-		return
-	}
-	t.Skip("bug: " + strings.Join(bugs, "\nbug: "))
 }
 
 // resendProof shows that a message the outbox does not know it sent is a copy of one it
