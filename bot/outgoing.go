@@ -93,7 +93,7 @@ func split(m store.Message) []store.Message {
 }
 
 // cutPoint is the byte offset to cut s at: the best boundary within the first maxText
-// UTF-16 units.
+// UTF-16 units, moved out of any HTML tag or entity, and never 0 (a split must progress).
 func cutPoint(s string) int {
 	limit, units := 0, 0
 	for i, r := range s {
@@ -101,33 +101,48 @@ func cutPoint(s string) int {
 		if units > maxText {
 			break
 		}
-		limit = i + utf8.RuneLen(r)
+		_, size := utf8.DecodeRuneInString(s[i:]) // an invalid byte is 1 byte, not 3
+		limit = i + size
 	}
 	window := s[:limit]
+	cut := limit
 	if i := strings.LastIndex(window, "\n"); i > limit/2 {
-		return i + 1
-	}
-	best := -1
-	for _, end := range []string{"。", "！", "？", ". ", "! ", "? ", "；", "; "} {
-		if i := strings.LastIndex(window, end); i+len(end) > best {
-			best = i + len(end)
+		cut = i + 1
+	} else {
+		best := -1
+		for _, end := range []string{"。", "！", "？", ". ", "! ", "? ", "；", "; "} {
+			if i := strings.LastIndex(window, end); i >= 0 && i+len(end) > best {
+				best = i + len(end)
+			}
+		}
+		if best > limit/2 {
+			cut = best
 		}
 	}
-	if best > limit/2 {
-		return safeCut(s, best)
+	if c := safeCut(s, cut); c > 0 {
+		return c
 	}
-	return safeCut(s, limit)
+	if c := safeCut(s, limit); c > 0 {
+		return c
+	}
+	return limit // a "tag" longer than a message is no tag; cut it
 }
 
-// safeCut moves a cut back out of an HTML tag or entity.
+// safeCut moves a cut back out of an HTML tag or entity, until neither moves it (an entity
+// inside a tag's attribute must not pull the cut back into the tag).
 func safeCut(s string, cut int) int {
-	if lt := strings.LastIndex(s[:cut], "<"); lt >= 0 && !strings.Contains(s[lt:cut], ">") {
-		cut = lt
+	for {
+		prev := cut
+		if lt := strings.LastIndex(s[:cut], "<"); lt >= 0 && !strings.Contains(s[lt:cut], ">") {
+			cut = lt
+		}
+		if amp := strings.LastIndex(s[:cut], "&"); amp >= 0 && !strings.Contains(s[amp:cut], ";") && cut-amp < 10 {
+			cut = amp
+		}
+		if cut == prev {
+			return cut
+		}
 	}
-	if amp := strings.LastIndex(s[:cut], "&"); amp >= 0 && !strings.Contains(s[amp:cut], ";") && cut-amp < 10 {
-		cut = amp
-	}
-	return cut
 }
 
 // truncate shortens an edited text to one message; an edit cannot become two.

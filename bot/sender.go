@@ -63,17 +63,29 @@ func (s *Sender) Run(ctx context.Context) error {
 }
 
 func (s *Sender) loop(ctx context.Context, l *store.Listener) error {
+	// wake is the earliest moment a message held back in an earlier round may go; the round
+	// that finds nothing due must not sleep past it.
+	var wake time.Time
 	for ctx.Err() == nil {
 		n, next, err := s.SendDue(ctx)
 		if err != nil {
 			return err
 		}
+		if at := s.now().Add(next); next > 0 && (wake.IsZero() || at.Before(wake)) {
+			wake = at
+		}
 		if n > 0 {
 			continue
 		}
 		d := s.poll
-		if next > 0 && next < d {
-			d = next
+		if !wake.IsZero() {
+			if until := wake.Sub(s.now()); until > 0 {
+				d = min(d, until)
+			} else {
+				// Its time has come and this round found it not due: it was sent by
+				// another instance, or waits on something else now.
+				wake, d = time.Time{}, min(d, time.Millisecond)
+			}
 		}
 		if err := l.Wait(ctx, d); err != nil {
 			return err
@@ -154,7 +166,7 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) (time.Duration, e
 	}
 	if wait > 0 {
 		s.Metrics.send(m.Method, "limited")
-		return wait, s.db.Retry(ctx, m.ID, s.now().Add(wait), "")
+		return wait, s.db.Defer(ctx, m.ID, s.now().Add(wait))
 	}
 	sent, err := s.tg.attempt(ctx, chattable(m))
 	if err == nil {

@@ -176,6 +176,14 @@ func (db *DB) Retry(ctx context.Context, id int64, at time.Time, reason string) 
 	return wrap("retry", err)
 }
 
+// Defer puts a taken message back until at without counting the attempt: held back by the
+// rate limit is not failed, and must not lengthen the backoff of a later real failure.
+func (db *DB) Defer(ctx context.Context, id int64, at time.Time) error {
+	_, err := db.pool.Exec(ctx, `UPDATE outbox SET next_attempt_at = $2, locked_until = NULL,
+		attempts = greatest(attempts - 1, 0) WHERE id = $1`, id, at)
+	return wrap("defer", err)
+}
+
 // Fail gives up on a message Telegram will never accept (the person blocked the bot, the
 // message to edit is gone), so the chat's later messages are not held up behind it.
 func (db *DB) Fail(ctx context.Context, id int64, at time.Time, reason string) error {
