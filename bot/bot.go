@@ -55,14 +55,17 @@ func (in *incoming) private() bool { return in.msg.Chat.IsPrivate() }
 func New(svc *consult.Service, db *store.DB, tg *Client, log *slog.Logger) *Bot {
 	b := &Bot{svc: svc, db: db, tg: tg, self: tg.Self(), log: log}
 	b.routes = map[string]route{
-		"start":  {handle: b.start, private: true, group: true},
-		"help":   {handle: b.help, private: true, group: true},
-		"whoami": {handle: b.whoami, private: true, group: true},
-		"bind":   {handle: b.bind, group: true},
-		"ask":    {handle: b.askCommand, group: true},
-		"expert": {handle: b.expertRequest, private: true},
-		"queue":  {handle: b.queue, private: true},
-		"answer": {handle: b.answerCommand, private: true},
+		"start":   {handle: b.start, private: true, group: true},
+		"help":    {handle: b.help, private: true, group: true},
+		"whoami":  {handle: b.whoami, private: true, group: true},
+		"bind":    {handle: b.bind, group: true},
+		"ask":     {handle: b.askCommand, group: true},
+		"expert":  {handle: b.expertRequest, private: true},
+		"queue":   {handle: b.queue, private: true},
+		"answer":  {handle: b.answerCommand, private: true},
+		"mine":    {handle: b.mine, private: true},
+		"release": {handle: b.release, private: true},
+		"duty":    {handle: b.duty, private: true},
 	}
 	return b
 }

@@ -68,6 +68,9 @@ Farmers ask in their township group; county experts claim and answer there.
 /expert 类别… — 申请成为专家，如 /expert 水稻 茶叶 · apply as an expert, e.g. /expert rice tea
 /queue — 待认领的问题 · open questions to claim
 /answer 编号 内容 — 解答，或直接回复问题消息 · answer, or reply to the question message
+/mine — 我认领的问题 · questions I hold
+/release 编号 — 退回队列 · give one back to the queue
+/duty on|off — 值班/下班 · on or off duty (pushes of new questions)
 
 <b>县局管理员 County admins</b>
 /bind 乡镇 — 在群里绑定乡镇 · bind this group to a township

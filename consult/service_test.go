@@ -485,3 +485,37 @@ func TestARedeliveredAnswerChangesNothingAndSaysNothing(t *testing.T) {
 		t.Errorf("redelivered answer: err = %v, want ErrDuplicate (not ErrAlreadyAnswered)", err)
 	}
 }
+
+func TestReleaseIsForTheHolderAndReopensTheQuestion(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	addExpert(t, svc, 11, "rice")
+	addExpert(t, svc, 13, "rice")
+	q := bindAndAsk(t, svc, "水稻卷叶").Question
+	if _, err := svc.Claim(ctx, q.ID, 11, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Release(ctx, q.ID, 13, nil); !errors.Is(err, consult.ErrNotHolder) {
+		t.Errorf("release by another expert: %v, want ErrNotHolder", err)
+	}
+	if held, err := svc.Mine(ctx, 11); err != nil || len(held) != 1 {
+		t.Errorf("mine = %d, %v; want the one claimed", len(held), err)
+	}
+	if _, err := svc.Release(ctx, q.ID, 11, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := b.db.Question(ctx, q.ID)
+	if got.Status != store.StatusOpen || got.ExpertID != 0 || !got.ClaimedAt.IsZero() {
+		t.Errorf("released question = %+v, want open and unclaimed", got)
+	}
+	if _, total, _ := b.queue.Peek(ctx, "yuqing", []string{"rice"}, 10); total != 1 {
+		t.Errorf("queue holds %d, want the released question back", total)
+	}
+	if _, err := svc.Claim(ctx, q.ID, 13, nil); err != nil {
+		t.Errorf("claim after release: %v", err)
+	}
+	if err := svc.SetDuty(ctx, 1, false); !errors.Is(err, consult.ErrNotExpert) {
+		t.Errorf("a farmer's /duty: %v, want ErrNotExpert", err)
+	}
+}

@@ -168,3 +168,13 @@ func (d *queries) OnDutyExperts(ctx context.Context, countyID, category string) 
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Expert, error) { return scanExpert(r) })
 	return out, wrap("on-duty experts", err)
 }
+
+// SetOnDuty puts the person on or off duty in every county where they are an expert and
+// returns in how many.
+func (d *queries) SetOnDuty(ctx context.Context, userID int64, on bool) (int64, error) {
+	tag, err := d.dbtx.Exec(ctx, `UPDATE experts SET on_duty = $2 WHERE user_id = $1`, userID, on)
+	if err != nil {
+		return 0, wrap("set on duty", err)
+	}
+	return tag.RowsAffected(), nil
+}

@@ -228,3 +228,32 @@ func (d *queries) AnswerFromUpdate(ctx context.Context, updateID int64) (bool, e
 	err := d.dbtx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM answers WHERE update_id = $1)`, updateID).Scan(&exists)
 	return exists, wrap("answer from update", err)
 }
+
+// HeldQuestions returns the questions an expert has claimed and not yet answered, oldest
+// first.
+func (d *queries) HeldQuestions(ctx context.Context, expertID int64) ([]Question, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT `+questionColumns+` FROM questions
+		WHERE expert_id = $1 AND status = 'claimed' ORDER BY asked_at, id`, expertID)
+	if err != nil {
+		return nil, wrap("held questions", err)
+	}
+	out, err := collectQuestions(rows)
+	return out, wrap("held questions", err)
+}
+
+// ReleaseQuestion gives a claimed question back to its queue. Only the holder may; anyone
+// else, or a question no longer claimed, gets the question as it stands and ErrConflict.
+func (d *queries) ReleaseQuestion(ctx context.Context, id, expertID int64) (Question, error) {
+	q, err := scanQuestion(d.dbtx.QueryRow(ctx, `
+		UPDATE questions SET status = 'open', expert_id = NULL, claimed_at = NULL
+		WHERE id = $1 AND expert_id = $2 AND status = 'claimed'
+		RETURNING `+questionColumns, id, expertID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		current, err := d.Question(ctx, id)
+		if err != nil {
+			return Question{}, err
+		}
+		return current, ErrConflict
+	}
+	return q, wrap("release question", err)
+}

@@ -1,0 +1,63 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/agriclinic/agriclinic/bot/telegramtest"
+)
+
+// TestDutyMineAndRelease: an expert off duty is not pushed new questions but sees them in
+// /queue; an expert lists what they hold with /mine and gives one back with /release,
+// after which it is open to others again.
+func TestDutyMineAndRelease(t *testing.T) {
+	c := newClinic(t)
+	tg := c.tg
+	bind := tg.SendText(c.group, c.admin, "/bind 白泥镇")
+	tg.WaitMessage(t, c.group.ID, repliesTo(bind, "已绑定"))
+	resting, working := c.experts[0], c.experts[1]
+	c.approveExpert(t, resting, "水稻")
+	c.approveExpert(t, working, "rice")
+	restingDM, workingDM := telegramtest.PrivateChat(resting), telegramtest.PrivateChat(working)
+
+	off := tg.SendText(restingDM, resting, "/duty off")
+	tg.WaitMessage(t, resting.ID, repliesTo(off, "你已下班"))
+	asked := tg.SendText(c.group, c.farmer, "/ask 水稻卷叶怎么办")
+	tg.WaitMessage(t, c.group.ID, repliesTo(asked, "#1"))
+	notice := tg.WaitMessage(t, working.ID, func(m tgbotapi.Message) bool { return hasButton(m, "claim:1") })
+	var pushed int
+	if err := c.pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE chat_id = $1 AND remember_ref = 1`, resting.ID).Scan(&pushed); err != nil {
+		t.Fatal(err)
+	}
+	if pushed != 0 {
+		t.Errorf("the off-duty expert was pushed the question %d times", pushed)
+	}
+	queue := tg.SendText(restingDM, resting, "/queue")
+	tg.WaitMessage(t, resting.ID, func(m tgbotapi.Message) bool {
+		return m.ReplyToMessage != nil && m.ReplyToMessage.MessageID == queue.MessageID && hasButton(m, "claim:1")
+	})
+
+	tg.Press(workingDM, working, notice, "claim:1")
+	tg.WaitMessage(t, working.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, "Yours now") })
+	mine := tg.SendText(workingDM, working, "/mine")
+	tg.WaitMessage(t, working.ID, repliesTo(mine, "Questions you hold (1)"))
+	stranger := tg.SendText(restingDM, resting, "/release 1")
+	tg.WaitMessage(t, resting.ID, repliesTo(stranger, "#1 不在你手上"))
+	release := tg.SendText(workingDM, working, "/release 1")
+	tg.WaitMessage(t, working.ID, repliesTo(release, "#1 is back in the queue"))
+
+	again := tg.SendText(restingDM, resting, "/queue")
+	list := tg.WaitMessage(t, resting.ID, func(m tgbotapi.Message) bool {
+		return m.ReplyToMessage != nil && m.ReplyToMessage.MessageID == again.MessageID
+	})
+	if !hasButton(list, "claim:1") {
+		t.Errorf("after /release the queue shows %q, want #1 open again", list.Text)
+	}
+	tg.Press(restingDM, resting, list, "claim:1")
+	tg.WaitMessage(t, resting.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, "你已认领") })
+	on := tg.SendText(restingDM, resting, "/duty on")
+	tg.WaitMessage(t, resting.ID, repliesTo(on, "你现在值班"))
+}

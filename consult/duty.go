@@ -1,0 +1,70 @@
+package consult
+
+import (
+	"context"
+	"errors"
+
+	"github.com/agriclinic/agriclinic/store"
+)
+
+// SetDuty puts an expert on or off duty in every county where they are one: on-duty
+// experts are told of new questions; off-duty ones still see them in /queue.
+func (s *Service) SetDuty(ctx context.Context, userID int64, on bool) error {
+	n, err := s.db.SetOnDuty(ctx, userID, on)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotExpert
+	}
+	return nil
+}
+
+// Mine lists the questions the expert holds, oldest first.
+func (s *Service) Mine(ctx context.Context, userID int64) ([]QuestionView, error) {
+	experts, err := s.db.ExpertCounties(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if len(experts) == 0 {
+		return nil, ErrNotExpert
+	}
+	held, err := s.db.HeldQuestions(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]QuestionView, 0, len(held))
+	for _, q := range held {
+		if v, err := s.view(q); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// Release gives a question the expert holds back to its queue, where it keeps its place
+// by the time it was asked, so it comes before every question asked after it.
+func (s *Service) Release(ctx context.Context, questionID, userID int64, out Out[QuestionView]) (QuestionView, error) {
+	v, err := s.Question(ctx, questionID)
+	if err != nil {
+		return v, err
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		q, err := tx.ReleaseQuestion(ctx, questionID, userID)
+		v.Question = q
+		if err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, out.render(v)...)
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return v, ErrNotHolder
+	}
+	if err != nil {
+		return v, err
+	}
+	if err := s.queue.Push(ctx, v.County.ID, store.Entry{QuestionID: v.Question.ID, Category: v.Category.ID, AskedAt: v.Question.AskedAt}); err != nil {
+		s.log.Warn("question released but not queued; the reconciler will add it", "question", v.Question.ID, "err", err)
+	}
+	return v, nil
+}
