@@ -83,3 +83,22 @@ func (b *Bot) release(ctx context.Context, in *incoming) error {
 	}
 	return err
 }
+
+// ExpiredClaimMessages tells the former holder that a claim ran out and offers the
+// question again to the on-duty experts of its category.
+func ExpiredClaimMessages(res consult.ExpiredClaim) []store.Message {
+	q := res.Question
+	var msgs []store.Message
+	if res.Holder.UserID != 0 {
+		l := langFromCode(res.Holder.Language)
+		msgs = append(msgs, sendTo(res.Holder.UserID, fmt.Sprintf(l.pick(
+			"⏰ #%d 认领后长时间未作答，已退回待认领队列。如仍要解答，请重新认领。",
+			"⏰ You held #%d too long without answering; it is back in the queue. Claim it again to answer it."), q.ID), claimKeyboard(l, q.ID))...)
+	}
+	for _, e := range res.Experts {
+		l := langFromCode(e.Language)
+		text := questionCard(l, res.QuestionView) + "\n\n" + l.pick("⏰ 原认领专家超时未答，现重新开放认领。", "⏰ The expert who claimed it did not answer in time; it is open again.")
+		msgs = append(msgs, remembered(sendTo(e.UserID, text, claimKeyboard(l, q.ID)), store.MessageQuestionNotice, q.ID, e.UserID, l)...)
+	}
+	return msgs
+}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/agriclinic/agriclinic/bot"
 	"github.com/agriclinic/agriclinic/bot/telegramtest"
 )
 
@@ -60,4 +62,30 @@ func TestDutyMineAndRelease(t *testing.T) {
 	tg.WaitMessage(t, resting.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, "你已认领") })
 	on := tg.SendText(restingDM, resting, "/duty on")
 	tg.WaitMessage(t, resting.ID, repliesTo(on, "你现在值班"))
+}
+
+// TestAnExpiredClaimIsOfferedAgain renders what a lapsed claim sends through the real
+// outbox and fake Telegram: the former holder is told, the other on-duty expert offered it.
+func TestAnExpiredClaimIsOfferedAgain(t *testing.T) {
+	c := newClinic(t)
+	tg := c.tg
+	bind := tg.SendText(c.group, c.admin, "/bind 白泥镇")
+	tg.WaitMessage(t, c.group.ID, repliesTo(bind, "已绑定"))
+	holder, other := c.experts[0], c.experts[1]
+	c.approveExpert(t, holder, "水稻")
+	c.approveExpert(t, other, "rice")
+	asked := tg.SendText(c.group, c.farmer, "/ask 水稻卷叶怎么办")
+	tg.WaitMessage(t, c.group.ID, repliesTo(asked, "#1"))
+	notice := tg.WaitMessage(t, holder.ID, func(m tgbotapi.Message) bool { return hasButton(m, "claim:1") })
+	tg.Press(telegramtest.PrivateChat(holder), holder, notice, "claim:1")
+	tg.WaitMessage(t, holder.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, "你已认领。") })
+
+	// A lease of a nanosecond has run out by now; no waiting needed.
+	if n, err := c.svc.ExpireClaims(context.Background(), time.Nanosecond, bot.ExpiredClaimMessages); err != nil || n != 1 {
+		t.Fatalf("ExpireClaims = %d, %v; want 1", n, err)
+	}
+	tg.WaitMessage(t, holder.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, "已退回待认领队列") && hasButton(m, "claim:1") })
+	offer := tg.WaitMessage(t, other.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, "open again") && hasButton(m, "claim:1") })
+	tg.Press(telegramtest.PrivateChat(other), other, offer, "claim:1")
+	tg.WaitMessage(t, other.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, "Yours now") })
 }

@@ -3,6 +3,7 @@ package consult
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/agriclinic/agriclinic/store"
 )
@@ -67,4 +68,62 @@ func (s *Service) Release(ctx context.Context, questionID, userID int64, out Out
 		s.log.Warn("question released but not queued; the reconciler will add it", "question", v.Question.ID, "err", err)
 	}
 	return v, nil
+}
+
+// ExpiredClaim is a claim that ran out: the question is open again, its former holder is
+// to be told, and so are the on-duty experts who could take it now.
+type ExpiredClaim struct {
+	QuestionView
+	Holder  store.Expert
+	Experts []store.Expert // on duty in the category, the former holder left out
+}
+
+// ExpireClaims returns to their queues the questions claimed longer than lease ago and
+// not answered; out renders the messages for each. It returns how many it released.
+func (s *Service) ExpireClaims(ctx context.Context, lease time.Duration, out Out[ExpiredClaim]) (int, error) {
+	cutoff := s.now().Add(-lease)
+	old, err := s.db.ClaimsOlderThan(ctx, cutoff)
+	if err != nil {
+		return 0, err
+	}
+	released := 0
+	for _, q := range old {
+		v, err := s.view(q)
+		if err != nil {
+			continue
+		}
+		holderID := q.ExpertID
+		res := ExpiredClaim{QuestionView: v}
+		err = s.db.InTx(ctx, func(tx *store.Tx) error {
+			q, err := tx.ExpireClaim(ctx, q.ID, holderID, cutoff)
+			if err != nil {
+				return err
+			}
+			res.Question = q
+			if res.Holder, err = tx.Expert(ctx, v.County.ID, holderID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			experts, err := tx.OnDutyExperts(ctx, v.County.ID, v.Category.ID)
+			if err != nil {
+				return err
+			}
+			for _, e := range experts {
+				if e.UserID != holderID {
+					res.Experts = append(res.Experts, e)
+				}
+			}
+			return tx.Enqueue(ctx, out.render(res)...)
+		})
+		if errors.Is(err, store.ErrConflict) {
+			continue // answered or released meanwhile
+		}
+		if err != nil {
+			return released, err
+		}
+		released++
+		if err := s.queue.Push(ctx, v.County.ID, store.Entry{QuestionID: q.ID, Category: v.Category.ID, AskedAt: q.AskedAt}); err != nil {
+			s.log.Warn("expired claim not queued; the reconciler will add it", "question", q.ID, "err", err)
+		}
+	}
+	return released, nil
 }

@@ -519,3 +519,35 @@ func TestReleaseIsForTheHolderAndReopensTheQuestion(t *testing.T) {
 		t.Errorf("a farmer's /duty: %v, want ErrNotExpert", err)
 	}
 }
+
+func TestAClaimNotAnsweredWithinTheLeaseGoesBackToTheQueue(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	addExpert(t, svc, 11, "rice")
+	addExpert(t, svc, 13, "rice")
+	q := bindAndAsk(t, svc, "水稻卷叶").Question
+	if _, err := svc.Claim(ctx, q.ID, 11, nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []consult.ExpiredClaim
+	collect := func(e consult.ExpiredClaim) []store.Message { got = append(got, e); return nil }
+	if n, err := svc.ExpireClaims(ctx, 30*time.Minute, collect); err != nil || n != 0 {
+		t.Fatalf("before the lease ends: released %d, %v; want none", n, err)
+	}
+	b.clock.mu.Lock()
+	b.clock.now = b.clock.now.Add(31 * time.Minute)
+	b.clock.mu.Unlock()
+	if n, err := svc.ExpireClaims(ctx, 30*time.Minute, collect); err != nil || n != 1 {
+		t.Fatalf("after the lease: released %d, %v; want 1", n, err)
+	}
+	if len(got) != 1 || got[0].Holder.UserID != 11 || len(got[0].Experts) != 1 || got[0].Experts[0].UserID != 13 {
+		t.Errorf("expired claim = %+v; want holder 11 told and only expert 13 offered it", got)
+	}
+	if cur, _ := b.db.Question(ctx, q.ID); cur.Status != store.StatusOpen {
+		t.Errorf("question is %s, want open", cur.Status)
+	}
+	if _, total, _ := b.queue.Peek(ctx, "yuqing", []string{"rice"}, 10); total != 1 {
+		t.Errorf("queue holds %d, want the question back", total)
+	}
+}

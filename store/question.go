@@ -257,3 +257,27 @@ func (d *queries) ReleaseQuestion(ctx context.Context, id, expertID int64) (Ques
 	}
 	return q, wrap("release question", err)
 }
+
+// ClaimsOlderThan lists the claimed questions claimed before cutoff, oldest claim first.
+func (d *queries) ClaimsOlderThan(ctx context.Context, cutoff time.Time) ([]Question, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT `+questionColumns+` FROM questions
+		WHERE status = 'claimed' AND claimed_at < $1 ORDER BY claimed_at, id`, cutoff)
+	if err != nil {
+		return nil, wrap("claims older than", err)
+	}
+	out, err := collectQuestions(rows)
+	return out, wrap("claims older than", err)
+}
+
+// ExpireClaim releases a claim that is still held by expertID and older than cutoff;
+// otherwise (answered, released, claimed again since) it returns ErrConflict.
+func (d *queries) ExpireClaim(ctx context.Context, id, expertID int64, cutoff time.Time) (Question, error) {
+	q, err := scanQuestion(d.dbtx.QueryRow(ctx, `
+		UPDATE questions SET status = 'open', expert_id = NULL, claimed_at = NULL
+		WHERE id = $1 AND expert_id = $2 AND status = 'claimed' AND claimed_at < $3
+		RETURNING `+questionColumns, id, expertID, cutoff))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Question{}, ErrConflict
+	}
+	return q, wrap("expire claim", err)
+}

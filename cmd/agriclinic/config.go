@@ -32,6 +32,7 @@ type config struct {
 	Rates          store.Rates
 	Limits         consult.Limits
 	Reconcile      time.Duration
+	ClaimLease     time.Duration
 }
 
 // envVar documents one variable for --help.
@@ -55,6 +56,7 @@ var envVars = []envVar{
 	{"ASK_LIMIT", "5", "questions one farmer may ask per ASK_WINDOW (0: no limit)"},
 	{"ASK_WINDOW", "10m", "the window of ASK_LIMIT"},
 	{"REPEAT_WINDOW", "10m", "how long the same words from the same farmer count as the same question (0: off)"},
+	{"CLAIM_LEASE", "30m", "a claim not answered within this goes back to the queue"},
 	{"RECONCILE_INTERVAL", "5s", "how often the Redis queues are checked against Postgres"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)"},
@@ -149,6 +151,9 @@ func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 	}
 	if c.Reconcile = duration("RECONCILE_INTERVAL"); c.Reconcile <= 0 {
 		errs = append(errs, errors.New("RECONCILE_INTERVAL: must be positive"))
+	}
+	if c.ClaimLease = duration("CLAIM_LEASE"); c.ClaimLease <= 0 {
+		errs = append(errs, errors.New("CLAIM_LEASE: must be positive"))
 	}
 	c.Limits = consult.Limits{Questions: askLimit, Window: duration("ASK_WINDOW"), Repeat: duration("REPEAT_WINDOW")}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {

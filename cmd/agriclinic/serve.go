@@ -141,7 +141,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	instance := instanceID()
 	go func() {
 		_ = whileLeader(ctx, leases, "jobs", instance, leaseTTL, log, func(ctx context.Context) error {
-			return every(ctx, cfg.Reconcile, log, "reconcile queues", svc.ReconcileQueues)
+			return every(ctx, cfg.Reconcile, log, "reconcile queues and expire claims", func(ctx context.Context) error {
+				_, err := svc.ExpireClaims(ctx, cfg.ClaimLease, bot.ExpiredClaimMessages)
+				return errors.Join(err, svc.ReconcileQueues(ctx))
+			})
 		})
 	}()
 
