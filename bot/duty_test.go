@@ -89,3 +89,23 @@ func TestAnExpiredClaimIsOfferedAgain(t *testing.T) {
 	tg.Press(telegramtest.PrivateChat(other), other, offer, "claim:1")
 	tg.WaitMessage(t, other.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, "Yours now") })
 }
+
+// TestAGroupThatBecomesASupergroupKeepsItsTownship follows migrate_to_chat_id: questions
+// asked in the new chat are accepted as the township's.
+func TestAGroupThatBecomesASupergroupKeepsItsTownship(t *testing.T) {
+	c := newClinic(t)
+	tg := c.tg
+	bind := tg.SendText(c.group, c.admin, "/bind 白泥镇")
+	tg.WaitMessage(t, c.group.ID, repliesTo(bind, "已绑定"))
+	super := tg.NewGroup("白泥镇农户群")
+	id := tg.PushUpdate(tgbotapi.Update{Message: &tgbotapi.Message{
+		MessageID: 900, Chat: &c.group, From: &c.admin, MigrateToChatID: super.ID,
+	}})
+	tg.WaitConfirmed(t, id)
+	asked := tg.SendText(super, c.farmer, "/ask 水稻秧苗发黄")
+	tg.WaitMessage(t, super.ID, repliesTo(asked, "#1"))
+	g, _, err := c.svc.Group(context.Background(), super.ID)
+	if err != nil || g.Township != "白泥镇" {
+		t.Errorf("new chat's binding = %+v, %v; want 白泥镇", g, err)
+	}
+}
