@@ -102,3 +102,15 @@ func ExpiredClaimMessages(res consult.ExpiredClaim) []store.Message {
 	}
 	return msgs
 }
+
+// RepushMessages reminds the on-duty experts of a question nobody has claimed in time.
+func RepushMessages(res consult.AskResult) []store.Message {
+	v := consult.QuestionView{Question: res.Question, County: res.County, Category: res.Category}
+	var msgs []store.Message
+	for _, e := range res.Experts {
+		l := langFromCode(e.Language)
+		text := l.pick("⏰ <b>这个问题还没有人认领</b>\n", "⏰ <b>Nobody has claimed this question yet</b>\n") + questionCard(l, v)
+		msgs = append(msgs, remembered(sendTo(e.UserID, text, claimKeyboard(l, res.Question.ID)), store.MessageQuestionNotice, res.Question.ID, e.UserID, l)...)
+	}
+	return msgs
+}

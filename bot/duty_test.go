@@ -84,8 +84,12 @@ func TestAnExpiredClaimIsOfferedAgain(t *testing.T) {
 	if n, err := c.svc.ExpireClaims(context.Background(), time.Nanosecond, bot.ExpiredClaimMessages); err != nil || n != 1 {
 		t.Fatalf("ExpireClaims = %d, %v; want 1", n, err)
 	}
-	tg.WaitMessage(t, holder.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, "已退回待认领队列") && hasButton(m, "claim:1") })
-	offer := tg.WaitMessage(t, other.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, "open again") && hasButton(m, "claim:1") })
+	tg.WaitMessage(t, holder.ID, func(m tgbotapi.Message) bool {
+		return strings.Contains(m.Text, "已退回待认领队列") && hasButton(m, "claim:1")
+	})
+	offer := tg.WaitMessage(t, other.ID, func(m tgbotapi.Message) bool {
+		return strings.Contains(m.Text, "open again") && hasButton(m, "claim:1")
+	})
 	tg.Press(telegramtest.PrivateChat(other), other, offer, "claim:1")
 	tg.WaitMessage(t, other.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, "Yours now") })
 }
@@ -108,4 +112,21 @@ func TestAGroupThatBecomesASupergroupKeepsItsTownship(t *testing.T) {
 	if err != nil || g.Township != "白泥镇" {
 		t.Errorf("new chat's binding = %+v, %v; want 白泥镇", g, err)
 	}
+}
+
+// TestALateQuestionIsPushedAgain renders the SLA re-push through the outbox and the fake.
+func TestALateQuestionIsPushedAgain(t *testing.T) {
+	c := newClinic(t)
+	tg := c.tg
+	bind := tg.SendText(c.group, c.admin, "/bind 白泥镇")
+	tg.WaitMessage(t, c.group.ID, repliesTo(bind, "已绑定"))
+	c.approveExpert(t, c.experts[0], "水稻")
+	asked := tg.SendText(c.group, c.farmer, "/ask 水稻卷叶 <急> & 🌾")
+	tg.WaitMessage(t, c.group.ID, repliesTo(asked, "#1"))
+	if n, err := c.svc.RepushUnclaimed(context.Background(), time.Nanosecond, bot.RepushMessages); err != nil || n != 1 {
+		t.Fatalf("RepushUnclaimed = %d, %v; want 1", n, err)
+	}
+	tg.WaitMessage(t, c.experts[0].ID, func(m tgbotapi.Message) bool {
+		return strings.Contains(m.Text, "这个问题还没有人认领") && strings.Contains(m.Text, "<急> & 🌾") && hasButton(m, "claim:1")
+	})
 }

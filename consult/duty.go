@@ -127,3 +127,37 @@ func (s *Service) ExpireClaims(ctx context.Context, lease time.Duration, out Out
 	}
 	return released, nil
 }
+
+// RepushUnclaimed pushes once more to the on-duty experts of its category every question
+// still unclaimed sla after it was asked; out renders the push. It returns how many.
+func (s *Service) RepushUnclaimed(ctx context.Context, sla time.Duration, out Out[AskResult]) (int, error) {
+	late, err := s.db.UnclaimedSince(ctx, s.now().Add(-sla))
+	if err != nil {
+		return 0, err
+	}
+	pushed := 0
+	for _, q := range late {
+		v, err := s.view(q)
+		if err != nil {
+			continue
+		}
+		err = s.db.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.MarkRepushed(ctx, q.ID, s.now()); err != nil {
+				return err
+			}
+			experts, err := tx.OnDutyExperts(ctx, v.County.ID, v.Category.ID)
+			if err != nil {
+				return err
+			}
+			return tx.Enqueue(ctx, out.render(AskResult{Question: q, County: v.County, Category: v.Category, Experts: experts})...)
+		})
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return pushed, err
+		}
+		pushed++
+	}
+	return pushed, nil
+}

@@ -551,3 +551,37 @@ func TestAClaimNotAnsweredWithinTheLeaseGoesBackToTheQueue(t *testing.T) {
 		t.Errorf("queue holds %d, want the question back", total)
 	}
 }
+
+func TestAQuestionUnclaimedPastTheSLAIsPushedAgainOnce(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	addExpert(t, svc, 11, "rice")
+	late := bindAndAsk(t, svc, "水稻卷叶").Question
+	claimed := bindAndAsk(t, svc, "秧苗 水稻").Question
+	if _, err := svc.Claim(ctx, claimed.ID, 11, nil); err != nil {
+		t.Fatal(err)
+	}
+	var pushed []int64
+	collect := func(r consult.AskResult) []store.Message {
+		if len(r.Experts) != 1 || r.Experts[0].UserID != 11 {
+			t.Errorf("re-push of #%d goes to %+v, want the on-duty rice expert", r.Question.ID, r.Experts)
+		}
+		pushed = append(pushed, r.Question.ID)
+		return nil
+	}
+	if n, _ := svc.RepushUnclaimed(ctx, 15*time.Minute, collect); n != 0 {
+		t.Errorf("before the SLA: pushed %d again, want 0", n)
+	}
+	b.clock.mu.Lock()
+	b.clock.now = b.clock.now.Add(16 * time.Minute)
+	b.clock.mu.Unlock()
+	for range 2 {
+		if _, err := svc.RepushUnclaimed(ctx, 15*time.Minute, collect); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(pushed) != 1 || pushed[0] != late.ID {
+		t.Errorf("pushed again %v, want only #%d, once", pushed, late.ID)
+	}
+}

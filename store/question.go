@@ -281,3 +281,28 @@ func (d *queries) ExpireClaim(ctx context.Context, id, expertID int64, cutoff ti
 	}
 	return q, wrap("expire claim", err)
 }
+
+// UnclaimedSince lists open questions asked before cutoff that were not pushed again yet.
+func (d *queries) UnclaimedSince(ctx context.Context, cutoff time.Time) ([]Question, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT `+questionColumns+` FROM questions
+		WHERE status = 'open' AND asked_at < $1 AND repushed_at IS NULL ORDER BY asked_at, id`, cutoff)
+	if err != nil {
+		return nil, wrap("unclaimed since", err)
+	}
+	out, err := collectQuestions(rows)
+	return out, wrap("unclaimed since", err)
+}
+
+// MarkRepushed records the second push of a still open question; a question claimed or
+// pushed again meanwhile gets ErrConflict.
+func (d *queries) MarkRepushed(ctx context.Context, id int64, at time.Time) error {
+	tag, err := d.dbtx.Exec(ctx, `UPDATE questions SET repushed_at = $2
+		WHERE id = $1 AND status = 'open' AND repushed_at IS NULL`, id, at)
+	if err != nil {
+		return wrap("mark repushed", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrConflict
+	}
+	return nil
+}

@@ -33,6 +33,7 @@ type config struct {
 	Limits         consult.Limits
 	Reconcile      time.Duration
 	ClaimLease     time.Duration
+	SLAClaim       time.Duration
 }
 
 // envVar documents one variable for --help.
@@ -57,6 +58,7 @@ var envVars = []envVar{
 	{"ASK_WINDOW", "10m", "the window of ASK_LIMIT"},
 	{"REPEAT_WINDOW", "10m", "how long the same words from the same farmer count as the same question (0: off)"},
 	{"CLAIM_LEASE", "30m", "a claim not answered within this goes back to the queue"},
+	{"SLA_CLAIM", "15m", "a question unclaimed this long is pushed once more to the on-duty experts"},
 	{"RECONCILE_INTERVAL", "5s", "how often the Redis queues are checked against Postgres"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)"},
@@ -154,6 +156,9 @@ func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 	}
 	if c.ClaimLease = duration("CLAIM_LEASE"); c.ClaimLease <= 0 {
 		errs = append(errs, errors.New("CLAIM_LEASE: must be positive"))
+	}
+	if c.SLAClaim = duration("SLA_CLAIM"); c.SLAClaim <= 0 {
+		errs = append(errs, errors.New("SLA_CLAIM: must be positive"))
 	}
 	c.Limits = consult.Limits{Questions: askLimit, Window: duration("ASK_WINDOW"), Repeat: duration("REPEAT_WINDOW")}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {

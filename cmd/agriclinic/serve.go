@@ -141,9 +141,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	instance := instanceID()
 	go func() {
 		_ = whileLeader(ctx, leases, "jobs", instance, leaseTTL, log, func(ctx context.Context) error {
-			return every(ctx, cfg.Reconcile, log, "reconcile queues and expire claims", func(ctx context.Context) error {
-				_, err := svc.ExpireClaims(ctx, cfg.ClaimLease, bot.ExpiredClaimMessages)
-				return errors.Join(err, svc.ReconcileQueues(ctx))
+			return every(ctx, cfg.Reconcile, log, "reconcile queues, expire claims, push late questions again", func(ctx context.Context) error {
+				_, expireErr := svc.ExpireClaims(ctx, cfg.ClaimLease, bot.ExpiredClaimMessages)
+				_, repushErr := svc.RepushUnclaimed(ctx, cfg.SLAClaim, bot.RepushMessages)
+				return errors.Join(expireErr, repushErr, svc.ReconcileQueues(ctx))
 			})
 		})
 	}()
