@@ -66,6 +66,7 @@ func New(svc *consult.Service, db *store.DB, tg *Client, log *slog.Logger) *Bot 
 		"mine":    {handle: b.mine, private: true},
 		"release": {handle: b.release, private: true},
 		"duty":    {handle: b.duty, private: true},
+		"lang":    {handle: b.setLang, private: true, group: true},
 	}
 	return b
 }
@@ -141,7 +142,7 @@ func (b *Bot) onMessage(ctx context.Context, updateID int64, msg *tgbotapi.Messa
 	if msg.From == nil || msg.From.IsBot {
 		return nil
 	}
-	in := &incoming{updateID: updateID, msg: msg, lang: langOf(msg.From)}
+	in := &incoming{updateID: updateID, msg: msg, lang: b.langFor(ctx, msg.From)}
 	if name, at, args, ok := parseCommand(msg.Text); ok {
 		if at != "" && !strings.EqualFold(at, b.self.UserName) {
 			return nil // a command for another bot in the same group

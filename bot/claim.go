@@ -23,13 +23,13 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery) error {
 	case ok && (action == actionApprove || action == actionReject):
 		return b.decideExpert(ctx, q, id, action == actionApprove)
 	}
-	b.answerCallback(ctx, q, langOf(q.From).pick("这个按钮已失效。", "This button no longer works."), false)
+	b.answerCallback(ctx, q, b.langFor(ctx, q.From).pick("这个按钮已失效。", "This button no longer works."), false)
 	return nil
 }
 
 // claim gives the question to the expert who pressed Claim, or tells them who has it.
 func (b *Bot) claim(ctx context.Context, q *tgbotapi.CallbackQuery, questionID int64) error {
-	l := langOf(q.From)
+	l := b.langFor(ctx, q.From)
 	res, err := b.svc.Claim(ctx, questionID, q.From.ID, func(res consult.ClaimResult) []store.Message {
 		// Every expert who was shown the question now sees who took it, so nobody starts
 		// writing an answer that will not be posted.
@@ -109,9 +109,10 @@ func (b *Bot) answer(ctx context.Context, in *incoming, questionID int64, text s
 	res, err := b.svc.Answer(ctx, consult.AnswerInput{QuestionID: questionID, Expert: person(in.msg.From), Text: text, UpdateID: in.updateID},
 		func(res consult.AnswerResult) []store.Message {
 			q := res.Question
-			posted := replyTo(q.ChatID, int(q.MessageID), answerText(res.QuestionView, res.Answer), nil)
+			gl := b.chatLang(ctx, q.ChatID)
+			posted := replyTo(q.ChatID, int(q.MessageID), answerText(gl, res.QuestionView, res.Answer), nil)
 			posted[0].AnswerID = res.Answer.ID
-			posted = remembered(posted, store.MessageAck, q.ID, 0, zh)
+			posted = remembered(posted, store.MessageAck, q.ID, 0, gl)
 			confirm := replyTo(in.msg.Chat.ID, in.msg.MessageID, fmt.Sprintf(l.pick(
 				"✅ #%d 的解答已发到 %s 的群里。", "✅ Your answer to #%d is posted in the %s group."), q.ID, esc(q.Township)), nil)
 			// Said only once it is true.

@@ -18,6 +18,7 @@ var commandMenu = map[lang][]tgbotapi.BotCommand{
 		{Command: "duty", Description: "值班 on / 下班 off（专家）"},
 		{Command: "bind", Description: "绑定本群到乡镇（县局管理员）"},
 		{Command: "whoami", Description: "查看我的 Telegram ID"},
+		{Command: "lang", Description: "切换语言 zh / en"},
 		{Command: "help", Description: "使用说明"},
 	},
 	en: {
@@ -29,6 +30,7 @@ var commandMenu = map[lang][]tgbotapi.BotCommand{
 		{Command: "duty", Description: "On duty (on) or off (off) (experts)"},
 		{Command: "bind", Description: "Bind this group to a township (county admins)"},
 		{Command: "whoami", Description: "Show my Telegram id"},
+		{Command: "lang", Description: "Switch language: zh / en"},
 		{Command: "help", Description: "Help"},
 	},
 }

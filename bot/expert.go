@@ -58,7 +58,7 @@ func (b *Bot) expertRequest(ctx context.Context, in *incoming) error {
 
 // decideExpert handles an admin's Approve or Reject press.
 func (b *Bot) decideExpert(ctx context.Context, q *tgbotapi.CallbackQuery, requestID int64, approve bool) error {
-	l := langOf(q.From)
+	l := b.langFor(ctx, q.From)
 	adminName := personName(q.From)
 	r, county, err := b.svc.DecideExpert(ctx, requestID, q.From.ID, approve, func(res consult.ExpertRequestResult) []store.Message {
 		r, county := res.Request, res.County

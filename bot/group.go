@@ -41,7 +41,8 @@ func (b *Bot) ask(ctx context.Context, in *incoming) error {
 		Text: in.args, UpdateID: in.updateID,
 	}, func(res consult.AskResult) []store.Message {
 		v := consult.QuestionView{Question: res.Question, County: res.County, Category: res.Category}
-		msgs := remembered(replyTo(in.msg.Chat.ID, in.msg.MessageID, ackText(v, len(res.Experts)), nil), store.MessageAck, res.Question.ID, 0, zh)
+		gl := b.chatLang(ctx, in.msg.Chat.ID)
+		msgs := remembered(replyTo(in.msg.Chat.ID, in.msg.MessageID, ackText(gl, v, len(res.Experts)), nil), store.MessageAck, res.Question.ID, 0, gl)
 		for _, e := range res.Experts {
 			l := langFromCode(e.Language)
 			notice := sendTo(e.UserID, questionCard(l, v), claimKeyboard(l, res.Question.ID))

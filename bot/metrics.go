@@ -85,5 +85,5 @@ func kindLabel(kind string) string {
 }
 
 var knownCommands = map[string]struct{}{
-	"start": {}, "help": {}, "whoami": {}, "bind": {}, "ask": {}, "expert": {}, "queue": {}, "answer": {}, "mine": {}, "release": {}, "duty": {},
+	"start": {}, "help": {}, "whoami": {}, "bind": {}, "ask": {}, "expert": {}, "queue": {}, "answer": {}, "mine": {}, "release": {}, "duty": {}, "lang": {},
 }

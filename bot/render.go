@@ -72,6 +72,9 @@ Farmers ask in their township group; county experts claim and answer there.
 /release 编号 — 退回队列 · give one back to the queue
 /duty on|off — 值班/下班 · on or off duty (pushes of new questions)
 
+<b>所有人 Everyone</b>
+/lang zh|en — 切换语言（私聊为自己，群里由管理员为本群）· switch language (yourself in private; the group, by an admin)
+
 <b>县局管理员 County admins</b>
 /bind 乡镇 — 在群里绑定乡镇 · bind this group to a township
 /whoami — 查看你的 Telegram ID · show your Telegram id
@@ -171,16 +174,18 @@ func localTime(t time.Time, c *consult.County) string {
 	return t.Format("01-02 15:04")
 }
 
-func ackText(v consult.QuestionView, experts int) string {
-	s := fmt.Sprintf("已收到问题 <b>#%d</b>（%s），已转给农技专家，请稍候。", v.Question.ID, categoryLabel(zh, v.Category))
+func ackText(l lang, v consult.QuestionView, experts int) string {
+	s := fmt.Sprintf(l.pick("已收到问题 <b>#%d</b>（%s），已转给农技专家，请稍候。", "Question <b>#%d</b> received (%s) and passed to the experts; please wait."),
+		v.Question.ID, categoryLabel(l, v.Category))
 	if experts == 0 {
-		s += "\n目前没有在线的该类专家，问题已排队，专家上线后会处理。"
+		s += l.pick("\n目前没有在线的该类专家，问题已排队，专家上线后会处理。", "\nNo expert of this kind is on duty now; the question waits in the queue.")
 	}
 	return s
 }
 
-func answerText(v consult.QuestionView, a store.Answer) string {
-	return fmt.Sprintf("<b>#%d 专家解答</b>（%s · %s）：\n%s", v.Question.ID, categoryLabel(zh, v.Category), esc(a.ExpertName), esc(a.Text))
+func answerText(l lang, v consult.QuestionView, a store.Answer) string {
+	return fmt.Sprintf(l.pick("<b>#%d 专家解答</b>（%s · %s）：\n%s", "<b>#%d Expert answer</b> (%s · %s):\n%s"),
+		v.Question.ID, categoryLabel(l, v.Category), esc(a.ExpertName), esc(a.Text))
 }
 
 func snippet(s string, n int) string {
