@@ -106,10 +106,14 @@ func parseAnswerArgs(args string) (int64, string, bool) {
 // archives it.
 func (b *Bot) answer(ctx context.Context, in *incoming, questionID int64, text string) error {
 	l := in.lang
+	// The group's language is read before the transaction (see ask).
+	gl := zh
+	if v, err := b.svc.Question(ctx, questionID); err == nil {
+		gl = b.chatLang(ctx, v.Question.ChatID)
+	}
 	res, err := b.svc.Answer(ctx, consult.AnswerInput{QuestionID: questionID, Expert: person(in.msg.From), Text: text, UpdateID: in.updateID},
 		func(res consult.AnswerResult) []store.Message {
 			q := res.Question
-			gl := b.chatLang(ctx, q.ChatID)
 			posted := replyTo(q.ChatID, int(q.MessageID), answerText(gl, res.QuestionView, res.Answer), nil)
 			posted[0].AnswerID = res.Answer.ID
 			posted = remembered(posted, store.MessageAck, q.ID, 0, gl)

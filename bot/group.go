@@ -36,12 +36,14 @@ func (b *Bot) askCommand(ctx context.Context, in *incoming) error {
 // ask turns a farmer's message into a numbered question, acknowledges it in the group and
 // tells the on-duty experts of its category.
 func (b *Bot) ask(ctx context.Context, in *incoming) error {
+	// Read before the transaction: the rendering below runs inside it and must not wait for
+	// a second connection.
+	gl := b.chatLang(ctx, in.msg.Chat.ID)
 	res, err := b.svc.Ask(ctx, consult.AskInput{
 		ChatID: in.msg.Chat.ID, MessageID: int64(in.msg.MessageID), Farmer: person(in.msg.From),
 		Text: in.args, UpdateID: in.updateID,
 	}, func(res consult.AskResult) []store.Message {
 		v := consult.QuestionView{Question: res.Question, County: res.County, Category: res.Category}
-		gl := b.chatLang(ctx, in.msg.Chat.ID)
 		msgs := remembered(replyTo(in.msg.Chat.ID, in.msg.MessageID, ackText(gl, v, len(res.Experts)), nil), store.MessageAck, res.Question.ID, 0, gl)
 		for _, e := range res.Experts {
 			l := langFromCode(e.Language)

@@ -181,7 +181,8 @@ func (s *Service) ReconcileQueues(ctx context.Context) error {
 
 // Out renders what a step caused into the messages to send; it runs inside the step's
 // transaction, so the messages are stored if and only if the step is. Package bot supplies
-// it; nil sends nothing.
+// it; nil sends nothing. It must not query the database itself: it would wait for a second
+// connection while holding one, and a busy pool would stall.
 type Out[T any] func(T) []store.Message
 
 func (o Out[T]) render(v T) []store.Message {

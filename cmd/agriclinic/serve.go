@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -212,7 +213,16 @@ func ready(db *store.DB, q *store.Queue) http.Handler {
 // openPostgres connects to DATABASE_URL, creating the database first when the server is
 // there but the database is not, so a fresh install needs no manual step.
 func openPostgres(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
-	pool, err := pgxpool.New(ctx, dsn)
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	// pgxpool's default (4 on a small server) is too few for the poller's workers, the
+	// sender and the jobs together; pool_max_conns in the URL still decides.
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = 16
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
