@@ -32,8 +32,7 @@ func (c *clinic) snapshot(t *testing.T) string {
 func TestBadInputGetsAClearAnswerAndChangesNothing(t *testing.T) {
 	c := newClinic(t)
 	tg := c.tg
-	bind := tg.SendText(c.group, c.admin, "/bind 白泥镇")
-	tg.WaitMessage(t, c.group.ID, repliesTo(bind, "已绑定"))
+	c.bindGroup(t)
 	c.approveExpert(t, c.experts[0], "水稻")
 	question := tg.SendText(c.group, c.farmer, "/ask 水稻卷叶")
 	notice := tg.WaitMessage(t, c.experts[0].ID, func(m tgbotapi.Message) bool { return hasButton(m, "claim:1") })

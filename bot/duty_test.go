@@ -18,8 +18,7 @@ import (
 func TestDutyMineAndRelease(t *testing.T) {
 	c := newClinic(t)
 	tg := c.tg
-	bind := tg.SendText(c.group, c.admin, "/bind 白泥镇")
-	tg.WaitMessage(t, c.group.ID, repliesTo(bind, "已绑定"))
+	c.bindGroup(t)
 	resting, working := c.experts[0], c.experts[1]
 	c.approveExpert(t, resting, "水稻")
 	c.approveExpert(t, working, "rice")
@@ -69,8 +68,7 @@ func TestDutyMineAndRelease(t *testing.T) {
 func TestAnExpiredClaimIsOfferedAgain(t *testing.T) {
 	c := newClinic(t)
 	tg := c.tg
-	bind := tg.SendText(c.group, c.admin, "/bind 白泥镇")
-	tg.WaitMessage(t, c.group.ID, repliesTo(bind, "已绑定"))
+	c.bindGroup(t)
 	holder, other := c.experts[0], c.experts[1]
 	c.approveExpert(t, holder, "水稻")
 	c.approveExpert(t, other, "rice")
@@ -99,8 +97,7 @@ func TestAnExpiredClaimIsOfferedAgain(t *testing.T) {
 func TestAGroupThatBecomesASupergroupKeepsItsTownship(t *testing.T) {
 	c := newClinic(t)
 	tg := c.tg
-	bind := tg.SendText(c.group, c.admin, "/bind 白泥镇")
-	tg.WaitMessage(t, c.group.ID, repliesTo(bind, "已绑定"))
+	c.bindGroup(t)
 	super := tg.NewGroup("白泥镇农户群")
 	id := tg.PushUpdate(tgbotapi.Update{Message: &tgbotapi.Message{
 		MessageID: 900, Chat: &c.group, From: &c.admin, MigrateToChatID: super.ID,
@@ -118,8 +115,7 @@ func TestAGroupThatBecomesASupergroupKeepsItsTownship(t *testing.T) {
 func TestALateQuestionIsPushedAgain(t *testing.T) {
 	c := newClinic(t)
 	tg := c.tg
-	bind := tg.SendText(c.group, c.admin, "/bind 白泥镇")
-	tg.WaitMessage(t, c.group.ID, repliesTo(bind, "已绑定"))
+	c.bindGroup(t)
 	c.approveExpert(t, c.experts[0], "水稻")
 	asked := tg.SendText(c.group, c.farmer, "/ask 水稻卷叶 <急> & 🌾")
 	tg.WaitMessage(t, c.group.ID, repliesTo(asked, "#1"))

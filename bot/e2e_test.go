@@ -132,6 +132,13 @@ func hasButton(m tgbotapi.Message, data string) bool {
 	return false
 }
 
+// bindGroup binds the clinic's group to 白泥镇 as the admin would.
+func (c *clinic) bindGroup(t testing.TB) {
+	t.Helper()
+	bind := c.tg.SendText(c.group, c.admin, "/bind 白泥镇")
+	c.tg.WaitMessage(t, c.group.ID, repliesTo(bind, "已绑定"))
+}
+
 // approveExpert walks an expert request from /expert to the admin's Approve press.
 func (c *clinic) approveExpert(t *testing.T, expert tgbotapi.User, args string) {
 	t.Helper()

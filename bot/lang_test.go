@@ -14,8 +14,7 @@ import (
 func TestLangSwitchesAPersonAndAGroup(t *testing.T) {
 	c := newClinic(t)
 	tg := c.tg
-	bind := tg.SendText(c.group, c.admin, "/bind 白泥镇")
-	tg.WaitMessage(t, c.group.ID, repliesTo(bind, "已绑定"))
+	c.bindGroup(t)
 	expert := c.experts[0] // a Chinese app
 	c.approveExpert(t, expert, "水稻")
 	dm := telegramtest.PrivateChat(expert)

@@ -23,8 +23,7 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 // Telegram does when a confirmation was lost: one question, one acknowledgement.
 func TestARedeliveredUpdateChangesNothing(t *testing.T) {
 	c := newClinic(t)
-	bind := c.tg.SendText(c.group, c.admin, "/bind 白泥镇")
-	c.tg.WaitMessage(t, c.group.ID, repliesTo(bind, "已绑定"))
+	c.bindGroup(t)
 
 	text := "/ask 水稻秧苗发黄"
 	msg := &tgbotapi.Message{
@@ -131,8 +130,7 @@ func TestWebhookModeHandlesUpdatesAndRejectsAWrongSecret(t *testing.T) {
 	if err := c.client.SetWebhook(context.Background(), srv.URL+"/telegram", secret); err != nil {
 		t.Fatal(err)
 	}
-	bind := c.tg.SendText(c.group, c.admin, "/bind 白泥镇")
-	c.tg.WaitMessage(t, c.group.ID, repliesTo(bind, "已绑定"))
+	c.bindGroup(t)
 }
 
 func TestTheCommandMenuIsPublishedInChineseAndEnglish(t *testing.T) {

@@ -150,7 +150,7 @@ func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[C
 		return ClaimResult{}, err
 	}
 	expert, err := s.db.Expert(ctx, v.County.ID, userID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !contains(expert.Categories, v.Category.ID)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !slices.Contains(expert.Categories, v.Category.ID)) {
 		return ClaimResult{QuestionView: v}, ErrNotExpert
 	}
 	if err != nil {

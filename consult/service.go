@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -297,7 +298,7 @@ func (s *Service) RequestExpert(ctx context.Context, in ExpertRequestInput, out 
 				ids = nil
 				break
 			}
-			if !contains(ids, cat.ID) {
+			if !slices.Contains(ids, cat.ID) {
 				ids = append(ids, cat.ID)
 			}
 		}
@@ -336,15 +337,6 @@ type ExpertRequestResult struct {
 	County  *County
 	// Notices are the admins' messages showing the request, to be updated once decided.
 	Notices []store.BotMessage
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ExpertRequest returns a request and its county.

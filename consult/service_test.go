@@ -62,6 +62,13 @@ type clock struct {
 	now time.Time
 }
 
+// advance moves the clock on, as the hours of a working day pass.
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -426,9 +433,7 @@ func TestTheSameWordsSoonAfterAreTheSameQuestion(t *testing.T) {
 	if !errors.Is(err, consult.ErrRepeated) || res.Question.ID != first.Question.ID {
 		t.Errorf("repeat: %v, #%d; want ErrRepeated pointing at #%d", err, res.Question.ID, first.Question.ID)
 	}
-	b.clock.mu.Lock()
-	b.clock.now = b.clock.now.Add(consult.DefaultLimits.Repeat)
-	b.clock.mu.Unlock()
+	b.clock.advance(consult.DefaultLimits.Repeat)
 	if _, err := ask("水稻 卷叶怎么办"); err != nil {
 		t.Errorf("the same words after the repeat window: %v, want a new question", err)
 	}
@@ -535,9 +540,7 @@ func TestAClaimNotAnsweredWithinTheLeaseGoesBackToTheQueue(t *testing.T) {
 	if n, err := svc.ExpireClaims(ctx, 30*time.Minute, collect); err != nil || n != 0 {
 		t.Fatalf("before the lease ends: released %d, %v; want none", n, err)
 	}
-	b.clock.mu.Lock()
-	b.clock.now = b.clock.now.Add(31 * time.Minute)
-	b.clock.mu.Unlock()
+	b.clock.advance(31 * time.Minute)
 	if n, err := svc.ExpireClaims(ctx, 30*time.Minute, collect); err != nil || n != 1 {
 		t.Fatalf("after the lease: released %d, %v; want 1", n, err)
 	}
@@ -573,9 +576,7 @@ func TestAQuestionUnclaimedPastTheSLAIsPushedAgainOnce(t *testing.T) {
 	if n, _ := svc.RepushUnclaimed(ctx, 15*time.Minute, collect); n != 0 {
 		t.Errorf("before the SLA: pushed %d again, want 0", n)
 	}
-	b.clock.mu.Lock()
-	b.clock.now = b.clock.now.Add(16 * time.Minute)
-	b.clock.mu.Unlock()
+	b.clock.advance(16 * time.Minute)
 	for range 2 {
 		if _, err := svc.RepushUnclaimed(ctx, 15*time.Minute, collect); err != nil {
 			t.Fatal(err)
