@@ -45,6 +45,7 @@ type route struct {
 type incoming struct {
 	updateID int64
 	msg      *tgbotapi.Message
+	thread   int64 // the forum topic it was written in
 	lang     lang
 	args     string // a command's arguments
 }
@@ -75,7 +76,7 @@ func New(svc *consult.Service, db *store.DB, tg *Client, log *slog.Logger) *Bot 
 // again — the archive could not be reached — so the transport must not confirm it. Bad
 // input gets an answer and a nil error; a panic is logged, answered and not retried, so one
 // poisoned update cannot stop the bot.
-func (b *Bot) Handle(ctx context.Context, u tgbotapi.Update) (err error) {
+func (b *Bot) Handle(ctx context.Context, u Update) (err error) {
 	start := time.Now()
 	defer func() {
 		outcome := "ok"
@@ -88,14 +89,14 @@ func (b *Bot) Handle(ctx context.Context, u tgbotapi.Update) (err error) {
 			outcome = "retry"
 		}
 		// One line per update; never its text (farmers' words are not log material).
-		kind := updateKind(u)
+		kind := updateKind(u.Update)
 		b.log.Info("update", "id", u.UpdateID, "kind", kind, "chat", chatKey(u),
 			"outcome", outcome, "ms", time.Since(start).Milliseconds())
 		b.Metrics.update(kind, outcome)
 	}()
 	switch {
 	case u.Message != nil && u.Message.Chat != nil:
-		return b.onMessage(ctx, int64(u.UpdateID), u.Message)
+		return b.onMessage(ctx, u, u.Message)
 	case u.CallbackQuery != nil && u.CallbackQuery.From != nil:
 		return b.onCallback(ctx, u.CallbackQuery)
 	case u.MyChatMember != nil:
@@ -123,11 +124,12 @@ func updateKind(u tgbotapi.Update) string {
 }
 
 // apologise tells the person something went wrong on our side.
-func (b *Bot) apologise(ctx context.Context, u tgbotapi.Update) {
+func (b *Bot) apologise(ctx context.Context, u Update) {
 	const zhText, enText = "抱歉，系统出错了，请稍后再试。", "Sorry, something went wrong on our side. Please try again later."
 	switch {
 	case u.Message != nil:
-		if err := b.reply(ctx, u.Message, langOf(u.Message.From).pick(zhText, enText), nil); err != nil {
+		in := &incoming{msg: u.Message, thread: u.ThreadID}
+		if err := b.reply(ctx, in, langOf(u.Message.From).pick(zhText, enText), nil); err != nil {
 			b.log.Warn("apology not stored", "err", err)
 		}
 	case u.CallbackQuery != nil:
@@ -135,14 +137,14 @@ func (b *Bot) apologise(ctx context.Context, u tgbotapi.Update) {
 	}
 }
 
-func (b *Bot) onMessage(ctx context.Context, updateID int64, msg *tgbotapi.Message) error {
+func (b *Bot) onMessage(ctx context.Context, u Update, msg *tgbotapi.Message) error {
 	if msg.MigrateToChatID != 0 {
 		return b.svc.MigrateGroup(ctx, msg.Chat.ID, msg.MigrateToChatID)
 	}
 	if msg.From == nil || msg.From.IsBot {
 		return nil
 	}
-	in := &incoming{updateID: updateID, msg: msg, lang: b.langFor(ctx, msg.From)}
+	in := &incoming{updateID: int64(u.UpdateID), msg: msg, thread: u.ThreadID, lang: b.langFor(ctx, msg.From)}
 	if name, at, args, ok := parseCommand(msg.Text); ok {
 		if at != "" && !strings.EqualFold(at, b.self.UserName) {
 			return nil // a command for another bot in the same group
@@ -158,7 +160,7 @@ func (b *Bot) onMessage(ctx context.Context, updateID int64, msg *tgbotapi.Messa
 	if text, ok := b.addressed(msg); ok {
 		if msg.Text == "" && msg.Caption == "" {
 			// A sticker, voice or photo without words: the clinic reads text for now.
-			return b.reply(ctx, msg, "请用文字写下你的问题，例如：/ask 水稻叶子发黄怎么办？\nPlease write your question in words, e.g. /ask Why are my rice leaves yellow?", nil)
+			return b.reply(ctx, in, "请用文字写下你的问题，例如：/ask 水稻叶子发黄怎么办？\nPlease write your question in words, e.g. /ask Why are my rice leaves yellow?", nil)
 		}
 		in.args = text
 		return b.ask(ctx, in)
@@ -170,13 +172,13 @@ func (b *Bot) onCommand(ctx context.Context, in *incoming, name string) error {
 	r, ok := b.routes[name]
 	switch {
 	case !ok:
-		return b.reply(ctx, in.msg, in.lang.pick("未知命令。发送 /help 查看可用命令。", "Unknown command. Send /help to see the commands."), nil)
+		return b.reply(ctx, in, in.lang.pick("未知命令。发送 /help 查看可用命令。", "Unknown command. Send /help to see the commands."), nil)
 	case in.private() && !r.private:
-		return b.reply(ctx, in.msg, in.lang.pick(
+		return b.reply(ctx, in, in.lang.pick(
 			"请在乡镇群里使用 /"+name+"。",
 			"Use /"+name+" in your township's group."), nil)
 	case !in.private() && !r.group:
-		return b.reply(ctx, in.msg, in.lang.pick(
+		return b.reply(ctx, in, in.lang.pick(
 			fmt.Sprintf("请私聊 @%s 使用 /%s。", esc(b.self.UserName), name),
 			fmt.Sprintf("Send /%s to @%s in a private chat.", name, esc(b.self.UserName))), nil)
 	}
@@ -246,7 +248,7 @@ func (b *Bot) onPrivateText(ctx context.Context, in *incoming) error {
 			return b.answer(ctx, in, m.RefID, in.msg.Text)
 		}
 	}
-	return b.reply(ctx, in.msg, in.lang.pick(
+	return b.reply(ctx, in, in.lang.pick(
 		"要解答问题，请直接回复问题消息，或发送 /answer 编号 内容。发送 /help 查看全部命令。",
 		"To answer a question, reply to its message or send /answer &lt;number&gt; &lt;text&gt;. Send /help for all commands."), nil)
 }
@@ -262,15 +264,15 @@ func (b *Bot) onMembership(ctx context.Context, m *tgbotapi.ChatMemberUpdated) e
 }
 
 func (b *Bot) start(ctx context.Context, in *incoming) error {
-	return b.reply(ctx, in.msg, startText(in.lang, in.msg.From), nil)
+	return b.reply(ctx, in, startText(in.lang, in.msg.From), nil)
 }
 
 func (b *Bot) help(ctx context.Context, in *incoming) error {
-	return b.reply(ctx, in.msg, helpText(), nil)
+	return b.reply(ctx, in, helpText(), nil)
 }
 
 func (b *Bot) whoami(ctx context.Context, in *incoming) error {
-	return b.reply(ctx, in.msg, whoamiText(in.lang, in.msg.From), nil)
+	return b.reply(ctx, in, whoamiText(in.lang, in.msg.From), nil)
 }
 
 func person(u *tgbotapi.User) consult.Person {

@@ -81,7 +81,7 @@ func (b *Bot) claim(ctx context.Context, q *tgbotapi.CallbackQuery, questionID i
 func (b *Bot) answerCommand(ctx context.Context, in *incoming) error {
 	id, text, ok := parseAnswerArgs(in.args)
 	if !ok {
-		b.reply(ctx, in.msg, in.lang.pick("用法：/answer 编号 答复内容，例如 /answer 12 建议喷施……\n也可以直接回复问题消息作答。",
+		b.reply(ctx, in, in.lang.pick("用法：/answer 编号 答复内容，例如 /answer 12 建议喷施……\n也可以直接回复问题消息作答。",
 			"Usage: /answer &lt;number&gt; &lt;text&gt;, e.g. /answer 12 Spray…\nOr simply reply to the question's message."), nil)
 		return nil
 	}
@@ -125,11 +125,11 @@ func (b *Bot) answer(ctx context.Context, in *incoming, questionID int64, text s
 		})
 	switch {
 	case errors.Is(err, consult.ErrNoSuchQuestion):
-		return b.reply(ctx, in.msg, fmt.Sprintf(l.pick("没有 #%d 号问题。", "There is no question #%d."), questionID), nil)
+		return b.reply(ctx, in, fmt.Sprintf(l.pick("没有 #%d 号问题。", "There is no question #%d."), questionID), nil)
 	case errors.Is(err, consult.ErrEmptyAnswer):
-		return b.reply(ctx, in.msg, l.pick("答复是空的，请写上内容。", "The answer is empty; please write something."), nil)
+		return b.reply(ctx, in, l.pick("答复是空的，请写上内容。", "The answer is empty; please write something."), nil)
 	case errors.Is(err, consult.ErrAlreadyAnswered):
-		return b.reply(ctx, in.msg, fmt.Sprintf(l.pick("#%d 已经解答过了。", "#%d has already been answered."), questionID), nil)
+		return b.reply(ctx, in, fmt.Sprintf(l.pick("#%d 已经解答过了。", "#%d has already been answered."), questionID), nil)
 	case errors.Is(err, consult.ErrNotHolder), errors.Is(err, consult.ErrNotExpert):
 		var markup any
 		msg := l.pick("你没有认领 #%d，不能作答。", "You do not hold #%d, so you cannot answer it.")
@@ -137,7 +137,7 @@ func (b *Bot) answer(ctx context.Context, in *incoming, questionID int64, text s
 			msg = l.pick("#%d 还没有人认领，请先认领再作答。", "#%d is not claimed yet: claim it first, then answer.")
 			markup = claimKeyboard(l, questionID)
 		}
-		return b.reply(ctx, in.msg, fmt.Sprintf(msg, questionID), markup)
+		return b.reply(ctx, in, fmt.Sprintf(msg, questionID), markup)
 	case errors.Is(err, store.ErrDuplicate):
 		return nil
 	case err != nil:
@@ -156,12 +156,12 @@ func (b *Bot) queue(ctx context.Context, in *incoming) error {
 	items, total, err := b.svc.Queue(ctx, in.msg.From.ID, queueLimit)
 	switch {
 	case errors.Is(err, consult.ErrNotExpert):
-		return b.reply(ctx, in.msg, l.pick("你还不是专家。发送 /expert 类别 申请，例如 /expert 水稻。", "You are not an expert yet. Apply with /expert &lt;category&gt;, e.g. /expert rice."), nil)
+		return b.reply(ctx, in, l.pick("你还不是专家。发送 /expert 类别 申请，例如 /expert 水稻。", "You are not an expert yet. Apply with /expert &lt;category&gt;, e.g. /expert rice."), nil)
 	case err != nil:
 		return err
 	}
 	if len(items) == 0 {
-		return b.reply(ctx, in.msg, l.pick("目前没有待认领的问题。", "No open questions right now."), nil)
+		return b.reply(ctx, in, l.pick("目前没有待认领的问题。", "No open questions right now."), nil)
 	}
 	var s strings.Builder
 	fmt.Fprintf(&s, l.pick("<b>待认领的问题（共 %d 个）</b>", "<b>Open questions (%d)</b>"), total)
@@ -175,5 +175,5 @@ func (b *Bot) queue(ctx context.Context, in *incoming) error {
 	if int64(len(items)) < total {
 		fmt.Fprintf(&s, l.pick("\n\n……另有 %d 个，认领后再发 /queue 查看。", "\n\n…and %d more; send /queue again after claiming."), total-int64(len(items)))
 	}
-	return b.reply(ctx, in.msg, s.String(), tgbotapi.NewInlineKeyboardMarkup(rows...))
+	return b.reply(ctx, in, s.String(), tgbotapi.NewInlineKeyboardMarkup(rows...))
 }

@@ -146,16 +146,27 @@ func (c *Client) Send(ctx context.Context, msg tgbotapi.Chattable) (tgbotapi.Mes
 	return out, err
 }
 
-// attempt sends once, without retrying: the outbox sender schedules its own retries.
-func (c *Client) attempt(ctx context.Context, msg tgbotapi.Chattable) (tgbotapi.Message, error) {
-	resp, err := c.with(ctx).Request(msg)
+// attempt makes one call by method name, without retrying (the outbox sender schedules
+// its own retries), and returns the id of the message it made: the first of an album,
+// the message itself for an edit.
+func (c *Client) attempt(ctx context.Context, method string, params tgbotapi.Params) (int64, error) {
+	resp, err := c.with(ctx).MakeRequest(method, params)
 	if err != nil {
-		return tgbotapi.Message{}, c.redact(err)
+		return 0, c.redact(err)
 	}
-	var out tgbotapi.Message
-	// An edit answers true rather than a message when the message is inline; ours never are.
-	_ = json.Unmarshal(resp.Result, &out)
-	return out, nil
+	var one struct {
+		MessageID int64 `json:"message_id"`
+	}
+	if json.Unmarshal(resp.Result, &one) == nil {
+		return one.MessageID, nil
+	}
+	var album []struct {
+		MessageID int64 `json:"message_id"`
+	}
+	if json.Unmarshal(resp.Result, &album) == nil && len(album) > 0 {
+		return album[0].MessageID, nil
+	}
+	return 0, nil // an edit of an inline message answers true; ours never are
 }
 
 // Request makes a call whose result is not a message (answerCallbackQuery, edits of
@@ -183,8 +194,19 @@ func (c *Client) Call(ctx context.Context, method string, params tgbotapi.Params
 const pollTimeout = 30 * time.Second
 
 // GetUpdates long-polls for updates from offset. It does not retry: the poller decides.
-func (c *Client) GetUpdates(ctx context.Context, offset int, timeout time.Duration) ([]tgbotapi.Update, error) {
-	cfg := tgbotapi.UpdateConfig{Offset: offset, Limit: 100, Timeout: int(timeout / time.Second)}
-	updates, err := c.with(ctx).GetUpdates(cfg)
-	return updates, c.redact(err)
+// The raw call keeps what tgbotapi's decoding drops (see Update).
+func (c *Client) GetUpdates(ctx context.Context, offset int, timeout time.Duration) ([]Update, error) {
+	params := tgbotapi.Params{}
+	params.AddNonZero("offset", offset)
+	params.AddNonZero("limit", 100)
+	params.AddNonZero("timeout", int(timeout/time.Second))
+	resp, err := c.with(ctx).MakeRequest("getUpdates", params)
+	if err != nil {
+		return nil, c.redact(err)
+	}
+	var updates []Update
+	if err := json.Unmarshal(resp.Result, &updates); err != nil {
+		return nil, err
+	}
+	return updates, nil
 }

@@ -24,19 +24,19 @@ func (b *Bot) duty(ctx context.Context, in *incoming) error {
 		on = true
 	case "off", "关", "下班":
 	default:
-		return b.reply(ctx, in.msg, l.pick("用法：/duty on（值班，新问题会通知你）或 /duty off（休息，只在 /queue 里看）",
+		return b.reply(ctx, in, l.pick("用法：/duty on（值班，新问题会通知你）或 /duty off（休息，只在 /queue 里看）",
 			"Usage: /duty on (new questions are pushed to you) or /duty off (see them only in /queue)"), nil)
 	}
 	err := b.svc.SetDuty(ctx, in.msg.From.ID, on)
 	switch {
 	case errors.Is(err, consult.ErrNotExpert):
-		return b.reply(ctx, in.msg, notExpertText(l), nil)
+		return b.reply(ctx, in, notExpertText(l), nil)
 	case err != nil:
 		return err
 	case on:
-		return b.reply(ctx, in.msg, l.pick("✅ 你现在值班，新问题会私信通知你。", "✅ You are on duty: new questions come to you here."), nil)
+		return b.reply(ctx, in, l.pick("✅ 你现在值班，新问题会私信通知你。", "✅ You are on duty: new questions come to you here."), nil)
 	default:
-		return b.reply(ctx, in.msg, l.pick("😴 你已下班，不再推送新问题；发送 /queue 仍可查看和认领。", "😴 You are off duty: no pushes; /queue still lists open questions."), nil)
+		return b.reply(ctx, in, l.pick("😴 你已下班，不再推送新问题；发送 /queue 仍可查看和认领。", "😴 You are off duty: no pushes; /queue still lists open questions."), nil)
 	}
 }
 
@@ -46,12 +46,12 @@ func (b *Bot) mine(ctx context.Context, in *incoming) error {
 	held, err := b.svc.Mine(ctx, in.msg.From.ID)
 	switch {
 	case errors.Is(err, consult.ErrNotExpert):
-		return b.reply(ctx, in.msg, notExpertText(l), nil)
+		return b.reply(ctx, in, notExpertText(l), nil)
 	case err != nil:
 		return err
 	}
 	if len(held) == 0 {
-		return b.reply(ctx, in.msg, l.pick("你手上没有待解答的问题。发送 /queue 认领新问题。", "You hold no questions. Send /queue to claim one."), nil)
+		return b.reply(ctx, in, l.pick("你手上没有待解答的问题。发送 /queue 认领新问题。", "You hold no questions. Send /queue to claim one."), nil)
 	}
 	var s strings.Builder
 	fmt.Fprintf(&s, l.pick("<b>你认领的问题（%d 个）</b>", "<b>Questions you hold (%d)</b>"), len(held))
@@ -61,7 +61,7 @@ func (b *Bot) mine(ctx context.Context, in *incoming) error {
 			localTime(q.AskedAt, v.County), esc(snippet(q.Text, 80)))
 	}
 	s.WriteString(l.pick("\n\n作答：/answer 编号 内容；退回：/release 编号", "\n\nAnswer: /answer &lt;number&gt; &lt;text&gt;; give back: /release &lt;number&gt;"))
-	return b.reply(ctx, in.msg, s.String(), nil)
+	return b.reply(ctx, in, s.String(), nil)
 }
 
 // release handles /release <n>: the question goes back to its queue.
@@ -69,7 +69,7 @@ func (b *Bot) release(ctx context.Context, in *incoming) error {
 	l := in.lang
 	id, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(in.args), "#"), 10, 64)
 	if err != nil || id <= 0 {
-		return b.reply(ctx, in.msg, l.pick("用法：/release 编号，例如 /release 12", "Usage: /release &lt;number&gt;, e.g. /release 12"), nil)
+		return b.reply(ctx, in, l.pick("用法：/release 编号，例如 /release 12", "Usage: /release &lt;number&gt;, e.g. /release 12"), nil)
 	}
 	_, err = b.svc.Release(ctx, id, in.msg.From.ID, func(v consult.QuestionView) []store.Message {
 		return replyTo(in.msg.Chat.ID, in.msg.MessageID, fmt.Sprintf(l.pick(
@@ -77,9 +77,9 @@ func (b *Bot) release(ctx context.Context, in *incoming) error {
 	})
 	switch {
 	case errors.Is(err, consult.ErrNoSuchQuestion):
-		return b.reply(ctx, in.msg, fmt.Sprintf(l.pick("没有 #%d 号问题。", "There is no question #%d."), id), nil)
+		return b.reply(ctx, in, fmt.Sprintf(l.pick("没有 #%d 号问题。", "There is no question #%d."), id), nil)
 	case errors.Is(err, consult.ErrNotHolder):
-		return b.reply(ctx, in.msg, fmt.Sprintf(l.pick("#%d 不在你手上，无法退回。", "You do not hold #%d, so you cannot give it back."), id), nil)
+		return b.reply(ctx, in, fmt.Sprintf(l.pick("#%d 不在你手上，无法退回。", "You do not hold #%d, so you cannot give it back."), id), nil)
 	}
 	return err
 }

@@ -43,13 +43,13 @@ func (b *Bot) expertRequest(ctx context.Context, in *incoming) error {
 			}
 			s.WriteString(categoryList(l, &counties[i]))
 		}
-		return b.reply(ctx, in.msg, s.String(), nil)
+		return b.reply(ctx, in, s.String(), nil)
 	case errors.Is(err, consult.ErrAmbiguousCounty):
 		var ids []string
 		for _, c := range b.svc.Counties() {
 			ids = append(ids, c.ID+" "+c.Name)
 		}
-		return b.reply(ctx, in.msg, l.pick("请先写县名，例如 /expert ", "Name the county first, e.g. /expert ")+esc(b.svc.Counties()[0].ID)+" rice\n"+esc(strings.Join(ids, "\n")), nil)
+		return b.reply(ctx, in, l.pick("请先写县名，例如 /expert ", "Name the county first, e.g. /expert ")+esc(b.svc.Counties()[0].ID)+" rice\n"+esc(strings.Join(ids, "\n")), nil)
 	case errors.Is(err, store.ErrDuplicate):
 		return nil
 	}

@@ -18,13 +18,13 @@ func (b *Bot) bind(ctx context.Context, in *incoming) error {
 	})
 	switch {
 	case errors.Is(err, consult.ErrNotAdmin):
-		return b.reply(ctx, in.msg, "只有县农业农村局的管理员可以绑定本群。\nOnly a county bureau admin can bind this group.", nil)
+		return b.reply(ctx, in, "只有县农业农村局的管理员可以绑定本群。\nOnly a county bureau admin can bind this group.", nil)
 	case errors.Is(err, consult.ErrUnknownTownship):
 		head := "请写上乡镇名，例如：/bind 白泥镇\nName the township, e.g. /bind 白泥镇"
 		if in.args != "" {
 			head = fmt.Sprintf("没有“%s”这个乡镇。\nNo township called “%s”.", esc(in.args), esc(in.args))
 		}
-		return b.reply(ctx, in.msg, head+"\n可选 Known:"+townshipList(b.svc.AdminCounties(in.msg.From.ID)), nil)
+		return b.reply(ctx, in, head+"\n可选 Known:"+townshipList(b.svc.AdminCounties(in.msg.From.ID)), nil)
 	}
 	return err
 }
@@ -54,19 +54,19 @@ func (b *Bot) ask(ctx context.Context, in *incoming) error {
 	})
 	switch {
 	case errors.Is(err, consult.ErrRepeated):
-		return b.reply(ctx, in.msg, fmt.Sprintf("这个问题刚才已经收到了（#%d），专家正在处理，请耐心等待。\n"+
+		return b.reply(ctx, in, fmt.Sprintf("这个问题刚才已经收到了（#%d），专家正在处理，请耐心等待。\n"+
 			"This question was already received as #%d; an expert will answer it.", res.Question.ID, res.Question.ID), nil)
 	case errors.Is(err, consult.ErrTooManyQuestions):
 		minutes := int(res.RetryIn.Minutes()) + 1
-		return b.reply(ctx, in.msg, fmt.Sprintf("你提问太频繁了，请 %d 分钟后再问。已提的问题专家会逐一解答。\n"+
+		return b.reply(ctx, in, fmt.Sprintf("你提问太频繁了，请 %d 分钟后再问。已提的问题专家会逐一解答。\n"+
 			"You have asked many questions in a short time; please wait %d minutes. Your earlier questions will be answered.", minutes, minutes), nil)
 	case errors.Is(err, consult.ErrTooLong):
-		return b.reply(ctx, in.msg, "问题太长了，请简短一些（4096 字以内），或分几次问。\nThe question is too long; please keep it under 4096 characters.", nil)
+		return b.reply(ctx, in, "问题太长了，请简短一些（4096 字以内），或分几次问。\nThe question is too long; please keep it under 4096 characters.", nil)
 	case errors.Is(err, consult.ErrGroupNotBound):
-		return b.reply(ctx, in.msg, "本群还没有绑定乡镇，暂时不能提问。请县农业农村局管理员在群里发送 /bind 乡镇名。\n"+
+		return b.reply(ctx, in, "本群还没有绑定乡镇，暂时不能提问。请县农业农村局管理员在群里发送 /bind 乡镇名。\n"+
 			"This group is not bound to a township yet: a county admin sends /bind &lt;township&gt; here first.", nil)
 	case errors.Is(err, consult.ErrEmptyQuestion):
-		return b.reply(ctx, in.msg, "请把问题写在 /ask 后面，例如：/ask 水稻叶子卷起来了怎么办？\n"+
+		return b.reply(ctx, in, "请把问题写在 /ask 后面，例如：/ask 水稻叶子卷起来了怎么办？\n"+
 			"Write your question after /ask, e.g. /ask Why are my rice leaves curling?", nil)
 	case errors.Is(err, store.ErrDuplicate):
 		return nil // Telegram sent this update again; it was handled the first time

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/agriclinic/agriclinic/bot"
 )
@@ -45,7 +44,7 @@ func FuzzHandleUpdate(f *testing.F) {
 	var panics atomic.Int64
 	b := bot.New(c.svc, c.db, c.client, slog.New(panicCatcher{Handler: slog.DiscardHandler, panics: &panics}))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var u tgbotapi.Update
+		var u bot.Update
 		if json.Unmarshal(data, &u) != nil {
 			return
 		}

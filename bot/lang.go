@@ -40,10 +40,10 @@ func (b *Bot) setLang(ctx context.Context, in *incoming) error {
 	case "en", "english", "英文":
 		code = "en"
 	default:
-		return b.reply(ctx, in.msg, "用法：/lang zh（中文）或 /lang en（English）\nUsage: /lang zh (Chinese) or /lang en (English)", nil)
+		return b.reply(ctx, in, "用法：/lang zh（中文）或 /lang en（English）\nUsage: /lang zh (Chinese) or /lang en (English)", nil)
 	}
 	if !in.private() && len(b.svc.AdminCounties(in.msg.From.ID)) == 0 {
-		return b.reply(ctx, in.msg, "只有县农业农村局的管理员可以更改本群的语言。\nOnly a county bureau admin can change this group's language.", nil)
+		return b.reply(ctx, in, "只有县农业农村局的管理员可以更改本群的语言。\nOnly a county bureau admin can change this group's language.", nil)
 	}
 	err := b.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.SetLanguage(ctx, in.msg.Chat.ID, code); err != nil {

@@ -31,6 +31,19 @@ func replyTo(chatID int64, messageID int, text string, markup any) []store.Messa
 	return split(store.Message{ChatID: chatID, Method: store.MethodSend, Text: text, ReplyTo: int64(messageID), Markup: markupJSON(markup)})
 }
 
+// inTopic keeps messages to a forum group in the topic they answer.
+func inTopic(msgs []store.Message, thread int64) []store.Message {
+	for i := range msgs {
+		msgs[i].ThreadID = thread
+	}
+	return msgs
+}
+
+// toQuestion replies to a question in its group, in its topic.
+func toQuestion(q store.Question, text string, markup any) []store.Message {
+	return inTopic(replyTo(q.ChatID, int(q.MessageID), text, markup), q.ThreadID)
+}
+
 // editTo replaces a message's text and removes its buttons.
 func editTo(chatID, messageID int64, text string) store.Message {
 	return store.Message{ChatID: chatID, Method: store.MethodEdit, EditMessageID: messageID, Text: truncate(text)}

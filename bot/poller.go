@@ -10,7 +10,7 @@ import (
 )
 
 // Handler handles one update; an error means "not done, deliver it again".
-type Handler func(ctx context.Context, u tgbotapi.Update) error
+type Handler func(ctx context.Context, u Update) error
 
 // Poller receives updates by long polling. Unlike tgbotapi's GetUpdatesChan, which
 // confirms an update as soon as it is fetched, it moves the offset past an update only
@@ -69,12 +69,12 @@ func (p *Poller) Run(ctx context.Context) error {
 // handleBatch handles a getUpdates batch: updates of one chat in order, different chats
 // at once. It returns the offset to confirm: past the whole batch, or up to the first
 // update that failed (updates after it that succeeded come again and are deduplicated).
-func (p *Poller) handleBatch(ctx context.Context, updates []tgbotapi.Update, offset int) (int, bool) {
+func (p *Poller) handleBatch(ctx context.Context, updates []Update, offset int) (int, bool) {
 	if len(updates) == 0 {
 		return offset, false
 	}
 	var order []int64
-	byChat := map[int64][]tgbotapi.Update{}
+	byChat := map[int64][]Update{}
 	for _, u := range updates {
 		key := chatKey(u)
 		if _, ok := byChat[key]; !ok {
@@ -91,7 +91,7 @@ func (p *Poller) handleBatch(ctx context.Context, updates []tgbotapi.Update, off
 	for _, key := range order {
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(batch []tgbotapi.Update) {
+		go func(batch []Update) {
 			defer func() { <-sem; wg.Done() }()
 			for _, u := range batch {
 				if err := p.handle(ctx, u); err != nil {
@@ -114,7 +114,7 @@ func (p *Poller) handleBatch(ctx context.Context, updates []tgbotapi.Update, off
 }
 
 // chatKey is the chat an update belongs to, so one chat's updates stay in order.
-func chatKey(u tgbotapi.Update) int64 {
+func chatKey(u Update) int64 {
 	switch {
 	case u.Message != nil && u.Message.Chat != nil:
 		return u.Message.Chat.ID

@@ -10,8 +10,8 @@ import (
 // causes are instead rendered inside that change's transaction (see the consult.Out
 // functions in the handlers). An error means the outbox could not be written; the update
 // is then tried again.
-func (b *Bot) reply(ctx context.Context, to *tgbotapi.Message, text string, markup any) error {
-	return b.db.Enqueue(ctx, replyTo(to.Chat.ID, to.MessageID, text, markup)...)
+func (b *Bot) reply(ctx context.Context, to *incoming, text string, markup any) error {
+	return b.db.Enqueue(ctx, inTopic(replyTo(to.msg.Chat.ID, to.msg.MessageID, text, markup), to.thread)...)
 }
 
 // answerCallback answers a button press; Telegram shows the text as a toast, or as an

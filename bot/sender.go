@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -168,10 +167,14 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) (time.Duration, e
 		s.Metrics.send(m.Method, "limited")
 		return wait, s.db.Defer(ctx, m.ID, s.now().Add(wait))
 	}
-	sent, err := s.tg.attempt(ctx, chattable(m))
+	method, params := request(m)
+	sent, err := s.tg.attempt(ctx, method, params)
 	if err == nil {
 		s.Metrics.send(m.Method, "sent")
-		return 0, s.markSent(ctx, m, int64(sent.MessageID))
+		if m.Method == store.MethodEdit {
+			sent = m.EditMessageID
+		}
+		return 0, s.markSent(ctx, m, sent)
 	}
 	apiErr, isAPI := APIError(err)
 	switch {
@@ -212,29 +215,38 @@ func (s *Sender) markSent(ctx context.Context, m store.Message, messageID int64)
 	}
 }
 
-// chattable turns an outbox row into a tgbotapi request.
-func chattable(m store.Message) tgbotapi.Chattable {
-	if m.Method == store.MethodEdit {
-		e := tgbotapi.NewEditMessageText(m.ChatID, int(m.EditMessageID), m.Text)
-		e.ParseMode = tgbotapi.ModeHTML
-		e.DisableWebPagePreview = true
-		if len(m.Markup) > 0 {
-			var kb tgbotapi.InlineKeyboardMarkup
-			if json.Unmarshal(m.Markup, &kb) == nil {
-				e.ReplyMarkup = &kb
-			}
-		}
-		return e
+// request turns an outbox row into a Bot API method and its parameters. It builds them
+// itself rather than through tgbotapi's configs, which know neither message_thread_id
+// nor the media methods.
+func request(m store.Message) (string, tgbotapi.Params) {
+	p := tgbotapi.Params{}
+	for k, v := range m.Params {
+		p[k] = v
 	}
-	c := tgbotapi.NewMessage(m.ChatID, m.Text)
-	c.ParseMode = tgbotapi.ModeHTML
-	c.DisableWebPagePreview = true
-	if m.ReplyTo != 0 {
-		c.ReplyToMessageID = int(m.ReplyTo)
-		c.AllowSendingWithoutReply = true
-	}
+	p.AddNonZero64("chat_id", m.ChatID)
 	if len(m.Markup) > 0 {
-		c.ReplyMarkup = m.Markup
+		p["reply_markup"] = string(m.Markup)
 	}
-	return c
+	method := m.API
+	switch m.Method {
+	case store.MethodEdit:
+		p.AddNonZero64("message_id", m.EditMessageID)
+		p["text"], p["parse_mode"] = m.Text, tgbotapi.ModeHTML
+		p.AddBool("disable_web_page_preview", true)
+		return "editMessageText", p
+	case store.MethodSend:
+		method = "sendMessage"
+		p["text"], p["parse_mode"] = m.Text, tgbotapi.ModeHTML
+		p.AddBool("disable_web_page_preview", true)
+	}
+	p.AddNonZero64("message_thread_id", m.ThreadID)
+	if m.ReplyTo != 0 {
+		p.AddNonZero64("reply_to_message_id", m.ReplyTo)
+		p.AddBool("allow_sending_without_reply", true)
+	}
+	if m.Text != "" && method != "sendMessage" {
+		// A caption: media with words.
+		p["caption"], p["parse_mode"] = m.Text, tgbotapi.ModeHTML
+	}
+	return method, p
 }

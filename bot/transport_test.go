@@ -30,7 +30,7 @@ func TestARedeliveredUpdateChangesNothing(t *testing.T) {
 		MessageID: 9999, From: &c.farmer, Chat: &c.group, Text: text,
 		Entities: []tgbotapi.MessageEntity{{Type: "bot_command", Offset: 0, Length: 4}},
 	}
-	u := tgbotapi.Update{UpdateID: 424242, Message: msg}
+	u := bot.Update{Update: tgbotapi.Update{UpdateID: 424242, Message: msg}}
 	ctx := context.Background()
 	for range 2 {
 		if err := c.bot.Handle(ctx, u); err != nil {
@@ -62,7 +62,7 @@ func TestPollerConfirmsAnUpdateOnlyAfterItIsStored(t *testing.T) {
 	var seen []int
 	var before []telegramtest.Call // getUpdates calls made before the update was stored
 	handled := make(chan struct{})
-	handler := func(ctx context.Context, u tgbotapi.Update) error {
+	handler := func(ctx context.Context, u bot.Update) error {
 		mu.Lock()
 		defer mu.Unlock()
 		seen = append(seen, u.UpdateID)

@@ -51,7 +51,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	var u tgbotapi.Update
+	var u Update
 	if err := json.Unmarshal(body, &u); err != nil || u.UpdateID <= 0 {
 		// Telegram only sends well-formed updates; this did not come from Telegram.
 		h.log.Warn("webhook body is not an update", "err", err)

@@ -43,15 +43,14 @@ func (s *Service) Mine(ctx context.Context, userID int64) ([]QuestionView, error
 	return out, nil
 }
 
-// Release gives a question the expert holds back to its queue, where it keeps its place
-// by the time it was asked, so it comes before every question asked after it.
+// Release gives a question the expert holds back to the head of its queue.
 func (s *Service) Release(ctx context.Context, questionID, userID int64, out Out[QuestionView]) (QuestionView, error) {
 	v, err := s.Question(ctx, questionID)
 	if err != nil {
 		return v, err
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		q, err := tx.ReleaseQuestion(ctx, questionID, userID)
+		q, err := tx.ReleaseQuestion(ctx, questionID, userID, s.now())
 		v.Question = q
 		if err != nil {
 			return err
@@ -64,7 +63,7 @@ func (s *Service) Release(ctx context.Context, questionID, userID int64, out Out
 	if err != nil {
 		return v, err
 	}
-	if err := s.queue.Push(ctx, v.County.ID, store.Entry{QuestionID: v.Question.ID, Category: v.Category.ID, AskedAt: v.Question.AskedAt}); err != nil {
+	if err := s.queue.Push(ctx, v.County.ID, v.Question.Entry()); err != nil {
 		s.log.Warn("question released but not queued; the reconciler will add it", "question", v.Question.ID, "err", err)
 	}
 	return v, nil
@@ -95,7 +94,7 @@ func (s *Service) ExpireClaims(ctx context.Context, lease time.Duration, out Out
 		holderID := q.ExpertID
 		res := ExpiredClaim{QuestionView: v}
 		err = s.db.InTx(ctx, func(tx *store.Tx) error {
-			q, err := tx.ExpireClaim(ctx, q.ID, holderID, cutoff)
+			q, err := tx.ExpireClaim(ctx, q.ID, holderID, cutoff, s.now())
 			if err != nil {
 				return err
 			}
@@ -121,7 +120,7 @@ func (s *Service) ExpireClaims(ctx context.Context, lease time.Duration, out Out
 			return released, err
 		}
 		released++
-		if err := s.queue.Push(ctx, v.County.ID, store.Entry{QuestionID: q.ID, Category: v.Category.ID, AskedAt: q.AskedAt}); err != nil {
+		if err := s.queue.Push(ctx, v.County.ID, res.Question.Entry()); err != nil {
 			s.log.Warn("expired claim not queued; the reconciler will add it", "question", q.ID, "err", err)
 		}
 	}

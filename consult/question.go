@@ -93,7 +93,7 @@ func (s *Service) Ask(ctx context.Context, in AskInput, out Out[AskResult]) (Ask
 	}
 	q := res.Question
 	// The question is safe in Postgres; a queue that missed it is rebuilt from there.
-	if err := s.queue.Push(ctx, county.ID, store.Entry{QuestionID: q.ID, Category: cat.ID, AskedAt: q.AskedAt}); err != nil {
+	if err := s.queue.Push(ctx, county.ID, q.Entry()); err != nil {
 		s.log.Warn("question stored but not queued; the queue rebuild will add it", "question", q.ID, "err", err)
 	}
 	return res, nil

@@ -144,7 +144,7 @@ func (s *Service) ReconcileQueues(ctx context.Context) error {
 				if present[id] {
 					continue
 				}
-				if err := s.queue.Push(ctx, c.ID, store.Entry{QuestionID: id, Category: cat.ID, AskedAt: q.AskedAt}); err != nil {
+				if err := s.queue.Push(ctx, c.ID, q.Entry()); err != nil {
 					return fmt.Errorf("reconcile queues: %w", err)
 				}
 				added++

@@ -14,6 +14,9 @@ import (
 const (
 	MethodSend = "send"
 	MethodEdit = "edit"
+	// MethodCall makes the Bot API call named by Message.API with Message.Params (media,
+	// locations, markup changes).
+	MethodCall = "call"
 )
 
 // Message is an outgoing message in the outbox.
@@ -34,7 +37,13 @@ type Message struct {
 	EditOutboxID int64
 	// After, when set, is the 1-based position of another message in the same Enqueue
 	// call that must be delivered (or given up) before this one goes.
-	After    int
+	After int
+	// API and Params are the Bot API method and its parameters for MethodCall (chat_id,
+	// message_thread_id and reply_to_message_id are added from the fields above).
+	API    string
+	Params map[string]string
+	// ThreadID keeps a message in its forum topic (0: none).
+	ThreadID int64
 	Attempts int
 }
 
@@ -48,6 +57,15 @@ func (d *queries) Enqueue(ctx context.Context, msgs ...Message) error {
 			s := string(m.Markup)
 			markup = &s
 		}
+		var params *string
+		if len(m.Params) > 0 {
+			data, err := json.Marshal(m.Params)
+			if err != nil {
+				return wrap("enqueue", err)
+			}
+			p := string(data)
+			params = &p
+		}
 		var after, editOf *int64
 		if m.After > 0 && m.After <= i {
 			after = &ids[m.After-1]
@@ -60,11 +78,13 @@ func (d *queries) Enqueue(ctx context.Context, msgs ...Message) error {
 		}
 		err := d.dbtx.QueryRow(ctx, `
 			INSERT INTO outbox (chat_id, method, text, reply_to, edit_message_id, markup,
-				remember_kind, remember_ref, remember_user, language, answer_id, after_id, edit_outbox_id)
-			VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13)
+				remember_kind, remember_ref, remember_user, language, answer_id, after_id, edit_outbox_id,
+				api_method, params, thread_id)
+			VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16)
 			RETURNING id`,
 			m.ChatID, m.Method, m.Text, m.ReplyTo, m.EditMessageID, markup,
-			m.Remember.Kind, m.Remember.RefID, m.Remember.UserID, m.Remember.Language, m.AnswerID, after, editOf).Scan(&ids[i])
+			m.Remember.Kind, m.Remember.RefID, m.Remember.UserID, m.Remember.Language, m.AnswerID, after, editOf,
+			m.API, params, m.ThreadID).Scan(&ids[i])
 		if err != nil {
 			return wrap("enqueue", err)
 		}
@@ -99,18 +119,28 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, 
 			CASE WHEN outbox.edit_outbox_id IS NULL THEN outbox.edit_message_id
 				ELSE coalesce((SELECT p.message_id FROM outbox p WHERE p.id = outbox.edit_outbox_id), 0) END,
 			coalesce(markup::text, ''),
-			remember_kind, remember_ref, remember_user, language, answer_id, attempts`,
+			remember_kind, remember_ref, remember_user, language, answer_id, attempts,
+			api_method, coalesce(params::text, ''), thread_id`,
 		now, now.Add(lease), limit)
 	if err != nil {
 		return nil, wrap("claim due", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Message, error) {
 		var m Message
-		var markup string
+		var markup, params string
 		err := r.Scan(&m.ID, &m.ChatID, &m.Method, &m.Text, &m.ReplyTo, &m.EditMessageID, &markup,
-			&m.Remember.Kind, &m.Remember.RefID, &m.Remember.UserID, &m.Remember.Language, &m.AnswerID, &m.Attempts)
+			&m.Remember.Kind, &m.Remember.RefID, &m.Remember.UserID, &m.Remember.Language, &m.AnswerID, &m.Attempts,
+			&m.API, &params, &m.ThreadID)
+		if err != nil {
+			return m, err
+		}
 		if markup != "" {
 			m.Markup = json.RawMessage(markup)
+		}
+		if params != "" {
+			if err := json.Unmarshal([]byte(params), &m.Params); err != nil {
+				return m, err
+			}
 		}
 		m.Remember.ChatID = m.ChatID
 		return m, err

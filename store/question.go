@@ -14,6 +14,7 @@ const (
 	StatusOpen     = "open"
 	StatusClaimed  = "claimed"
 	StatusAnswered = "answered"
+	StatusClosed   = "closed"
 )
 
 // Question is a farmer's question as archived.
@@ -32,7 +33,32 @@ type Question struct {
 	AskedAt    time.Time
 	ClaimedAt  time.Time // zero until claimed
 	AnsweredAt time.Time // zero until answered
+	// ThreadID is the forum topic the question was asked in (0: none).
+	ThreadID     int64
+	MediaGroupID string
+	// OriginalText is the text first asked, when the farmer edited it since.
+	OriginalText string
+	EditedAt     time.Time
+	Feedback     string // "", FeedbackSolved, FeedbackUnsolved, FeedbackArchive, FeedbackNone
+	FeedbackAt   time.Time
+	ClosedAt     time.Time
+	// PriorityAt, when set, puts the question at the head of its queue.
+	PriorityAt  time.Time
+	EscalatedAt time.Time
 }
+
+// Entry is the question's place in its queue.
+func (q Question) Entry() Entry {
+	return Entry{QuestionID: q.ID, Category: q.CategoryID, AskedAt: q.AskedAt, Priority: q.PriorityAt}
+}
+
+// Feedback a question can carry.
+const (
+	FeedbackSolved   = "solved"
+	FeedbackUnsolved = "unsolved"
+	FeedbackArchive  = "archive"
+	FeedbackNone     = "none"
+)
 
 // Answer is an expert's answer to a question.
 type Answer struct {
@@ -47,14 +73,21 @@ type Answer struct {
 
 const questionColumns = `id, county_id, township, chat_id, message_id, farmer_id, farmer_name,
 	category_id, text, status, coalesce(expert_id, 0), asked_at,
-	coalesce(claimed_at, 'epoch'::timestamptz), coalesce(answered_at, 'epoch'::timestamptz)`
+	coalesce(claimed_at, 'epoch'::timestamptz), coalesce(answered_at, 'epoch'::timestamptz),
+	thread_id, coalesce(media_group_id, ''), coalesce(original_text, ''),
+	coalesce(edited_at, 'epoch'::timestamptz), coalesce(feedback, ''), coalesce(feedback_at, 'epoch'::timestamptz),
+	coalesce(closed_at, 'epoch'::timestamptz), coalesce(priority_at, 'epoch'::timestamptz),
+	coalesce(escalated_at, 'epoch'::timestamptz)`
 
 func scanQuestion(row pgx.Row) (Question, error) {
 	var q Question
 	err := row.Scan(&q.ID, &q.CountyID, &q.Township, &q.ChatID, &q.MessageID, &q.FarmerID, &q.FarmerName,
-		&q.CategoryID, &q.Text, &q.Status, &q.ExpertID, &q.AskedAt, &q.ClaimedAt, &q.AnsweredAt)
-	q.ClaimedAt = zeroEpoch(q.ClaimedAt)
-	q.AnsweredAt = zeroEpoch(q.AnsweredAt)
+		&q.CategoryID, &q.Text, &q.Status, &q.ExpertID, &q.AskedAt, &q.ClaimedAt, &q.AnsweredAt,
+		&q.ThreadID, &q.MediaGroupID, &q.OriginalText, &q.EditedAt, &q.Feedback, &q.FeedbackAt,
+		&q.ClosedAt, &q.PriorityAt, &q.EscalatedAt)
+	for _, t := range []*time.Time{&q.ClaimedAt, &q.AnsweredAt, &q.EditedAt, &q.FeedbackAt, &q.ClosedAt, &q.PriorityAt, &q.EscalatedAt} {
+		*t = zeroEpoch(*t)
+	}
 	return q, err
 }
 
@@ -76,12 +109,12 @@ func zeroEpoch(t time.Time) time.Time {
 func (d *queries) CreateQuestion(ctx context.Context, q Question, updateID int64) (Question, error) {
 	out, err := scanQuestion(d.dbtx.QueryRow(ctx, `
 		INSERT INTO questions (county_id, township, chat_id, message_id, farmer_id, farmer_name,
-			category_id, text, status, update_id, asked_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10)
-		ON CONFLICT (update_id) DO NOTHING
+			category_id, text, status, update_id, asked_at, thread_id, media_group_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, nullif($12, ''))
+		ON CONFLICT DO NOTHING
 		RETURNING `+questionColumns,
 		q.CountyID, q.Township, q.ChatID, q.MessageID, q.FarmerID, q.FarmerName,
-		q.CategoryID, q.Text, updateID, q.AskedAt))
+		q.CategoryID, q.Text, updateID, q.AskedAt, q.ThreadID, q.MediaGroupID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Question{}, ErrDuplicate
 	}
@@ -241,13 +274,13 @@ func (d *queries) HeldQuestions(ctx context.Context, expertID int64) ([]Question
 	return out, wrap("held questions", err)
 }
 
-// ReleaseQuestion gives a claimed question back to its queue. Only the holder may; anyone
+// ReleaseQuestion gives a claimed question back to the head of its queue. Only the holder may; anyone
 // else, or a question no longer claimed, gets the question as it stands and ErrConflict.
-func (d *queries) ReleaseQuestion(ctx context.Context, id, expertID int64) (Question, error) {
+func (d *queries) ReleaseQuestion(ctx context.Context, id, expertID int64, at time.Time) (Question, error) {
 	q, err := scanQuestion(d.dbtx.QueryRow(ctx, `
-		UPDATE questions SET status = 'open', expert_id = NULL, claimed_at = NULL
+		UPDATE questions SET status = 'open', expert_id = NULL, claimed_at = NULL, priority_at = $3
 		WHERE id = $1 AND expert_id = $2 AND status = 'claimed'
-		RETURNING `+questionColumns, id, expertID))
+		RETURNING `+questionColumns, id, expertID, at))
 	if errors.Is(err, pgx.ErrNoRows) {
 		current, err := d.Question(ctx, id)
 		if err != nil {
@@ -271,11 +304,11 @@ func (d *queries) ClaimsOlderThan(ctx context.Context, cutoff time.Time) ([]Ques
 
 // ExpireClaim releases a claim that is still held by expertID and older than cutoff;
 // otherwise (answered, released, claimed again since) it returns ErrConflict.
-func (d *queries) ExpireClaim(ctx context.Context, id, expertID int64, cutoff time.Time) (Question, error) {
+func (d *queries) ExpireClaim(ctx context.Context, id, expertID int64, cutoff, at time.Time) (Question, error) {
 	q, err := scanQuestion(d.dbtx.QueryRow(ctx, `
-		UPDATE questions SET status = 'open', expert_id = NULL, claimed_at = NULL
+		UPDATE questions SET status = 'open', expert_id = NULL, claimed_at = NULL, priority_at = $4
 		WHERE id = $1 AND expert_id = $2 AND status = 'claimed' AND claimed_at < $3
-		RETURNING `+questionColumns, id, expertID, cutoff))
+		RETURNING `+questionColumns, id, expertID, cutoff, at))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Question{}, ErrConflict
 	}

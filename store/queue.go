@@ -35,12 +35,33 @@ type Entry struct {
 	QuestionID int64
 	Category   string
 	AskedAt    time.Time
+	// Priority, when set, puts the question before every question that has none
+	// (reopened, returned by an expired claim, transferred); among those, by this time.
+	Priority time.Time
 }
 
-// Push puts a question in its queue. Pushing it again keeps its place.
+// headOffset moves a prioritised question's score below every asked time.
+const headOffset = 1 << 42 // about 139 years in milliseconds
+
+func (e Entry) score() float64 {
+	if !e.Priority.IsZero() {
+		return float64(e.Priority.UnixMilli() - headOffset)
+	}
+	return float64(e.AskedAt.UnixMilli())
+}
+
+func entryFromScore(id int64, category string, score float64) Entry {
+	ms := int64(score)
+	if ms < 0 {
+		return Entry{QuestionID: id, Category: category, Priority: time.UnixMilli(ms + headOffset)}
+	}
+	return Entry{QuestionID: id, Category: category, AskedAt: time.UnixMilli(ms)}
+}
+
+// Push puts a question in its queue, or moves it to where e says.
 func (q *Queue) Push(ctx context.Context, county string, e Entry) error {
-	err := q.rdb.ZAddNX(ctx, q.queueKey(county, e.Category), redis.Z{
-		Score:  float64(e.AskedAt.UnixMilli()),
+	err := q.rdb.ZAdd(ctx, q.queueKey(county, e.Category), redis.Z{
+		Score:  e.score(),
 		Member: member(e.QuestionID),
 	}).Err()
 	if err != nil {
@@ -80,11 +101,11 @@ func (q *Queue) Peek(ctx context.Context, county string, categories []string, li
 			if err != nil {
 				return nil, 0, fmt.Errorf("queue peek: bad member %v in %s", z.Member, c)
 			}
-			out = append(out, Entry{QuestionID: id, Category: c, AskedAt: time.UnixMilli(int64(z.Score))})
+			out = append(out, entryFromScore(id, c, z.Score))
 		}
 	}
 	slices.SortFunc(out, func(a, b Entry) int {
-		return cmp.Or(a.AskedAt.Compare(b.AskedAt), cmp.Compare(a.QuestionID, b.QuestionID))
+		return cmp.Or(cmp.Compare(a.score(), b.score()), cmp.Compare(a.QuestionID, b.QuestionID))
 	})
 	if len(out) > limit {
 		out = out[:limit]
@@ -132,7 +153,8 @@ func (q *Queue) Stats(ctx context.Context, county string, categories []string) (
 	for i, c := range categories {
 		out[i] = QueueStat{Category: c, Depth: cards[i].Val()}
 		if z := firsts[i].Val(); len(z) > 0 {
-			out[i].Oldest = time.UnixMilli(int64(z[0].Score))
+			e := entryFromScore(0, c, z[0].Score)
+			out[i].Oldest = cmp.Or(e.AskedAt, e.Priority)
 		}
 	}
 	return out, nil

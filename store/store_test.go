@@ -34,7 +34,7 @@ func TestPeekMergesCategoriesOldestFirst(t *testing.T) {
 	push(1, "rice", 1)
 	push(2, "tea", 2)
 	push(4, "rice", 4)
-	push(1, "rice", 9) // pushed again: keeps its place
+	push(1, "rice", 1) // pushed again: keeps its place
 
 	entries, total, err := q.Peek(ctx, "yuqing", []string{"rice", "tea"}, 3)
 	if err != nil {
@@ -47,11 +47,21 @@ func TestPeekMergesCategoriesOldestFirst(t *testing.T) {
 	if total != 4 || len(ids) != 3 || ids[0] != 1 || ids[1] != 2 || ids[2] != 3 {
 		t.Errorf("peek = %v of %d, want [1 2 3] of 4", ids, total)
 	}
+	// A question given priority (reopened, expired claim) goes before everything asked.
+	if err := q.Push(ctx, "yuqing", store.Entry{QuestionID: 4, Category: "rice", AskedAt: base.Add(4 * time.Minute), Priority: base.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _, _ := q.Peek(ctx, "yuqing", []string{"rice", "tea"}, 2); len(entries) != 2 || entries[0].QuestionID != 4 || entries[1].QuestionID != 1 {
+		t.Errorf("after priority push: %v, want 4 first then 1", entries)
+	}
+	if err := q.Remove(ctx, "yuqing", "rice", 4); err != nil {
+		t.Fatal(err)
+	}
 	if err := q.Remove(ctx, "yuqing", "rice", 1); err != nil {
 		t.Fatal(err)
 	}
-	if _, total, _ := q.Peek(ctx, "yuqing", []string{"rice", "tea"}, 3); total != 3 {
-		t.Errorf("after remove: %d waiting, want 3", total)
+	if _, total, _ := q.Peek(ctx, "yuqing", []string{"rice", "tea"}, 3); total != 2 {
+		t.Errorf("after remove: %d waiting, want 2", total)
 	}
 	// Another county's queue of the same category is separate.
 	if _, total, _ := q.Peek(ctx, "meitan", []string{"rice", "tea"}, 3); total != 0 {
