@@ -55,6 +55,9 @@ func (s *Service) Release(ctx context.Context, questionID, userID int64, out Out
 		if err != nil {
 			return err
 		}
+		if err := tx.AddEvent(ctx, store.Event{QuestionID: questionID, Kind: "released", ActorID: userID, At: s.now()}); err != nil {
+			return err
+		}
 		return tx.Enqueue(ctx, out.render(v)...)
 	})
 	if errors.Is(err, store.ErrConflict) {
@@ -96,6 +99,9 @@ func (s *Service) ExpireClaims(ctx context.Context, lease time.Duration, out Out
 		err = s.db.InTx(ctx, func(tx *store.Tx) error {
 			q, err := tx.ExpireClaim(ctx, q.ID, holderID, cutoff, s.now())
 			if err != nil {
+				return err
+			}
+			if err := tx.AddEvent(ctx, store.Event{QuestionID: q.ID, Kind: "expired", ActorID: holderID, At: s.now()}); err != nil {
 				return err
 			}
 			res.Question = q

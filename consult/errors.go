@@ -24,3 +24,14 @@ var (
 	ErrRepeated         = errors.New("the same question was just asked")
 	ErrTooLong          = errors.New("question too long")
 )
+
+// Errors of the thread after a question.
+var (
+	ErrNotAsker      = errors.New("only the farmer who asked may do this")
+	ErrAlreadyRated  = errors.New("feedback already given")
+	ErrNotAnswered   = errors.New("question not answered yet")
+	ErrSameCategory  = errors.New("question already in that category")
+	ErrNotPermitted  = errors.New("not allowed for this question")
+	ErrUnknownMode   = errors.New("unknown group mode")
+	ErrNothingToEdit = errors.New("no question at that message")
+)

@@ -20,6 +20,12 @@ type AskInput struct {
 	Farmer    Person
 	Text      string
 	UpdateID  int64
+	// ThreadID is the forum topic it was asked in (0: none).
+	ThreadID int64
+	// Media are the photos, voice, video, documents or location that came with it; a
+	// question may be media alone.
+	Media        []store.Media
+	MediaGroupID string
 }
 
 // AskResult is what asking caused: the numbered question, where it was routed, and the
@@ -29,8 +35,14 @@ type AskResult struct {
 	Question store.Question
 	County   *County
 	Category *Category
+	// Experts are the on-duty experts to push the question to; Digested are those who got
+	// many pushes in a short time and will get one digest instead (see FlushDigests).
 	Experts  []store.Expert
+	Digested []store.Expert
 	RetryIn  time.Duration
+	Media    []store.Media
+	// GroupLanguage is the language the group chose ("" for the default).
+	GroupLanguage string
 }
 
 // Ask archives a question from a bound group, routes it to a category by its words and
@@ -42,18 +54,21 @@ func (s *Service) Ask(ctx context.Context, in AskInput, out Out[AskResult]) (Ask
 		return AskResult{}, err
 	}
 	if blank(text) {
-		return AskResult{County: county}, ErrEmptyQuestion
+		text = ""
+		if len(in.Media) == 0 {
+			return AskResult{County: county}, ErrEmptyQuestion
+		}
 	}
 	if UTF16Len(text) > MaxQuestion {
 		return AskResult{County: county}, ErrTooLong
 	}
 	cat := county.Categorize(text)
-	res := AskResult{County: county, Category: cat}
+	res := AskResult{County: county, Category: cat, Media: in.Media, GroupLanguage: s.language(ctx, in.ChatID)}
 	// A redelivered update is recognised before anything else, so it says nothing twice.
 	if seen, err := s.db.QuestionFromUpdate(ctx, in.UpdateID); err != nil || seen {
 		return AskResult{}, cmp.Or(err, store.ErrDuplicate)
 	}
-	if s.limits.Repeat > 0 {
+	if s.limits.Repeat > 0 && text != "" {
 		earlier, err := s.db.RecentQuestion(ctx, in.ChatID, in.Farmer.ID, text, s.now().Add(-s.limits.Repeat))
 		if err == nil {
 			res.Question = earlier
@@ -74,16 +89,28 @@ func (s *Service) Ask(ctx context.Context, in AskInput, out Out[AskResult]) (Ask
 			return res, ErrTooManyQuestions
 		}
 	}
+	experts, err := s.db.OnDutyExperts(ctx, county.ID, cat.ID)
+	if err != nil {
+		return AskResult{}, err
+	}
+	res.Experts, res.Digested = s.splitPushes(ctx, experts)
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		res.Question, err = tx.CreateQuestion(ctx, store.Question{
 			CountyID: county.ID, Township: g.Township, ChatID: in.ChatID, MessageID: in.MessageID,
 			FarmerID: in.Farmer.ID, FarmerName: in.Farmer.Name, CategoryID: cat.ID, Text: text, AskedAt: s.now(),
+			ThreadID: in.ThreadID, MediaGroupID: in.MediaGroupID,
 		}, in.UpdateID)
 		if err != nil {
 			return err
 		}
-		if res.Experts, err = tx.OnDutyExperts(ctx, county.ID, cat.ID); err != nil {
+		if err := tx.AddMedia(ctx, res.Question.ID, in.Media...); err != nil {
+			return err
+		}
+		if err := s.digest(ctx, tx, res.Digested); err != nil {
+			return err
+		}
+		if err := tx.AddEvent(ctx, store.Event{QuestionID: res.Question.ID, Kind: "asked", ActorID: in.Farmer.ID, At: s.now()}); err != nil {
 			return err
 		}
 		return tx.Enqueue(ctx, out.render(res)...)
@@ -139,6 +166,10 @@ type ClaimResult struct {
 	Notices []store.BotMessage
 	// InFlight are notices on their way to Telegram; each needs an edit once delivered.
 	InFlight []store.PendingMessage
+	// Media and Followups are the question's photos and what the farmer added since, for
+	// the expert who claimed it.
+	Media     []store.Media
+	Followups []store.Followup
 }
 
 // Claim gives an open question to the expert pressing Claim. Of any number of experts
@@ -161,6 +192,15 @@ func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[C
 		q, err := tx.ClaimQuestion(ctx, questionID, userID, s.now())
 		res.Question = q
 		if err != nil {
+			return err
+		}
+		if err := tx.AddEvent(ctx, store.Event{QuestionID: questionID, Kind: "claimed", ActorID: userID, At: s.now()}); err != nil {
+			return err
+		}
+		if res.Media, err = tx.QuestionMedia(ctx, questionID); err != nil {
+			return err
+		}
+		if res.Followups, err = tx.Followups(ctx, questionID); err != nil {
 			return err
 		}
 		// Notices not yet delivered are settled first: that locks the ones in flight, so
@@ -212,13 +252,16 @@ type AnswerInput struct {
 	Expert     Person
 	Text       string
 	UpdateID   int64
+	// Media is the photo, voice or document the expert answered with, if any.
+	Media *store.Media
 }
 
 // AnswerResult is an archived answer and the question it closed.
 type AnswerResult struct {
 	QuestionView
-	Answer store.Answer
-	Holder store.Expert
+	Answer        store.Answer
+	Holder        store.Expert
+	GroupLanguage string
 }
 
 // Answer archives an answer from the expert who holds the question.
@@ -238,7 +281,7 @@ func (s *Service) Answer(ctx context.Context, in AnswerInput, out Out[AnswerResu
 	}
 	res := AnswerResult{QuestionView: v}
 	switch {
-	case text == "":
+	case text == "" && in.Media == nil:
 		return res, ErrEmptyAnswer
 	case v.Question.Status == store.StatusAnswered:
 		return res, ErrAlreadyAnswered
@@ -252,11 +295,18 @@ func (s *Service) Answer(ctx context.Context, in AnswerInput, out Out[AnswerResu
 	if err != nil {
 		return res, err
 	}
+	a := store.Answer{QuestionID: v.Question.ID, ExpertID: in.Expert.ID, ExpertName: expert.Name, Text: text, AnsweredAt: s.now()}
+	if in.Media != nil {
+		a.Kind, a.FileID = in.Media.Kind, in.Media.FileID
+	}
+	res.GroupLanguage = s.language(ctx, v.Question.ChatID)
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		q, a, err := tx.AnswerQuestion(ctx, store.Answer{
-			QuestionID: v.Question.ID, ExpertID: in.Expert.ID, ExpertName: expert.Name, Text: text, AnsweredAt: s.now(),
-		}, in.UpdateID)
+		q, a, err := tx.AnswerQuestion(ctx, a, in.UpdateID)
 		if err != nil {
+			return err
+		}
+		if err := tx.AddEvent(ctx, store.Event{QuestionID: q.ID, Kind: "answered", ActorID: in.Expert.ID,
+			Detail: map[string]any{"answer": a.ID}, At: s.now()}); err != nil {
 			return err
 		}
 		res.Question, res.Answer, res.Holder = q, a, expert

@@ -31,11 +31,17 @@ type Limits struct {
 	Window    time.Duration
 	// Repeat is how long the same words from the same farmer count as the same question.
 	Repeat time.Duration
+	// Pushes is how many questions an expert is pushed one by one per PushWindow; past
+	// that, new questions are gathered into one digest sent when the window ends
+	// (0: no digest).
+	Pushes     int
+	PushWindow time.Duration
 }
 
 // DefaultLimits suit a village group: a farmer with several problems can ask them all,
-// a stuck key cannot flood the experts.
-var DefaultLimits = Limits{Questions: 5, Window: 10 * time.Minute, Repeat: 10 * time.Minute}
+// a stuck key cannot flood the experts, and an outbreak morning does not ring an
+// expert's phone fifty times.
+var DefaultLimits = Limits{Questions: 5, Window: 10 * time.Minute, Repeat: 10 * time.Minute, Pushes: 3, PushWindow: 2 * time.Minute}
 
 // Options are the Service's optional parts.
 type Options struct {

@@ -15,7 +15,16 @@ type Group struct {
 	Title    string
 	BoundBy  int64
 	BoundAt  time.Time
+	// Mode is GroupModeAsk or GroupModeOpen.
+	Mode string
 }
+
+// Group modes: in ask mode only /ask, mentions and replies are questions; in open mode
+// (the bot is an admin and sees everything) so are messages that look like questions.
+const (
+	GroupModeAsk  = "ask"
+	GroupModeOpen = "open"
+)
 
 // BindGroup binds a group to a township, or moves an already bound group to another one.
 func (d *queries) BindGroup(ctx context.Context, g Group) error {
@@ -32,9 +41,9 @@ func (d *queries) BindGroup(ctx context.Context, g Group) error {
 func (d *queries) Group(ctx context.Context, chatID int64) (Group, error) {
 	var g Group
 	err := d.dbtx.QueryRow(ctx, `
-		SELECT chat_id, county_id, township, title, bound_by, bound_at
+		SELECT chat_id, county_id, township, title, bound_by, bound_at, mode
 		FROM groups WHERE chat_id = $1`, chatID).
-		Scan(&g.ChatID, &g.CountyID, &g.Township, &g.Title, &g.BoundBy, &g.BoundAt)
+		Scan(&g.ChatID, &g.CountyID, &g.Township, &g.Title, &g.BoundBy, &g.BoundAt, &g.Mode)
 	return g, wrap("group", err)
 }
 

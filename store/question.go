@@ -69,6 +69,9 @@ type Answer struct {
 	Text           string
 	GroupMessageID int64
 	AnsweredAt     time.Time
+	// Kind and FileID are the photo, voice or document the expert answered with ("": text).
+	Kind   string
+	FileID string
 }
 
 const questionColumns = `id, county_id, township, chat_id, message_id, farmer_id, farmer_name,
@@ -175,10 +178,10 @@ func (d *queries) AnswerQuestion(ctx context.Context, a Answer, updateID int64) 
 	err := pgx.BeginFunc(ctx, d.dbtx, func(tx pgx.Tx) error {
 		var err error
 		err = tx.QueryRow(ctx, `
-			INSERT INTO answers (question_id, expert_id, expert_name, text, update_id, answered_at)
-			VALUES ($1, $2, $3, $4, $5, $6)
+			INSERT INTO answers (question_id, expert_id, expert_name, text, update_id, answered_at, kind, file_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (update_id) DO NOTHING
-			RETURNING id`, a.QuestionID, a.ExpertID, a.ExpertName, a.Text, updateID, a.AnsweredAt).Scan(&a.ID)
+			RETURNING id`, a.QuestionID, a.ExpertID, a.ExpertName, a.Text, updateID, a.AnsweredAt, a.Kind, a.FileID).Scan(&a.ID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrDuplicate
 		}
@@ -209,13 +212,13 @@ func (d *queries) SetAnswerMessage(ctx context.Context, answerID, messageID int6
 // Answers returns a question's answers, oldest first.
 func (d *queries) Answers(ctx context.Context, questionID int64) ([]Answer, error) {
 	rows, err := d.dbtx.Query(ctx, `SELECT id, question_id, expert_id, expert_name, text,
-		coalesce(group_message_id, 0), answered_at FROM answers WHERE question_id = $1 ORDER BY id`, questionID)
+		coalesce(group_message_id, 0), answered_at, kind, file_id FROM answers WHERE question_id = $1 ORDER BY id`, questionID)
 	if err != nil {
 		return nil, wrap("answers", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Answer, error) {
 		var a Answer
-		err := r.Scan(&a.ID, &a.QuestionID, &a.ExpertID, &a.ExpertName, &a.Text, &a.GroupMessageID, &a.AnsweredAt)
+		err := r.Scan(&a.ID, &a.QuestionID, &a.ExpertID, &a.ExpertName, &a.Text, &a.GroupMessageID, &a.AnsweredAt, &a.Kind, &a.FileID)
 		return a, err
 	})
 	return out, wrap("answers", err)

@@ -1,0 +1,244 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Kinds of media a message can carry.
+const (
+	MediaPhoto     = "photo"
+	MediaVoice     = "voice"
+	MediaVideo     = "video"
+	MediaVideoNote = "video_note"
+	MediaAudio     = "audio"
+	MediaDocument  = "document"
+	MediaAnimation = "animation"
+	MediaLocation  = "location"
+)
+
+// Media is one photo, voice message, video, document or location sent with a question:
+// Telegram keeps the file, the archive keeps its id.
+type Media struct {
+	ChatID       int64
+	MessageID    int64
+	Kind         string
+	FileID       string
+	FileUniqueID string
+	Latitude     float64
+	Longitude    float64
+}
+
+// AddMedia attaches media to a question; an item stored before (a redelivered update) is
+// left as it is.
+func (d *queries) AddMedia(ctx context.Context, questionID int64, items ...Media) error {
+	for _, m := range items {
+		if _, err := d.dbtx.Exec(ctx, `INSERT INTO question_media (question_id, chat_id, message_id, kind,
+			file_id, file_unique_id, latitude, longitude)
+			VALUES ($1, $2, $3, $4, $5, $6, nullif($7, 0::float8), nullif($8, 0::float8))
+			ON CONFLICT (chat_id, message_id) DO NOTHING`,
+			questionID, m.ChatID, m.MessageID, m.Kind, m.FileID, m.FileUniqueID, m.Latitude, m.Longitude); err != nil {
+			return wrap("add media", err)
+		}
+	}
+	return nil
+}
+
+// QuestionMedia returns a question's media in the order the farmer sent them.
+func (d *queries) QuestionMedia(ctx context.Context, questionID int64) ([]Media, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT chat_id, message_id, kind, file_id, file_unique_id,
+		coalesce(latitude, 0), coalesce(longitude, 0)
+		FROM question_media WHERE question_id = $1 ORDER BY message_id`, questionID)
+	if err != nil {
+		return nil, wrap("question media", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Media])
+	return out, wrap("question media", err)
+}
+
+// AlbumItem is one update of an album, waiting for the rest of it.
+type AlbumItem struct {
+	Media
+	MediaGroupID string
+	UpdateID     int64
+	FromID       int64
+	FromName     string
+	FromUsername string
+	FromLanguage string
+	ThreadID     int64
+	Caption      string
+	Addressed    bool
+	ReceivedAt   time.Time
+}
+
+// StageAlbumItem keeps an album item until its album is complete. A redelivered update
+// changes nothing.
+func (d *queries) StageAlbumItem(ctx context.Context, it AlbumItem) error {
+	_, err := d.dbtx.Exec(ctx, `INSERT INTO album_items (chat_id, message_id, media_group_id, update_id,
+		from_id, from_name, from_username, from_language, thread_id, kind, file_id, file_unique_id,
+		caption, addressed, received_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		ON CONFLICT DO NOTHING`,
+		it.ChatID, it.MessageID, it.MediaGroupID, it.UpdateID, it.FromID, it.FromName, it.FromUsername,
+		it.FromLanguage, it.ThreadID, it.Kind, it.FileID, it.FileUniqueID, it.Caption, it.Addressed, it.ReceivedAt)
+	return wrap("stage album item", err)
+}
+
+// AlbumKey names one album.
+type AlbumKey struct {
+	ChatID       int64
+	MediaGroupID string
+}
+
+// QuietAlbums lists the albums whose last item arrived before cutoff: complete, since
+// Telegram sends an album's items together.
+func (d *queries) QuietAlbums(ctx context.Context, cutoff time.Time) ([]AlbumKey, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT chat_id, media_group_id FROM album_items
+		GROUP BY chat_id, media_group_id HAVING max(received_at) < $1 ORDER BY min(received_at)`, cutoff)
+	if err != nil {
+		return nil, wrap("quiet albums", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[AlbumKey])
+	return out, wrap("quiet albums", err)
+}
+
+// TakeAlbum removes an album's items and returns them in message order; another instance
+// taking the same album at once gets none.
+func (d *queries) TakeAlbum(ctx context.Context, k AlbumKey) ([]AlbumItem, error) {
+	rows, err := d.dbtx.Query(ctx, `DELETE FROM album_items WHERE chat_id = $1 AND media_group_id = $2
+		RETURNING chat_id, message_id, kind, file_id, file_unique_id, media_group_id, update_id, from_id,
+			from_name, from_username, from_language, thread_id, caption, addressed, received_at`, k.ChatID, k.MediaGroupID)
+	if err != nil {
+		return nil, wrap("take album", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AlbumItem, error) {
+		var it AlbumItem
+		err := r.Scan(&it.ChatID, &it.MessageID, &it.Kind, &it.FileID, &it.FileUniqueID, &it.MediaGroupID,
+			&it.UpdateID, &it.FromID, &it.FromName, &it.FromUsername, &it.FromLanguage, &it.ThreadID,
+			&it.Caption, &it.Addressed, &it.ReceivedAt)
+		return it, err
+	})
+	if err != nil {
+		return nil, wrap("take album", err)
+	}
+	slices.SortFunc(out, func(a, b AlbumItem) int { return cmp.Compare(a.MessageID, b.MessageID) })
+	return out, nil
+}
+
+// AlbumQuestion returns the question an album became, or ErrNotFound.
+func (d *queries) AlbumQuestion(ctx context.Context, k AlbumKey) (Question, error) {
+	q, err := scanQuestion(d.dbtx.QueryRow(ctx, `SELECT `+questionColumns+` FROM questions
+		WHERE chat_id = $1 AND media_group_id = $2`, k.ChatID, k.MediaGroupID))
+	return q, wrap("album question", err)
+}
+
+// QuestionAt returns the question asked by this message, or ErrNotFound.
+func (d *queries) QuestionAt(ctx context.Context, chatID, messageID int64) (Question, error) {
+	q, err := scanQuestion(d.dbtx.QueryRow(ctx, `SELECT `+questionColumns+` FROM questions
+		WHERE chat_id = $1 AND message_id = $2 ORDER BY id LIMIT 1`, chatID, messageID))
+	return q, wrap("question at", err)
+}
+
+// Event is one step in a question's timeline.
+type Event struct {
+	ID         int64
+	QuestionID int64
+	Kind       string
+	ActorID    int64
+	Detail     map[string]any
+	At         time.Time
+}
+
+// AddEvent records a step of a question's timeline.
+func (d *queries) AddEvent(ctx context.Context, e Event) error {
+	detail := e.Detail
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	_, err := d.dbtx.Exec(ctx, `INSERT INTO question_events (question_id, kind, actor_id, detail, at)
+		VALUES ($1, $2, $3, $4, $5)`, e.QuestionID, e.Kind, e.ActorID, detail, e.At)
+	return wrap("add event", err)
+}
+
+// Events returns a question's timeline, oldest first.
+func (d *queries) Events(ctx context.Context, questionID int64) ([]Event, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT id, question_id, kind, actor_id, detail, at
+		FROM question_events WHERE question_id = $1 ORDER BY id`, questionID)
+	if err != nil {
+		return nil, wrap("events", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Event])
+	return out, wrap("events", err)
+}
+
+// Followup is something added to a question's thread after it was asked.
+type Followup struct {
+	ID         int64
+	QuestionID int64
+	AuthorID   int64
+	AuthorName string
+	Text       string
+	Kind       string // media kind, "" for text
+	FileID     string
+	ChatID     int64
+	MessageID  int64
+	CreatedAt  time.Time
+}
+
+// AddFollowup archives a follow-up; a redelivered update gets ErrDuplicate.
+func (d *queries) AddFollowup(ctx context.Context, f Followup, updateID int64) (Followup, error) {
+	err := d.dbtx.QueryRow(ctx, `INSERT INTO followups (question_id, author_id, author_name, text, kind,
+		file_id, chat_id, message_id, update_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (update_id) DO NOTHING RETURNING id`,
+		f.QuestionID, f.AuthorID, f.AuthorName, f.Text, f.Kind, f.FileID, f.ChatID, f.MessageID, updateID, f.CreatedAt).Scan(&f.ID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return f, ErrDuplicate
+	}
+	return f, wrap("add followup", err)
+}
+
+// Followups returns a question's follow-ups, oldest first.
+func (d *queries) Followups(ctx context.Context, questionID int64) ([]Followup, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT id, question_id, author_id, author_name, text, kind, file_id,
+		chat_id, message_id, created_at FROM followups WHERE question_id = $1 ORDER BY id`, questionID)
+	if err != nil {
+		return nil, wrap("followups", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Followup])
+	return out, wrap("followups", err)
+}
+
+// Digest is the questions an expert was not pushed one by one.
+type Digest struct {
+	UserID    int64
+	Language  string
+	Questions int
+	FirstAt   time.Time
+}
+
+// AddToDigest counts one question in an expert's pending digest.
+func (d *queries) AddToDigest(ctx context.Context, userID int64, language string, at time.Time) error {
+	_, err := d.dbtx.Exec(ctx, `INSERT INTO expert_digests (user_id, language, questions, first_at)
+		VALUES ($1, $2, 1, $3)
+		ON CONFLICT (user_id) DO UPDATE SET questions = expert_digests.questions + 1`, userID, language, at)
+	return wrap("add to digest", err)
+}
+
+// TakeDigests removes and returns the digests started before cutoff; rows another
+// instance is taking are skipped.
+func (d *queries) TakeDigests(ctx context.Context, cutoff time.Time) ([]Digest, error) {
+	rows, err := d.dbtx.Query(ctx, `DELETE FROM expert_digests WHERE user_id IN (
+			SELECT user_id FROM expert_digests WHERE first_at < $1 FOR UPDATE SKIP LOCKED)
+		RETURNING user_id, language, questions, first_at`, cutoff)
+	if err != nil {
+		return nil, wrap("take digests", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Digest])
+	return out, wrap("take digests", err)
+}
