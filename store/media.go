@@ -3,8 +3,8 @@ package store
 import (
 	"cmp"
 	"context"
-	"slices"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
