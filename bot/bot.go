@@ -56,18 +56,20 @@ func (in *incoming) private() bool { return in.msg.Chat.IsPrivate() }
 func New(svc *consult.Service, db *store.DB, tg *Client, log *slog.Logger) *Bot {
 	b := &Bot{svc: svc, db: db, tg: tg, self: tg.Self(), log: log}
 	b.routes = map[string]route{
-		"start":   {handle: b.start, private: true, group: true},
-		"help":    {handle: b.help, private: true, group: true},
-		"whoami":  {handle: b.whoami, private: true, group: true},
-		"bind":    {handle: b.bind, group: true},
-		"ask":     {handle: b.askCommand, group: true},
-		"expert":  {handle: b.expertRequest, private: true},
-		"queue":   {handle: b.queue, private: true},
-		"answer":  {handle: b.answerCommand, private: true},
-		"mine":    {handle: b.mine, private: true},
-		"release": {handle: b.release, private: true},
-		"duty":    {handle: b.duty, private: true},
-		"lang":    {handle: b.setLang, private: true, group: true},
+		"start":    {handle: b.start, private: true, group: true},
+		"help":     {handle: b.help, private: true, group: true},
+		"whoami":   {handle: b.whoami, private: true, group: true},
+		"bind":     {handle: b.bind, group: true},
+		"ask":      {handle: b.askCommand, group: true},
+		"expert":   {handle: b.expertRequest, private: true},
+		"queue":    {handle: b.queue, private: true},
+		"answer":   {handle: b.answerCommand, private: true},
+		"mine":     {handle: b.mine, private: true},
+		"release":  {handle: b.release, private: true},
+		"duty":     {handle: b.duty, private: true},
+		"lang":     {handle: b.setLang, private: true, group: true},
+		"transfer": {handle: b.transfer, private: true},
+		"mode":     {handle: b.mode, group: true},
 	}
 	return b
 }
@@ -101,6 +103,8 @@ func (b *Bot) Handle(ctx context.Context, u Update) (err error) {
 		return b.onCallback(ctx, u.CallbackQuery)
 	case u.MyChatMember != nil:
 		return b.onMembership(ctx, u.MyChatMember)
+	case u.EditedMessage != nil && u.EditedMessage.Chat != nil && u.EditedMessage.From != nil:
+		return b.onEdit(ctx, u.EditedMessage)
 	}
 	return nil
 }
@@ -145,27 +149,40 @@ func (b *Bot) onMessage(ctx context.Context, u Update, msg *tgbotapi.Message) er
 		return nil
 	}
 	in := &incoming{updateID: int64(u.UpdateID), msg: msg, thread: u.ThreadID, lang: b.langFor(ctx, msg.From)}
-	if name, at, args, ok := parseCommand(msg.Text); ok {
+	if name, at, args, ok := parseCommand(words(msg)); ok {
 		if at != "" && !strings.EqualFold(at, b.self.UserName) {
 			return nil // a command for another bot in the same group
 		}
 		in.args = args
+		if name == "ask" && msg.MediaGroupID != "" && !in.private() {
+			return b.stageAlbum(ctx, in, args, true)
+		}
 		return b.onCommand(ctx, in, name)
 	}
 	if in.private() {
 		return b.onPrivateText(ctx, in)
 	}
+	if msg.MediaGroupID != "" {
+		text, addressed := b.addressed(msg)
+		if !addressed {
+			text = msg.Caption
+		}
+		return b.stageAlbum(ctx, in, text, addressed)
+	}
+	if handled, err := b.followup(ctx, in); handled || err != nil {
+		return err
+	}
 	// In a group the bot sees only what is addressed to it, unless it is an admin; then it
-	// ignores the farmers' own conversation.
+	// ignores the farmers' own conversation (unless the group is open, see /mode).
 	if text, ok := b.addressed(msg); ok {
-		if msg.Text == "" && msg.Caption == "" {
-			// A sticker, voice or photo without words: the clinic reads text for now.
-			return b.reply(ctx, in, "请用文字写下你的问题，例如：/ask 水稻叶子发黄怎么办？\nPlease write your question in words, e.g. /ask Why are my rice leaves yellow?", nil)
+		if blankText(text) && mediaOf(msg) == nil {
+			// A sticker or a bare mention: nothing to answer.
+			return b.reply(ctx, in, "请用文字写下你的问题，或发一张照片，例如：/ask 水稻叶子发黄怎么办？\nPlease write your question or send a photo, e.g. /ask Why are my rice leaves yellow?", nil)
 		}
 		in.args = text
 		return b.ask(ctx, in)
 	}
-	return nil
+	return b.openModeAsk(ctx, in)
 }
 
 func (b *Bot) onCommand(ctx context.Context, in *incoming, name string) error {
@@ -245,7 +262,7 @@ func (b *Bot) onPrivateText(ctx context.Context, in *incoming) error {
 			return err
 		}
 		if err == nil && m.Kind == store.MessageQuestionNotice {
-			return b.answer(ctx, in, m.RefID, in.msg.Text)
+			return b.answer(ctx, in, m.RefID, in.msg.Caption+in.msg.Text, mediaOf(in.msg))
 		}
 	}
 	return b.reply(ctx, in, in.lang.pick(

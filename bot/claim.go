@@ -22,6 +22,10 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery) error {
 		return b.claim(ctx, q, id)
 	case ok && (action == actionApprove || action == actionReject):
 		return b.decideExpert(ctx, q, id, action == actionApprove)
+	case ok && (action == actionSolved || action == actionUnsolved):
+		return b.feedback(ctx, q, id, action == actionSolved)
+	case ok && action == actionQueue:
+		return b.queueButton(ctx, q)
 	}
 	b.answerCallback(ctx, q, b.langFor(ctx, q.From).pick("这个按钮已失效。", "This button no longer works."), false)
 	return nil
@@ -54,9 +58,13 @@ func (b *Bot) claim(ctx context.Context, q *tgbotapi.CallbackQuery, questionID i
 			e.EditOutboxID = p.OutboxID
 			msgs = append(msgs, e)
 		}
-		text := questionCard(l, res.QuestionView) + "\n\n" + fmt.Sprintf(l.pick(
-			"✅ 你已认领。直接<b>回复本消息</b>即可作答，或发送 /answer %d 答复内容。",
-			"✅ Yours now. <b>Reply to this message</b> to answer, or send /answer %d &lt;text&gt;."), questionID)
+		// An expert who claimed from /queue or a digest has not seen the photos yet.
+		if !shownTo(q.From.ID, res.Notices, res.InFlight) {
+			msgs = append(msgs, mediaMessages(q.From.ID, res.Media, 0, 0)...)
+		}
+		text := questionCardFull(l, res.QuestionView, res.Media, res.Followups) + "\n\n" + fmt.Sprintf(l.pick(
+			"✅ 你已认领。直接<b>回复本消息</b>即可作答（可以发文字、照片、语音或文件），或发送 /answer %d 答复内容。",
+			"✅ Yours now. <b>Reply to this message</b> to answer (text, photo, voice or a document), or send /answer %d &lt;text&gt;."), questionID)
 		return append(msgs, remembered(sendTo(q.From.ID, text, nil), store.MessageQuestionNotice, questionID, q.From.ID, l)...)
 	})
 	switch {
@@ -85,7 +93,7 @@ func (b *Bot) answerCommand(ctx context.Context, in *incoming) error {
 			"Usage: /answer &lt;number&gt; &lt;text&gt;, e.g. /answer 12 Spray…\nOr simply reply to the question's message."), nil)
 		return nil
 	}
-	return b.answer(ctx, in, id, text)
+	return b.answer(ctx, in, id, text, nil)
 }
 
 // parseAnswerArgs reads "<number> <text>" (the number may carry a #).
@@ -104,19 +112,20 @@ func parseAnswerArgs(args string) (int64, string, bool) {
 
 // answer posts an expert's answer in the farmer's group, as a reply to the question, and
 // archives it.
-func (b *Bot) answer(ctx context.Context, in *incoming, questionID int64, text string) error {
+func (b *Bot) answer(ctx context.Context, in *incoming, questionID int64, text string, media *store.Media) error {
 	l := in.lang
-	// The group's language is read before the transaction (see ask).
-	gl := zh
-	if v, err := b.svc.Question(ctx, questionID); err == nil {
-		gl = b.chatLang(ctx, v.Question.ChatID)
-	}
-	res, err := b.svc.Answer(ctx, consult.AnswerInput{QuestionID: questionID, Expert: person(in.msg.From), Text: text, UpdateID: in.updateID},
+	res, err := b.svc.Answer(ctx, consult.AnswerInput{QuestionID: questionID, Expert: person(in.msg.From), Text: text, UpdateID: in.updateID, Media: media},
 		func(res consult.AnswerResult) []store.Message {
 			q := res.Question
-			posted := replyTo(q.ChatID, int(q.MessageID), answerText(gl, res.QuestionView, res.Answer), nil)
-			posted[0].AnswerID = res.Answer.ID
-			posted = remembered(posted, store.MessageAck, q.ID, 0, gl)
+			gl := langFromCode(res.GroupLanguage)
+			var items []store.Media
+			if media != nil {
+				items = []store.Media{*media}
+			}
+			posted := mediaMessages(q.ChatID, items, q.MessageID, q.ThreadID)
+			words := toQuestion(q, answerText(gl, res.QuestionView, res.Answer), feedbackKeyboard(gl, q.ID))
+			words[len(words)-1].AnswerID = res.Answer.ID
+			posted = append(posted, remembered(words, store.MessageAck, q.ID, 0, gl)...)
 			confirm := replyTo(in.msg.Chat.ID, in.msg.MessageID, fmt.Sprintf(l.pick(
 				"✅ #%d 的解答已发到 %s 的群里。", "✅ Your answer to #%d is posted in the %s group."), q.ID, esc(q.Township)), nil)
 			// Said only once it is true.
@@ -176,4 +185,20 @@ func (b *Bot) queue(ctx context.Context, in *incoming) error {
 		fmt.Fprintf(&s, l.pick("\n\n……另有 %d 个，认领后再发 /queue 查看。", "\n\n…and %d more; send /queue again after claiming."), total-int64(len(items)))
 	}
 	return b.reply(ctx, in, s.String(), tgbotapi.NewInlineKeyboardMarkup(rows...))
+}
+
+// shownTo reports whether the expert was shown the question already (a notice sent or on
+// its way).
+func shownTo(userID int64, notices []store.BotMessage, inFlight []store.PendingMessage) bool {
+	for _, n := range notices {
+		if n.UserID == userID {
+			return true
+		}
+	}
+	for _, p := range inFlight {
+		if p.UserID == userID {
+			return true
+		}
+	}
+	return false
 }

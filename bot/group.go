@@ -36,22 +36,14 @@ func (b *Bot) askCommand(ctx context.Context, in *incoming) error {
 // ask turns a farmer's message into a numbered question, acknowledges it in the group and
 // tells the on-duty experts of its category.
 func (b *Bot) ask(ctx context.Context, in *incoming) error {
-	// Read before the transaction: the rendering below runs inside it and must not wait for
-	// a second connection.
-	gl := b.chatLang(ctx, in.msg.Chat.ID)
+	var media []store.Media
+	if m := mediaOf(in.msg); m != nil {
+		media = append(media, *m)
+	}
 	res, err := b.svc.Ask(ctx, consult.AskInput{
 		ChatID: in.msg.Chat.ID, MessageID: int64(in.msg.MessageID), Farmer: person(in.msg.From),
-		Text: in.args, UpdateID: in.updateID,
-	}, func(res consult.AskResult) []store.Message {
-		v := consult.QuestionView{Question: res.Question, County: res.County, Category: res.Category}
-		msgs := remembered(replyTo(in.msg.Chat.ID, in.msg.MessageID, ackText(gl, v, len(res.Experts)), nil), store.MessageAck, res.Question.ID, 0, gl)
-		for _, e := range res.Experts {
-			l := langFromCode(e.Language)
-			notice := sendTo(e.UserID, questionCard(l, v), claimKeyboard(l, res.Question.ID))
-			msgs = append(msgs, remembered(notice, store.MessageQuestionNotice, res.Question.ID, e.UserID, l)...)
-		}
-		return msgs
-	})
+		Text: in.args, UpdateID: in.updateID, ThreadID: in.thread, Media: media,
+	}, AskMessages)
 	switch {
 	case errors.Is(err, consult.ErrRepeated):
 		return b.reply(ctx, in, fmt.Sprintf("这个问题刚才已经收到了（#%d），专家正在处理，请耐心等待。\n"+
@@ -63,8 +55,7 @@ func (b *Bot) ask(ctx context.Context, in *incoming) error {
 	case errors.Is(err, consult.ErrTooLong):
 		return b.reply(ctx, in, "问题太长了，请简短一些（4096 字以内），或分几次问。\nThe question is too long; please keep it under 4096 characters.", nil)
 	case errors.Is(err, consult.ErrGroupNotBound):
-		return b.reply(ctx, in, "本群还没有绑定乡镇，暂时不能提问。请县农业农村局管理员在群里发送 /bind 乡镇名。\n"+
-			"This group is not bound to a township yet: a county admin sends /bind &lt;township&gt; here first.", nil)
+		return b.reply(ctx, in, notBoundText, nil)
 	case errors.Is(err, consult.ErrEmptyQuestion):
 		return b.reply(ctx, in, "请把问题写在 /ask 后面，例如：/ask 水稻叶子卷起来了怎么办？\n"+
 			"Write your question after /ask, e.g. /ask Why are my rice leaves curling?", nil)
@@ -72,4 +63,33 @@ func (b *Bot) ask(ctx context.Context, in *incoming) error {
 		return nil // Telegram sent this update again; it was handled the first time
 	}
 	return err
+}
+
+// AskMessages acknowledges a question in its group and pushes it, with its photos, to
+// the on-duty experts of its category.
+func AskMessages(res consult.AskResult) []store.Message {
+	gl := langFromCode(res.GroupLanguage)
+	v := consult.QuestionView{Question: res.Question, County: res.County, Category: res.Category}
+	msgs := remembered(toQuestion(res.Question, ackText(gl, v, len(res.Experts)+len(res.Digested)), nil), store.MessageAck, res.Question.ID, 0, gl)
+	for _, e := range res.Experts {
+		msgs = append(msgs, questionNotice(e, v, res.Media, nil, "")...)
+	}
+	return msgs
+}
+
+// questionNotice shows a question to an expert: its photos and voice first, then the
+// card with a Claim button, remembered so that replying to it answers.
+func questionNotice(e store.Expert, v consult.QuestionView, media []store.Media, followups []store.Followup, head string) []store.Message {
+	l := langFromCode(e.Language)
+	msgs := mediaMessages(e.UserID, media, 0, 0)
+	text := head + questionCardFull(l, v, media, followups)
+	return append(msgs, remembered(sendTo(e.UserID, text, claimKeyboard(l, v.Question.ID)), store.MessageQuestionNotice, v.Question.ID, e.UserID, l)...)
+}
+
+// DigestMessages tells an expert how many questions arrived while they were not pushed
+// one by one, with a button to list them.
+func DigestMessages(d store.Digest) []store.Message {
+	l := langFromCode(d.Language)
+	text := fmt.Sprintf(l.pick("📬 又有 <b>%d</b> 个新问题等待认领。", "📬 <b>%d</b> more new questions are waiting to be claimed."), d.Questions)
+	return sendTo(d.UserID, text, queueKeyboard(l))
 }

@@ -13,6 +13,10 @@ const (
 	actionClaim   = "claim"
 	actionApprove = "approve"
 	actionReject  = "reject"
+	// actionQueue lists the open questions (the id is unused but kept for the format).
+	actionQueue    = "queue"
+	actionSolved   = "solved"
+	actionUnsolved = "unsolved"
 )
 
 func callbackData(action string, id int64) string { return action + ":" + strconv.FormatInt(id, 10) }
@@ -42,5 +46,18 @@ func decisionKeyboard(l lang, requestID int64) tgbotapi.InlineKeyboardMarkup {
 	return tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		tgbotapi.NewInlineKeyboardButtonData(l.pick("✅ 批准", "✅ Approve"), callbackData(actionApprove, requestID)),
 		tgbotapi.NewInlineKeyboardButtonData(l.pick("❌ 拒绝", "❌ Reject"), callbackData(actionReject, requestID)),
+	))
+}
+
+func queueKeyboard(l lang) tgbotapi.InlineKeyboardMarkup {
+	return tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonData(l.pick("📋 查看待认领问题", "📋 Show open questions"), callbackData(actionQueue, 1))))
+}
+
+// feedbackKeyboard goes under an answer in the group; only the asking farmer may press.
+func feedbackKeyboard(l lang, questionID int64) tgbotapi.InlineKeyboardMarkup {
+	return tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonData(l.pick("✅ 解决了", "✅ Solved"), callbackData(actionSolved, questionID)),
+		tgbotapi.NewInlineKeyboardButtonData(l.pick("❌ 没解决", "❌ Not solved"), callbackData(actionUnsolved, questionID)),
 	))
 }

@@ -167,6 +167,26 @@ func questionCard(l lang, v consult.QuestionView) string {
 	)
 }
 
+// questionCardFull is the card with what the question came with and what the farmer
+// added since.
+func questionCardFull(l lang, v consult.QuestionView, media []store.Media, followups []store.Followup) string {
+	var b strings.Builder
+	b.WriteString(questionCard(l, v))
+	if s := mediaSummary(l, media); s != "" {
+		b.WriteString("\n" + s)
+	}
+	if v.Question.OriginalText != "" {
+		fmt.Fprintf(&b, l.pick("\n（已修改，原文：%s）", "\n(edited; first asked: %s)"), esc(snippet(v.Question.OriginalText, 200)))
+	}
+	for _, f := range followups {
+		fmt.Fprintf(&b, l.pick("\n\n➕ 追问（%s）：%s", "\n\n➕ Follow-up (%s): %s"), localTime(f.CreatedAt, v.County), esc(f.Text))
+		if f.Kind != "" {
+			b.WriteString(" " + mediaSummary(l, []store.Media{{Kind: f.Kind}}))
+		}
+	}
+	return b.String()
+}
+
 func localTime(t time.Time, c *consult.County) string {
 	if c != nil && c.Location != nil {
 		t = t.In(c.Location)
@@ -184,8 +204,12 @@ func ackText(l lang, v consult.QuestionView, experts int) string {
 }
 
 func answerText(l lang, v consult.QuestionView, a store.Answer) string {
-	return fmt.Sprintf(l.pick("<b>#%d 专家解答</b>（%s · %s）：\n%s", "<b>#%d Expert answer</b> (%s · %s):\n%s"),
-		v.Question.ID, categoryLabel(l, v.Category), esc(a.ExpertName), esc(a.Text))
+	text := esc(a.Text)
+	if text == "" {
+		text = l.pick("（见上方附件）", "(see the attachment above)")
+	}
+	return fmt.Sprintf(l.pick("<b>#%d 专家解答</b>（%s · %s）：\n%s\n\n问题解决了吗？请点下方按钮告诉我们。", "<b>#%d Expert answer</b> (%s · %s):\n%s\n\nDid this solve it? Tell us with a button below."),
+		v.Question.ID, categoryLabel(l, v.Category), esc(a.ExpertName), text)
 }
 
 func snippet(s string, n int) string {

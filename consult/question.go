@@ -53,7 +53,7 @@ func (s *Service) Ask(ctx context.Context, in AskInput, out Out[AskResult]) (Ask
 	if err != nil {
 		return AskResult{}, err
 	}
-	if blank(text) {
+	if Blank(text) {
 		text = ""
 		if len(in.Media) == 0 {
 			return AskResult{County: county}, ErrEmptyQuestion
@@ -267,7 +267,7 @@ type AnswerResult struct {
 // Answer archives an answer from the expert who holds the question.
 func (s *Service) Answer(ctx context.Context, in AnswerInput, out Out[AnswerResult]) (AnswerResult, error) {
 	text := strings.TrimSpace(in.Text)
-	if blank(text) {
+	if Blank(text) {
 		text = ""
 	}
 	// A redelivered update is recognised first: its answer is stored, and the state it
@@ -379,9 +379,9 @@ func (s *Service) Experts(ctx context.Context, userID int64) ([]store.Expert, er
 // MaxQuestion is the longest question in UTF-16 units, Telegram's own message limit.
 const MaxQuestion = 4096
 
-// blank reports whether text has nothing to read: only spaces and invisible characters
+// Blank reports whether text has nothing to read: only spaces and invisible characters
 // (zero-width spaces and joiners, word joiners, byte-order marks).
-func blank(text string) bool {
+func Blank(text string) bool {
 	for _, r := range text {
 		switch {
 		case unicode.IsSpace(r), r == '\u200b', r == '\u200c', r == '\u200d', r == '\u2060', r == '\ufeff':

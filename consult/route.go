@@ -95,3 +95,15 @@ func found(text, kw string) bool {
 func isWordRune(r rune) bool {
 	return (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)) && !unicode.Is(unicode.Han, r)
 }
+
+// Mentions reports whether the text names any category's keyword: in an open group, a
+// message about the crops is worth an expert's look even without a question mark.
+func (c *County) Mentions(text string) bool {
+	text = strings.ToLower(text)
+	for i := range c.Categories {
+		if score(text, c.Categories[i].Keywords) > 0 {
+			return true
+		}
+	}
+	return false
+}

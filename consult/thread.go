@@ -80,7 +80,7 @@ func (s *Service) flushAlbum(ctx context.Context, k store.AlbumKey, out Out[AskR
 		media := make([]store.Media, 0, len(items))
 		for _, it := range items {
 			addressed = addressed || it.Addressed
-			if c := strings.TrimSpace(it.Caption); c != "" && !blank(c) {
+			if c := strings.TrimSpace(it.Caption); c != "" && !Blank(c) {
 				captions = append(captions, c)
 			}
 			media = append(media, it.Media)
@@ -283,7 +283,7 @@ func (s *Service) Followup(ctx context.Context, in FollowupInput, out Out[Follow
 		return res, ErrNotAsker
 	}
 	text := strings.TrimSpace(in.Text)
-	if blank(text) && in.Media == nil {
+	if Blank(text) && in.Media == nil {
 		return res, ErrEmptyQuestion
 	}
 	if UTF16Len(text) > MaxQuestion {
@@ -389,7 +389,7 @@ func (s *Service) EditQuestion(ctx context.Context, chatID, messageID, userID in
 	switch {
 	case q.FarmerID != userID:
 		return res, ErrNotAsker
-	case blank(text) || UTF16Len(text) > MaxQuestion:
+	case Blank(text) || UTF16Len(text) > MaxQuestion:
 		return res, ErrEmptyQuestion
 	}
 	if q.Status == store.StatusClaimed {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -70,7 +71,19 @@ var methods = map[string]method{
 	"getme":                  (*Server).getMe,
 	"getupdates":             (*Server).getUpdates,
 	"sendmessage":            (*Server).sendMessage,
+	"sendphoto":              sendMedia("photo"),
+	"sendvoice":              sendMedia("voice"),
+	"sendvideo":              sendMedia("video"),
+	"senddocument":           sendMedia("document"),
+	"sendaudio":              sendMedia("audio"),
+	"sendanimation":          sendMedia("animation"),
+	"sendvideonote":          sendMedia("video_note"),
+	"sendlocation":           (*Server).sendLocation,
+	"sendmediagroup":         (*Server).sendMediaGroup,
+	"copymessage":            (*Server).copyMessage,
+	"getfile":                (*Server).getFile,
 	"editmessagetext":        (*Server).editMessageText,
+	"editmessagecaption":     (*Server).editMessageCaption,
 	"editmessagereplymarkup": (*Server).editMessageReplyMarkup,
 	"deletemessage":          (*Server).deleteMessage,
 	"answercallbackquery":    (*Server).answerCallbackQuery,
@@ -87,16 +100,23 @@ var methods = map[string]method{
 const maxBody = 50 << 20
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/file/bot") {
+		s.serveFile(w, r)
+		return
+	}
 	rest, isBot := strings.CutPrefix(r.URL.Path, "/bot")
 	token, name, hasMethod := strings.Cut(rest, "/")
 	if !isBot || !hasMethod || name == "" || strings.Contains(name, "/") {
-		writeAnswer(w, nil, errNotFound)
+		s.writeAnswer(w, nil, errNotFound)
 		return
 	}
-	p, perr := readParams(w, r)
+	p, ups, perr := readParams(w, r)
 	i, gen := s.record(name, p, token == botToken)
 	if gen != 0 {
 		r = r.WithContext(context.WithValue(r.Context(), pollKey{}, gen))
+	}
+	if len(ups) > 0 {
+		r = r.WithContext(context.WithValue(r.Context(), uploadsKey{}, ups))
 	}
 	var (
 		result any
@@ -116,7 +136,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	status, raw := writeAnswer(w, result, err)
+	status, raw := s.writeAnswer(w, result, err)
 	s.finish(i, status, err, raw)
 }
 
@@ -151,45 +171,68 @@ func (s *Server) finish(i, status int, err *apiError, result json.RawMessage) {
 	s.notify()
 }
 
+// upload is a file the bot sent in a multipart body.
+type upload struct {
+	name string
+	data []byte
+}
+
+// uploadsKey carries a request's uploads, by form field, in its context.
+type uploadsKey struct{}
+
+// uploadsOf returns the files uploaded with the request.
+func uploadsOf(r *http.Request) map[string]upload {
+	ups, _ := r.Context().Value(uploadsKey{}).(map[string]upload)
+	return ups
+}
+
 // readParams gathers the parameters from the query string and from a form, multipart
-// or JSON body, the ways Telegram accepts them.
-func readParams(w http.ResponseWriter, r *http.Request) (params, *apiError) {
+// or JSON body, the ways Telegram accepts them, and the files of a multipart body. An
+// uploaded file's parameter is its file name, so that Calls shows what was sent.
+func readParams(w http.ResponseWriter, r *http.Request) (params, map[string]upload, *apiError) {
 	p := params{}
 	for k, v := range r.URL.Query() {
 		p[k] = v[0]
 	}
 	if r.Body == nil {
-		return p, nil
+		return p, nil, nil
 	}
+	var ups map[string]upload
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mediaType {
 	case "application/x-www-form-urlencoded":
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
-			return p, badRequest("can't read the request body")
+			return p, nil, badRequest("can't read the request body")
 		}
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
-			return p, badRequest("can't parse the request body")
+			return p, nil, badRequest("can't parse the request body")
 		}
 		for k, v := range form {
 			p[k] = v[0]
 		}
 	case "multipart/form-data":
 		if err := r.ParseMultipartForm(maxBody); err != nil {
-			return p, badRequest("can't parse the request body")
+			return p, nil, badRequest("can't parse the request body")
 		}
 		for k, v := range r.MultipartForm.Value {
 			p[k] = v[0]
 		}
+		ups = map[string]upload{}
 		for k, v := range r.MultipartForm.File {
-			p[k] = v[0].Filename // the fake keeps no files, only that one was sent
+			data, err := readUpload(v[0])
+			if err != nil {
+				return p, nil, badRequest("can't read the request body")
+			}
+			p[k] = v[0].Filename
+			ups[k] = upload{name: v[0].Filename, data: data}
 		}
 	case "application/json":
 		var body map[string]json.RawMessage
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-			return p, badRequest("can't parse JSON object")
+			return p, nil, badRequest("can't parse JSON object")
 		}
 		for k, raw := range body {
 			raw = bytes.TrimSpace(raw)
@@ -205,7 +248,16 @@ func readParams(w http.ResponseWriter, r *http.Request) (params, *apiError) {
 			}
 		}
 	}
-	return p, nil
+	return p, ups, nil
+}
+
+func readUpload(fh *multipart.FileHeader) ([]byte, error) {
+	f, err := fh.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
 type envelope struct {
@@ -222,7 +274,7 @@ type errParameters struct {
 
 // writeAnswer writes the Bot API's JSON answer and returns its status and, on success,
 // the result JSON.
-func writeAnswer(w http.ResponseWriter, result any, err *apiError) (int, json.RawMessage) {
+func (s *Server) writeAnswer(w http.ResponseWriter, result any, err *apiError) (int, json.RawMessage) {
 	var env envelope
 	status := http.StatusOK
 	if err == nil {
@@ -230,7 +282,7 @@ func writeAnswer(w http.ResponseWriter, result any, err *apiError) (int, json.Ra
 		if d, ok := result.(described); ok {
 			result, desc = d.result, d.description
 		}
-		raw, merr := telegramJSON(result)
+		raw, merr := s.encode(result)
 		if merr != nil {
 			err = &apiError{code: http.StatusInternalServerError, description: "Internal Server Error: " + merr.Error()}
 		} else {
@@ -251,9 +303,20 @@ func writeAnswer(w http.ResponseWriter, result any, err *apiError) (int, json.Ra
 	return status, env.Result
 }
 
+// encode renders v as Telegram sends it: telegramJSON, with the fields tgbotapi's types
+// have no room for put back (see annotate).
+func (s *Server) encode(v any) (json.RawMessage, error) {
+	return telegramJSON(v, func(x any) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.annotate(x)
+	})
+}
+
 // telegramJSON encodes v as Telegram would: tgbotapi's structs write absent objects as
-// null, which Telegram never sends, so nulls are dropped.
-func telegramJSON(v any) (json.RawMessage, error) {
+// null, which Telegram never sends, so nulls are dropped. fix, unless nil, may then
+// change the decoded JSON (objects are map[string]any, numbers json.Number).
+func telegramJSON(v any, fix func(any)) (json.RawMessage, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -267,7 +330,11 @@ func telegramJSON(v any) (json.RawMessage, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(dropNulls(x)); err != nil {
+	x = dropNulls(x)
+	if fix != nil {
+		fix(x)
+	}
+	if err := enc.Encode(x); err != nil {
 		return nil, err
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
@@ -490,10 +557,8 @@ func replyTarget(p params) (int, bool, *apiError) {
 	return int(id), allow, nil
 }
 
-// sendMessage keeps message_thread_id only in the call's Params: tgbotapi's Message has
-// no field for it.
 func (s *Server) sendMessage(_ *http.Request, p params) (any, *apiError) {
-	chatID, err := chatParam(p)
+	o, err := readOutgoing(p)
 	if err != nil {
 		return nil, err
 	}
@@ -501,44 +566,9 @@ func (s *Server) sendMessage(_ *http.Request, p params) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	markup, err := parseMarkup(p["reply_markup"])
-	if err != nil {
-		return nil, err
-	}
-	replyTo, allowWithout, err := replyTarget(p)
-	if err != nil {
-		return nil, err
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, err := s.botChat(chatID)
-	if err != nil {
-		return nil, err
-	}
-	if replyTo != 0 && c.live(replyTo) == nil {
-		if !allowWithout {
-			return nil, badRequest("message to reply not found")
-		}
-		replyTo = 0
-	}
-	c.lastID++
-	bot, ci := s.botUser(), c.info
-	m := &stored{
-		msg: tgbotapi.Message{
-			MessageID:   c.lastID,
-			From:        &bot,
-			Date:        now(),
-			Chat:        &ci,
-			Text:        text,
-			Entities:    ents,
-			ReplyMarkup: markup,
-		},
-		replyTo: replyTo,
-	}
-	c.add(m)
-	s.notify()
-	return s.render(c, m), nil
+	return s.send(o, func() (tgbotapi.Message, *apiError) {
+		return tgbotapi.Message{Text: text, Entities: ents}, nil
+	})
 }
 
 // editTarget finds the bot's message an edit is for. The caller holds s.mu.
@@ -587,6 +617,9 @@ func (s *Server) editMessageText(_ *http.Request, p params) (any, *apiError) {
 	c, m, err := s.editTarget(p)
 	if err != nil {
 		return nil, err
+	}
+	if m.msg.Text == "" {
+		return nil, badRequest("there is no text in the message to edit")
 	}
 	if m.msg.Text == text && entitiesEqual(m.msg.Entities, ents) && markupEqual(m.msg.ReplyMarkup, markup) {
 		return nil, errNotModified

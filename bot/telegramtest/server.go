@@ -3,12 +3,18 @@
 //
 // The bot under test talks to it over real HTTP with its real client, so the requests,
 // the JSON and the errors are those it meets in production. The test plays the people
-// on the other side (SendText, ReplyText, Press) and looks at what the bot did
-// (Messages, Calls, WaitMessage). Wherever the fake has to choose, it does what Telegram
-// does, above all where Telegram is strict and a bot is likely to be wrong: HTML
-// parse_mode validation, the 403 for users who never started the bot, "message is not
-// modified", a callback query answered twice, privacy mode in groups, competing
-// getUpdates calls, a webhook that keeps getting the same update until it says 2xx.
+// on the other side (SendText, ReplyText, Post, PostAlbum, EditText, Press) and looks at
+// what the bot did (Messages, Calls, WaitMessage). Wherever the fake has to choose, it
+// does what Telegram does, above all where Telegram is strict and a bot is likely to be
+// wrong: HTML parse_mode validation, the 403 for users who never started the bot,
+// "message is not modified", a callback query answered twice, privacy mode in groups,
+// competing getUpdates calls, a webhook that keeps getting the same update until it says
+// 2xx, file ids it never issued, forum topics that do not exist.
+//
+// tgbotapi v5.5.1's types have no field for some of what Telegram sends (a forum chat's
+// is_forum, a topic message's message_thread_id and is_topic_message); the fake keeps
+// them itself and puts them into the JSON it sends, so the bot sees them as it would in
+// production.
 //
 // Nothing here waits for time to pass: every Wait method returns as soon as what it
 // waits for is true, and fails the test, showing what the fake saw, when it is not true
@@ -89,6 +95,11 @@ type Server struct {
 	hookErrMsg  string
 	deliveries  []Delivery
 	commands    map[string][]tgbotapi.BotCommand
+
+	files     map[string]*file // by file_id
+	filePaths map[string]*file // by file_path, for downloads
+	fileSeq   int
+	albumSeq  int
 }
 
 // person is a simulated user and where they stand with the bot.
@@ -104,6 +115,9 @@ type chat struct {
 	lastID int
 	msgs   []*stored
 	byID   map[int]*stored
+	// forum is a supergroup with topics; topics names them by message_thread_id.
+	forum  bool
+	topics map[int]string
 }
 
 // stored is a message as it stands now. The message it replies to is kept by id and
@@ -113,6 +127,13 @@ type stored struct {
 	msg     tgbotapi.Message // ReplyToMessage is always nil here
 	replyTo int
 	deleted bool
+	// topic is the forum topic the message is in, 0 in General and outside forums.
+	// tgbotapi's Message has no message_thread_id, so it is kept here and put into the
+	// JSON (see annotate).
+	topic int
+	// topicCreated is the topic's name on the service message that created it, which
+	// Telegram shows as forum_topic_created.
+	topicCreated string
 }
 
 type query struct {
@@ -165,6 +186,8 @@ func NewServer(t testing.TB) *Server {
 		faults:      map[string][]*apiError{},
 		queries:     map[string]*query{},
 		commands:    map[string][]tgbotapi.BotCommand{},
+		files:       map[string]*file{},
+		filePaths:   map[string]*file{},
 	}
 	s.http = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.workers.Add(1)
@@ -224,10 +247,10 @@ func (s *Server) botUser() tgbotapi.User {
 }
 
 // SetPrivacyMode sets the bot's group privacy mode, on by default as for a new bot.
-// With it on, a group message reaches the bot only if it starts with "/" (and is not
-// "/command@another_bot"), mentions the bot by @username, or replies to one of the bot's
-// messages; the others are kept in the chat's history but make no update. Messages in
-// private chats always reach the bot.
+// With it on, a group message reaches the bot only if its text or caption starts with "/"
+// (and is not "/command@another_bot"), mentions the bot by @username, or replies to one of
+// the bot's messages; the others are kept in the chat's history but make no update.
+// Service messages (a topic created) and messages in private chats always reach the bot.
 func (s *Server) SetPrivacyMode(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -313,70 +336,28 @@ func now() int { return int(time.Now().Unix()) }
 // SendText makes from write text in chat. The message gets the chat's next message id and
 // the mention and bot_command entities Telegram would mark, and becomes an update if it
 // reaches the bot (see SetPrivacyMode). Writing in the private chat with the bot starts
-// the bot for from, as pressing Start does.
+// the bot for from, as pressing Start does. It is Post with only Text.
 func (s *Server) SendText(chat tgbotapi.Chat, from tgbotapi.User, text string) tgbotapi.Message {
 	s.t.Helper()
-	return s.userPost(chat, from, nil, text)
+	return s.Post(chat, from, Post{Text: text})
 }
 
 // ReplyText is SendText replying to replyTo, which must be a message of that chat; the
 // update carries replyTo as it stands now, edits included.
 func (s *Server) ReplyText(chat tgbotapi.Chat, from tgbotapi.User, replyTo tgbotapi.Message, text string) tgbotapi.Message {
 	s.t.Helper()
-	return s.userPost(chat, from, &replyTo, text)
-}
-
-func (s *Server) userPost(info tgbotapi.Chat, from tgbotapi.User, replyTo *tgbotapi.Message, text string) tgbotapi.Message {
-	s.t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if info.Type == "private" && info.ID != from.ID {
-		s.t.Fatalf("telegramtest: %s (%d) cannot write in the private chat of user %d", from.FirstName, from.ID, info.ID)
-	}
-	if text == "" {
-		s.t.Fatalf("telegramtest: %s sends an empty message, which Telegram clients cannot do", from.FirstName)
-	}
-	p := s.person(from)
-	if info.Type == "private" {
-		info = PrivateChat(from)
-		p.started, p.blocked = true, false
-	}
-	c := s.chatOf(info)
-	c.lastID++
-	f, ci := from, c.info
-	m := &stored{msg: tgbotapi.Message{
-		MessageID: c.lastID,
-		From:      &f,
-		Date:      now(),
-		Chat:      &ci,
-		Text:      text,
-		Entities:  detectEntities(text, nil),
-	}}
-	if len(m.msg.Entities) == 0 {
-		m.msg.Entities = nil
-	}
-	if replyTo != nil {
-		if c.live(replyTo.MessageID) == nil {
-			s.t.Fatalf("telegramtest: %s replies to message %d, which chat %d does not have", from.FirstName, replyTo.MessageID, c.info.ID)
-		}
-		m.replyTo = replyTo.MessageID
-	}
-	c.add(m)
-	out := s.render(c, m)
-	if s.reachesBot(c, m) {
-		u := clone(out)
-		s.enqueue(tgbotapi.Update{Message: &u})
-	}
-	s.notify()
-	return out
+	return s.Post(chat, from, Post{Text: text, ReplyTo: &replyTo})
 }
 
 // reachesBot applies privacy mode to a user's message.
 func (s *Server) reachesBot(c *chat, m *stored) bool {
-	if c.info.Type == "private" || !s.privacy {
+	if c.info.Type == "private" || !s.privacy || m.topicCreated != "" {
 		return true
 	}
-	text := m.msg.Text
+	text, ents := m.msg.Text, m.msg.Entities
+	if text == "" {
+		text, ents = m.msg.Caption, m.msg.CaptionEntities
+	}
 	if strings.HasPrefix(text, "/") {
 		first := strings.Fields(text)[0]
 		if _, bot, ok := strings.Cut(first, "@"); ok && !strings.EqualFold(bot, botUserName) {
@@ -387,7 +368,7 @@ func (s *Server) reachesBot(c *chat, m *stored) bool {
 	if r := c.live(m.replyTo); r != nil && r.msg.From != nil && r.msg.From.ID == botID {
 		return true
 	}
-	for _, e := range m.msg.Entities {
+	for _, e := range ents {
 		if e.Type == "mention" && strings.EqualFold(utf16Slice(text, e.Offset, e.Length), "@"+botUserName) {
 			return true
 		}
@@ -771,7 +752,13 @@ func (s *Server) describeChat(chatID int64) string {
 				who = "BOT"
 			}
 		}
-		fmt.Fprintf(&b, "  #%d %s: %q", m.MessageID, who, m.Text)
+		fmt.Fprintf(&b, "  #%d %s: %s", m.MessageID, who, describeContent(m))
+		if m.MediaGroupID != "" {
+			fmt.Fprintf(&b, " (album %s)", m.MediaGroupID)
+		}
+		if topic := s.ThreadOf(chatID, m.MessageID); topic != 0 {
+			fmt.Fprintf(&b, " (topic %d)", topic)
+		}
 		if m.ReplyToMessage != nil {
 			fmt.Fprintf(&b, " (reply to #%d)", m.ReplyToMessage.MessageID)
 		}

@@ -618,7 +618,8 @@ func TestWebhookBadSecretKeepsRetrying(t *testing.T) {
 
 func TestRequestEncodings(t *testing.T) {
 	s := telegramtest.NewServer(t)
-	g := s.NewGroup("群")
+	g := s.NewForumGroup("群")
+	topic := s.NewTopic(g, "水稻")
 	post := func(method, contentType string, body []byte) (int, map[string]any) {
 		t.Helper()
 		resp, err := http.Post(s.URL()+"/bot"+s.Token()+"/"+method, contentType, bytes.NewReader(body))
@@ -635,12 +636,12 @@ func TestRequestEncodings(t *testing.T) {
 	}
 
 	status, out := post("sendMessage", "application/json", fmt.Appendf(nil,
-		`{"chat_id": %d, "text": "hi", "disable_notification": true, "message_thread_id": 7, "reply_markup": {"inline_keyboard": [[{"text": "b", "callback_data": "d"}]]}}`, g.ID))
+		`{"chat_id": %d, "text": "hi", "disable_notification": true, "message_thread_id": %d, "reply_markup": {"inline_keyboard": [[{"text": "b", "callback_data": "d"}]]}}`, g.ID, topic))
 	if status != 200 || out["ok"] != true {
 		t.Fatalf("JSON sendMessage = %d %v", status, out)
 	}
 	c := s.Calls("sendMessage")[0]
-	if c.Params["chat_id"] != strconv.FormatInt(g.ID, 10) || c.Params["disable_notification"] != "true" || c.Params["message_thread_id"] != "7" ||
+	if c.Params["chat_id"] != strconv.FormatInt(g.ID, 10) || c.Params["disable_notification"] != "true" || c.Params["message_thread_id"] != strconv.Itoa(topic) ||
 		!strings.Contains(c.Params["reply_markup"], `"callback_data": "d"`) {
 		t.Errorf("params = %v", c.Params)
 	}
@@ -663,7 +664,7 @@ func TestRequestEncodings(t *testing.T) {
 		t.Errorf("GET getMe = %d, params %v", resp.StatusCode, s.Calls("getme")[0].Params)
 	}
 
-	status, out = post("sendPhoto", "application/json", []byte(`{}`))
+	status, out = post("sendDice", "application/json", []byte(`{}`))
 	if status != 404 || out["ok"] != false || out["error_code"] != float64(404) || out["description"] != "Not Found" {
 		t.Errorf("unknown method = %d %v", status, out)
 	}
@@ -682,17 +683,23 @@ func TestMultipartParams(t *testing.T) {
 	s := telegramtest.NewServer(t)
 	api := newAPI(t, s)
 	g := s.NewGroup("群")
-	// tgbotapi sends multipart when a file is uploaded; the call fails (no sendDocument
-	// here) but its parameters are read.
+	// tgbotapi sends multipart when a file is uploaded: the parameters are read, and the
+	// file is kept under a new file id.
 	doc := tgbotapi.NewDocument(g.ID, tgbotapi.FileBytes{Name: "report.csv", Bytes: []byte("a,b\n")})
 	doc.Caption = "周报"
-	_, err := api.Send(doc)
-	if err == nil {
-		t.Fatal("sendDocument succeeded, want 404")
+	sent, err := api.Send(doc)
+	if err != nil {
+		t.Fatal(err)
 	}
 	c := s.Calls("sendDocument")[0]
-	if c.Status != 404 || c.Params["caption"] != "周报" || c.Params["document"] != "report.csv" {
+	if c.Status != 200 || c.Params["caption"] != "周报" || c.Params["document"] != "report.csv" {
 		t.Errorf("call = %+v", c)
+	}
+	if sent.Document == nil || sent.Document.FileName != "report.csv" || sent.Document.MimeType != "text/csv" || sent.Document.FileSize != 4 || sent.Caption != "周报" {
+		t.Fatalf("sent = %+v, document %+v", sent, sent.Document)
+	}
+	if data, ok := s.FileBytes(sent.Document.FileID); !ok || string(data) != "a,b\n" {
+		t.Errorf("FileBytes = %q, %v; want the uploaded bytes", data, ok)
 	}
 }
 

@@ -14,13 +14,43 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
-// maxTextLength is Telegram's limit for a message text, in UTF-16 code units after
-// entity parsing.
-const maxTextLength = 4096
+// maxTextLength and maxCaptionLength are Telegram's limits for a message text and a
+// media caption, in UTF-16 code units after entity parsing.
+const (
+	maxTextLength    = 4096
+	maxCaptionLength = 1024
+)
 
 // formatText turns the text, parse_mode and entities parameters of a send or an edit into
 // the text and entities Telegram stores, or the error Telegram answers with.
 func formatText(text, parseMode, entitiesJSON string) (string, []tgbotapi.MessageEntity, *apiError) {
+	text, ents, err := format(text, parseMode, entitiesJSON)
+	switch {
+	case err != nil:
+		return "", nil, err
+	case text == "":
+		return "", nil, badRequest("message text is empty")
+	case utf16Len(text) > maxTextLength:
+		return "", nil, badRequest("message is too long")
+	}
+	return text, ents, nil
+}
+
+// formatCaption is formatText for the caption, parse_mode and caption_entities of media:
+// a caption may be empty, which means none, and is shorter.
+func formatCaption(caption, parseMode, entitiesJSON string) (string, []tgbotapi.MessageEntity, *apiError) {
+	caption, ents, err := format(caption, parseMode, entitiesJSON)
+	switch {
+	case err != nil:
+		return "", nil, err
+	case utf16Len(caption) > maxCaptionLength:
+		return "", nil, badRequest("message caption is too long")
+	}
+	return caption, ents, nil
+}
+
+// format parses and trims a text or caption and marks its entities, as Telegram stores it.
+func format(text, parseMode, entitiesJSON string) (string, []tgbotapi.MessageEntity, *apiError) {
 	if !utf8.ValidString(text) {
 		return "", nil, badRequest("text must be encoded in UTF-8")
 	}
@@ -44,12 +74,6 @@ func formatText(text, parseMode, entitiesJSON string) (string, []tgbotapi.Messag
 		return "", nil, badRequest("unsupported parse_mode")
 	}
 	text, ents = trimText(text, ents)
-	if text == "" {
-		return "", nil, badRequest("message text is empty")
-	}
-	if utf16Len(text) > maxTextLength {
-		return "", nil, badRequest("message is too long")
-	}
 	ents = append(ents, detectEntities(text, ents)...)
 	sortEntities(ents)
 	if len(ents) == 0 {

@@ -176,7 +176,7 @@ func (s *Server) deliverWebhooks() {
 // postUpdate makes one delivery; it returns the HTTP status, or the error that kept the
 // request from getting one.
 func (s *Server) postUpdate(hook webhook, u tgbotapi.Update) (int, error) {
-	body, err := telegramJSON(u)
+	body, err := s.encode(u)
 	if err != nil {
 		return 0, err
 	}

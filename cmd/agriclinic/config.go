@@ -34,6 +34,8 @@ type config struct {
 	Reconcile      time.Duration
 	ClaimLease     time.Duration
 	SLAClaim       time.Duration
+	AlbumWait      time.Duration
+	AutoClose      time.Duration
 }
 
 // envVar documents one variable for --help.
@@ -59,6 +61,10 @@ var envVars = []envVar{
 	{"REPEAT_WINDOW", "10m", "how long the same words from the same farmer count as the same question (0: off)"},
 	{"CLAIM_LEASE", "30m", "a claim not answered within this goes back to the queue"},
 	{"SLA_CLAIM", "15m", "a question unclaimed this long is pushed once more to the on-duty experts"},
+	{"ALBUM_WAIT", "2s", "an album becomes one question once no photo of it arrived for this long"},
+	{"AUTO_CLOSE", "72h", "an answered question without the farmer's feedback closes after this"},
+	{"PUSH_BURST", "3", "questions pushed to an expert one by one per PUSH_WINDOW; more come as one digest (0: always push)"},
+	{"PUSH_WINDOW", "2m", "the window of PUSH_BURST"},
 	{"RECONCILE_INTERVAL", "5s", "how often the Redis queues are checked against Postgres"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)"},
@@ -160,7 +166,18 @@ func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 	if c.SLAClaim = duration("SLA_CLAIM"); c.SLAClaim <= 0 {
 		errs = append(errs, errors.New("SLA_CLAIM: must be positive"))
 	}
-	c.Limits = consult.Limits{Questions: askLimit, Window: duration("ASK_WINDOW"), Repeat: duration("REPEAT_WINDOW")}
+	if c.AlbumWait = duration("ALBUM_WAIT"); c.AlbumWait <= 0 {
+		errs = append(errs, errors.New("ALBUM_WAIT: must be positive"))
+	}
+	if c.AutoClose = duration("AUTO_CLOSE"); c.AutoClose <= 0 {
+		errs = append(errs, errors.New("AUTO_CLOSE: must be positive"))
+	}
+	pushes, err := strconv.Atoi(get("PUSH_BURST"))
+	if err != nil || pushes < 0 {
+		errs = append(errs, fmt.Errorf("PUSH_BURST: %q is not a whole number", getenv("PUSH_BURST")))
+	}
+	c.Limits = consult.Limits{Questions: askLimit, Window: duration("ASK_WINDOW"), Repeat: duration("REPEAT_WINDOW"),
+		Pushes: pushes, PushWindow: duration("PUSH_WINDOW")}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not debug, info, warn or error", getenv("LOG_LEVEL")))
 	}

@@ -145,7 +145,18 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			return every(ctx, cfg.Reconcile, log, "reconcile queues, expire claims, push late questions again", func(ctx context.Context) error {
 				_, expireErr := svc.ExpireClaims(ctx, cfg.ClaimLease, bot.ExpiredClaimMessages)
 				_, repushErr := svc.RepushUnclaimed(ctx, cfg.SLAClaim, bot.RepushMessages)
-				return errors.Join(expireErr, repushErr, svc.ReconcileQueues(ctx))
+				_, closeErr := svc.CloseUnrated(ctx, cfg.AutoClose)
+				return errors.Join(expireErr, repushErr, closeErr, svc.ReconcileQueues(ctx))
+			})
+		})
+	}()
+	// Albums and push digests wait seconds, not the reconciler's interval.
+	go func() {
+		_ = whileLeader(ctx, leases, "gather", instance, leaseTTL, log, func(ctx context.Context) error {
+			return every(ctx, min(time.Second, cfg.AlbumWait), log, "turn albums into questions, send push digests", func(ctx context.Context) error {
+				_, albumErr := svc.FlushAlbums(ctx, cfg.AlbumWait, bot.AlbumMessages)
+				_, digestErr := svc.FlushDigests(ctx, bot.DigestMessages)
+				return errors.Join(albumErr, digestErr)
 			})
 		})
 	}()
