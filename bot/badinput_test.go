@@ -15,7 +15,7 @@ func (c *clinic) snapshot(t *testing.T) string {
 	t.Helper()
 	var s string
 	err := c.pool.QueryRow(context.Background(), `SELECT concat_ws(' ',
-		(SELECT count(*) FROM questions), (SELECT string_agg(id || status || coalesce(expert_id, 0), ',' ORDER BY id) FROM questions),
+		(SELECT count(*) FROM questions), (SELECT string_agg(id || status || coalesce(expert_id, 0) || text, ',' ORDER BY id) FROM questions),
 		(SELECT count(*) FROM answers), (SELECT count(*) FROM experts), (SELECT count(*) FROM expert_requests),
 		(SELECT string_agg(status, ',' ORDER BY id) FROM expert_requests),
 		(SELECT string_agg(chat_id || township, ',' ORDER BY chat_id) FROM groups))`).Scan(&s)
@@ -64,7 +64,7 @@ func TestBadInputGetsAClearAnswerAndChangesNothing(t *testing.T) {
 		{"an admin binding a township with HTML in its name", send{c.group, c.admin, "/bind <b>龙溪</b> & *_"}, "没有“<b>龙溪</b> & *_”这个乡镇"},
 		{"an unknown command in the group", send{c.group, c.farmer, "/frobnicate"}, "未知命令"},
 		{"a private command in the group", send{c.group, c.farmer, "/queue"}, "请私聊"},
-		{"a command with the bot's @name", send{c.group, c.farmer, "/help@" + tg.Bot().UserName}, "AgriClinic"},
+		{"a command with the bot's @name", send{c.group, c.farmer, "/help@" + tg.Bot().UserName}, "农技坐诊 · 使用说明"},
 		{"/expert without categories", send{telegramtest.PrivateChat(english), english, "/expert"}, "Usage: /expert"},
 		{"/expert with markup", send{telegramtest.PrivateChat(english), english, "/expert <i>rice</i>*"}, "Unknown category: <i>rice</i>*"},
 		{"/queue from a farmer", send{telegramtest.PrivateChat(english), english, "/queue"}, "You are not an expert yet"},
@@ -97,10 +97,10 @@ func TestBadInputGetsAClearAnswerAndChangesNothing(t *testing.T) {
 		}
 	})
 
-	t.Run("an edited message and a command for another bot change nothing and get no answer", func(t *testing.T) {
+	t.Run("an edit of someone else's question and a command for another bot change nothing and get no answer", func(t *testing.T) {
 		tg.SetPrivacyMode(false) // so that the command for another bot reaches ours
 		before := c.snapshot(t)
-		edited := tgbotapi.Message{MessageID: question.MessageID, From: &c.farmer, Chat: &c.group, Text: "/ask 改了"}
+		edited := tgbotapi.Message{MessageID: question.MessageID, From: &chinese, Chat: &c.group, Text: "/ask 改了"}
 		id := tg.PushUpdate(tgbotapi.Update{EditedMessage: &edited})
 		other := tg.SendText(c.group, c.farmer, "/ask@some_other_bot 水稻")
 		tg.WaitConfirmed(t, id+1)

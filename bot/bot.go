@@ -281,11 +281,16 @@ func (b *Bot) onMembership(ctx context.Context, m *tgbotapi.ChatMemberUpdated) e
 }
 
 func (b *Bot) start(ctx context.Context, in *incoming) error {
-	return b.reply(ctx, in, startText(in.lang, in.msg.From), nil)
+	return b.reply(ctx, in, startText(in.lang, in.msg.From, b.roleOf(ctx, in.msg.From.ID)), nil)
 }
 
+// help lists the commands of the person's role; in a group, in the group's language.
 func (b *Bot) help(ctx context.Context, in *incoming) error {
-	return b.reply(ctx, in, helpText(), nil)
+	l := in.lang
+	if !in.private() {
+		l = b.chatLang(ctx, in.msg.Chat.ID)
+	}
+	return b.reply(ctx, in, helpFor(l, b.roleOf(ctx, in.msg.From.ID), !in.private()), nil)
 }
 
 func (b *Bot) whoami(ctx context.Context, in *incoming) error {

@@ -2,50 +2,167 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/agriclinic/agriclinic/store"
 )
 
-// commandMenu is what Telegram apps offer when someone types "/", per language.
-var commandMenu = map[lang][]tgbotapi.BotCommand{
-	zh: {
-		{Command: "ask", Description: "提问（在乡镇群里）"},
-		{Command: "expert", Description: "申请成为专家（私聊）"},
-		{Command: "queue", Description: "待认领的问题（专家）"},
-		{Command: "answer", Description: "解答问题：/answer 编号 内容"},
-		{Command: "mine", Description: "我认领的问题（专家）"},
-		{Command: "duty", Description: "值班 on / 下班 off（专家）"},
-		{Command: "bind", Description: "绑定本群到乡镇（县局管理员）"},
-		{Command: "whoami", Description: "查看我的 Telegram ID"},
-		{Command: "lang", Description: "切换语言 zh / en"},
-		{Command: "help", Description: "使用说明"},
-	},
-	en: {
-		{Command: "ask", Description: "Ask a question (in the township group)"},
-		{Command: "expert", Description: "Apply as an expert (private chat)"},
-		{Command: "queue", Description: "Open questions to claim (experts)"},
-		{Command: "answer", Description: "Answer: /answer <number> <text>"},
-		{Command: "mine", Description: "Questions I hold (experts)"},
-		{Command: "duty", Description: "On duty (on) or off (off) (experts)"},
-		{Command: "bind", Description: "Bind this group to a township (county admins)"},
-		{Command: "whoami", Description: "Show my Telegram id"},
-		{Command: "lang", Description: "Switch language: zh / en"},
-		{Command: "help", Description: "Help"},
-	},
+// A role decides which commands a person is shown, in /help and in the app's menu.
+type role int
+
+const (
+	roleFarmer role = iota
+	roleExpert
+	roleAdmin
+)
+
+// command is one line of the menu and of /help.
+type command struct {
+	name      string
+	zh, en    string // menu descriptions
+	zhUse     string // how /help shows it, when it takes arguments
+	enUse     string
+	forRole   role
+	group     bool // used in a group
+	private   bool // used in a private chat
+	adminOnly bool // admins only, even among experts
 }
 
-// RegisterCommands publishes the command menu: Chinese by default, English for apps set
-// to English.
-func (c *Client) RegisterCommands(ctx context.Context) error {
-	for l, cmds := range commandMenu {
-		cfg := tgbotapi.NewSetMyCommands(cmds...)
-		if l == en {
-			cfg.LanguageCode = "en"
+var commands = []command{
+	{name: "ask", zh: "提问（在乡镇群里）", en: "Ask a question (in the township group)", zhUse: "/ask 问题", enUse: "/ask &lt;question&gt;", forRole: roleFarmer, group: true},
+	{name: "expert", zh: "申请成为专家", en: "Apply as an expert", zhUse: "/expert 类别…", enUse: "/expert &lt;category&gt;…", forRole: roleFarmer, private: true},
+	{name: "queue", zh: "待认领的问题", en: "Open questions to claim", forRole: roleExpert, private: true},
+	{name: "mine", zh: "我认领的问题", en: "Questions I hold", forRole: roleExpert, private: true},
+	{name: "answer", zh: "解答：/answer 编号 内容", en: "Answer: /answer <number> <text>", zhUse: "/answer 编号 内容", enUse: "/answer &lt;number&gt; &lt;text&gt;", forRole: roleExpert, private: true},
+	{name: "release", zh: "退回队列：/release 编号", en: "Give back: /release <number>", zhUse: "/release 编号", enUse: "/release &lt;number&gt;", forRole: roleExpert, private: true},
+	{name: "transfer", zh: "转给其他类别：/transfer 编号 类别", en: "Move to another category", zhUse: "/transfer 编号 类别", enUse: "/transfer &lt;number&gt; &lt;category&gt;", forRole: roleExpert, private: true},
+	{name: "duty", zh: "值班 on / 下班 off", en: "On duty (on) or off (off)", zhUse: "/duty on|off", enUse: "/duty on|off", forRole: roleExpert, private: true},
+	{name: "bind", zh: "绑定本群到乡镇", en: "Bind this group to a township", zhUse: "/bind 乡镇", enUse: "/bind &lt;township&gt;", forRole: roleAdmin, group: true, adminOnly: true},
+	{name: "mode", zh: "本群提问方式 open / ask", en: "How this group asks: open / ask", zhUse: "/mode open|ask", enUse: "/mode open|ask", forRole: roleAdmin, group: true, adminOnly: true},
+	{name: "lang", zh: "切换语言 zh / en", en: "Switch language: zh / en", zhUse: "/lang zh|en", enUse: "/lang zh|en", forRole: roleFarmer, group: true, private: true},
+	{name: "whoami", zh: "查看我的 Telegram ID", en: "Show my Telegram id", forRole: roleFarmer, group: true, private: true},
+	{name: "help", zh: "使用说明", en: "Help", forRole: roleFarmer, group: true, private: true},
+}
+
+// menu is the command list for a role in a private chat or a group.
+func menu(l lang, r role, group bool) []tgbotapi.BotCommand {
+	var out []tgbotapi.BotCommand
+	for _, c := range commands {
+		if c.forRole > r || (group && !c.group) || (!group && !c.private) {
+			continue
 		}
-		if err := c.Request(ctx, cfg); err != nil {
-			return fmt.Errorf("setMyCommands %s: %w", l.code(), err)
+		out = append(out, tgbotapi.BotCommand{Command: c.name, Description: l.pick(c.zh, c.en)})
+	}
+	return out
+}
+
+// RegisterCommands publishes the menus every person sees: farmers' commands in private
+// chats, the group commands in groups, each in Chinese and, for English apps, English.
+// Experts and admins get their own menu in their private chat when they become one (see
+// personalMenu).
+func (c *Client) RegisterCommands(ctx context.Context) error {
+	scopes := []struct {
+		scope tgbotapi.BotCommandScope
+		group bool
+	}{
+		{tgbotapi.BotCommandScope{Type: "default"}, false},
+		{tgbotapi.BotCommandScope{Type: "all_private_chats"}, false},
+		{tgbotapi.BotCommandScope{Type: "all_group_chats"}, true},
+	}
+	for _, s := range scopes {
+		for _, l := range []lang{zh, en} {
+			cfg := tgbotapi.NewSetMyCommandsWithScope(s.scope, menu(l, roleFarmer, s.group)...)
+			if s.group {
+				// Admins bind groups in them; the menu names the command so they find it.
+				cfg = tgbotapi.NewSetMyCommandsWithScope(s.scope, menu(l, roleAdmin, true)...)
+			}
+			if l == en {
+				cfg.LanguageCode = "en"
+			}
+			if err := c.Request(ctx, cfg); err != nil {
+				return fmt.Errorf("setMyCommands %s %s: %w", s.scope.Type, l.code(), err)
+			}
 		}
 	}
 	return nil
+}
+
+// personalMenu sets the menu of one person's private chat to their role's commands, in
+// both languages, through the outbox (so it follows the approval that caused it).
+func personalMenu(userID int64, r role) []store.Message {
+	var out []store.Message
+	scope, _ := json.Marshal(tgbotapi.BotCommandScope{Type: "chat", ChatID: userID})
+	for _, l := range []lang{zh, en} {
+		cmds, _ := json.Marshal(menu(l, r, false))
+		m := store.Message{ChatID: userID, Method: store.MethodCall, API: "setMyCommands",
+			Params: map[string]string{"commands": string(cmds), "scope": string(scope)}}
+		if l == en {
+			m.Params["language_code"] = "en"
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// roleOf is the person's highest role.
+func (b *Bot) roleOf(ctx context.Context, userID int64) role {
+	if len(b.svc.AdminCounties(userID)) > 0 {
+		return roleAdmin
+	}
+	if experts, err := b.svc.Experts(ctx, userID); err == nil && len(experts) > 0 {
+		return roleExpert
+	}
+	return roleFarmer
+}
+
+// helpFor lists the commands that apply to the person, where they are.
+func helpFor(l lang, r role, group bool) string {
+	var b strings.Builder
+	b.WriteString(l.pick("<b>农技坐诊 · 使用说明</b>\n农户在乡镇群里提问（可以带照片、语音），县农技专家认领并在群里解答。\n",
+		"<b>AgriClinic · help</b>\nFarmers ask in their township group (photos and voice welcome); county experts claim and answer there.\n"))
+	sections := []struct {
+		r        role
+		zh, en   string
+		forGroup bool
+	}{
+		{roleFarmer, "\n<b>提问</b>（在乡镇群里）", "\n<b>Asking</b> (in the township group)", true},
+		{roleExpert, "\n<b>专家</b>（私聊）", "\n<b>Experts</b> (private chat)", false},
+		{roleAdmin, "\n<b>县局管理员</b>（在群里）", "\n<b>County admins</b> (in a group)", true},
+	}
+	for _, s := range sections {
+		if s.r > r {
+			continue
+		}
+		b.WriteString(l.pick(s.zh, s.en))
+		for _, c := range commands {
+			if c.forRole != s.r || c.name == "help" || c.name == "whoami" || c.name == "lang" {
+				continue
+			}
+			if s.r == roleFarmer && c.name == "expert" {
+				continue
+			}
+			use := "/" + c.name
+			if c.zhUse != "" {
+				use = l.pick(c.zhUse, c.enUse)
+			}
+			fmt.Fprintf(&b, "\n%s — %s", use, esc(l.pick(c.zh, c.en)))
+		}
+		if s.r == roleFarmer {
+			b.WriteString(l.pick("\n也可以@机器人，或回复机器人的消息提问；回复机器人的确认或专家的解答，就是对同一个问题的追问。",
+				"\nYou can also mention the bot or reply to it; replying to its acknowledgement or to an answer adds to the same question."))
+		}
+		if s.r == roleExpert {
+			b.WriteString(l.pick("\n回复问题消息即可作答，可以发文字、照片、语音或文件。", "\nReply to a question's message to answer: text, photo, voice or a document."))
+		}
+	}
+	if r == roleFarmer && !group {
+		b.WriteString(l.pick("\n\n<b>农技人员</b>：发送 /expert 类别 申请成为专家，例如 /expert 水稻 茶叶，县局审核后即可接收问题。",
+			"\n\n<b>Agronomists</b>: apply with /expert &lt;category&gt;, e.g. /expert rice tea; the county bureau approves you."))
+	}
+	b.WriteString(l.pick("\n\n/lang zh|en — 切换语言 · /whoami — 我的 ID", "\n\n/lang zh|en — language · /whoami — my id"))
+	return b.String()
 }

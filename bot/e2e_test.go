@@ -8,6 +8,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/agriclinic/agriclinic/bot"
 	"github.com/agriclinic/agriclinic/bot/telegramtest"
@@ -52,9 +53,9 @@ const countyYAML = `counties:
 `
 
 // newClinic starts the bot with long polling; it stops when the test ends.
-func newClinic(t *testing.T) *clinic {
+func newClinic(t *testing.T, opts ...clinicOption) *clinic {
 	t.Helper()
-	c := newClinicWithoutPolling(t)
+	c := newClinicWithoutPolling(t, opts...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- bot.NewPoller(c.client, c.bot.Handle, quietLog()).Run(ctx) }()
@@ -68,7 +69,7 @@ func newClinic(t *testing.T) *clinic {
 }
 
 // newClinicWithoutPolling wires the bot but leaves receiving updates to the test.
-func newClinicWithoutPolling(t testing.TB) *clinic {
+func newClinicWithoutPolling(t testing.TB, opts ...clinicOption) *clinic {
 	t.Helper()
 	tg := telegramtest.NewServer(t)
 	c := &clinic{
@@ -87,7 +88,11 @@ func newClinicWithoutPolling(t testing.TB) *clinic {
 	rdb, prefix := storetest.NewRedis(t)
 	c.db = store.NewDB(c.pool)
 	log := quietLog()
-	c.svc = consult.NewService(c.db, store.NewQueue(rdb, prefix), counties, consult.Options{Logger: log})
+	o := consult.Options{Logger: log}
+	for _, opt := range opts {
+		opt(&o, rdb, prefix)
+	}
+	c.svc = consult.NewService(c.db, store.NewQueue(rdb, prefix), counties, o)
 	ctx := context.Background()
 	if err := c.svc.SaveCounties(ctx); err != nil {
 		t.Fatalf("save counties: %v", err)
@@ -106,6 +111,9 @@ func newClinicWithoutPolling(t testing.TB) *clinic {
 	t.Cleanup(func() { stop(); <-done })
 	return c
 }
+
+// clinicOption changes the service a clinic runs, e.g. to count pushes in its Redis.
+type clinicOption func(o *consult.Options, rdb redis.UniversalClient, prefix string)
 
 func contains(sub string) func(tgbotapi.Message) bool {
 	return func(m tgbotapi.Message) bool { return strings.Contains(m.Text, sub) }

@@ -56,36 +56,11 @@ func esc(s string) string { return html.EscapeString(s) }
 
 func categoryLabel(l lang, c *consult.Category) string { return esc(c.Label(l.code())) }
 
-func helpText() string {
-	return `<b>农技坐诊 · AgriClinic</b>
-农户在乡镇群里提问，县农技专家认领并在群里解答。
-Farmers ask in their township group; county experts claim and answer there.
-
-<b>农户 Farmers</b> (群里 in the group)
-/ask 问题 — 提问，可直接@机器人或回复机器人的消息 · ask a question (or mention the bot, or reply to it)
-
-<b>专家 Experts</b> (私聊 in a private chat)
-/expert 类别… — 申请成为专家，如 /expert 水稻 茶叶 · apply as an expert, e.g. /expert rice tea
-/queue — 待认领的问题 · open questions to claim
-/answer 编号 内容 — 解答，或直接回复问题消息 · answer, or reply to the question message
-/mine — 我认领的问题 · questions I hold
-/release 编号 — 退回队列 · give one back to the queue
-/duty on|off — 值班/下班 · on or off duty (pushes of new questions)
-
-<b>所有人 Everyone</b>
-/lang zh|en — 切换语言（私聊为自己，群里由管理员为本群）· switch language (yourself in private; the group, by an admin)
-
-<b>县局管理员 County admins</b>
-/bind 乡镇 — 在群里绑定乡镇 · bind this group to a township
-/whoami — 查看你的 Telegram ID · show your Telegram id
-/help — 本说明 · this help`
-}
-
-func startText(l lang, u *tgbotapi.User) string {
+func startText(l lang, u *tgbotapi.User, r role) string {
 	return l.pick(
-		fmt.Sprintf("你好，%s！这里是县农技坐诊机器人。\n你的 Telegram ID：<code>%d</code>\n\n", esc(u.FirstName), u.ID),
-		fmt.Sprintf("Hello, %s! This is the county's agricultural clinic bot.\nYour Telegram id: <code>%d</code>\n\n", esc(u.FirstName), u.ID),
-	) + helpText()
+		fmt.Sprintf("你好，%s！这里是县农业农村局的农技坐诊机器人：农户在乡镇群里提问，县里的农技专家在群里解答。\n你的 Telegram ID：<code>%d</code>\n\n", esc(u.FirstName), u.ID),
+		fmt.Sprintf("Hello, %s! This is the county agriculture bureau's clinic bot: farmers ask in their township groups, the county's experts answer there.\nYour Telegram id: <code>%d</code>\n\n", esc(u.FirstName), u.ID),
+	) + helpFor(l, r, false)
 }
 
 func whoamiText(l lang, u *tgbotapi.User) string {

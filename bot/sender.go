@@ -223,7 +223,9 @@ func request(m store.Message) (string, tgbotapi.Params) {
 	for k, v := range m.Params {
 		p[k] = v
 	}
-	p.AddNonZero64("chat_id", m.ChatID)
+	if m.API != "setMyCommands" { // its chat is in the scope; the row's chat orders and paces it
+		p.AddNonZero64("chat_id", m.ChatID)
+	}
 	if len(m.Markup) > 0 {
 		p["reply_markup"] = string(m.Markup)
 	}

@@ -142,12 +142,27 @@ func TestTheCommandMenuIsPublishedInChineseAndEnglish(t *testing.T) {
 	if err := client.RegisterCommands(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	zh := tg.Commands(tgbotapi.BotCommandScope{Type: "default"}, "")
-	en := tg.Commands(tgbotapi.BotCommandScope{Type: "default"}, "en")
-	if len(zh) == 0 || zh[0].Command != "ask" || !strings.Contains(zh[0].Description, "提问") {
-		t.Errorf("default menu = %+v, want Chinese starting with ask", zh)
+	names := func(cmds []tgbotapi.BotCommand) string {
+		var s []string
+		for _, c := range cmds {
+			s = append(s, c.Command)
+		}
+		return strings.Join(s, " ")
 	}
-	if len(en) == 0 || !strings.Contains(en[0].Description, "Ask") {
-		t.Errorf("English menu = %+v, want English", en)
+	group := tg.Commands(tgbotapi.BotCommandScope{Type: "all_group_chats"}, "")
+	groupEn := tg.Commands(tgbotapi.BotCommandScope{Type: "all_group_chats"}, "en")
+	private := tg.Commands(tgbotapi.BotCommandScope{Type: "all_private_chats"}, "")
+	if len(group) == 0 || group[0].Command != "ask" || !strings.Contains(group[0].Description, "提问") {
+		t.Errorf("group menu = %+v, want Chinese starting with ask", group)
+	}
+	if len(groupEn) == 0 || !strings.Contains(groupEn[0].Description, "Ask") {
+		t.Errorf("English group menu = %+v, want English", groupEn)
+	}
+	// A farmer's private menu has no expert commands and no group-only ones.
+	if got := names(private); got != "expert lang whoami help" {
+		t.Errorf("private menu = %s, want expert lang whoami help", got)
+	}
+	if got := names(group); strings.Contains(got, "queue") || !strings.Contains(got, "bind") {
+		t.Errorf("group menu = %s, want the group's commands only", got)
 	}
 }

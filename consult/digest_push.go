@@ -39,16 +39,12 @@ func (s *Service) digest(ctx context.Context, tx *store.Tx, experts []store.Expe
 	return nil
 }
 
-// FlushDigests sends every digest whose window has ended: one message per expert with
-// how many questions arrived. It returns how many it sent.
-func (s *Service) FlushDigests(ctx context.Context, out Out[store.Digest]) (int, error) {
-	window := s.limits.PushWindow
-	if window <= 0 {
-		window = time.Minute
-	}
+// FlushDigests sends every digest begun more than after ago (the push window): one
+// message per expert with how many questions arrived. It returns how many it sent.
+func (s *Service) FlushDigests(ctx context.Context, after time.Duration, out Out[store.Digest]) (int, error) {
 	sent := 0
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		due, err := tx.TakeDigests(ctx, s.now().Add(-window))
+		due, err := tx.TakeDigests(ctx, s.now().Add(-after))
 		if err != nil {
 			return err
 		}
