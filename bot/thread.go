@@ -278,7 +278,9 @@ func feedbackMessages(res consult.FeedbackResult, cq *tgbotapi.CallbackQuery) []
 	}
 	var msgs []store.Message
 	if m := cq.Message; m != nil && m.Chat != nil {
-		if int64(m.MessageID) == res.Answer.GroupMessageID {
+		// The latest answer is the one pressed, unless an older answer's buttons were kept;
+		// an answer just posted may not have its message id recorded yet.
+		if id := res.Answer.GroupMessageID; id == 0 || id == int64(m.MessageID) {
 			msgs = append(msgs, editTo(m.Chat.ID, int64(m.MessageID), answerText(gl, res.QuestionView, res.Answer)+"\n\n"+line))
 		} else {
 			msgs = append(msgs, removeButtons(m.Chat.ID, int64(m.MessageID)))

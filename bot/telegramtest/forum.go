@@ -57,7 +57,7 @@ func (s *Server) NewTopic(chat tgbotapi.Chat, name string) int {
 	c.add(m)
 	c.topics[m.msg.MessageID] = name
 	u := s.render(c, m)
-	s.enqueue(tgbotapi.Update{Message: &u})
+	_ = u
 	s.notify()
 	return m.msg.MessageID
 }

@@ -153,7 +153,7 @@ func TestPostPhotoIssuesDownloadableSizes(t *testing.T) {
 	wantAPIErr(t, err, 400, "Bad Request: invalid file_id")
 	f, _ := api.GetFile(tgbotapi.FileConfig{FileID: m.Photo[0].FileID})
 	for url, want := range map[string]int{
-		fmt.Sprintf(s.FileEndpoint(), "1000001:wrong", f.FilePath): 401,
+		fmt.Sprintf(s.FileEndpoint(), "1000001:wrong", f.FilePath):  401,
 		fmt.Sprintf(s.FileEndpoint(), s.Token(), "photos/nope.jpg"): 404,
 	} {
 		resp, err := http.Get(url)
@@ -544,10 +544,18 @@ func TestUploadsGetFileIDs(t *testing.T) {
 	if _, data := download(t, s, api, sent.Photo[2].FileID); !bytes.Equal(data, pngData.Bytes()) {
 		t.Errorf("the largest size downloads as %d bytes, want the upload", len(data))
 	}
+	// tgbotapi's UploadFiles leaves the error code out of its errors: only the words tell.
 	_, err = api.Send(tgbotapi.NewPhoto(g.ID, tgbotapi.FileBytes{Name: "x.jpg", Bytes: []byte("not an image")}))
-	wantAPIErr(t, err, 400, "Bad Request: IMAGE_PROCESS_FAILED")
+	if e := apiErr(t, err); e.Message != "Bad Request: IMAGE_PROCESS_FAILED" {
+		t.Errorf("uploading no image = %q", e.Message)
+	}
 	_, err = api.Send(tgbotapi.NewDocument(g.ID, tgbotapi.FileBytes{Name: "empty.txt", Bytes: []byte{}}))
-	wantAPIErr(t, err, 400, "file must be non-empty")
+	if e := apiErr(t, err); e.Message != "Bad Request: file must be non-empty" {
+		t.Errorf("uploading an empty file = %q", e.Message)
+	}
+	if calls := s.Calls("sendPhoto"); calls[len(calls)-1].Status != 400 {
+		t.Errorf("failed upload = %+v, want status 400", calls[len(calls)-1])
+	}
 	// Every upload is a new file.
 	again, err := api.Send(tgbotapi.NewPhoto(g.ID, tgbotapi.FileBytes{Name: "chart.png", Bytes: pngData.Bytes()}))
 	if err != nil || again.Photo[2].FileID == sent.Photo[2].FileID {
@@ -602,7 +610,7 @@ func TestSendMediaGroup(t *testing.T) {
 	mustCall(t, api, "sendMediaGroup", tgbotapi.Params{
 		"chat_id": chat, "reply_to_message_id": strconv.Itoa(q.MessageID),
 		"reply_markup": `{"inline_keyboard":[[{"text":"b","callback_data":"d"}]]}`,
-		"media": media(`{"type":"photo","media":"`+p1.Photo[2].FileID+`","caption":"<b>叶</b>","parse_mode":"HTML"}`, item("video", v.Video.FileID)),
+		"media":        media(`{"type":"photo","media":"`+p1.Photo[2].FileID+`","caption":"<b>叶</b>","parse_mode":"HTML"}`, item("video", v.Video.FileID)),
 	}, &album)
 	if len(album) != 2 {
 		t.Fatalf("album = %+v", album)
@@ -647,7 +655,7 @@ func TestSendMediaGroup(t *testing.T) {
 		{media(item("photo", "attach://file-9"), item("photo", p1.Photo[0].FileID)), "can't parse InputMedia: media not found"},
 		{media(item("photo", "AgACnope"), item("photo", p1.Photo[0].FileID)), "wrong file identifier/HTTP URL specified"},
 		{media(item("photo", voice.Voice.FileID), item("photo", p1.Photo[0].FileID)), "type of file mismatch"},
-		{media(`{"type":"photo","media":"` + p1.Photo[0].FileID + `","caption":"` + strings.Repeat("x", 1025) + `"}`, item("photo", p1.Photo[0].FileID)), "message caption is too long"},
+		{media(`{"type":"photo","media":"`+p1.Photo[0].FileID+`","caption":"`+strings.Repeat("x", 1025)+`"}`, item("photo", p1.Photo[0].FileID)), "message caption is too long"},
 	}
 	before := len(s.Messages(g.ID))
 	for _, e := range errs {
