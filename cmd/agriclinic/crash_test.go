@@ -166,6 +166,8 @@ func TestCrashesLoseNothingAndDoubleNothing(t *testing.T) {
 		"SEND_RATE_GROUP=1000000000",
 		// Six farmers ask 240 questions: counted, but never refused.
 		"ASK_LIMIT=100000",
+		// The experts claim from their pushes, one per question: no digests here.
+		"PUSH_BURST=0",
 		"LOG_LEVEL=debug",
 	}}
 	t.Cleanup(c.proc.stop)
