@@ -22,6 +22,8 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery) error {
 		return b.claim(ctx, q, id)
 	case ok && (action == actionApprove || action == actionReject):
 		return b.decideExpert(ctx, q, id, action == actionApprove)
+	case strings.HasPrefix(q.Data, actionAssign+":"):
+		return b.assign(ctx, q)
 	}
 	b.answerCallback(ctx, q, b.langFor(ctx, q.From).pick("这个按钮已失效。", "This button no longer works."), false)
 	return nil

@@ -34,6 +34,8 @@ type config struct {
 	Reconcile      time.Duration
 	ClaimLease     time.Duration
 	SLAClaim       time.Duration
+	SLAEscalate    time.Duration
+	DigestTime     string // "08:00", in each county's time zone
 }
 
 // envVar documents one variable for --help.
@@ -59,6 +61,8 @@ var envVars = []envVar{
 	{"REPEAT_WINDOW", "10m", "how long the same words from the same farmer count as the same question (0: off)"},
 	{"CLAIM_LEASE", "30m", "a claim not answered within this goes back to the queue"},
 	{"SLA_CLAIM", "15m", "a question unclaimed this long is pushed once more to the on-duty experts"},
+	{"SLA_ESCALATE", "2h", "a question unanswered this long after it was asked is shown once to its county's admins, to assign it to an expert"},
+	{"DIGEST_TIME", "08:00", "time of day (the county's time zone) each county's admins get yesterday's digest"},
 	{"RECONCILE_INTERVAL", "5s", "how often the Redis queues are checked against Postgres"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)"},
@@ -159,6 +163,13 @@ func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 	}
 	if c.SLAClaim = duration("SLA_CLAIM"); c.SLAClaim <= 0 {
 		errs = append(errs, errors.New("SLA_CLAIM: must be positive"))
+	}
+	if c.SLAEscalate = duration("SLA_ESCALATE"); c.SLAEscalate <= 0 {
+		errs = append(errs, errors.New("SLA_ESCALATE: must be positive"))
+	}
+	c.DigestTime = get("DIGEST_TIME")
+	if _, _, err := consult.ParseTimeOfDay(c.DigestTime); err != nil {
+		errs = append(errs, fmt.Errorf("DIGEST_TIME: %w", err))
 	}
 	c.Limits = consult.Limits{Questions: askLimit, Window: duration("ASK_WINDOW"), Repeat: duration("REPEAT_WINDOW")}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {

@@ -145,7 +145,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			return every(ctx, cfg.Reconcile, log, "reconcile queues, expire claims, push late questions again", func(ctx context.Context) error {
 				_, expireErr := svc.ExpireClaims(ctx, cfg.ClaimLease, bot.ExpiredClaimMessages)
 				_, repushErr := svc.RepushUnclaimed(ctx, cfg.SLAClaim, bot.RepushMessages)
-				return errors.Join(expireErr, repushErr, svc.ReconcileQueues(ctx))
+				_, escalateErr := svc.EscalateLate(ctx, cfg.SLAEscalate, bot.EscalationMessages)
+				_, digestErr := svc.MorningDigest(ctx, cfg.DigestTime, cfg.SLAEscalate, bot.DigestMessages)
+				return errors.Join(expireErr, repushErr, escalateErr, digestErr, svc.ReconcileQueues(ctx))
 			})
 		})
 	}()
