@@ -26,6 +26,8 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery) error {
 		return b.feedback(ctx, q, id, action == actionSolved)
 	case ok && action == actionQueue:
 		return b.queueButton(ctx, q)
+	case strings.HasPrefix(q.Data, actionAssign+":"):
+		return b.assign(ctx, q)
 	}
 	b.answerCallback(ctx, q, b.langFor(ctx, q.From).pick("这个按钮已失效。", "This button no longer works."), false)
 	return nil

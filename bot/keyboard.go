@@ -34,6 +34,29 @@ func parseCallback(data string) (action string, id int64, ok bool) {
 	return action, id, true
 }
 
+// actionAssign is an admin's choice of expert for a late question; its data is
+// "assign:<question id>:<expert user id>", at most 45 bytes.
+const actionAssign = "assign"
+
+func assignData(questionID, expertID int64) string {
+	return callbackData(actionAssign, questionID) + ":" + strconv.FormatInt(expertID, 10)
+}
+
+// parseAssign reads the data of an assign button; ok is false for anything else.
+// parseCallback rejects such data, so the two never both accept the same data.
+func parseAssign(data string) (questionID, expertID int64, ok bool) {
+	head, expert, found := strings.Cut(strings.TrimPrefix(data, actionAssign+":"), ":")
+	if !found || !strings.HasPrefix(data, actionAssign+":") {
+		return 0, 0, false
+	}
+	questionID, err1 := strconv.ParseInt(head, 10, 64)
+	expertID, err2 := strconv.ParseInt(expert, 10, 64)
+	if err1 != nil || err2 != nil || questionID <= 0 || expertID <= 0 {
+		return 0, 0, false
+	}
+	return questionID, expertID, true
+}
+
 func claimButton(l lang, questionID int64) tgbotapi.InlineKeyboardButton {
 	return tgbotapi.NewInlineKeyboardButtonData(fmt.Sprintf(l.pick("认领 #%d", "Claim #%d"), questionID), callbackData(actionClaim, questionID))
 }

@@ -36,6 +36,8 @@ type config struct {
 	SLAClaim       time.Duration
 	AlbumWait      time.Duration
 	AutoClose      time.Duration
+	SLAEscalate    time.Duration
+	DigestTime     string // "08:00", in each county's time zone
 }
 
 // envVar documents one variable for --help.
@@ -65,6 +67,8 @@ var envVars = []envVar{
 	{"AUTO_CLOSE", "72h", "an answered question without the farmer's feedback closes after this"},
 	{"PUSH_BURST", "3", "questions pushed to an expert one by one per PUSH_WINDOW; more come as one digest (0: always push)"},
 	{"PUSH_WINDOW", "2m", "the window of PUSH_BURST"},
+	{"SLA_ESCALATE", "2h", "a question unanswered this long after it was asked is shown once to its county's admins, to assign it to an expert"},
+	{"DIGEST_TIME", "08:00", "time of day (the county's time zone) each county's admins get yesterday's digest"},
 	{"RECONCILE_INTERVAL", "5s", "how often the Redis queues are checked against Postgres"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)"},
@@ -165,6 +169,13 @@ func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 	}
 	if c.SLAClaim = duration("SLA_CLAIM"); c.SLAClaim <= 0 {
 		errs = append(errs, errors.New("SLA_CLAIM: must be positive"))
+	}
+	if c.SLAEscalate = duration("SLA_ESCALATE"); c.SLAEscalate <= 0 {
+		errs = append(errs, errors.New("SLA_ESCALATE: must be positive"))
+	}
+	c.DigestTime = get("DIGEST_TIME")
+	if _, _, err := consult.ParseTimeOfDay(c.DigestTime); err != nil {
+		errs = append(errs, fmt.Errorf("DIGEST_TIME: %w", err))
 	}
 	if c.AlbumWait = duration("ALBUM_WAIT"); c.AlbumWait <= 0 {
 		errs = append(errs, errors.New("ALBUM_WAIT: must be positive"))
