@@ -128,7 +128,7 @@ func (b *Bot) answer(ctx context.Context, in *incoming, questionID int64, text s
 			words := toQuestion(q, answerText(gl, res.QuestionView, res.Answer), feedbackKeyboard(gl, q.ID))
 			words[len(words)-1].AnswerID = res.Answer.ID
 			posted = append(posted, remembered(words, store.MessageAck, q.ID, 0, gl)...)
-			confirm := replyTo(in.msg.Chat.ID, in.msg.MessageID, fmt.Sprintf(l.pick(
+			confirm := in.replyWith(fmt.Sprintf(l.pick(
 				"✅ #%d 的解答已发到 %s 的群里。", "✅ Your answer to #%d is posted in the %s group."), q.ID, esc(q.Township)), nil)
 			// Said only once it is true.
 			confirm[0].After = len(posted)

@@ -167,9 +167,9 @@ func TestFollowupsReachTheHolderAndAnswersMayBePhotos(t *testing.T) {
 	}
 
 	// A follow-up on the answered question goes back to the same expert.
+	c.settled(t, c.farmer)
 	more := tg.ReplyText(c.group, c.farmer, words, "追了尿素还是黄")
 	tg.WaitMessage(t, c.group.ID, repliesTo(more, "已转给专家"))
-	// The group's messages go out in order, so the answer was recorded as posted by now.
 	a, err := c.db.LastAnswer(context.Background(), 1)
 	if err != nil || a.Kind != store.MediaPhoto || a.Text != "这是缺氮，追施尿素" || a.GroupMessageID != int64(words.MessageID) {
 		t.Errorf("archived answer = %+v, %v", a, err)

@@ -72,7 +72,7 @@ func (b *Bot) release(ctx context.Context, in *incoming) error {
 		return b.reply(ctx, in, l.pick("用法：/release 编号，例如 /release 12", "Usage: /release &lt;number&gt;, e.g. /release 12"), nil)
 	}
 	_, err = b.svc.Release(ctx, id, in.msg.From.ID, func(v consult.QuestionView) []store.Message {
-		return replyTo(in.msg.Chat.ID, in.msg.MessageID, fmt.Sprintf(l.pick(
+		return in.replyWith(fmt.Sprintf(l.pick(
 			"↩️ #%d 已退回待认领队列，其他专家可以认领。", "↩️ #%d is back in the queue for another expert."), id), nil)
 	})
 	switch {

@@ -20,7 +20,7 @@ func (b *Bot) expertRequest(ctx context.Context, in *incoming) error {
 		Person: person(in.msg.From), Args: strings.Fields(in.args), UpdateID: in.updateID,
 	}, func(res consult.ExpertRequestResult) []store.Message {
 		r, county := res.Request, res.County
-		msgs := replyTo(in.msg.Chat.ID, in.msg.MessageID, fmt.Sprintf(l.pick("已提交专家申请：%s %s。县农业农村局管理员审核后会通知你。",
+		msgs := in.replyWith(fmt.Sprintf(l.pick("已提交专家申请：%s %s。县农业农村局管理员审核后会通知你。",
 			"Your request to answer %s questions about %s is sent; a county admin will review it."),
 			esc(county.Name), categoryNames(l, county, r.Categories)), nil)
 		for _, admin := range county.Admins {

@@ -12,7 +12,7 @@ import (
 // bind handles /bind <township> in a group.
 func (b *Bot) bind(ctx context.Context, in *incoming) error {
 	_, _, err := b.svc.Bind(ctx, in.msg.Chat.ID, in.msg.Chat.Title, in.msg.From.ID, in.args, func(r consult.BindResult) []store.Message {
-		return replyTo(in.msg.Chat.ID, in.msg.MessageID, fmt.Sprintf("✅ 本群已绑定到 %s %s。\n大家可以发送 /ask 问题 提问（也可以@我或回复我的消息），农技专家会在群里解答。\n"+
+		return in.replyWith(fmt.Sprintf("✅ 本群已绑定到 %s %s。\n大家可以发送 /ask 问题 提问（也可以@我或回复我的消息），农技专家会在群里解答。\n"+
 			"This group is now bound to %s. Ask with /ask, by mentioning me, or by replying to me.",
 			esc(r.County.Name), esc(r.Group.Township), esc(r.Group.Township)), nil)
 	})

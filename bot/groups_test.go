@@ -142,7 +142,6 @@ func TestForumTopicsKeepTheConversationInItsTopic(t *testing.T) {
 // the call's parameters show the difference; it matters when the quoted message is gone
 // and allow_sending_without_reply sends the reply to General.)
 func TestForumCommandConfirmationsCarryTheTopic(t *testing.T) {
-	t.Skip("BUG: bot/group.go (bind) and bot/lang.go (setLang) build their confirmations with replyTo but no inTopic, so a /bind or /lang sent in a forum topic is confirmed without message_thread_id")
 	c := newClinic(t)
 	tg := c.tg
 	forum := tg.NewForumGroup("白泥镇农技论坛")

@@ -50,7 +50,7 @@ func (b *Bot) setLang(ctx context.Context, in *incoming) error {
 			return err
 		}
 		l := langFromCode(code)
-		return tx.Enqueue(ctx, replyTo(in.msg.Chat.ID, in.msg.MessageID, l.pick("✅ 已切换为中文。", "✅ Switched to English."), nil)...)
+		return tx.Enqueue(ctx, in.replyWith(l.pick("✅ 已切换为中文。", "✅ Switched to English."), nil)...)
 	})
 	if errors.Is(err, store.ErrDuplicate) {
 		return nil

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/agriclinic/agriclinic/store"
 )
 
 // reply answers a message in its chat, through the outbox. Replies that a state change
@@ -11,7 +13,12 @@ import (
 // functions in the handlers). An error means the outbox could not be written; the update
 // is then tried again.
 func (b *Bot) reply(ctx context.Context, to *incoming, text string, markup any) error {
-	return b.db.Enqueue(ctx, inTopic(replyTo(to.msg.Chat.ID, to.msg.MessageID, text, markup), to.thread)...)
+	return b.db.Enqueue(ctx, to.replyWith(text, markup)...)
+}
+
+// replyWith is a reply to the incoming message, in its forum topic.
+func (in *incoming) replyWith(text string, markup any) []store.Message {
+	return inTopic(replyTo(in.msg.Chat.ID, in.msg.MessageID, text, markup), in.thread)
 }
 
 // answerCallback answers a button press; Telegram shows the text as a toast, or as an

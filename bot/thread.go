@@ -108,7 +108,7 @@ func followupMessages(res consult.FollowupResult, in *incoming, gl lang, media *
 	default:
 		ack = gl.pick("已补充到问题中，专家认领时会看到。", "Added to your question; the expert will see it.")
 	}
-	return append(msgs, inTopic(replyTo(in.msg.Chat.ID, in.msg.MessageID, fmt.Sprintf("#%d ", q.ID)+ack, nil), in.thread)...)
+	return append(msgs, in.replyWith(fmt.Sprintf("#%d ", q.ID)+ack, nil)...)
 }
 
 // onEdit follows a farmer's edit of their question: the archive takes the new words and
@@ -242,7 +242,7 @@ func transferMessages(res consult.TransferResult, in *incoming) []store.Message 
 		msgs = append(msgs, questionNotice(e, res.QuestionView, nil, nil, head)...)
 	}
 	l := in.lang
-	return append(msgs, replyTo(in.msg.Chat.ID, in.msg.MessageID, fmt.Sprintf(l.pick("✅ #%d 已转到%s，%d 位值班专家已收到通知。", "✅ #%d moved to %s; %d on-duty experts were told."),
+	return append(msgs, in.replyWith(fmt.Sprintf(l.pick("✅ #%d 已转到%s，%d 位值班专家已收到通知。", "✅ #%d moved to %s; %d on-duty experts were told."),
 		q.ID, categoryLabel(l, res.Category), len(res.Experts)+len(res.Digested)), nil)...)
 }
 

@@ -57,7 +57,7 @@ func (s *Server) NewTopic(chat tgbotapi.Chat, name string) int {
 	c.add(m)
 	c.topics[m.msg.MessageID] = name
 	u := s.render(c, m)
-	_ = u
+	s.enqueue(tgbotapi.Update{Message: &u})
 	s.notify()
 	return m.msg.MessageID
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -230,11 +231,24 @@ func TestForumWebhookCarriesThreads(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Post(g, u, telegramtest.Post{Text: "/ask 稻", ThreadID: rice})
-	<-bodies // the topic's creation
-	var up map[string]any
-	if err := json.Unmarshal(<-bodies, &up); err != nil {
-		t.Fatal(err)
+	next := func() map[string]any {
+		t.Helper()
+		select {
+		case b := <-bodies:
+			var up map[string]any
+			if err := json.Unmarshal(b, &up); err != nil {
+				t.Fatalf("webhook body %s: %v", b, err)
+			}
+			return up
+		case <-time.After(telegramtest.DefaultWaitTimeout):
+			t.Fatalf("no webhook delivery within %v; deliveries: %+v", telegramtest.DefaultWaitTimeout, s.WebhookDeliveries())
+			return nil
+		}
 	}
+	if created := next(); field(created, "message", "forum_topic_created", "name") != "水稻" {
+		t.Errorf("first webhook update = %v, want the topic's creation", created)
+	}
+	up := next()
 	if num(field(up, "message", "message_thread_id")) != rice || field(up, "message", "is_topic_message") != true || field(up, "message", "chat", "is_forum") != true {
 		t.Errorf("webhook update = %v, want the thread", up)
 	}

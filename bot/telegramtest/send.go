@@ -3,6 +3,7 @@ package telegramtest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -261,11 +262,12 @@ func readAlbum(r *http.Request, raw string) ([]albumItem, *apiError) {
 // to the message reply_to_message_id names, as Telegram's do. Telegram ignores
 // reply_markup here, as its apps cannot show a keyboard under an album; so does the fake.
 func (s *Server) sendMediaGroup(r *http.Request, p params) (any, *apiError) {
-	o, err := readOutgoing(p)
+	withoutMarkup := maps.Clone(p)
+	delete(withoutMarkup, "reply_markup") // not even read
+	o, err := readOutgoing(withoutMarkup)
 	if err != nil {
 		return nil, err
 	}
-	o.markup = nil
 	items, err := readAlbum(r, p["media"])
 	if err != nil {
 		return nil, err
@@ -290,7 +292,7 @@ func (s *Server) sendMediaGroup(r *http.Request, p params) (any, *apiError) {
 	var out []tgbotapi.Message
 	for _, content := range contents {
 		content.MediaGroupID = group
-		out = append(out, s.render(c, s.addBotMessage(c, content, topic, replyTo, nil)))
+		out = append(out, s.render(c, s.addBotMessage(c, content, topic, replyTo, o.markup)))
 	}
 	s.notify()
 	return out, nil
