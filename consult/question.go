@@ -43,6 +43,8 @@ type AskResult struct {
 	Media    []store.Media
 	// GroupLanguage is the language the group chose ("" for the default).
 	GroupLanguage string
+	// Similar are earlier answered questions like this one, to show the farmer.
+	Similar []SimilarAnswer
 }
 
 // Ask archives a question from a bound group, routes it to a category by its words and
@@ -62,7 +64,7 @@ func (s *Service) Ask(ctx context.Context, in AskInput, out Out[AskResult]) (Ask
 	if UTF16Len(text) > MaxQuestion {
 		return AskResult{County: county}, ErrTooLong
 	}
-	cat := county.Categorize(text)
+	cat := s.categorize(county, text)
 	res := AskResult{County: county, Category: cat, Media: in.Media, GroupLanguage: s.language(ctx, in.ChatID)}
 	// A redelivered update is recognised before anything else, so it says nothing twice.
 	if seen, err := s.db.QuestionFromUpdate(ctx, in.UpdateID); err != nil || seen {
@@ -94,12 +96,14 @@ func (s *Service) Ask(ctx context.Context, in AskInput, out Out[AskResult]) (Ask
 		return AskResult{}, err
 	}
 	res.Experts, res.Digested = s.splitPushes(ctx, experts)
+	res.Similar = s.similarTo(ctx, county.ID, cat.ID, text, 0)
+	vector, crop, terms := index(text)
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		res.Question, err = tx.CreateQuestion(ctx, store.Question{
 			CountyID: county.ID, Township: g.Township, ChatID: in.ChatID, MessageID: in.MessageID,
 			FarmerID: in.Farmer.ID, FarmerName: in.Farmer.Name, CategoryID: cat.ID, Text: text, AskedAt: s.now(),
-			ThreadID: in.ThreadID, MediaGroupID: in.MediaGroupID,
+			ThreadID: in.ThreadID, MediaGroupID: in.MediaGroupID, Search: vector, Crop: crop, Terms: terms,
 		}, in.UpdateID)
 		if err != nil {
 			return err
@@ -170,6 +174,8 @@ type ClaimResult struct {
 	// the expert who claimed it.
 	Media     []store.Media
 	Followups []store.Followup
+	// Similar are earlier answers to questions like it, for reference.
+	Similar []SimilarAnswer
 }
 
 // Claim gives an open question to the expert pressing Claim. Of any number of experts
@@ -188,6 +194,9 @@ func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[C
 		return ClaimResult{}, err
 	}
 	res := ClaimResult{QuestionView: v, Holder: expert}
+	if v.Question.Status == store.StatusOpen {
+		res.Similar = s.SimilarFor(ctx, v.Question)
+	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		q, err := tx.ClaimQuestion(ctx, questionID, userID, s.now())
 		res.Question = q
@@ -307,6 +316,9 @@ func (s *Service) Answer(ctx context.Context, in AnswerInput, out Out[AnswerResu
 		}
 		if err := tx.AddEvent(ctx, store.Event{QuestionID: q.ID, Kind: "answered", ActorID: in.Expert.ID,
 			Detail: map[string]any{"answer": a.ID}, At: s.now()}); err != nil {
+			return err
+		}
+		if err := tx.AppendSearch(ctx, q.ID, SearchVector(a.Text, 'B')); err != nil {
 			return err
 		}
 		res.Question, res.Answer, res.Holder = q, a, expert

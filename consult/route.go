@@ -22,12 +22,20 @@ import (
 //   - The highest score wins. A tie goes to the category listed first in the file; no
 //     category outranks another by kind, so the bureau settles ties by ordering the file.
 //   - No keyword found: the general category.
-func (c *County) Categorize(text string) *Category {
+func (c *County) Categorize(text string) *Category { return c.categorizeWith(text, nil) }
+
+// categorizeWith routes with more keywords per category id besides the file's (those an
+// admin added from the archive, see learned.go); they count like the file's own.
+func (c *County) categorizeWith(text string, more map[string][]string) *Category {
 	text = strings.ToLower(text)
 	var best *Category
 	bestScore := 0
 	for i := range c.Categories {
-		if s := score(text, c.Categories[i].Keywords); s > bestScore {
+		s := score(text, c.Categories[i].Keywords)
+		if extra := more[c.Categories[i].ID]; len(extra) > 0 {
+			s += score(text, extra)
+		}
+		if s > bestScore {
 			best, bestScore = &c.Categories[i], s
 		}
 	}

@@ -22,6 +22,8 @@ type Service struct {
 	byID     map[string]*County
 	now      func() time.Time
 	log      *slog.Logger
+	similar  Similar
+	learned  learnedKeywords
 }
 
 // Limits keep one farmer from flooding the experts.
@@ -49,6 +51,8 @@ type Options struct {
 	Quota *store.Quota
 	// Limits default to DefaultLimits.
 	Limits *Limits
+	// Similar defaults to DefaultSimilar.
+	Similar *Similar
 	// Now is the clock; tests inject their own. Default time.Now.
 	Now func() time.Time
 	// Logger defaults to slog.Default().
@@ -57,9 +61,13 @@ type Options struct {
 
 // NewService returns a Service for the given counties.
 func NewService(db *store.DB, queue *store.Queue, counties []County, opts Options) *Service {
-	s := &Service{db: db, queue: queue, quota: opts.Quota, limits: DefaultLimits, counties: counties, byID: map[string]*County{}, now: opts.Now, log: opts.Logger}
+	s := &Service{db: db, queue: queue, quota: opts.Quota, limits: DefaultLimits, counties: counties, byID: map[string]*County{}, now: opts.Now, log: opts.Logger, learned: learnedKeywords{byCounty: map[string]map[string][]string{}}}
 	if opts.Limits != nil {
 		s.limits = *opts.Limits
+	}
+	s.similar = DefaultSimilar
+	if opts.Similar != nil {
+		s.similar = *opts.Similar
 	}
 	if s.now == nil {
 		s.now = time.Now

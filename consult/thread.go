@@ -90,12 +90,13 @@ func (s *Service) flushAlbum(ctx context.Context, k store.AlbumKey, out Out[AskR
 		}
 		first := items[0]
 		text := strings.Join(captions, "\n")
-		cat := county.Categorize(text)
+		cat := s.categorize(county, text)
 		res := AskResult{County: county, Category: cat, Media: media, GroupLanguage: groupLang}
+		vector, crop, terms := index(text)
 		res.Question, err = tx.CreateQuestion(ctx, store.Question{
 			CountyID: county.ID, Township: g.Township, ChatID: k.ChatID, MessageID: first.MessageID,
 			FarmerID: first.FromID, FarmerName: first.FromName, CategoryID: cat.ID, Text: text, AskedAt: s.now(),
-			ThreadID: first.ThreadID, MediaGroupID: k.MediaGroupID,
+			ThreadID: first.ThreadID, MediaGroupID: k.MediaGroupID, Search: vector, Crop: crop, Terms: terms,
 		}, first.UpdateID)
 		if errors.Is(err, store.ErrDuplicate) {
 			return nil
@@ -348,6 +349,9 @@ func (s *Service) Followup(ctx context.Context, in FollowupInput, out Out[Follow
 			Detail: map[string]any{"followup": res.Followup.ID}, At: s.now()}); err != nil {
 			return err
 		}
+		if err := tx.AppendSearch(ctx, q.ID, SearchVector(text, 'C')); err != nil {
+			return err
+		}
 		return tx.Enqueue(ctx, out.render(res)...)
 	})
 	if errors.Is(err, store.ErrConflict) {
@@ -400,6 +404,14 @@ func (s *Service) EditQuestion(ctx context.Context, chatID, messageID, userID in
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if res.Question, err = tx.EditQuestion(ctx, q.ID, text, s.now()); err != nil {
+			return err
+		}
+		// The first words stay searchable (they are archived too); the new ones join them.
+		vector, crop, terms := index(text)
+		if err := tx.AppendSearch(ctx, q.ID, vector); err != nil {
+			return err
+		}
+		if err := tx.SetQuestionTerms(ctx, q.ID, crop, terms); err != nil {
 			return err
 		}
 		if err := tx.AddEvent(ctx, store.Event{QuestionID: q.ID, Kind: "edited", ActorID: userID, At: s.now()}); err != nil {

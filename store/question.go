@@ -45,6 +45,20 @@ type Question struct {
 	// PriorityAt, when set, puts the question at the head of its queue.
 	PriorityAt  time.Time
 	EscalatedAt time.Time
+	// Crop is the crop or animal the question names; Terms the pests, diseases and
+	// symptoms (see consult.Terms).
+	Crop  string
+	Terms []string
+	// Search is the tsvector literal to store with a new question (CreateQuestion only).
+	Search string
+}
+
+// nonNil keeps a NOT NULL array column from getting NULL.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // Entry is the question's place in its queue.
@@ -80,14 +94,18 @@ const questionColumns = `id, county_id, township, chat_id, message_id, farmer_id
 	thread_id, coalesce(media_group_id, ''), coalesce(original_text, ''),
 	coalesce(edited_at, 'epoch'::timestamptz), coalesce(feedback, ''), coalesce(feedback_at, 'epoch'::timestamptz),
 	coalesce(closed_at, 'epoch'::timestamptz), coalesce(priority_at, 'epoch'::timestamptz),
-	coalesce(escalated_at, 'epoch'::timestamptz)`
+	coalesce(escalated_at, 'epoch'::timestamptz), crop, terms`
 
-func scanQuestion(row pgx.Row) (Question, error) {
+func scanQuestion(row pgx.Row) (Question, error) { return scanQuestionWith(row) }
+
+// scanQuestionWith scans the question columns and then extra columns of the same row.
+func scanQuestionWith(row pgx.Row, extra ...any) (Question, error) {
 	var q Question
-	err := row.Scan(&q.ID, &q.CountyID, &q.Township, &q.ChatID, &q.MessageID, &q.FarmerID, &q.FarmerName,
+	dest := []any{&q.ID, &q.CountyID, &q.Township, &q.ChatID, &q.MessageID, &q.FarmerID, &q.FarmerName,
 		&q.CategoryID, &q.Text, &q.Status, &q.ExpertID, &q.AskedAt, &q.ClaimedAt, &q.AnsweredAt,
 		&q.ThreadID, &q.MediaGroupID, &q.OriginalText, &q.EditedAt, &q.Feedback, &q.FeedbackAt,
-		&q.ClosedAt, &q.PriorityAt, &q.EscalatedAt)
+		&q.ClosedAt, &q.PriorityAt, &q.EscalatedAt, &q.Crop, &q.Terms}
+	err := row.Scan(append(dest, extra...)...)
 	for _, t := range []*time.Time{&q.ClaimedAt, &q.AnsweredAt, &q.EditedAt, &q.FeedbackAt, &q.ClosedAt, &q.PriorityAt, &q.EscalatedAt} {
 		*t = zeroEpoch(*t)
 	}
@@ -112,12 +130,12 @@ func zeroEpoch(t time.Time) time.Time {
 func (d *queries) CreateQuestion(ctx context.Context, q Question, updateID int64) (Question, error) {
 	out, err := scanQuestion(d.dbtx.QueryRow(ctx, `
 		INSERT INTO questions (county_id, township, chat_id, message_id, farmer_id, farmer_name,
-			category_id, text, status, update_id, asked_at, thread_id, media_group_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, nullif($12, ''))
+			category_id, text, status, update_id, asked_at, thread_id, media_group_id, search, crop, terms)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, nullif($12, ''), $13::tsvector, $14, $15)
 		ON CONFLICT DO NOTHING
 		RETURNING `+questionColumns,
 		q.CountyID, q.Township, q.ChatID, q.MessageID, q.FarmerID, q.FarmerName,
-		q.CategoryID, q.Text, updateID, q.AskedAt, q.ThreadID, q.MediaGroupID))
+		q.CategoryID, q.Text, updateID, q.AskedAt, q.ThreadID, q.MediaGroupID, q.Search, q.Crop, nonNil(q.Terms)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Question{}, ErrDuplicate
 	}

@@ -1,0 +1,351 @@
+package consult
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/agriclinic/agriclinic/store"
+)
+
+// Similar sets how earlier answers are suggested for a new question.
+type Similar struct {
+	// Min is the similarity (0–1, see Similarity) an earlier question needs to be shown.
+	Min float64
+	// Max is how many are shown at most (0: none).
+	Max int
+}
+
+// DefaultSimilar shows up to three earlier answers that share the trouble, not only the
+// crop: see the pairs in similar_test.go for what passes 0.5 and what does not.
+var DefaultSimilar = Similar{Min: 0.5, Max: 3}
+
+// index is what the archive keeps of a text for search, statistics and outbreaks.
+func index(text string) (vector, crop string, terms []string) {
+	for _, t := range Terms(text) {
+		switch {
+		case t.Kind == TermCrop && crop == "":
+			crop = t.Name
+		case t.Kind != TermCrop:
+			terms = append(terms, t.Name)
+		}
+	}
+	return SearchVector(text, 'A'), crop, terms
+}
+
+// IndexArchive builds the search vectors of questions archived before search existed,
+// batch by batch; it returns how many it indexed. It is safe while the bot works: a
+// question answered meanwhile gets its answer appended after.
+func (s *Service) IndexArchive(ctx context.Context) (int, error) {
+	done := 0
+	for {
+		batch, err := s.db.Unindexed(ctx, 500)
+		if err != nil || len(batch) == 0 {
+			return done, err
+		}
+		err = s.db.InTx(ctx, func(tx *store.Tx) error {
+			for _, it := range batch {
+				vector, crop, terms := index(it.Question)
+				vector = joinVectors(vector, SearchVector(it.Answers, 'B'), SearchVector(it.Followups, 'C'))
+				if err := tx.SetSearch(ctx, it.ID, vector, crop, terms); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return done, err
+		}
+		done += len(batch)
+	}
+}
+
+// joinVectors puts tsvector literals one after another, renumbering positions the way
+// Postgres' || would.
+func joinVectors(parts ...string) string {
+	var b strings.Builder
+	offset := 0
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		last := 0
+		for _, lex := range splitVector(p) {
+			pos := lex.pos + offset
+			last = max(last, lex.pos)
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			fmt.Fprintf(&b, "%s:%d%c", lex.quoted, pos, lex.weight)
+		}
+		offset += last
+	}
+	return b.String()
+}
+
+type vectorLexeme struct {
+	quoted string
+	pos    int
+	weight byte
+}
+
+// splitVector reads back a literal SearchVector wrote.
+func splitVector(v string) []vectorLexeme {
+	var out []vectorLexeme
+	for i := 0; i < len(v); {
+		if v[i] == ' ' {
+			i++
+			continue
+		}
+		// A quoted lexeme: '' and \\ are escapes.
+		j := i + 1
+		for j < len(v) {
+			if v[j] == '\'' {
+				if j+1 < len(v) && v[j+1] == '\'' {
+					j += 2
+					continue
+				}
+				break
+			}
+			if v[j] == '\\' {
+				j++
+			}
+			j++
+		}
+		quoted := v[i : j+1]
+		k := j + 2 // past the quote and the colon
+		pos := 0
+		for k < len(v) && v[k] >= '0' && v[k] <= '9' {
+			pos = pos*10 + int(v[k]-'0')
+			k++
+		}
+		var w byte = 'D'
+		if k < len(v) && v[k] >= 'A' && v[k] <= 'D' {
+			w = v[k]
+			k++
+		}
+		out = append(out, vectorLexeme{quoted, pos, w})
+		i = k
+	}
+	return out
+}
+
+// SearchInput is a search of the archive: words (Chinese or English) and filters.
+type SearchInput struct {
+	Text     string
+	Township string
+	Category string
+	Crop     string
+	ExpertID int64
+	Status   string
+	Feedback string
+	From, To time.Time
+	Newest   bool
+	Limit    int
+	Offset   int
+}
+
+// Scope is the counties whose archive a person may search: where they are an admin or
+// an expert.
+func (s *Service) Scope(ctx context.Context, userID int64) ([]string, error) {
+	var ids []string
+	for _, c := range s.AdminCounties(userID) {
+		ids = append(ids, c.ID)
+	}
+	experts, err := s.db.ExpertCounties(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range experts {
+		if !slices.Contains(ids, e.CountyID) {
+			ids = append(ids, e.CountyID)
+		}
+	}
+	return ids, nil
+}
+
+// SearchResult is a page of questions found.
+type SearchResult struct {
+	Hits []QuestionView
+	More bool
+}
+
+// Search searches the archive of the counties in scope. Words that leave nothing to
+// search for (punctuation only) find nothing rather than everything.
+func (s *Service) Search(ctx context.Context, scope []string, in SearchInput) (SearchResult, error) {
+	f := store.SearchFilter{CountyIDs: scope, Township: in.Township, Category: in.Category, Crop: in.Crop,
+		ExpertID: in.ExpertID, Status: in.Status, Feedback: in.Feedback, From: in.From, To: in.To,
+		Newest: in.Newest, Limit: in.Limit, Offset: in.Offset}
+	if strings.TrimSpace(in.Text) != "" {
+		if f.Query = SearchQuery(in.Text); f.Query == "" {
+			return SearchResult{}, nil
+		}
+	}
+	hits, more, err := s.db.Search(ctx, f)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	res := SearchResult{More: more}
+	for _, h := range hits {
+		if v, err := s.view(h.Question); err == nil {
+			res.Hits = append(res.Hits, v)
+		}
+	}
+	return res, nil
+}
+
+// SimilarAnswer is an earlier answered question like a new one.
+type SimilarAnswer struct {
+	Question store.Question
+	Answer   store.Answer
+	Score    float64
+}
+
+// similarTo finds up to Max earlier answered questions of the county's category at least
+// Min alike to text, most alike first. It never fails the caller: without them the
+// question is still asked.
+func (s *Service) similarTo(ctx context.Context, county, category, text string, exclude int64) []SimilarAnswer {
+	if s.similar.Max <= 0 || Blank(text) {
+		return nil
+	}
+	query := anyQuery(text)
+	var terms []string
+	for t := range troubleTerms(text) {
+		terms = append(terms, t)
+	}
+	if query == "" && len(terms) == 0 {
+		return nil
+	}
+	cands, err := s.db.SimilarCandidates(ctx, county, category, query, terms, exclude, 50)
+	if err != nil {
+		s.log.Warn("similar questions unavailable", "err", err)
+		return nil
+	}
+	var out []SimilarAnswer
+	for _, c := range cands {
+		if score := Similarity(text, c.Question.Text); score >= s.similar.Min {
+			out = append(out, SimilarAnswer{Question: c.Question, Answer: c.Answer, Score: score})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b SimilarAnswer) int {
+		return cmp.Or(cmp.Compare(b.Score, a.Score), b.Question.AskedAt.Compare(a.Question.AskedAt))
+	})
+	if len(out) > s.similar.Max {
+		out = out[:s.similar.Max]
+	}
+	return out
+}
+
+// Similarity says how alike two questions are, from 0 to 1. What matters most is the
+// trouble they name — pests, diseases, symptoms, in any of the words farmers use for them
+// (lexicon.go) — and then the words they share (Chinese bigrams, English words) beyond
+// how a question is phrased. The crop is left out: similar questions are looked for in
+// the same category already, and "rice leaves yellow" is not "rice leaves curling".
+func Similarity(a, b string) float64 {
+	ta, tb := troubleTerms(a), troubleTerms(b)
+	wa, wb := contentWords(a), contentWords(b)
+	words := dice(wa, wb)
+	if len(ta) == 0 && len(tb) == 0 {
+		return 0.8 * words // no trouble named: words alone are weaker evidence
+	}
+	return 0.7*dice(ta, tb) + 0.3*words
+}
+
+func troubleTerms(text string) map[string]bool {
+	out := map[string]bool{}
+	for _, t := range Terms(text) {
+		if t.Kind != TermCrop {
+			out[t.Name] = true
+		}
+	}
+	return out
+}
+
+func contentWords(text string) map[string]bool {
+	out := map[string]bool{}
+	for _, t := range tokenize(text) {
+		if !stopBigrams[t.text] {
+			out[t.text] = true
+		}
+	}
+	return out
+}
+
+// dice is 2|A∩B| / (|A|+|B|).
+func dice(a, b map[string]bool) float64 {
+	if len(a)+len(b) == 0 {
+		return 0
+	}
+	shared := 0
+	for k := range a {
+		if b[k] {
+			shared++
+		}
+	}
+	return 2 * float64(shared) / float64(len(a)+len(b))
+}
+
+// SimilarFor returns the earlier answers like a question, for the expert who claims it.
+func (s *Service) SimilarFor(ctx context.Context, q store.Question) []SimilarAnswer {
+	return s.similarTo(ctx, q.CountyID, q.CategoryID, q.Text, q.ID)
+}
+
+// ArchiveResult is a question the farmer closed because an earlier answer solved it.
+type ArchiveResult struct {
+	QuestionView
+	// Holder is the expert who had claimed it, to be told.
+	Holder   store.Expert
+	Notices  []store.BotMessage
+	InFlight []store.PendingMessage
+}
+
+// CloseFromArchive closes the asking farmer's open question because an earlier answer
+// shown with its acknowledgement solved it.
+func (s *Service) CloseFromArchive(ctx context.Context, questionID, userID int64, out Out[ArchiveResult]) (ArchiveResult, error) {
+	v, err := s.Question(ctx, questionID)
+	if err != nil {
+		return ArchiveResult{}, err
+	}
+	res := ArchiveResult{QuestionView: v}
+	q := v.Question
+	switch {
+	case q.FarmerID != userID:
+		return res, ErrNotAsker
+	case q.Status != store.StatusOpen && q.Status != store.StatusClaimed:
+		return res, ErrAlreadyRated
+	}
+	if q.Status == store.StatusClaimed {
+		if res.Holder, err = s.db.Expert(ctx, v.County.ID, q.ExpertID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return res, err
+		}
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if res.Question, err = tx.CloseSolved(ctx, questionID, store.FeedbackArchive, s.now()); err != nil {
+			return err
+		}
+		if res.InFlight, err = tx.SupersedePending(ctx, store.MessageQuestionNotice, questionID, s.now()); err != nil {
+			return err
+		}
+		if res.Notices, err = tx.BotMessagesFor(ctx, store.MessageQuestionNotice, questionID); err != nil {
+			return err
+		}
+		if err := tx.AddEvent(ctx, store.Event{QuestionID: questionID, Kind: "closed", ActorID: userID,
+			Detail: map[string]any{"feedback": store.FeedbackArchive}, At: s.now()}); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, out.render(res)...)
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return res, ErrAlreadyRated
+	}
+	if err != nil {
+		return res, err
+	}
+	s.unqueue(ctx, v.County.ID, v.Category.ID, questionID)
+	return res, nil
+}

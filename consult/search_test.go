@@ -1,0 +1,130 @@
+package consult_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/agriclinic/agriclinic/consult"
+	"github.com/agriclinic/agriclinic/store"
+)
+
+// archive asks questions in the Yuqing group (and one in Meitan) and answers the first.
+func archive(t *testing.T, svc *consult.Service) map[string]int64 {
+	t.Helper()
+	ctx := context.Background()
+	addExpert(t, svc, 501, "rice", "tea")
+	if _, _, err := svc.Bind(ctx, -100, "群", adminID, "白泥镇", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Bind(ctx, -200, "湄潭群", 9002, "湄江镇", nil); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int64{}
+	ask := func(key string, chat int64, farmer int64, text string) {
+		t.Helper()
+		res, err := svc.Ask(ctx, consult.AskInput{ChatID: chat, MessageID: int64(len(ids) + 10), Farmer: consult.Person{ID: farmer, Name: "农户"}, Text: text, UpdateID: nextUpdate()}, nil)
+		if err != nil {
+			t.Fatalf("ask %q: %v", text, err)
+		}
+		ids[key] = res.Question.ID
+	}
+	ask("yellow", -100, 1, "水稻叶子发黄怎么办")
+	ask("hopper", -100, 2, "稻田里稻飞虱很多")
+	ask("tea", -100, 3, "茶树叶子发黄")
+	ask("english", -100, 4, "Rice leaf curling after the rain")
+	ask("urea", -100, 5, "水稻追施尿素的时间")
+	ask("meitan", -200, 6, "茶叶发黄")
+	if _, err := svc.Claim(ctx, ids["yellow"], 501, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Answer(ctx, consult.AnswerInput{QuestionID: ids["yellow"], Expert: consult.Person{ID: 501}, Text: "多半是缺氮，追施尿素", UpdateID: nextUpdate()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func TestSearchFindsChineseWordsAnywhereWithinScope(t *testing.T) {
+	t.Parallel()
+	svc, _ := setup(t)
+	ctx := context.Background()
+	ids := archive(t, svc)
+	yuqing := []string{"yuqing"}
+	tests := []struct {
+		name  string
+		scope []string
+		in    consult.SearchInput
+		want  []string // in order
+	}{
+		{"a two-character word", yuqing, consult.SearchInput{Text: "发黄"}, []string{"tea", "yellow"}},
+		{"a word inside a longer run", yuqing, consult.SearchInput{Text: "飞虱"}, []string{"hopper"}},
+		{"a three-character word is a phrase", yuqing, consult.SearchInput{Text: "稻飞虱"}, []string{"hopper"}},
+		{"bigrams out of order do not match", yuqing, consult.SearchInput{Text: "虱飞"}, nil},
+		{"two words, both needed", yuqing, consult.SearchInput{Text: "叶子 发黄 水稻"}, []string{"yellow"}},
+		{"an English word, any case", yuqing, consult.SearchInput{Text: "CURLING"}, []string{"english"}},
+		{"words of the answer; the question's own words rank first", yuqing, consult.SearchInput{Text: "尿素"}, []string{"urea", "yellow"}},
+		{"no match", yuqing, consult.SearchInput{Text: "西瓜"}, nil},
+		{"punctuation finds nothing, not everything", yuqing, consult.SearchInput{Text: "？！"}, nil},
+		{"a category filter", yuqing, consult.SearchInput{Text: "发黄", Category: "tea"}, []string{"tea"}},
+		{"a status filter", yuqing, consult.SearchInput{Text: "发黄", Status: store.StatusAnswered}, []string{"yellow"}},
+		{"an expert filter", yuqing, consult.SearchInput{ExpertID: 501}, []string{"yellow"}},
+		{"a crop filter", yuqing, consult.SearchInput{Crop: "茶叶"}, []string{"tea"}},
+		{"another county sees only its own", []string{"meitan"}, consult.SearchInput{Text: "发黄"}, []string{"meitan"}},
+		{"no scope sees nothing", nil, consult.SearchInput{Text: "发黄"}, nil},
+		{"no words: newest first", yuqing, consult.SearchInput{Limit: 2}, []string{"urea", "english"}},
+	}
+	for _, tt := range tests {
+		res, err := svc.Search(ctx, tt.scope, tt.in)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		var got []int64
+		for _, h := range res.Hits {
+			got = append(got, h.Question.ID)
+		}
+		var want []int64
+		for _, k := range tt.want {
+			want = append(want, ids[k])
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: got %v, want %v (%v)", tt.name, got, want, tt.want)
+		}
+	}
+	res, err := svc.Search(ctx, yuqing, consult.SearchInput{Limit: 2})
+	if err != nil || !res.More {
+		t.Errorf("a full page says there is more: %v, %v", res.More, err)
+	}
+}
+
+func TestANewQuestionGetsSimilarAnsweredOnes(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	ids := archive(t, svc)
+	res, err := svc.Ask(ctx, consult.AskInput{ChatID: -100, MessageID: 99, Farmer: consult.Person{ID: 7, Name: "新农户"}, Text: "水稻叶片变黄了", UpdateID: nextUpdate()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Similar) != 1 || res.Similar[0].Question.ID != ids["yellow"] || res.Similar[0].Answer.Text != "多半是缺氮，追施尿素" {
+		t.Fatalf("similar = %+v, want the answered yellow-leaf question", res.Similar)
+	}
+	// Open questions, other troubles and other categories are not suggested.
+	other, err := svc.Ask(ctx, consult.AskInput{ChatID: -100, MessageID: 100, Farmer: consult.Person{ID: 8, Name: "农户"}, Text: "水稻稻飞虱很多怎么办", UpdateID: nextUpdate()}, nil)
+	if err != nil || len(other.Similar) != 0 {
+		t.Errorf("similar for an unanswered trouble = %+v, %v; want none", other.Similar, err)
+	}
+	// The farmer closes the new question from the archive: it leaves the queue.
+	if _, err := svc.CloseFromArchive(ctx, res.Question.ID, 8, nil); err == nil {
+		t.Error("someone else closed the question")
+	}
+	closed, err := svc.CloseFromArchive(ctx, res.Question.ID, 7, nil)
+	if err != nil || closed.Question.Status != store.StatusClosed || closed.Question.Feedback != store.FeedbackArchive {
+		t.Errorf("closed from the archive: %+v, %v", closed.Question, err)
+	}
+	members, _ := b.queue.Members(ctx, "yuqing", "rice")
+	for _, m := range members {
+		if m == res.Question.ID {
+			t.Error("a question closed from the archive is still queued")
+		}
+	}
+}

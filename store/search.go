@@ -1,0 +1,232 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SearchFilter narrows a search of the archive. CountyIDs is the searcher's scope and
+// must not be empty: a county sees only its own archive.
+type SearchFilter struct {
+	CountyIDs []string
+	// Query is a tsquery literal (see consult.SearchQuery); empty lists by the filters
+	// alone, newest first.
+	Query    string
+	Township string
+	Category string
+	Crop     string
+	ExpertID int64 // the expert who holds or answered it
+	Status   string
+	Feedback string
+	From, To time.Time // asked in [From, To)
+	// Newest orders by time asked even when there is a query (else: best match first,
+	// newest first among equals).
+	Newest bool
+	Limit  int
+	Offset int
+}
+
+// SearchHit is a question found, with how well it matched.
+type SearchHit struct {
+	Question
+	Rank float32
+}
+
+// Search finds archived questions (with their answers and follow-ups) matching the
+// filter. It returns up to Limit hits and whether there are more.
+func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool, error) {
+	if len(f.CountyIDs) == 0 {
+		return nil, false, nil
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 200 {
+		limit = 20
+	}
+	var where []string
+	args := []any{f.CountyIDs}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	where = append(where, "county_id = ANY ($1)")
+	rank := "0::real"
+	if f.Query != "" {
+		q := arg(f.Query)
+		where = append(where, "search @@ "+q+"::tsquery")
+		rank = "ts_rank(search, " + q + "::tsquery)"
+	}
+	if f.Township != "" {
+		where = append(where, "township = "+arg(f.Township))
+	}
+	if f.Category != "" {
+		where = append(where, "category_id = "+arg(f.Category))
+	}
+	if f.Crop != "" {
+		where = append(where, "crop = "+arg(f.Crop))
+	}
+	if f.ExpertID != 0 {
+		e := arg(f.ExpertID)
+		where = append(where, "(expert_id = "+e+" OR EXISTS (SELECT 1 FROM answers a WHERE a.question_id = questions.id AND a.expert_id = "+e+"))")
+	}
+	if f.Status != "" {
+		where = append(where, "status = "+arg(f.Status))
+	}
+	if f.Feedback != "" {
+		where = append(where, "feedback = "+arg(f.Feedback))
+	}
+	if !f.From.IsZero() {
+		where = append(where, "asked_at >= "+arg(f.From))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "asked_at < "+arg(f.To))
+	}
+	order := "asked_at DESC, id DESC"
+	if f.Query != "" && !f.Newest {
+		order = "rank DESC, " + order
+	}
+	sql := `SELECT ` + questionColumns + `, ` + rank + ` AS rank FROM questions WHERE ` +
+		strings.Join(where, " AND ") + ` ORDER BY ` + order +
+		` LIMIT ` + arg(limit+1) + ` OFFSET ` + arg(max(f.Offset, 0))
+	rows, err := d.dbtx.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, false, wrap("search", err)
+	}
+	hits, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SearchHit, error) {
+		var h SearchHit
+		q, err := scanQuestionWith(r, &h.Rank)
+		h.Question = q
+		return h, err
+	})
+	if err != nil {
+		return nil, false, wrap("search", err)
+	}
+	more := len(hits) > limit
+	if more {
+		hits = hits[:limit]
+	}
+	return hits, more, nil
+}
+
+// SimilarCandidate is an answered question that shares words with a new one.
+type SimilarCandidate struct {
+	Question
+	Answer Answer
+}
+
+// SimilarCandidates returns up to limit answered or closed questions of a county's
+// category that match query (any of its lexemes) or name any of terms, those naming the
+// terms first, then by match, with their latest answer, leaving out exclude.
+func (d *queries) SimilarCandidates(ctx context.Context, county, category, query string, terms []string, exclude int64, limit int) ([]SimilarCandidate, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT `+questionColumns+`,
+			a_id, a_expert, a_name, a_text, a_msg, a_at, a_kind, a_file
+		FROM (SELECT * FROM questions
+			WHERE county_id = $1 AND category_id = $2 AND status IN ('answered', 'closed') AND id <> $4
+				AND coalesce(feedback, '') <> 'unsolved'
+				AND (($3 <> '' AND search @@ $3::tsquery) OR terms && $6)
+			ORDER BY terms && $6 DESC, CASE WHEN $3 = '' THEN 0 ELSE ts_rank(search, $3::tsquery) END DESC, asked_at DESC
+			LIMIT $5) questions
+		JOIN LATERAL (SELECT id AS a_id, expert_id AS a_expert, expert_name AS a_name, text AS a_text,
+			coalesce(group_message_id, 0) AS a_msg, answered_at AS a_at, kind AS a_kind, file_id AS a_file
+			FROM answers WHERE question_id = questions.id ORDER BY id DESC LIMIT 1) a ON true`,
+		county, category, query, exclude, limit, nonNil(terms))
+	if err != nil {
+		return nil, wrap("similar candidates", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SimilarCandidate, error) {
+		var c SimilarCandidate
+		a := &c.Answer
+		q, err := scanQuestionWith(r, &a.ID, &a.ExpertID, &a.ExpertName, &a.Text, &a.GroupMessageID, &a.AnsweredAt, &a.Kind, &a.FileID)
+		c.Question, a.QuestionID = q, q.ID
+		return c, err
+	})
+	return out, wrap("similar candidates", err)
+}
+
+// AppendSearch adds lexemes (a tsvector literal) to a question's search vector: an
+// answer, a follow-up, or the new words of an edit.
+func (d *queries) AppendSearch(ctx context.Context, id int64, vector string) error {
+	if vector == "" {
+		return nil
+	}
+	_, err := d.dbtx.Exec(ctx, `UPDATE questions SET search = coalesce(search, ''::tsvector) || $2::tsvector WHERE id = $1`, id, vector)
+	return wrap("append search", err)
+}
+
+// SetQuestionTerms records the crop and lexicon terms a question names.
+func (d *queries) SetQuestionTerms(ctx context.Context, id int64, crop string, terms []string) error {
+	_, err := d.dbtx.Exec(ctx, `UPDATE questions SET crop = $2, terms = $3 WHERE id = $1`, id, crop, terms)
+	return wrap("set question terms", err)
+}
+
+// Unindexed returns up to limit questions written before search existed, with the texts
+// of their answers and follow-ups.
+func (d *queries) Unindexed(ctx context.Context, limit int) ([]IndexText, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT q.id, q.text,
+			coalesce((SELECT string_agg(text, E'\n' ORDER BY id) FROM answers WHERE question_id = q.id), ''),
+			coalesce((SELECT string_agg(text, E'\n' ORDER BY id) FROM followups WHERE question_id = q.id), '')
+		FROM questions q WHERE q.search IS NULL ORDER BY q.id LIMIT $1`, limit)
+	if err != nil {
+		return nil, wrap("unindexed", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[IndexText])
+	return out, wrap("unindexed", err)
+}
+
+// IndexText is what a question's search vector is made of.
+type IndexText struct {
+	ID        int64
+	Question  string
+	Answers   string
+	Followups string
+}
+
+// SetSearch writes a question's whole search vector and terms.
+func (d *queries) SetSearch(ctx context.Context, id int64, vector, crop string, terms []string) error {
+	_, err := d.dbtx.Exec(ctx, `UPDATE questions SET search = $2::tsvector, crop = $3, terms = $4 WHERE id = $1`, id, vector, crop, terms)
+	return wrap("set search", err)
+}
+
+// LearnedKeyword is a routing keyword an admin added to a category.
+type LearnedKeyword struct {
+	CountyID   string
+	CategoryID string
+	Keyword    string
+	AddedBy    int64
+	AddedAt    time.Time
+}
+
+// LearnedKeywords returns every learned keyword.
+func (d *queries) LearnedKeywords(ctx context.Context) ([]LearnedKeyword, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT county_id, category_id, keyword, added_by, added_at
+		FROM learned_keywords ORDER BY county_id, category_id, added_at`)
+	if err != nil {
+		return nil, wrap("learned keywords", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[LearnedKeyword])
+	return out, wrap("learned keywords", err)
+}
+
+// AddLearnedKeyword records a learned keyword; adding it again changes nothing.
+func (d *queries) AddLearnedKeyword(ctx context.Context, k LearnedKeyword) error {
+	_, err := d.dbtx.Exec(ctx, `INSERT INTO learned_keywords (county_id, category_id, keyword, added_by, added_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, k.CountyID, k.CategoryID, k.Keyword, k.AddedBy, k.AddedAt)
+	return wrap("add learned keyword", err)
+}
+
+// TransferredInto returns the texts of the questions experts moved into a category since
+// a time.
+func (d *queries) TransferredInto(ctx context.Context, county, category string, since time.Time) ([]string, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT q.text FROM questions q
+		WHERE q.county_id = $1 AND EXISTS (SELECT 1 FROM question_events e WHERE e.question_id = q.id
+			AND e.kind = 'transferred' AND e.detail->>'to' = $2 AND e.at >= $3)
+		ORDER BY q.id`, county, category, since)
+	if err != nil {
+		return nil, wrap("transferred into", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, wrap("transferred into", err)
+}
