@@ -70,6 +70,8 @@ func New(svc *consult.Service, db *store.DB, tg *Client, log *slog.Logger) *Bot 
 		"lang":     {handle: b.setLang, private: true, group: true},
 		"transfer": {handle: b.transfer, private: true},
 		"mode":     {handle: b.mode, group: true},
+		"search":   {handle: b.search, private: true},
+		"keywords": {handle: b.keywords, private: true},
 	}
 	return b
 }
@@ -100,7 +102,7 @@ func (b *Bot) Handle(ctx context.Context, u Update) (err error) {
 	case u.Message != nil && u.Message.Chat != nil:
 		return b.onMessage(ctx, u, u.Message)
 	case u.CallbackQuery != nil && u.CallbackQuery.From != nil:
-		return b.onCallback(ctx, u.CallbackQuery)
+		return b.onCallback(ctx, u.CallbackQuery, u.ThreadID)
 	case u.MyChatMember != nil:
 		return b.onMembership(ctx, u.MyChatMember)
 	case u.EditedMessage != nil && u.EditedMessage.Chat != nil && u.EditedMessage.From != nil:

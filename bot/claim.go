@@ -15,7 +15,7 @@ import (
 
 // onCallback routes a button press. Every press is answered, or the person's app keeps
 // spinning.
-func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery) error {
+func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery, thread int64) error {
 	action, id, ok := parseCallback(q.Data)
 	switch {
 	case ok && action == actionClaim:
@@ -26,6 +26,16 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery) error {
 		return b.feedback(ctx, q, id, action == actionSolved)
 	case ok && action == actionQueue:
 		return b.queueButton(ctx, q)
+	case ok && action == actionPrevious:
+		return b.previousAnswer(ctx, q, id, thread)
+	case ok && action == actionArchive:
+		return b.closeFromArchive(ctx, q, id)
+	case ok && action == actionShow:
+		return b.show(ctx, q, id)
+	case ok && action == actionVisitFromAlert:
+		return b.visitFromAlert(ctx, q, id)
+	case strings.HasPrefix(q.Data, actionKeyword+":"):
+		return b.addKeyword(ctx, q)
 	case strings.HasPrefix(q.Data, actionAssign+":"):
 		return b.assign(ctx, q)
 	}
@@ -64,7 +74,7 @@ func (b *Bot) claim(ctx context.Context, q *tgbotapi.CallbackQuery, questionID i
 		if !shownTo(q.From.ID, res.Notices, res.InFlight) {
 			msgs = append(msgs, mediaMessages(q.From.ID, res.Media, 0, 0)...)
 		}
-		text := questionCardFull(l, res.QuestionView, res.Media, res.Followups) + "\n\n" + fmt.Sprintf(l.pick(
+		text := questionCardFull(l, res.QuestionView, res.Media, res.Followups) + referenceLines(l, res.Similar) + "\n\n" + fmt.Sprintf(l.pick(
 			"✅ 你已认领。直接<b>回复本消息</b>即可作答（可以发文字、照片、语音或文件），或发送 /answer %d 答复内容。",
 			"✅ Yours now. <b>Reply to this message</b> to answer (text, photo, voice or a document), or send /answer %d &lt;text&gt;."), questionID)
 		return append(msgs, remembered(sendTo(q.From.ID, text, nil), store.MessageQuestionNotice, questionID, q.From.ID, l)...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -40,19 +41,21 @@ var commands = []command{
 	{name: "answer", zh: "解答：/answer 编号 内容", en: "Answer: /answer <number> <text>", zhUse: "/answer 编号 内容", enUse: "/answer &lt;number&gt; &lt;text&gt;", forRole: roleExpert, private: true},
 	{name: "release", zh: "退回队列：/release 编号", en: "Give back: /release <number>", zhUse: "/release 编号", enUse: "/release &lt;number&gt;", forRole: roleExpert, private: true},
 	{name: "transfer", zh: "转给其他类别：/transfer 编号 类别", en: "Move to another category", zhUse: "/transfer 编号 类别", enUse: "/transfer &lt;number&gt; &lt;category&gt;", forRole: roleExpert, private: true},
+	{name: "search", zh: "查询问题档案", en: "Search the archive", zhUse: "/search 关键词", enUse: "/search &lt;words&gt;", forRole: roleExpert, private: true},
 	{name: "duty", zh: "值班 on / 下班 off", en: "On duty (on) or off (off)", zhUse: "/duty on|off", enUse: "/duty on|off", forRole: roleExpert, private: true},
 	{name: "bind", zh: "绑定本群到乡镇", en: "Bind this group to a township", zhUse: "/bind 乡镇", enUse: "/bind &lt;township&gt;", forRole: roleAdmin, group: true, adminOnly: true},
+	{name: "keywords", zh: "分类关键词建议（私聊）", en: "Routing keyword suggestions (private)", forRole: roleAdmin, private: true, adminOnly: true},
 	{name: "mode", zh: "本群提问方式 open / ask", en: "How this group asks: open / ask", zhUse: "/mode open|ask", enUse: "/mode open|ask", forRole: roleAdmin, group: true, adminOnly: true},
 	{name: "lang", zh: "切换语言 zh / en", en: "Switch language: zh / en", zhUse: "/lang zh|en", enUse: "/lang zh|en", forRole: roleFarmer, group: true, private: true},
 	{name: "whoami", zh: "查看我的 Telegram ID", en: "Show my Telegram id", forRole: roleFarmer, group: true, private: true},
 	{name: "help", zh: "使用说明", en: "Help", forRole: roleFarmer, group: true, private: true},
 }
 
-// menu is the command list for a role in a private chat or a group.
-func menu(l lang, r role, group bool) []tgbotapi.BotCommand {
+// menu is the command list for the roles a person has, in a private chat or a group.
+func menu(l lang, roles []role, group bool) []tgbotapi.BotCommand {
 	var out []tgbotapi.BotCommand
 	for _, c := range commands {
-		if c.forRole > r || (group && !c.group) || (!group && !c.private) {
+		if !slices.Contains(roles, c.forRole) || (group && !c.group) || (!group && !c.private) {
 			continue
 		}
 		out = append(out, tgbotapi.BotCommand{Command: c.name, Description: l.pick(c.zh, c.en)})
@@ -75,11 +78,12 @@ func (c *Client) RegisterCommands(ctx context.Context) error {
 	}
 	for _, s := range scopes {
 		for _, l := range []lang{zh, en} {
-			cfg := tgbotapi.NewSetMyCommandsWithScope(s.scope, menu(l, roleFarmer, s.group)...)
+			roles := []role{roleFarmer}
 			if s.group {
 				// Admins bind groups in them; the menu names the command so they find it.
-				cfg = tgbotapi.NewSetMyCommandsWithScope(s.scope, menu(l, roleAdmin, true)...)
+				roles = append(roles, roleAdmin)
 			}
+			cfg := tgbotapi.NewSetMyCommandsWithScope(s.scope, menu(l, roles, s.group)...)
 			if l == en {
 				cfg.LanguageCode = "en"
 			}
@@ -91,13 +95,13 @@ func (c *Client) RegisterCommands(ctx context.Context) error {
 	return nil
 }
 
-// personalMenu sets the menu of one person's private chat to their role's commands, in
+// personalMenu sets the menu of one person's private chat to their roles' commands, in
 // both languages, through the outbox (so it follows the approval that caused it).
-func personalMenu(userID int64, r role) []store.Message {
+func personalMenu(userID int64, roles ...role) []store.Message {
 	var out []store.Message
 	scope, _ := json.Marshal(tgbotapi.BotCommandScope{Type: "chat", ChatID: userID})
 	for _, l := range []lang{zh, en} {
-		cmds, _ := json.Marshal(menu(l, r, false))
+		cmds, _ := json.Marshal(menu(l, append([]role{roleFarmer}, roles...), false))
 		m := store.Message{ChatID: userID, Method: store.MethodCall, API: "setMyCommands",
 			Params: map[string]string{"commands": string(cmds), "scope": string(scope)}}
 		if l == en {
@@ -131,7 +135,7 @@ func helpFor(l lang, r role, group bool) string {
 	}{
 		{roleFarmer, "\n<b>提问</b>（在乡镇群里）", "\n<b>Asking</b> (in the township group)", true},
 		{roleExpert, "\n<b>专家</b>（私聊）", "\n<b>Experts</b> (private chat)", false},
-		{roleAdmin, "\n<b>县局管理员</b>（在群里）", "\n<b>County admins</b> (in a group)", true},
+		{roleAdmin, "\n<b>县局管理员</b>", "\n<b>County admins</b>", true},
 	}
 	for _, s := range sections {
 		if s.r > r {
@@ -165,4 +169,26 @@ func helpFor(l lang, r role, group bool) string {
 	}
 	b.WriteString(l.pick("\n\n/lang zh|en — 切换语言 · /whoami — 我的 ID", "\n\n/lang zh|en — language · /whoami — my id"))
 	return b.String()
+}
+
+// PublishAdminMenus gives every county admin their private menu (with /keywords), and
+// the expert commands too when they are also an expert. It runs at start, through the
+// outbox.
+func (b *Bot) PublishAdminMenus(ctx context.Context) error {
+	var msgs []store.Message
+	seen := map[int64]bool{}
+	for _, c := range b.svc.Counties() {
+		for _, admin := range c.Admins {
+			if seen[admin] {
+				continue
+			}
+			seen[admin] = true
+			roles := []role{roleAdmin}
+			if experts, err := b.svc.Experts(ctx, admin); err == nil && len(experts) > 0 {
+				roles = append(roles, roleExpert)
+			}
+			msgs = append(msgs, personalMenu(admin, roles...)...)
+		}
+	}
+	return b.db.Enqueue(ctx, msgs...)
 }

@@ -66,7 +66,11 @@ func (b *Bot) decideExpert(ctx context.Context, q *tgbotapi.CallbackQuery, reque
 		msgs := requestEdits(res, adminName)
 		el := langFromCode(r.Language)
 		if approve {
-			msgs = append(msgs, personalMenu(r.UserID, roleExpert)...)
+			roles := []role{roleExpert}
+			if county.IsAdmin(r.UserID) {
+				roles = append(roles, roleAdmin)
+			}
+			msgs = append(msgs, personalMenu(r.UserID, roles...)...)
 			return append(msgs, sendTo(r.UserID, fmt.Sprintf(el.pick(
 				"✅ 你已成为 %s 的专家：%s。现在是值班状态，新问题会私信通知你；发送 /queue 查看待认领的问题。",
 				"✅ You are now an expert of %s for %s, and on duty: new questions come to you here; send /queue to see the open ones."),

@@ -70,7 +70,12 @@ func (b *Bot) ask(ctx context.Context, in *incoming) error {
 func AskMessages(res consult.AskResult) []store.Message {
 	gl := langFromCode(res.GroupLanguage)
 	v := consult.QuestionView{Question: res.Question, County: res.County, Category: res.Category}
-	msgs := remembered(toQuestion(res.Question, ackText(gl, v, len(res.Experts)+len(res.Digested)), nil), store.MessageAck, res.Question.ID, 0, gl)
+	text, markup := ackText(gl, v, len(res.Experts)+len(res.Digested)), any(nil)
+	if len(res.Similar) > 0 {
+		text += similarLines(gl, res.Similar)
+		markup = similarKeyboard(gl, res.Question.ID, res.Similar)
+	}
+	msgs := remembered(toQuestion(res.Question, text, markup), store.MessageAck, res.Question.ID, 0, gl)
 	for _, e := range res.Experts {
 		msgs = append(msgs, questionNotice(e, v, res.Media, nil, "")...)
 	}

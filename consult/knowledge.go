@@ -24,14 +24,20 @@ type Similar struct {
 // crop: see the pairs in similar_test.go for what passes 0.5 and what does not.
 var DefaultSimilar = Similar{Min: 0.5, Max: 3}
 
-// index is what the archive keeps of a text for search, statistics and outbreaks.
-func index(text string) (vector, crop string, terms []string) {
+// index is what the archive keeps of a text for search, statistics and outbreaks: its
+// lexemes, the crop it names, and the pests, diseases, symptoms and watched words.
+func (s *Service) index(text string) (vector, crop string, terms []string) {
 	for _, t := range Terms(text) {
 		switch {
 		case t.Kind == TermCrop && crop == "":
 			crop = t.Name
 		case t.Kind != TermCrop:
 			terms = append(terms, t.Name)
+		}
+	}
+	for _, w := range s.extraTerms(text) {
+		if !slices.Contains(terms, w) {
+			terms = append(terms, w)
 		}
 	}
 	return SearchVector(text, 'A'), crop, terms
@@ -49,7 +55,7 @@ func (s *Service) IndexArchive(ctx context.Context) (int, error) {
 		}
 		err = s.db.InTx(ctx, func(tx *store.Tx) error {
 			for _, it := range batch {
-				vector, crop, terms := index(it.Question)
+				vector, crop, terms := s.index(it.Question)
 				vector = joinVectors(vector, SearchVector(it.Answers, 'B'), SearchVector(it.Followups, 'C'))
 				if err := tx.SetSearch(ctx, it.ID, vector, crop, terms); err != nil {
 					return err
@@ -298,9 +304,10 @@ func (s *Service) SimilarFor(ctx context.Context, q store.Question) []SimilarAns
 type ArchiveResult struct {
 	QuestionView
 	// Holder is the expert who had claimed it, to be told.
-	Holder   store.Expert
-	Notices  []store.BotMessage
-	InFlight []store.PendingMessage
+	Holder        store.Expert
+	Notices       []store.BotMessage
+	InFlight      []store.PendingMessage
+	GroupLanguage string
 }
 
 // CloseFromArchive closes the asking farmer's open question because an earlier answer
@@ -310,7 +317,7 @@ func (s *Service) CloseFromArchive(ctx context.Context, questionID, userID int64
 	if err != nil {
 		return ArchiveResult{}, err
 	}
-	res := ArchiveResult{QuestionView: v}
+	res := ArchiveResult{QuestionView: v, GroupLanguage: s.language(ctx, v.Question.ChatID)}
 	q := v.Question
 	switch {
 	case q.FarmerID != userID:

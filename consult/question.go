@@ -97,7 +97,7 @@ func (s *Service) Ask(ctx context.Context, in AskInput, out Out[AskResult]) (Ask
 	}
 	res.Experts, res.Digested = s.splitPushes(ctx, experts)
 	res.Similar = s.similarTo(ctx, county.ID, cat.ID, text, 0)
-	vector, crop, terms := index(text)
+	vector, crop, terms := s.index(text)
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		res.Question, err = tx.CreateQuestion(ctx, store.Question{

@@ -22,8 +22,9 @@ type Service struct {
 	byID     map[string]*County
 	now      func() time.Time
 	log      *slog.Logger
-	similar  Similar
-	learned  learnedKeywords
+	similar   Similar
+	outbreaks Outbreaks
+	learned   learnedKeywords
 }
 
 // Limits keep one farmer from flooding the experts.
@@ -53,6 +54,8 @@ type Options struct {
 	Limits *Limits
 	// Similar defaults to DefaultSimilar.
 	Similar *Similar
+	// Outbreaks defaults to DefaultOutbreaks.
+	Outbreaks *Outbreaks
 	// Now is the clock; tests inject their own. Default time.Now.
 	Now func() time.Time
 	// Logger defaults to slog.Default().
@@ -68,6 +71,10 @@ func NewService(db *store.DB, queue *store.Queue, counties []County, opts Option
 	s.similar = DefaultSimilar
 	if opts.Similar != nil {
 		s.similar = *opts.Similar
+	}
+	s.outbreaks = DefaultOutbreaks
+	if opts.Outbreaks != nil {
+		s.outbreaks = *opts.Outbreaks
 	}
 	if s.now == nil {
 		s.now = time.Now

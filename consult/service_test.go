@@ -76,7 +76,7 @@ func (c *clock) Now() time.Time {
 	return c.now
 }
 
-func setup(t *testing.T) (*consult.Service, *testBundle) {
+func setup(t *testing.T, opts ...func(*consult.Options)) (*consult.Service, *testBundle) {
 	t.Helper()
 	counties, err := consult.ParseCounties([]byte(testCounties), "test.yaml")
 	if err != nil {
@@ -88,9 +88,11 @@ func setup(t *testing.T) (*consult.Service, *testBundle) {
 		queue: store.NewQueue(rdb, prefix),
 		clock: &clock{now: time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)},
 	}
-	svc := consult.NewService(b.db, b.queue, counties, consult.Options{
-		Now: b.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	o := consult.Options{Now: b.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	svc := consult.NewService(b.db, b.queue, counties, o)
 	if err := svc.SaveCounties(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -92,7 +92,7 @@ func (s *Service) flushAlbum(ctx context.Context, k store.AlbumKey, out Out[AskR
 		text := strings.Join(captions, "\n")
 		cat := s.categorize(county, text)
 		res := AskResult{County: county, Category: cat, Media: media, GroupLanguage: groupLang}
-		vector, crop, terms := index(text)
+		vector, crop, terms := s.index(text)
 		res.Question, err = tx.CreateQuestion(ctx, store.Question{
 			CountyID: county.ID, Township: g.Township, ChatID: k.ChatID, MessageID: first.MessageID,
 			FarmerID: first.FromID, FarmerName: first.FromName, CategoryID: cat.ID, Text: text, AskedAt: s.now(),
@@ -407,7 +407,7 @@ func (s *Service) EditQuestion(ctx context.Context, chatID, messageID, userID in
 			return err
 		}
 		// The first words stay searchable (they are archived too); the new ones join them.
-		vector, crop, terms := index(text)
+		vector, crop, terms := s.index(text)
 		if err := tx.AppendSearch(ctx, q.ID, vector); err != nil {
 			return err
 		}

@@ -15,6 +15,8 @@ const (
 	MessageExpertRequest = "expert_request"
 	// MessageAck is the acknowledgement of a question in the farmer's group.
 	MessageAck = "ack"
+	// MessageArchiveAnswer is an earlier answer posted under an acknowledgement.
+	MessageArchiveAnswer = "archive_answer"
 )
 
 // BotMessage is a message the bot sent that points at a question or request.
@@ -54,4 +56,13 @@ func (d *queries) BotMessagesFor(ctx context.Context, kind string, refID int64) 
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[BotMessage])
 	return out, wrap("bot messages", err)
+}
+
+// PostedUnder reports whether a message remembered as kind for refID was sent, or is on
+// its way, as a reply to replyTo in a chat.
+func (d *queries) PostedUnder(ctx context.Context, chatID, replyTo int64, kind string, refID int64) (bool, error) {
+	var exists bool
+	err := d.dbtx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE chat_id = $1 AND reply_to = $2
+		AND remember_kind = $3 AND remember_ref = $4 AND failed_at IS NULL)`, chatID, replyTo, kind, refID).Scan(&exists)
+	return exists, wrap("posted under", err)
 }

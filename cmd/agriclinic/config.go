@@ -37,6 +37,8 @@ type config struct {
 	AlbumWait      time.Duration
 	AutoClose      time.Duration
 	SLAEscalate    time.Duration
+	Similar        consult.Similar
+	Outbreaks      consult.Outbreaks
 	DigestTime     string // "08:00", in each county's time zone
 }
 
@@ -67,6 +69,10 @@ var envVars = []envVar{
 	{"AUTO_CLOSE", "72h", "an answered question without the farmer's feedback closes after this"},
 	{"PUSH_BURST", "3", "questions pushed to an expert one by one per PUSH_WINDOW; more come as one digest (0: always push)"},
 	{"PUSH_WINDOW", "2m", "the window of PUSH_BURST"},
+	{"SIMILAR_MIN", "0.5", "how alike (0-1) an earlier answered question must be to be shown with a new one"},
+	{"SIMILAR_MAX", "3", "how many earlier answered questions are shown at most (0: none)"},
+	{"OUTBREAK_MIN", "3", "questions naming one pest or disease in one township within 7 days that alert the admins (when well above the usual; 0: off)"},
+	{"OUTBREAK_TERMS", "", "more words to watch for outbreaks, comma-separated (the lexicon's pests and diseases are always watched)"},
 	{"SLA_ESCALATE", "2h", "a question unanswered this long after it was asked is shown once to its county's admins, to assign it to an expert"},
 	{"DIGEST_TIME", "08:00", "time of day (the county's time zone) each county's admins get yesterday's digest"},
 	{"RECONCILE_INTERVAL", "5s", "how often the Redis queues are checked against Postgres"},
@@ -169,6 +175,25 @@ func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 	}
 	if c.SLAClaim = duration("SLA_CLAIM"); c.SLAClaim <= 0 {
 		errs = append(errs, errors.New("SLA_CLAIM: must be positive"))
+	}
+	minSim, err := strconv.ParseFloat(get("SIMILAR_MIN"), 64)
+	if err != nil || minSim < 0 || minSim > 1 {
+		errs = append(errs, fmt.Errorf("SIMILAR_MIN: %q is not a number from 0 to 1", getenv("SIMILAR_MIN")))
+	}
+	maxSim, err := strconv.Atoi(get("SIMILAR_MAX"))
+	if err != nil || maxSim < 0 || maxSim > 5 {
+		errs = append(errs, fmt.Errorf("SIMILAR_MAX: %q is not a whole number from 0 to 5", getenv("SIMILAR_MAX")))
+	}
+	c.Similar = consult.Similar{Min: minSim, Max: maxSim}
+	outbreakMin, err := strconv.Atoi(get("OUTBREAK_MIN"))
+	if err != nil || outbreakMin < 0 {
+		errs = append(errs, fmt.Errorf("OUTBREAK_MIN: %q is not a whole number", getenv("OUTBREAK_MIN")))
+	}
+	c.Outbreaks = consult.Outbreaks{Min: outbreakMin}
+	for _, t := range strings.FieldsFunc(get("OUTBREAK_TERMS"), func(r rune) bool { return r == ',' || r == '，' || r == '、' }) {
+		if t = strings.TrimSpace(t); t != "" {
+			c.Outbreaks.Terms = append(c.Outbreaks.Terms, t)
+		}
 	}
 	if c.SLAEscalate = duration("SLA_ESCALATE"); c.SLAEscalate <= 0 {
 		errs = append(errs, errors.New("SLA_ESCALATE: must be positive"))

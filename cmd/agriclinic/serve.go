@@ -91,9 +91,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	db := store.NewDB(pool)
 	queue := store.NewQueue(rdb, cfg.RedisPrefix)
 	svc := consult.NewService(db, queue, counties, consult.Options{
-		Logger: log, Quota: store.NewQuota(rdb, cfg.RedisPrefix), Limits: &cfg.Limits,
+		Logger: log, Quota: store.NewQuota(rdb, cfg.RedisPrefix), Limits: &cfg.Limits, Similar: &cfg.Similar, Outbreaks: &cfg.Outbreaks,
 	})
 	if err := svc.SaveCounties(ctx); err != nil {
+		return err
+	}
+	if err := svc.RefreshKeywords(ctx); err != nil {
 		return err
 	}
 	if err := svc.ReconcileQueues(ctx); err != nil {
@@ -113,6 +116,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	b.Metrics = metrics
 	if err := tg.RegisterCommands(ctx); err != nil {
 		log.Warn("could not publish the command menu", "err", err)
+	}
+	if err := b.PublishAdminMenus(ctx); err != nil {
+		log.Warn("could not queue the admins' menus", "err", err)
 	}
 	log.Info("bot ready", "username", tg.Self().UserName, "counties", len(counties))
 
@@ -140,15 +146,23 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	// question Redis lost (a restart without persistence, a FLUSHALL) within seconds.
 	leases := store.NewLeases(rdb, cfg.RedisPrefix)
 	instance := instanceID()
+	var lastOutbreakCheck time.Time // outbreaks are counted once a minute, not every round
 	go func() {
 		_ = whileLeader(ctx, leases, "jobs", instance, leaseTTL, log, func(ctx context.Context) error {
 			return every(ctx, cfg.Reconcile, log, "reconcile queues, expire claims, push late questions again", func(ctx context.Context) error {
 				_, expireErr := svc.ExpireClaims(ctx, cfg.ClaimLease, bot.ExpiredClaimMessages)
 				_, repushErr := svc.RepushUnclaimed(ctx, cfg.SLAClaim, bot.RepushMessages)
 				_, closeErr := svc.CloseUnrated(ctx, cfg.AutoClose)
+				_, indexErr := svc.IndexArchive(ctx)
+				var outbreakErr error
+				if time.Since(lastOutbreakCheck) >= time.Minute {
+					_, outbreakErr = svc.DetectOutbreaks(ctx, bot.OutbreakMessages)
+					lastOutbreakCheck = time.Now()
+				}
+				keywordErr := svc.RefreshKeywords(ctx)
 				_, escalateErr := svc.EscalateLate(ctx, cfg.SLAEscalate, bot.EscalationMessages)
 				_, morningErr := svc.MorningDigest(ctx, cfg.DigestTime, cfg.SLAEscalate, bot.MorningDigestMessages)
-				return errors.Join(expireErr, repushErr, closeErr, escalateErr, morningErr, svc.ReconcileQueues(ctx))
+				return errors.Join(expireErr, repushErr, closeErr, indexErr, outbreakErr, keywordErr, escalateErr, morningErr, svc.ReconcileQueues(ctx))
 			})
 		})
 	}()

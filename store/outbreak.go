@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TermCount is how many questions of a township named a term.
+type TermCount struct {
+	CountyID string
+	Township string
+	Term     string
+	Count    int
+	IDs      []int64
+}
+
+// RecentTermCounts counts, per county, township and term, the questions asked since a
+// time that name one of the watched terms.
+func (d *queries) RecentTermCounts(ctx context.Context, since time.Time, watch []string) ([]TermCount, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT county_id, township, t, count(*)::int, array_agg(id ORDER BY id)
+		FROM questions, unnest(terms) t
+		WHERE asked_at >= $1 AND terms && $2 AND t = ANY ($2)
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, since, watch)
+	if err != nil {
+		return nil, wrap("recent term counts", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[TermCount])
+	return out, wrap("recent term counts", err)
+}
+
+// TermCountBetween counts a township's questions naming a term asked in [from, to).
+func (d *queries) TermCountBetween(ctx context.Context, county, township, term string, from, to time.Time) (int, error) {
+	var n int
+	err := d.dbtx.QueryRow(ctx, `SELECT count(*) FROM questions WHERE county_id = $1 AND township = $2
+		AND terms @> ARRAY[$3::text] AND asked_at >= $4 AND asked_at < $5`, county, township, term, from, to).Scan(&n)
+	return n, wrap("term count between", err)
+}
+
+// OutbreakAlert is an alert sent (or to be sent) to a county's admins.
+type OutbreakAlert struct {
+	ID        int64
+	CountyID  string
+	Township  string
+	Term      string
+	Week      time.Time
+	Questions []int64
+	Baseline  float64
+	SentAt    time.Time
+}
+
+// ClaimOutbreakAlert records an alert unless one was recorded for the township, term and
+// week; then it returns ErrDuplicate.
+func (d *queries) ClaimOutbreakAlert(ctx context.Context, a OutbreakAlert) (OutbreakAlert, error) {
+	err := d.dbtx.QueryRow(ctx, `INSERT INTO outbreak_alerts (county_id, township, term, week, questions, baseline, sent_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id`,
+		a.CountyID, a.Township, a.Term, a.Week, a.Questions, a.Baseline, a.SentAt).Scan(&a.ID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, ErrDuplicate
+	}
+	return a, wrap("claim outbreak alert", err)
+}
+
+// OutbreakAlertByID returns one alert.
+func (d *queries) OutbreakAlertByID(ctx context.Context, id int64) (OutbreakAlert, error) {
+	var a OutbreakAlert
+	err := d.dbtx.QueryRow(ctx, `SELECT id, county_id, township, term, week, questions, baseline, sent_at
+		FROM outbreak_alerts WHERE id = $1`, id).
+		Scan(&a.ID, &a.CountyID, &a.Township, &a.Term, &a.Week, &a.Questions, &a.Baseline, &a.SentAt)
+	return a, wrap("outbreak alert", err)
+}
+
+// Visit is a door-to-door visit order.
+type Visit struct {
+	ID         int64
+	CountyID   string
+	Township   string
+	Topic      string
+	Crops      string
+	Problem    string
+	Households int
+	Place      string
+	Preferred  string
+	Status     string
+	Source     string
+	OrderedBy  int64
+	OrderedAt  time.Time
+	ChatID     int64
+	QuestionID int64
+	AlertID    int64
+}
+
+// CreateVisit records a visit order; one alert orders at most one visit (ErrDuplicate,
+// with the existing one).
+func (d *queries) CreateVisit(ctx context.Context, v Visit) (Visit, error) {
+	var alert, question *int64
+	if v.AlertID != 0 {
+		alert = &v.AlertID
+	}
+	if v.QuestionID != 0 {
+		question = &v.QuestionID
+	}
+	err := d.dbtx.QueryRow(ctx, `INSERT INTO visits (county_id, township, topic, crops, problem, households,
+			place, preferred, source, ordered_by, ordered_at, chat_id, question_id, alert_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		ON CONFLICT (alert_id) WHERE alert_id IS NOT NULL DO NOTHING RETURNING id, status`,
+		v.CountyID, v.Township, v.Topic, v.Crops, v.Problem, v.Households, v.Place, v.Preferred, v.Source,
+		v.OrderedBy, v.OrderedAt, v.ChatID, question, alert).Scan(&v.ID, &v.Status)
+	if errors.Is(err, pgx.ErrNoRows) && v.AlertID != 0 {
+		err = d.dbtx.QueryRow(ctx, `SELECT id, status FROM visits WHERE alert_id = $1`, v.AlertID).Scan(&v.ID, &v.Status)
+		if err == nil {
+			return v, ErrDuplicate
+		}
+	}
+	return v, wrap("create visit", err)
+}
