@@ -14,14 +14,14 @@ import (
 
 // Service runs the consultation loop over the archive and the queues.
 type Service struct {
-	db       *store.DB
-	queue    *store.Queue
-	quota    *store.Quota
-	limits   Limits
-	counties []County
-	byID     map[string]*County
-	now      func() time.Time
-	log      *slog.Logger
+	db        *store.DB
+	queue     *store.Queue
+	quota     *store.Quota
+	limits    Limits
+	counties  []County
+	byID      map[string]*County
+	now       func() time.Time
+	log       *slog.Logger
 	similar   Similar
 	outbreaks Outbreaks
 	learned   learnedKeywords
