@@ -24,6 +24,7 @@ type Service struct {
 	log       *slog.Logger
 	similar   Similar
 	outbreaks Outbreaks
+	reminders Reminders
 	learned   learnedKeywords
 }
 
@@ -56,6 +57,8 @@ type Options struct {
 	Similar *Similar
 	// Outbreaks defaults to DefaultOutbreaks.
 	Outbreaks *Outbreaks
+	// Reminders defaults to DefaultReminders.
+	Reminders *Reminders
 	// Now is the clock; tests inject their own. Default time.Now.
 	Now func() time.Time
 	// Logger defaults to slog.Default().
@@ -75,6 +78,10 @@ func NewService(db *store.DB, queue *store.Queue, counties []County, opts Option
 	s.outbreaks = DefaultOutbreaks
 	if opts.Outbreaks != nil {
 		s.outbreaks = *opts.Outbreaks
+	}
+	s.reminders = DefaultReminders
+	if opts.Reminders != nil {
+		s.reminders = *opts.Reminders
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"io"
 	"log/slog"
 	"sync"
@@ -51,9 +52,11 @@ const testCounties = `counties:
 `
 
 type testBundle struct {
-	db    *store.DB
-	queue *store.Queue
-	clock *clock
+	db       *store.DB
+	pool     *pgxpool.Pool
+	queue    *store.Queue
+	clock    *clock
+	counties []consult.County
 }
 
 // clock is a settable clock; each reading moves it one second on, so times are ordered.
@@ -83,10 +86,13 @@ func setup(t *testing.T, opts ...func(*consult.Options)) (*consult.Service, *tes
 		t.Fatal(err)
 	}
 	rdb, prefix := storetest.NewRedis(t)
+	pool := storetest.NewPool(t)
 	b := &testBundle{
-		db:    store.NewDB(storetest.NewPool(t)),
-		queue: store.NewQueue(rdb, prefix),
-		clock: &clock{now: time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)},
+		db:       store.NewDB(pool),
+		pool:     pool,
+		queue:    store.NewQueue(rdb, prefix),
+		clock:    &clock{now: time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)},
+		counties: counties,
 	}
 	o := consult.Options{Now: b.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, opt := range opts {
@@ -96,6 +102,14 @@ func setup(t *testing.T, opts ...func(*consult.Options)) (*consult.Service, *tes
 	if err := svc.SaveCounties(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return svc, b
+}
+
+// setupOn starts another service on the same archive, queues and clock: a second
+// instance, or the bot after a restart.
+func setupOn(t *testing.T, b *testBundle) (*consult.Service, *testBundle) {
+	t.Helper()
+	svc := consult.NewService(b.db, b.queue, b.counties, consult.Options{Now: b.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return svc, b
 }
 
