@@ -91,7 +91,7 @@ func TestAClinicSessionRunsOnItsScheduleOnce(t *testing.T) {
 	if got := run(); got != "" {
 		t.Errorf("before anything is due: %q", got)
 	}
-	b.clock.advance(want.Add(-10*time.Minute).Sub(b.clock.Now()))
+	b.clock.advance(want.Add(-10 * time.Minute).Sub(b.clock.Now()))
 	if got := run(); got != consult.WorkSessionReminder {
 		t.Errorf("10 minutes before: %q, want the reminder", got)
 	}

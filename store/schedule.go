@@ -238,7 +238,6 @@ func (d *queries) ApprovedVisitsBetween(ctx context.Context, from, to time.Time)
 	return out, wrap("approved visits", err)
 }
 
-
 // CategoryExperts returns the approved experts of a county's category, on duty or not.
 func (d *queries) CategoryExperts(ctx context.Context, countyID, category string) ([]Expert, error) {
 	rows, err := d.dbtx.Query(ctx, `SELECT `+expertColumns+` FROM experts
