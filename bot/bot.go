@@ -72,6 +72,8 @@ func New(svc *consult.Service, db *store.DB, tg *Client, log *slog.Logger) *Bot 
 		"mode":     {handle: b.mode, group: true},
 		"search":   {handle: b.search, private: true},
 		"keywords": {handle: b.keywords, private: true},
+		"clinic":   {handle: b.clinic, private: true},
+		"plan":     {handle: b.plan, private: true},
 	}
 	return b
 }

@@ -32,6 +32,8 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery, thread 
 		return b.closeFromArchive(ctx, q, id)
 	case ok && action == actionShow:
 		return b.show(ctx, q, id)
+	case strings.HasPrefix(q.Data, actionClinicExpert+":"), ok && action == actionClinicGo:
+		return b.clinicButton(ctx, q)
 	case ok && action == actionVisitFromAlert:
 		return b.visitFromAlert(ctx, q, id)
 	case strings.HasPrefix(q.Data, actionKeyword+":"):

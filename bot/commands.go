@@ -44,6 +44,8 @@ var commands = []command{
 	{name: "search", zh: "查询问题档案", en: "Search the archive", zhUse: "/search 关键词", enUse: "/search &lt;words&gt;", forRole: roleExpert, private: true},
 	{name: "duty", zh: "值班 on / 下班 off", en: "On duty (on) or off (off)", zhUse: "/duty on|off", enUse: "/duty on|off", forRole: roleExpert, private: true},
 	{name: "bind", zh: "绑定本群到乡镇", en: "Bind this group to a township", zhUse: "/bind 乡镇", enUse: "/bind &lt;township&gt;", forRole: roleAdmin, group: true, adminOnly: true},
+	{name: "clinic", zh: "坐诊日程（私聊）", en: "Clinic sessions (private)", zhUse: "/clinic add 类别 时长 cron", enUse: "/clinic add &lt;category&gt; &lt;duration&gt; &lt;cron&gt;", forRole: roleAdmin, private: true, adminOnly: true},
+	{name: "plan", zh: "上门计划（私聊）", en: "Visit plans (private)", zhUse: "/plan add 乡镇 主题 cron", enUse: "/plan add &lt;township&gt; &lt;topic&gt; &lt;cron&gt;", forRole: roleAdmin, private: true, adminOnly: true},
 	{name: "keywords", zh: "分类关键词建议（私聊）", en: "Routing keyword suggestions (private)", forRole: roleAdmin, private: true, adminOnly: true},
 	{name: "mode", zh: "本群提问方式 open / ask", en: "How this group asks: open / ask", zhUse: "/mode open|ask", enUse: "/mode open|ask", forRole: roleAdmin, group: true, adminOnly: true},
 	{name: "lang", zh: "切换语言 zh / en", en: "Switch language: zh / en", zhUse: "/lang zh|en", enUse: "/lang zh|en", forRole: roleFarmer, group: true, private: true},

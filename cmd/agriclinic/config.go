@@ -39,6 +39,7 @@ type config struct {
 	SLAEscalate    time.Duration
 	Similar        consult.Similar
 	Outbreaks      consult.Outbreaks
+	Reminders      consult.Reminders
 	DigestTime     string // "08:00", in each county's time zone
 }
 
@@ -73,6 +74,10 @@ var envVars = []envVar{
 	{"SIMILAR_MAX", "3", "how many earlier answered questions are shown at most (0: none)"},
 	{"OUTBREAK_MIN", "3", "questions naming one pest or disease in one township within 7 days that alert the admins (when well above the usual; 0: off)"},
 	{"OUTBREAK_TERMS", "", "more words to watch for outbreaks, comma-separated (the lexicon's pests and diseases are always watched)"},
+	{"REMIND_DAY_BEFORE", "18:00", "local time, the day before a visit, when its experts and group are reminded"},
+	{"REMIND_BEFORE", "1h", "how long before a visit the second reminder goes"},
+	{"SESSION_REMIND", "15m", "how long before a clinic session its experts are reminded"},
+	{"PLAN_LEAD", "168h", "how long before a planned visit its order is made for the admins to confirm"},
 	{"SLA_ESCALATE", "2h", "a question unanswered this long after it was asked is shown once to its county's admins, to assign it to an expert"},
 	{"DIGEST_TIME", "08:00", "time of day (the county's time zone) each county's admins get yesterday's digest"},
 	{"RECONCILE_INTERVAL", "5s", "how often the Redis queues are checked against Postgres"},
@@ -190,6 +195,11 @@ func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 		errs = append(errs, fmt.Errorf("OUTBREAK_MIN: %q is not a whole number", getenv("OUTBREAK_MIN")))
 	}
 	c.Outbreaks = consult.Outbreaks{Min: outbreakMin}
+	c.Reminders = consult.Reminders{DayBefore: get("REMIND_DAY_BEFORE"), Before: duration("REMIND_BEFORE"),
+		Session: duration("SESSION_REMIND"), PlanLead: duration("PLAN_LEAD")}
+	if _, _, err := consult.ParseTimeOfDay(c.Reminders.DayBefore); err != nil {
+		errs = append(errs, fmt.Errorf("REMIND_DAY_BEFORE: %w", err))
+	}
 	for _, t := range strings.FieldsFunc(get("OUTBREAK_TERMS"), func(r rune) bool { return r == ',' || r == '，' || r == '、' }) {
 		if t = strings.TrimSpace(t); t != "" {
 			c.Outbreaks.Terms = append(c.Outbreaks.Terms, t)

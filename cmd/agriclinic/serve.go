@@ -92,6 +92,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	queue := store.NewQueue(rdb, cfg.RedisPrefix)
 	svc := consult.NewService(db, queue, counties, consult.Options{
 		Logger: log, Quota: store.NewQuota(rdb, cfg.RedisPrefix), Limits: &cfg.Limits, Similar: &cfg.Similar, Outbreaks: &cfg.Outbreaks,
+		Reminders: &cfg.Reminders,
 	})
 	if err := svc.SaveCounties(ctx); err != nil {
 		return err
@@ -176,6 +177,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			})
 		})
 	}()
+
+	// Clinic sessions, visit plans and reminders; safe on every instance (see runScheduler).
+	schedulerDone := make(chan struct{})
+	go func() { runScheduler(ctx, svc, log); close(schedulerDone) }()
+	defer func() { <-schedulerDone }()
 
 	// The sender outlives the update loop by a drain: what was stored gets delivered.
 	sender := bot.NewSender(db, tg, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.Rates), log)
