@@ -57,7 +57,9 @@ func TestAClinicSessionIsScheduledAnnouncedAndSummed(t *testing.T) {
 		t.Errorf("starting without experts answered %q", a.Text)
 	}
 	tg.Press(adminDM, c.admin, draft, pick)
-	draft = tg.WaitMessage(t, c.admin.ID, func(m tgbotapi.Message) bool { return m.MessageID == draft.MessageID && hasButtonText(m, "☑ 李 明") })
+	draft = tg.WaitMessage(t, c.admin.ID, func(m tgbotapi.Message) bool {
+		return m.MessageID == draft.MessageID && hasButtonText(m, "☑ 李 明")
+	})
 	tg.Press(adminDM, c.admin, draft, "cgo:1")
 	tg.WaitMessage(t, c.admin.ID, func(m tgbotapi.Message) bool {
 		return m.MessageID == draft.MessageID && strings.Contains(m.Text, "已开始") && strings.Contains(m.Text, "11-24 09:00")
