@@ -32,6 +32,9 @@ type Bot struct {
 	routes map[string]route
 	// Metrics may be set after New; nil counts nothing.
 	Metrics *Metrics
+	// CalendarLink makes a visit calendar's secret link ("county" or "expert", and its
+	// id); nil when PUBLIC_URL is not set.
+	CalendarLink func(kind, id string) string
 }
 
 // route is a command's handler and where it may be used.
@@ -74,6 +77,7 @@ func New(svc *consult.Service, db *store.DB, tg *Client, log *slog.Logger) *Bot 
 		"keywords": {handle: b.keywords, private: true},
 		"clinic":   {handle: b.clinic, private: true},
 		"plan":     {handle: b.plan, private: true},
+		"calendar": {handle: b.calendar, private: true},
 	}
 	return b
 }

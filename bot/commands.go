@@ -42,6 +42,7 @@ var commands = []command{
 	{name: "release", zh: "退回队列：/release 编号", en: "Give back: /release <number>", zhUse: "/release 编号", enUse: "/release &lt;number&gt;", forRole: roleExpert, private: true},
 	{name: "transfer", zh: "转给其他类别：/transfer 编号 类别", en: "Move to another category", zhUse: "/transfer 编号 类别", enUse: "/transfer &lt;number&gt; &lt;category&gt;", forRole: roleExpert, private: true},
 	{name: "search", zh: "查询问题档案", en: "Search the archive", zhUse: "/search 关键词", enUse: "/search &lt;words&gt;", forRole: roleExpert, private: true},
+	{name: "calendar", zh: "上门服务日历订阅链接", en: "Visit calendar link", forRole: roleExpert, private: true},
 	{name: "duty", zh: "值班 on / 下班 off", en: "On duty (on) or off (off)", zhUse: "/duty on|off", enUse: "/duty on|off", forRole: roleExpert, private: true},
 	{name: "bind", zh: "绑定本群到乡镇", en: "Bind this group to a township", zhUse: "/bind 乡镇", enUse: "/bind &lt;township&gt;", forRole: roleAdmin, group: true, adminOnly: true},
 	{name: "clinic", zh: "坐诊日程（私聊）", en: "Clinic sessions (private)", zhUse: "/clinic add 类别 时长 cron", enUse: "/clinic add &lt;category&gt; &lt;duration&gt; &lt;cron&gt;", forRole: roleAdmin, private: true, adminOnly: true},

@@ -248,3 +248,41 @@ func (d *queries) CategoryExperts(ctx context.Context, countyID, category string
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Expert, error) { return scanExpert(r) })
 	return out, wrap("category experts", err)
 }
+
+// CalendarVisit is an approved (or done) visit as a calendar shows it.
+type CalendarVisit struct {
+	ID          int64
+	Township    string
+	Topic       string
+	Problem     string
+	Place       string
+	Status      string
+	ScheduledAt time.Time
+	Experts     string // names, comma-separated
+}
+
+const calendarQuery = `SELECT v.id, v.township, v.topic, v.problem, v.place, v.status, v.scheduled_at,
+		coalesce((SELECT string_agg(e.name, '、' ORDER BY e.name) FROM visit_experts ve
+			JOIN experts e ON e.user_id = ve.user_id AND e.county_id = v.county_id WHERE ve.visit_id = v.id), '')
+	FROM visits v WHERE v.status IN ('approved', 'done', 'cancelled') AND v.scheduled_at IS NOT NULL AND v.scheduled_at >= $2`
+
+// CountyCalendar returns a county's visits scheduled since a time.
+func (d *queries) CountyCalendar(ctx context.Context, county string, since time.Time) ([]CalendarVisit, error) {
+	rows, err := d.dbtx.Query(ctx, calendarQuery+` AND v.county_id = $1 ORDER BY v.scheduled_at, v.id`, county, since)
+	if err != nil {
+		return nil, wrap("county calendar", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[CalendarVisit])
+	return out, wrap("county calendar", err)
+}
+
+// ExpertCalendar returns an expert's visits scheduled since a time.
+func (d *queries) ExpertCalendar(ctx context.Context, expertID int64, since time.Time) ([]CalendarVisit, error) {
+	rows, err := d.dbtx.Query(ctx, calendarQuery+` AND EXISTS (SELECT 1 FROM visit_experts x WHERE x.visit_id = v.id AND x.user_id = $1)
+		ORDER BY v.scheduled_at, v.id`, expertID, since)
+	if err != nil {
+		return nil, wrap("expert calendar", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[CalendarVisit])
+	return out, wrap("expert calendar", err)
+}

@@ -40,6 +40,8 @@ type config struct {
 	Similar        consult.Similar
 	Outbreaks      consult.Outbreaks
 	Reminders      consult.Reminders
+	PublicURL      string
+	CalendarSecret string
 	DigestTime     string // "08:00", in each county's time zone
 }
 
@@ -78,6 +80,8 @@ var envVars = []envVar{
 	{"REMIND_BEFORE", "1h", "how long before a visit the second reminder goes"},
 	{"SESSION_REMIND", "15m", "how long before a clinic session its experts are reminded"},
 	{"PLAN_LEAD", "168h", "how long before a planned visit its order is made for the admins to confirm"},
+	{"PUBLIC_URL", "", "the address people reach HTTP_ADDR at (https://…), for calendar links; unset: no links"},
+	{"CALENDAR_SECRET", "", "secret of the calendar links (or CALENDAR_SECRET_FILE); unset: derived from TELEGRAM_TOKEN"},
 	{"SLA_ESCALATE", "2h", "a question unanswered this long after it was asked is shown once to its county's admins, to assign it to an expert"},
 	{"DIGEST_TIME", "08:00", "time of day (the county's time zone) each county's admins get yesterday's digest"},
 	{"RECONCILE_INTERVAL", "5s", "how often the Redis queues are checked against Postgres"},
@@ -126,6 +130,13 @@ func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 		WebhookURL:     get("WEBHOOK_URL"),
 		WebhookSecret:  get("WEBHOOK_SECRET"),
 		LogFormat:      get("LOG_FORMAT"),
+		PublicURL:      get("PUBLIC_URL"),
+		CalendarSecret: get("CALENDAR_SECRET"),
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("PUBLIC_URL: %q is not an http(s) address", c.PublicURL))
+		}
 	}
 	if needToken && c.TelegramToken == "" {
 		errs = append(errs, errors.New("TELEGRAM_TOKEN: required; get a token from @BotFather"))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -27,6 +28,7 @@ import (
 	"github.com/agriclinic/agriclinic/bot"
 	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
+	"github.com/agriclinic/agriclinic/web"
 )
 
 // instanceID names this process among the instances sharing Redis.
@@ -130,6 +132,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	})
 	mux.Handle("GET /readyz", ready(db, queue))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	calendars := &web.Calendars{DB: db, Secret: calendarSecret(cfg), Names: func(id string) string {
+		if c, ok := svc.County(id); ok {
+			return c.Name
+		}
+		return id
+	}}
+	calendars.Register(mux)
+	if cfg.PublicURL != "" {
+		b.CalendarLink = func(kind, id string) string { return calendars.Link(cfg.PublicURL, kind, id) }
+	}
 	if cfg.WebhookURL != "" {
 		u, _ := url.Parse(cfg.WebhookURL) // checked in loadConfig
 		mux.Handle("POST "+u.Path, bot.NewWebhook(cfg.WebhookSecret, b.Handle, log))
@@ -318,4 +330,14 @@ func checkHealth(ctx context.Context, cfg config, w io.Writer) error {
 		return fmt.Errorf("health: %s", resp.Status)
 	}
 	return nil
+}
+
+// calendarSecret keys the calendar links: CALENDAR_SECRET, or one derived from the bot
+// token so that a deployment needs no extra secret (a new token then changes the links).
+func calendarSecret(cfg config) []byte {
+	if cfg.CalendarSecret != "" {
+		return []byte(cfg.CalendarSecret)
+	}
+	sum := sha256.Sum256([]byte("agriclinic calendar\x00" + cfg.TelegramToken))
+	return sum[:]
 }
