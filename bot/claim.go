@@ -64,14 +64,7 @@ func (b *Bot) claim(ctx context.Context, q *tgbotapi.CallbackQuery, questionID i
 			}
 			return questionCard(l, res.QuestionView) + "\n\n" + line
 		}
-		for _, m := range notices {
-			msgs = append(msgs, editTo(m.ChatID, m.MessageID, claimedText(langFromCode(m.Language), m.UserID)))
-		}
-		for _, p := range res.InFlight {
-			e := editTo(p.ChatID, 0, claimedText(langFromCode(p.Language), p.UserID))
-			e.EditOutboxID = p.OutboxID
-			msgs = append(msgs, e)
-		}
+		msgs = append(msgs, noticeEdits(notices, res.InFlight, claimedText)...)
 		// An expert who claimed from /queue or a digest has not seen the photos yet.
 		if !shownTo(q.From.ID, res.Notices, res.InFlight) {
 			msgs = append(msgs, mediaMessages(q.From.ID, res.Media, 0, 0)...)

@@ -138,14 +138,7 @@ func assignMessages(res consult.AssignResult, q *tgbotapi.CallbackQuery, l lang,
 	taken := func(l lang) string {
 		return questionCard(l, res.QuestionView) + "\n\n" + fmt.Sprintf(l.pick("📌 县局已指派给 %s", "📌 Assigned by the county bureau to %s"), to)
 	}
-	for _, m := range res.Notices {
-		msgs = append(msgs, editTo(m.ChatID, m.MessageID, taken(langFromCode(m.Language))))
-	}
-	for _, p := range res.InFlight {
-		e := editTo(p.ChatID, 0, taken(langFromCode(p.Language)))
-		e.EditOutboxID = p.OutboxID
-		msgs = append(msgs, e)
-	}
+	msgs = append(msgs, noticeEdits(res.Notices, res.InFlight, func(l lang, _ int64) string { return taken(l) })...)
 	if res.Former.UserID != 0 {
 		fl := langFromCode(res.Former.Language)
 		msgs = append(msgs, sendTo(res.Former.UserID, fmt.Sprintf(fl.pick(

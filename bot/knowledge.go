@@ -117,18 +117,9 @@ func (b *Bot) closeFromArchive(ctx context.Context, cq *tgbotapi.CallbackQuery, 
 			msgs = append(msgs, inTopic(replyTo(m.Chat.ID, m.MessageID, fmt.Sprintf(gl.pick(
 				"✅ #%d 已由农户根据以前的解答解决，问题已关闭。", "✅ #%d was solved by an earlier answer and is closed."), questionID), nil), res.Question.ThreadID)...)
 		}
-		closedLine := func(l lang) string {
+		return append(msgs, noticeEdits(res.Notices, res.InFlight, func(l lang, _ int64) string {
 			return questionCard(l, res.QuestionView) + "\n\n" + l.pick("📚 农户已根据以前的解答解决，无需再答。", "📚 Solved by an earlier answer; no need to answer.")
-		}
-		for _, n := range res.Notices {
-			msgs = append(msgs, editTo(n.ChatID, n.MessageID, closedLine(langFromCode(n.Language))))
-		}
-		for _, p := range res.InFlight {
-			e := editTo(p.ChatID, 0, closedLine(langFromCode(p.Language)))
-			e.EditOutboxID = p.OutboxID
-			msgs = append(msgs, e)
-		}
-		return msgs
+		})...)
 	})
 	switch {
 	case errors.Is(err, consult.ErrNoSuchQuestion):

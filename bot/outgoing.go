@@ -44,6 +44,22 @@ func toQuestion(q store.Question, text string, markup any) []store.Message {
 	return inTopic(replyTo(q.ChatID, int(q.MessageID), text, markup), q.ThreadID)
 }
 
+// noticeEdits rewrites every notice of a question (see store.SettleNotices): the
+// delivered ones now, those in flight once delivered. text is the new text in the
+// notice's language, for the person it was sent to.
+func noticeEdits(notices []store.BotMessage, inFlight []store.PendingMessage, text func(l lang, userID int64) string) []store.Message {
+	var msgs []store.Message
+	for _, n := range notices {
+		msgs = append(msgs, editTo(n.ChatID, n.MessageID, text(langFromCode(n.Language), n.UserID)))
+	}
+	for _, p := range inFlight {
+		e := editTo(p.ChatID, 0, text(langFromCode(p.Language), p.UserID))
+		e.EditOutboxID = p.OutboxID
+		msgs = append(msgs, e)
+	}
+	return msgs
+}
+
 // editTo replaces a message's text and removes its buttons.
 func editTo(chatID, messageID int64, text string) store.Message {
 	return store.Message{ChatID: chatID, Method: store.MethodEdit, EditMessageID: messageID, Text: truncate(text)}

@@ -167,10 +167,7 @@ func (s *Service) Assign(ctx context.Context, questionID, adminID, expertID int6
 		}
 		// As with a claim: notices not yet delivered are settled first, so each is either
 		// recorded below or edited once it is.
-		if res.InFlight, err = tx.SupersedePending(ctx, store.MessageQuestionNotice, questionID, now); err != nil {
-			return err
-		}
-		if res.Notices, err = tx.BotMessagesFor(ctx, store.MessageQuestionNotice, questionID); err != nil {
+		if res.Notices, res.InFlight, err = tx.SettleNotices(ctx, questionID, now); err != nil {
 			return err
 		}
 		if res.Escalations, err = tx.BotMessagesFor(ctx, store.MessageEscalation, questionID); err != nil {

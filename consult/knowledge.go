@@ -335,10 +335,7 @@ func (s *Service) CloseFromArchive(ctx context.Context, questionID, userID int64
 		if res.Question, err = tx.CloseSolved(ctx, questionID, store.FeedbackArchive, s.now()); err != nil {
 			return err
 		}
-		if res.InFlight, err = tx.SupersedePending(ctx, store.MessageQuestionNotice, questionID, s.now()); err != nil {
-			return err
-		}
-		if res.Notices, err = tx.BotMessagesFor(ctx, store.MessageQuestionNotice, questionID); err != nil {
+		if res.Notices, res.InFlight, err = tx.SettleNotices(ctx, questionID, s.now()); err != nil {
 			return err
 		}
 		if err := tx.AddEvent(ctx, store.Event{QuestionID: questionID, Kind: "closed", ActorID: userID,

@@ -214,10 +214,7 @@ func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[C
 		}
 		// Notices not yet delivered are settled first: that locks the ones in flight, so
 		// each is either recorded below or edited once it is.
-		if res.InFlight, err = tx.SupersedePending(ctx, store.MessageQuestionNotice, questionID, s.now()); err != nil {
-			return err
-		}
-		if res.Notices, err = tx.BotMessagesFor(ctx, store.MessageQuestionNotice, questionID); err != nil {
+		if res.Notices, res.InFlight, err = tx.SettleNotices(ctx, questionID, s.now()); err != nil {
 			return err
 		}
 		return tx.Enqueue(ctx, out.render(res)...)

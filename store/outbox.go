@@ -269,3 +269,15 @@ func (l *Listener) Close() {
 	_ = l.conn.Conn().Close(context.Background())
 	l.conn.Release()
 }
+
+// SettleNotices settles the question notices of a question whose state changed (claimed,
+// assigned, closed): those not yet delivered are dropped or, when in flight, returned
+// to be edited once delivered; those delivered are returned to be edited now.
+func (d *queries) SettleNotices(ctx context.Context, questionID int64, now time.Time) ([]BotMessage, []PendingMessage, error) {
+	inFlight, err := d.SupersedePending(ctx, MessageQuestionNotice, questionID, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	notices, err := d.BotMessagesFor(ctx, MessageQuestionNotice, questionID)
+	return notices, inFlight, err
+}
