@@ -35,3 +35,11 @@ CREATE TABLE outbreak_alerts (
     sent_at     timestamptz NOT NULL,
     UNIQUE (county_id, township, term, week)
 );
+
+-- The periodic jobs read these every few seconds; on a large archive each must be an index
+-- range, not a scan of every question.
+CREATE INDEX questions_unindexed ON questions (id) WHERE search IS NULL;
+CREATE INDEX questions_asked ON questions (asked_at);
+CREATE INDEX questions_claimed ON questions (claimed_at) WHERE status = 'claimed';
+CREATE INDEX questions_unescalated ON questions (asked_at)
+    WHERE status IN ('open', 'claimed') AND escalated_at IS NULL;
