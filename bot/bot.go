@@ -35,6 +35,8 @@ type Bot struct {
 	// CalendarLink makes a visit calendar's secret link ("county" or "expert", and its
 	// id); nil when PUBLIC_URL is not set.
 	CalendarLink func(kind, id string) string
+	// PublicURL is where people reach the dashboard; "" turns /dashboard off.
+	PublicURL string
 }
 
 // route is a command's handler and where it may be used.
@@ -59,25 +61,27 @@ func (in *incoming) private() bool { return in.msg.Chat.IsPrivate() }
 func New(svc *consult.Service, db *store.DB, tg *Client, log *slog.Logger) *Bot {
 	b := &Bot{svc: svc, db: db, tg: tg, self: tg.Self(), log: log}
 	b.routes = map[string]route{
-		"start":    {handle: b.start, private: true, group: true},
-		"help":     {handle: b.help, private: true, group: true},
-		"whoami":   {handle: b.whoami, private: true, group: true},
-		"bind":     {handle: b.bind, group: true},
-		"ask":      {handle: b.askCommand, group: true},
-		"expert":   {handle: b.expertRequest, private: true},
-		"queue":    {handle: b.queue, private: true},
-		"answer":   {handle: b.answerCommand, private: true},
-		"mine":     {handle: b.mine, private: true},
-		"release":  {handle: b.release, private: true},
-		"duty":     {handle: b.duty, private: true},
-		"lang":     {handle: b.setLang, private: true, group: true},
-		"transfer": {handle: b.transfer, private: true},
-		"mode":     {handle: b.mode, group: true},
-		"search":   {handle: b.search, private: true},
-		"keywords": {handle: b.keywords, private: true},
-		"clinic":   {handle: b.clinic, private: true},
-		"plan":     {handle: b.plan, private: true},
-		"calendar": {handle: b.calendar, private: true},
+		"start":     {handle: b.start, private: true, group: true},
+		"help":      {handle: b.help, private: true, group: true},
+		"whoami":    {handle: b.whoami, private: true, group: true},
+		"bind":      {handle: b.bind, group: true},
+		"ask":       {handle: b.askCommand, group: true},
+		"expert":    {handle: b.expertRequest, private: true},
+		"queue":     {handle: b.queue, private: true},
+		"answer":    {handle: b.answerCommand, private: true},
+		"mine":      {handle: b.mine, private: true},
+		"release":   {handle: b.release, private: true},
+		"duty":      {handle: b.duty, private: true},
+		"lang":      {handle: b.setLang, private: true, group: true},
+		"transfer":  {handle: b.transfer, private: true},
+		"mode":      {handle: b.mode, group: true},
+		"search":    {handle: b.search, private: true},
+		"keywords":  {handle: b.keywords, private: true},
+		"clinic":    {handle: b.clinic, private: true},
+		"plan":      {handle: b.plan, private: true},
+		"calendar":  {handle: b.calendar, private: true},
+		"dashboard": {handle: b.dashboard, private: true},
+		"reviewer":  {handle: b.reviewer, private: true},
 	}
 	return b
 }

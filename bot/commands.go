@@ -47,6 +47,8 @@ var commands = []command{
 	{name: "bind", zh: "绑定本群到乡镇", en: "Bind this group to a township", zhUse: "/bind 乡镇", enUse: "/bind &lt;township&gt;", forRole: roleAdmin, group: true, adminOnly: true},
 	{name: "clinic", zh: "坐诊日程（私聊）", en: "Clinic sessions (private)", zhUse: "/clinic add 类别 时长 cron", enUse: "/clinic add &lt;category&gt; &lt;duration&gt; &lt;cron&gt;", forRole: roleAdmin, private: true, adminOnly: true},
 	{name: "plan", zh: "上门计划（私聊）", en: "Visit plans (private)", zhUse: "/plan add 乡镇 主题 cron", enUse: "/plan add &lt;township&gt; &lt;topic&gt; &lt;cron&gt;", forRole: roleAdmin, private: true, adminOnly: true},
+	{name: "dashboard", zh: "网页后台登录链接（私聊）", en: "Dashboard sign-in link (private)", forRole: roleAdmin, private: true, adminOnly: true},
+	{name: "reviewer", zh: "授予只读后台权限（私聊）", en: "Grant read-only dashboard access", zhUse: "/reviewer Telegram ID", enUse: "/reviewer &lt;telegram id&gt;", forRole: roleAdmin, private: true, adminOnly: true},
 	{name: "keywords", zh: "分类关键词建议（私聊）", en: "Routing keyword suggestions (private)", forRole: roleAdmin, private: true, adminOnly: true},
 	{name: "mode", zh: "本群提问方式 open / ask", en: "How this group asks: open / ask", zhUse: "/mode open|ask", enUse: "/mode open|ask", forRole: roleAdmin, group: true, adminOnly: true},
 	{name: "lang", zh: "切换语言 zh / en", en: "Switch language: zh / en", zhUse: "/lang zh|en", enUse: "/lang zh|en", forRole: roleFarmer, group: true, private: true},

@@ -141,7 +141,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	calendars.Register(mux)
 	if cfg.PublicURL != "" {
 		b.CalendarLink = func(kind, id string) string { return calendars.Link(cfg.PublicURL, kind, id) }
+		b.PublicURL = cfg.PublicURL
 	}
+	dash := &web.Dashboard{Svc: svc, DB: db, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), Log: log}
+	dash.Register(mux)
 	if cfg.WebhookURL != "" {
 		u, _ := url.Parse(cfg.WebhookURL) // checked in loadConfig
 		mux.Handle("POST "+u.Path, bot.NewWebhook(cfg.WebhookSecret, b.Handle, log))

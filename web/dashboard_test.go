@@ -1,0 +1,197 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/agriclinic/agriclinic/consult"
+	"github.com/agriclinic/agriclinic/store"
+	"github.com/agriclinic/agriclinic/store/storetest"
+	"github.com/agriclinic/agriclinic/web"
+)
+
+const counties = `counties:
+  - id: yuqing
+    name: 余庆县
+    timezone: Asia/Shanghai
+    admins: [9001]
+    townships: [白泥镇, 龙溪镇]
+    categories:
+      - {id: rice, name: 水稻, name_en: Rice, keywords: [水稻, 稻]}
+      - {id: general, name: 综合, name_en: General}
+  - id: meitan
+    name: 湄潭县
+    timezone: Asia/Shanghai
+    admins: [9002]
+    townships: [湄江镇]
+    categories:
+      - {id: general, name: 综合, name_en: General}
+`
+
+type dash struct {
+	svc *consult.Service
+	srv *httptest.Server
+	ids map[string]int64
+}
+
+func newDash(t *testing.T) *dash {
+	t.Helper()
+	list, err := consult.ParseCounties([]byte(counties), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := store.NewDB(storetest.NewPool(t))
+	rdb, prefix := storetest.NewRedis(t)
+	svc := consult.NewService(db, store.NewQueue(rdb, prefix), list, consult.Options{Logger: slog.New(slog.DiscardHandler)})
+	ctx := context.Background()
+	if err := svc.SaveCounties(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Bind(ctx, -100, "白泥群", 9001, "白泥镇", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Bind(ctx, -200, "湄江群", 9002, "湄江镇", nil); err != nil {
+		t.Fatal(err)
+	}
+	d := &dash{svc: svc, ids: map[string]int64{}}
+	update := int64(0)
+	ask := func(key string, chat int64, text string) {
+		update++
+		res, err := svc.Ask(ctx, consult.AskInput{ChatID: chat, MessageID: update, Farmer: consult.Person{ID: 100 + update, Name: "农户<b>"}, Text: text, UpdateID: update}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.ids[key] = res.Question.ID
+	}
+	ask("hopper", -100, "水稻稻飞虱很多 <script>alert(1)</script>")
+	ask("yellow", -100, "水稻叶子发黄")
+	ask("meitan", -200, "稻飞虱也来了")
+	mux := http.NewServeMux()
+	(&web.Dashboard{Svc: svc, DB: db, Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}).Register(mux)
+	d.srv = httptest.NewServer(mux)
+	t.Cleanup(d.srv.Close)
+	return d
+}
+
+// signIn opens a browser session for user through a fresh /dashboard link.
+func (d *dash) signIn(t *testing.T, user int64) (*http.Client, string) {
+	t.Helper()
+	links, err := d.svc.DashboardLinks(context.Background(), user)
+	if err != nil || len(links) != 1 {
+		t.Fatalf("links for %d: %v, %v", user, links, err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	link := d.srv.URL + "/login?token=" + links[0].Token
+	code, body := get(t, c, link)
+	if code != http.StatusOK || !strings.Contains(body, "问题档案") {
+		t.Fatalf("sign-in: %d %s", code, body)
+	}
+	return c, link
+}
+
+func get(t *testing.T, c *http.Client, link string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func TestTheDashboardSignsInOnceAndShowsOnlyTheCountysArchive(t *testing.T) {
+	d := newDash(t)
+	browser, link := d.signIn(t, 9001)
+
+	// A link works once.
+	if code, _ := get(t, &http.Client{}, link); code != http.StatusForbidden {
+		t.Errorf("a used link: %d, want 403", code)
+	}
+	if _, err := d.svc.DashboardLinks(context.Background(), 1); err == nil {
+		t.Error("a farmer got a dashboard link")
+	}
+	if code, body := get(t, &http.Client{}, d.srv.URL+"/archive"); code != http.StatusUnauthorized || !strings.Contains(body, "/dashboard") {
+		t.Errorf("the archive without a session: %d", code)
+	}
+
+	// Search in Chinese finds this county's questions only, escaped.
+	code, body := get(t, browser, d.srv.URL+"/archive?q="+url.QueryEscape("稻飞虱"))
+	if code != http.StatusOK || !strings.Contains(body, fmt.Sprintf("/questions/%d", d.ids["hopper"])) ||
+		strings.Contains(body, fmt.Sprintf("/questions/%d\"", d.ids["meitan"])) || strings.Contains(body, "<script>alert") {
+		t.Errorf("search: %d\n%s", code, body)
+	}
+	if _, body := get(t, browser, d.srv.URL+"/archive?category=rice&q="+url.QueryEscape("发黄")); !strings.Contains(body, "水稻叶子发黄") || strings.Contains(body, "稻飞虱很多") {
+		t.Errorf("filtered search:\n%s", body)
+	}
+
+	// A question of this county opens; another county's is not there, whatever the URL.
+	if code, body := get(t, browser, fmt.Sprintf("%s/questions/%d", d.srv.URL, d.ids["hopper"])); code != http.StatusOK || !strings.Contains(body, "农户&lt;b&gt;") || strings.Contains(body, "农户<b>") || !strings.Contains(body, "经过") {
+		t.Errorf("own question: %d\n%s", code, body)
+	}
+	if code, _ := get(t, browser, fmt.Sprintf("%s/questions/%d", d.srv.URL, d.ids["meitan"])); code != http.StatusNotFound {
+		t.Errorf("another county's question: %d, want 404", code)
+	}
+
+	// The CSV opens in Excel: a BOM, then the county's rows.
+	code, body = get(t, browser, d.srv.URL+"/export.csv")
+	if code != http.StatusOK || !strings.HasPrefix(body, "\ufeff编号,") || !strings.Contains(body, "水稻叶子发黄") || strings.Contains(body, "稻飞虱也来了") {
+		t.Errorf("csv: %d\n%s", code, body)
+	}
+
+	// Signing out needs the page's CSRF token.
+	form := url.Values{"csrf": {"forged"}}
+	resp, err := browser.PostForm(d.srv.URL+"/logout", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("sign-out with a forged token: %d, want 403", resp.StatusCode)
+	}
+	_, body = get(t, browser, d.srv.URL+"/archive")
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	if csrf == nil {
+		t.Fatal("no CSRF token on the page")
+	}
+	resp, err = browser.PostForm(d.srv.URL+"/logout", url.Values{"csrf": {csrf[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if code, _ := get(t, browser, d.srv.URL+"/archive"); code != http.StatusUnauthorized {
+		t.Errorf("after signing out: %d, want 401", code)
+	}
+}
+
+func TestAReviewerReadsAndLosesAccessWhenRevoked(t *testing.T) {
+	d := newDash(t)
+	ctx := context.Background()
+	if _, _, err := d.svc.SetReviewer(ctx, 1, 777, true); err == nil {
+		t.Error("a farmer granted reviewer access")
+	}
+	if _, _, err := d.svc.SetReviewer(ctx, 9001, 777, true); err != nil {
+		t.Fatal(err)
+	}
+	browser, _ := d.signIn(t, 777)
+	if code, body := get(t, browser, d.srv.URL+"/archive"); code != http.StatusOK || !strings.Contains(body, "审阅（只读）") {
+		t.Errorf("reviewer's archive: %d", code)
+	}
+	if _, _, err := d.svc.SetReviewer(ctx, 9001, 777, false); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := get(t, browser, d.srv.URL+"/archive"); code != http.StatusUnauthorized {
+		t.Errorf("after revoking: %d, want 401", code)
+	}
+}
