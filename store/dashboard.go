@@ -104,4 +104,3 @@ func (d *queries) ReviewerCounties(ctx context.Context, userID int64) ([]string,
 	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	return out, wrap("reviewer counties", err)
 }
-
