@@ -32,13 +32,16 @@ type Dashboard struct {
 	// Secure marks the cookie Secure (PUBLIC_URL is https).
 	Secure bool
 	Log    *slog.Logger
-	pages  map[string]*template.Template
+	// SLA is the time to answer the statistics count against (SLA_ESCALATE).
+	SLA   time.Duration
+	Now   func() time.Time
+	pages map[string]*template.Template
 }
 
 // Register adds the dashboard's pages to a mux.
 func (d *Dashboard) Register(mux *http.ServeMux) {
 	d.pages = map[string]*template.Template{}
-	for _, name := range []string{"archive", "question", "message"} {
+	for _, name := range []string{"archive", "question", "message", "stats"} {
 		d.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
 	mux.HandleFunc("GET /login", d.login)
@@ -46,6 +49,8 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /archive", d.signedIn(d.archive))
 	mux.HandleFunc("GET /questions/{id}", d.signedIn(d.question))
 	mux.HandleFunc("GET /export.csv", d.signedIn(d.exportCSV))
+	mux.HandleFunc("GET /export.xlsx", d.signedIn(d.exportXLSX))
+	mux.HandleFunc("GET /stats", d.signedIn(d.stats))
 }
 
 // page is what every template gets.
@@ -275,6 +280,7 @@ var funcs = template.FuncMap{
 	"t":     tr,
 	"label": func(lang string, c *consult.Category) string { return c.Label(lang) },
 	"when":  when,
+	"mins":  minutes,
 	"firstline": func(s string) string {
 		line, _, _ := strings.Cut(s, "\n")
 		if r := []rune(line); len(r) > 60 {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
 	"github.com/agriclinic/agriclinic/store/storetest"
@@ -193,5 +195,54 @@ func TestAReviewerReadsAndLosesAccessWhenRevoked(t *testing.T) {
 	}
 	if code, _ := get(t, browser, d.srv.URL+"/archive"); code != http.StatusUnauthorized {
 		t.Errorf("after revoking: %d, want 401", code)
+	}
+}
+
+func TestStatisticsAndTheExcelExport(t *testing.T) {
+	d := newDash(t)
+	ctx := context.Background()
+	r, _, err := d.svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 501, Name: "李明"}, Args: []string{"yuqing", "水稻"}, UpdateID: 900}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.svc.DecideExpert(ctx, r.ID, 9001, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.svc.Claim(ctx, d.ids["yellow"], 501, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.svc.Answer(ctx, consult.AnswerInput{QuestionID: d.ids["yellow"], Expert: consult.Person{ID: 501}, Text: "追施尿素", UpdateID: 901}, nil); err != nil {
+		t.Fatal(err)
+	}
+	browser, _ := d.signIn(t, 9001)
+	code, body := get(t, browser, d.srv.URL+"/stats")
+	if code != http.StatusOK || !strings.Contains(body, "<svg") || !strings.Contains(body, "李明") || !strings.Contains(body, "白泥镇") {
+		t.Errorf("stats: %d\n%s", code, body)
+	}
+	resp, err := browser.Get(d.srv.URL + "/export.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	f, err := excelize.OpenReader(resp.Body)
+	if err != nil {
+		t.Fatalf("the export is not a workbook: %v", err)
+	}
+	rows, err := f.GetRows("问题档案")
+	if err != nil || len(rows) != 3 || rows[0][0] != "编号" {
+		t.Fatalf("archive sheet = %v, %v; want a header and this county's 2 questions", rows, err)
+	}
+	found := false
+	for _, row := range rows {
+		if len(row) > 6 && row[6] == "水稻叶子发黄" && row[7] == "已解答" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("archive sheet lacks the answered question: %v", rows)
+	}
+	stats, err := f.GetRows("统计")
+	if err != nil || len(stats) < 3 || stats[1][1] != "2" || stats[2][1] != "1" {
+		t.Errorf("stats sheet = %v, %v; want 2 questions, 1 answered", stats, err)
 	}
 }

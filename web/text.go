@@ -52,6 +52,17 @@ var texts = map[string][2]string{
 	"ev:closed":      {"关闭", "closed"},
 	"ev:escalated":   {"上报管理员", "escalated"},
 	"ev:assigned":    {"指派", "assigned"},
+	"stats":          {"统计", "Statistics"},
+	"period":         {"时段", "Period"},
+	"questions":      {"问题数", "Questions"},
+	"withinsla":      {"按时解答", "Answered in time"},
+	"claimmedian":    {"认领用时（中位数）", "Time to claim (median)"},
+	"answermedian":   {"解答用时（中位数）", "Time to answer (median)"},
+	"answerp90":      {"解答用时（90%）", "Time to answer (90th percentile)"},
+	"sessions":       {"坐诊期数", "Clinic sessions"},
+	"visitsdone":     {"完成上门服务", "Visits done"},
+	"expert":         {"专家", "Expert"},
+	"perweek":        {"每周问题（按类别）", "Questions per week, by category"},
 	"csvhead":        {"编号,提问时间,乡镇,类别,作物,农户,问题,状态,反馈,解答时间", "number,asked,township,category,crop,farmer,question,status,feedback,answered"},
 }
 

@@ -143,7 +143,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		b.CalendarLink = func(kind, id string) string { return calendars.Link(cfg.PublicURL, kind, id) }
 		b.PublicURL = cfg.PublicURL
 	}
-	dash := &web.Dashboard{Svc: svc, DB: db, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), Log: log}
+	dash := &web.Dashboard{Svc: svc, DB: db, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), Log: log, SLA: cfg.SLAEscalate}
 	dash.Register(mux)
 	if cfg.WebhookURL != "" {
 		u, _ := url.Parse(cfg.WebhookURL) // checked in loadConfig
