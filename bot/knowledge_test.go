@@ -131,7 +131,9 @@ func TestAnOutbreakAlertsTheAdminsWithAVisitButton(t *testing.T) {
 	if n, err := c.svc.DetectOutbreaks(context.Background(), bot.OutbreakMessages); err != nil || n != 1 {
 		t.Fatalf("DetectOutbreaks = %d, %v; want 1", n, err)
 	}
-	alert := tg.WaitMessage(t, c.admin.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, "疑似病虫害暴发：白泥镇 · 稻飞虱") })
+	alert := tg.WaitMessage(t, c.admin.ID, func(m tgbotapi.Message) bool {
+		return strings.Contains(m.Text, "疑似病虫害暴发：白泥镇 · 稻飞虱")
+	})
 	if !strings.Contains(alert.Text, "#1") || !strings.Contains(alert.Text, "#3") || !hasButton(alert, "outbreakvisit:1") {
 		t.Fatalf("alert = %q", alert.Text)
 	}
