@@ -82,6 +82,11 @@ func New(svc *consult.Service, db *store.DB, tg *Client, log *slog.Logger) *Bot 
 		"calendar":  {handle: b.calendar, private: true},
 		"dashboard": {handle: b.dashboard, private: true},
 		"reviewer":  {handle: b.reviewer, private: true},
+		// Township ordering (visit.go).
+		"coordinator": {handle: b.coordinator, group: true},
+		"visit":       {handle: b.visitCommand, private: true, group: true},
+		"visits":      {handle: b.visits, private: true},
+		"report":      {handle: b.report, private: true},
 	}
 	return b
 }
@@ -173,6 +178,10 @@ func (b *Bot) onMessage(ctx context.Context, u Update, msg *tgbotapi.Message) er
 	}
 	if in.private() {
 		return b.onPrivateText(ctx, in)
+	}
+	// A reply to a form's prompt answers the form; it is no question (form.go).
+	if handled, err := b.formReply(ctx, in); handled || err != nil {
+		return err
 	}
 	if msg.MediaGroupID != "" {
 		text, addressed := b.addressed(msg)
@@ -277,6 +286,9 @@ func (b *Bot) onPrivateText(ctx context.Context, in *incoming) error {
 			return b.answer(ctx, in, m.RefID, in.msg.Caption+in.msg.Text, mediaOf(in.msg))
 		}
 	}
+	if handled, err := b.formReply(ctx, in); handled || err != nil {
+		return err
+	}
 	return b.reply(ctx, in, in.lang.pick(
 		"要解答问题，请直接回复问题消息，或发送 /answer 编号 内容。发送 /help 查看全部命令。",
 		"To answer a question, reply to its message or send /answer &lt;number&gt; &lt;text&gt;. Send /help for all commands."), nil)
@@ -293,7 +305,7 @@ func (b *Bot) onMembership(ctx context.Context, m *tgbotapi.ChatMemberUpdated) e
 }
 
 func (b *Bot) start(ctx context.Context, in *incoming) error {
-	return b.reply(ctx, in, startText(in.lang, in.msg.From, b.roleOf(ctx, in.msg.From.ID)), nil)
+	return b.reply(ctx, in, startText(in.lang, in.msg.From, b.roleOf(ctx, in.msg.From.ID), b.isCoordinator(ctx, in.msg.From.ID)), nil)
 }
 
 // help lists the commands of the person's role; in a group, in the group's language.
@@ -302,7 +314,7 @@ func (b *Bot) help(ctx context.Context, in *incoming) error {
 	if !in.private() {
 		l = b.chatLang(ctx, in.msg.Chat.ID)
 	}
-	return b.reply(ctx, in, helpFor(l, b.roleOf(ctx, in.msg.From.ID), !in.private()), nil)
+	return b.reply(ctx, in, helpFor(l, b.roleOf(ctx, in.msg.From.ID), b.isCoordinator(ctx, in.msg.From.ID), !in.private()), nil)
 }
 
 func (b *Bot) whoami(ctx context.Context, in *incoming) error {

@@ -40,6 +40,8 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery, thread 
 		return b.addKeyword(ctx, q)
 	case strings.HasPrefix(q.Data, actionAssign+":"):
 		return b.assign(ctx, q)
+	case isVisitButton(q.Data):
+		return b.visitButton(ctx, q, thread)
 	}
 	b.answerCallback(ctx, q, b.langFor(ctx, q.From).pick("这个按钮已失效。", "This button no longer works."), false)
 	return nil
@@ -72,7 +74,7 @@ func (b *Bot) claim(ctx context.Context, q *tgbotapi.CallbackQuery, questionID i
 		text := questionCardFull(l, res.QuestionView, res.Media, res.Followups) + referenceLines(l, res.Similar) + "\n\n" + fmt.Sprintf(l.pick(
 			"✅ 你已认领。直接<b>回复本消息</b>即可作答（可以发文字、照片、语音或文件），或发送 /answer %d 答复内容。",
 			"✅ Yours now. <b>Reply to this message</b> to answer (text, photo, voice or a document), or send /answer %d &lt;text&gt;."), questionID)
-		return append(msgs, remembered(sendTo(q.From.ID, text, nil), store.MessageQuestionNotice, questionID, q.From.ID, l)...)
+		return append(msgs, remembered(sendTo(q.From.ID, text, needsVisitButton(l, questionID)), store.MessageQuestionNotice, questionID, q.From.ID, l)...)
 	})
 	switch {
 	case errors.Is(err, consult.ErrNoSuchQuestion):

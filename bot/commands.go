@@ -19,7 +19,15 @@ const (
 	roleFarmer role = iota
 	roleExpert
 	roleAdmin
+	// roleCoordinator is no rank above the others: a township coordinator may be a farmer
+	// or an expert besides, and an admin may do all a coordinator does (see hasRole).
+	roleCoordinator
 )
+
+// hasRole reports whether roles give r: admins have the coordinators' commands too.
+func hasRole(roles []role, r role) bool {
+	return slices.Contains(roles, r) || (r == roleCoordinator && slices.Contains(roles, roleAdmin))
+}
 
 // command is one line of the menu and of /help.
 type command struct {
@@ -31,6 +39,8 @@ type command struct {
 	group     bool // used in a group
 	private   bool // used in a private chat
 	adminOnly bool // admins only, even among experts
+	// coordinator shows the command to township coordinators besides forRole.
+	coordinator bool
 }
 
 var commands = []command{
@@ -44,6 +54,10 @@ var commands = []command{
 	{name: "search", zh: "查询问题档案", en: "Search the archive", zhUse: "/search 关键词", enUse: "/search &lt;words&gt;", forRole: roleExpert, private: true},
 	{name: "calendar", zh: "上门服务日历订阅链接", en: "Visit calendar link", forRole: roleExpert, private: true},
 	{name: "duty", zh: "值班 on / 下班 off", en: "On duty (on) or off (off)", zhUse: "/duty on|off", enUse: "/duty on|off", forRole: roleExpert, private: true},
+	{name: "visit", zh: "预约专家上门（乡镇点单）", en: "Order an expert visit", zhUse: "/visit [乡镇]", enUse: "/visit [&lt;township&gt;]", forRole: roleCoordinator, group: true, private: true},
+	{name: "report", zh: "填写上门服务记录：/report 编号", en: "Report a visit: /report <number>", zhUse: "/report 编号", enUse: "/report &lt;number&gt;", forRole: roleExpert, private: true},
+	{name: "visits", zh: "近期的上门服务", en: "Upcoming visits", forRole: roleExpert, private: true, coordinator: true},
+	{name: "coordinator", zh: "授权乡镇联络员（回复其消息）", en: "Appoint a township coordinator (reply to them)", zhUse: "/coordinator [off] [ID]", enUse: "/coordinator [off] [&lt;id&gt;]", forRole: roleAdmin, group: true, adminOnly: true},
 	{name: "bind", zh: "绑定本群到乡镇", en: "Bind this group to a township", zhUse: "/bind 乡镇", enUse: "/bind &lt;township&gt;", forRole: roleAdmin, group: true, adminOnly: true},
 	{name: "clinic", zh: "坐诊日程（私聊）", en: "Clinic sessions (private)", zhUse: "/clinic add 类别 时长 cron", enUse: "/clinic add &lt;category&gt; &lt;duration&gt; &lt;cron&gt;", forRole: roleAdmin, private: true, adminOnly: true},
 	{name: "plan", zh: "上门计划（私聊）", en: "Visit plans (private)", zhUse: "/plan add 乡镇 主题 cron", enUse: "/plan add &lt;township&gt; &lt;topic&gt; &lt;cron&gt;", forRole: roleAdmin, private: true, adminOnly: true},
@@ -60,7 +74,7 @@ var commands = []command{
 func menu(l lang, roles []role, group bool) []tgbotapi.BotCommand {
 	var out []tgbotapi.BotCommand
 	for _, c := range commands {
-		if !slices.Contains(roles, c.forRole) || (group && !c.group) || (!group && !c.private) {
+		if !(hasRole(roles, c.forRole) || (c.coordinator && hasRole(roles, roleCoordinator))) || (group && !c.group) || (!group && !c.private) {
 			continue
 		}
 		out = append(out, tgbotapi.BotCommand{Command: c.name, Description: l.pick(c.zh, c.en)})
@@ -128,8 +142,15 @@ func (b *Bot) roleOf(ctx context.Context, userID int64) role {
 	return roleFarmer
 }
 
-// helpFor lists the commands that apply to the person, where they are.
-func helpFor(l lang, r role, group bool) string {
+// isCoordinator reports whether the person coordinates a township.
+func (b *Bot) isCoordinator(ctx context.Context, userID int64) bool {
+	roles, err := b.svc.Coordinates(ctx, userID)
+	return err == nil && len(roles) > 0
+}
+
+// helpFor lists the commands that apply to the person, where they are; coordinator adds
+// the township coordinators' section.
+func helpFor(l lang, r role, coordinator, group bool) string {
 	var b strings.Builder
 	b.WriteString(l.pick("<b>农技坐诊 · 使用说明</b>\n农户在乡镇群里提问（可以带照片、语音），县农技专家认领并在群里解答。\n",
 		"<b>AgriClinic · help</b>\nFarmers ask in their township group (photos and voice welcome); county experts claim and answer there.\n"))
@@ -139,16 +160,23 @@ func helpFor(l lang, r role, group bool) string {
 		forGroup bool
 	}{
 		{roleFarmer, "\n<b>提问</b>（在乡镇群里）", "\n<b>Asking</b> (in the township group)", true},
+		{roleCoordinator, "\n<b>乡镇联络员</b>", "\n<b>Township coordinators</b>", true},
 		{roleExpert, "\n<b>专家</b>（私聊）", "\n<b>Experts</b> (private chat)", false},
 		{roleAdmin, "\n<b>县局管理员</b>", "\n<b>County admins</b>", true},
 	}
 	for _, s := range sections {
-		if s.r > r {
+		shown := s.r <= r
+		if s.r == roleCoordinator {
+			shown = coordinator || r == roleAdmin
+		}
+		if !shown {
 			continue
 		}
 		b.WriteString(l.pick(s.zh, s.en))
 		for _, c := range commands {
-			if c.forRole != s.r || c.name == "help" || c.name == "whoami" || c.name == "lang" {
+			// A command of experts that coordinators have too is listed once, with the experts'.
+			inSection := c.forRole == s.r || (s.r == roleCoordinator && c.coordinator && r < roleExpert)
+			if !inSection || c.name == "help" || c.name == "whoami" || c.name == "lang" {
 				continue
 			}
 			if s.r == roleFarmer && c.name == "expert" {

@@ -242,7 +242,7 @@ func TestConsultationLoop(t *testing.T) {
 		return m.MessageID == notices[loser].MessageID && strings.Contains(m.Text, w.FirstName) && m.ReplyMarkup == nil
 	})
 	confirm := tg.WaitMessage(t, w.ID, func(m tgbotapi.Message) bool {
-		return m.MessageID != notices[winner].MessageID && strings.Contains(m.Text, "#1") && m.ReplyMarkup == nil &&
+		return m.MessageID != notices[winner].MessageID && strings.Contains(m.Text, "#1") && !hasButton(m, "claim:1") &&
 			(strings.Contains(m.Text, "你已认领") || strings.Contains(m.Text, "Yours now"))
 	})
 

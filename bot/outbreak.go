@@ -58,5 +58,7 @@ func (b *Bot) visitFromAlert(ctx context.Context, cq *tgbotapi.CallbackQuery, al
 	}
 	return b.db.Enqueue(ctx, sendTo(cq.Message.Chat.ID, fmt.Sprintf(l.pick(
 		"🚜 已创建上门服务单 <b>#%d</b>：%s · %s。请安排日期和专家。",
-		"🚜 Visit order <b>#%d</b> created: %s · %s. Set its date and experts next."), v.ID, esc(v.Township), esc(v.Topic)), nil)...)
+		"🚜 Visit order <b>#%d</b> created: %s · %s. Set its date and experts next."), v.ID, esc(v.Township), esc(v.Topic)),
+		tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(
+			fmt.Sprintf(l.pick("处理 #%d", "Decide #%d"), v.ID), callbackData(actionVisitOpen, v.ID)))))...)
 }

@@ -56,11 +56,11 @@ func esc(s string) string { return html.EscapeString(s) }
 
 func categoryLabel(l lang, c *consult.Category) string { return esc(c.Label(l.code())) }
 
-func startText(l lang, u *tgbotapi.User, r role) string {
+func startText(l lang, u *tgbotapi.User, r role, coordinator bool) string {
 	return l.pick(
 		fmt.Sprintf("你好，%s！这里是县农业农村局的农技坐诊机器人：农户在乡镇群里提问，县里的农技专家在群里解答。\n你的 Telegram ID：<code>%d</code>\n\n", esc(u.FirstName), u.ID),
 		fmt.Sprintf("Hello, %s! This is the county agriculture bureau's clinic bot: farmers ask in their township groups, the county's experts answer there.\nYour Telegram id: <code>%d</code>\n\n", esc(u.FirstName), u.ID),
-	) + helpFor(l, r, false)
+	) + helpFor(l, r, coordinator, false)
 }
 
 func whoamiText(l lang, u *tgbotapi.User) string {

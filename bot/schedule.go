@@ -24,7 +24,7 @@ const (
 // ScheduledMessages says what scheduled work means to the people in it.
 func ScheduledMessages(w consult.Work) []store.Message {
 	var msgs []store.Message
-	names := expertNames(w.Experts)
+	names := plainNames(w.Experts)
 	switch w.Kind {
 	case consult.WorkSessionReminder:
 		for _, e := range w.Experts {
@@ -82,15 +82,17 @@ func ScheduledMessages(w consult.Work) []store.Message {
 		v := w.Planned
 		for _, admin := range w.County.Admins {
 			l := langFromCode(w.Languages[admin])
+			decide := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(
+				fmt.Sprintf(l.pick("处理 #%d", "Decide #%d"), v.ID), callbackData(actionVisitOpen, v.ID))))
 			msgs = append(msgs, sendTo(admin, fmt.Sprintf(l.pick("🗓 按计划生成上门服务单 <b>#%d</b>：%s · %s，时间 %s。请确认日期并安排专家。",
 				"🗓 Planned visit order <b>#%d</b>: %s · %s on %s. Confirm the date and assign experts."),
-				v.ID, esc(v.Township), esc(v.Topic), esc(v.Preferred)), nil)...)
+				v.ID, esc(v.Township), esc(v.Topic), esc(v.Preferred)), decide)...)
 		}
 	}
 	return msgs
 }
 
-func expertNames(experts []store.Expert) string {
+func plainNames(experts []store.Expert) string {
 	names := make([]string, len(experts))
 	for i, e := range experts {
 		names[i] = e.Name

@@ -152,7 +152,7 @@ func TestVisitRemindersGoOnceAndOnlyBeforeTheVisit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	approve(t, b, v.ID, at, 501)
+	approveVisit(t, b, v.ID, at, 501)
 
 	var log workLog
 	run := func(s *consult.Service) string {
@@ -184,8 +184,8 @@ func TestVisitRemindersGoOnceAndOnlyBeforeTheVisit(t *testing.T) {
 	}
 }
 
-// approve schedules a visit with its experts, as an admin's approval does.
-func approve(t *testing.T, b *testBundle, visitID int64, at time.Time, experts ...int64) {
+// approveVisit schedules a visit with its experts, as an admin's approval does.
+func approveVisit(t *testing.T, b *testBundle, visitID int64, at time.Time, experts ...int64) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := b.pool.Exec(ctx, `UPDATE visits SET status = 'approved', scheduled_at = $2 WHERE id = $1`, visitID, at); err != nil {

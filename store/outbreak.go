@@ -90,6 +90,19 @@ type Visit struct {
 	ChatID     int64
 	QuestionID int64
 	AlertID    int64
+	// CategoryID is whose experts are offered; ThreadID the forum topic it was ordered
+	// in; OrdererLanguage the orderer's app language then.
+	CategoryID      string
+	OrderedByName   string
+	OrdererLanguage string
+	ThreadID        int64
+	// Set as the order is decided and carried out (zero until then).
+	ScheduledAt   time.Time
+	ProposedAt    time.Time
+	DecidedBy     int64
+	DecidedAt     time.Time
+	DeclineReason string
+	DoneAt        time.Time
 }
 
 // CreateVisit records a visit order; one alert orders at most one visit (ErrDuplicate,
