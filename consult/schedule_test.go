@@ -228,3 +228,65 @@ func TestAVisitPlanOrdersEachVisitAWeekAhead(t *testing.T) {
 		t.Errorf("next run = %v, %v; want 25 August (for 1 September)", s.NextRunAt, err)
 	}
 }
+
+// TestAVisitFromOrderToReport walks one visit the whole way with the service's clock:
+// the township orders it, an admin approves it with an expert, the evening before and the
+// hour before remind the expert and the group once (with two instances and a restart),
+// the expert reports, and nothing is reminded after.
+func TestAVisitFromOrderToReport(t *testing.T) {
+	t.Parallel()
+	svc, b := visitSetup(t) // 2026-07-01 17:00 county time
+	ctx := context.Background()
+	v := order(t, svc)
+	at := slot(svc, 0) // tomorrow 09:00
+	approve(t, svc, v.ID, at, 11)
+
+	other, _ := setupOn(t, b)
+	var got []consult.Work
+	run := func() []string {
+		t.Helper()
+		got = nil
+		for _, s := range []*consult.Service{svc, other} {
+			if _, err := s.RunDue(ctx, func(w consult.Work) []store.Message { got = append(got, w); return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var kinds []string
+		for _, w := range got {
+			kinds = append(kinds, w.Kind)
+		}
+		return kinds
+	}
+	if k := run(); len(k) != 0 {
+		t.Fatalf("at 17:00 the day before: %v", k)
+	}
+	b.clock.advance(at.Add(-15*time.Hour).Sub(b.clock.Now())) // 18:00 the day before
+	if k := run(); len(k) != 1 || k[0] != consult.WorkVisitDayBefore {
+		t.Fatalf("at 18:00: %v, want one evening reminder", k)
+	}
+	w := got[0]
+	if w.Visit.ID != v.ID || len(w.Experts) != 1 || w.Experts[0].UserID != 11 || len(w.Groups) != 1 || w.Groups[0].ChatID != groupID {
+		t.Errorf("reminder = %+v, want the visit's expert and its group", w)
+	}
+	restarted, _ := setupOn(t, b)
+	if _, err := restarted.RunDue(ctx, func(w consult.Work) []store.Message { t.Errorf("after a restart: %s again", w.Kind); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	b.clock.advance(14 * time.Hour) // 08:00
+	if k := run(); len(k) != 1 || k[0] != consult.WorkVisitSoon {
+		t.Fatalf("at 08:00: %v, want one reminder", k)
+	}
+	b.clock.advance(3 * time.Hour)
+	ok := must[consult.FormResult](t)
+	res := ok(svc.StartReport(ctx, v.ID, consult.Person{ID: 11, Name: "expert 11"}, nil))
+	res = ok(answer(t, svc, 11, 11, "稻纵卷叶螟"))
+	res = ok(answer(t, svc, 11, 11, "喷施氯虫苯甲酰胺"))
+	res = ok(answer(t, svc, 11, 11, "18"))
+	res = ok(press(t, svc, res.Form, consult.FormInput{Done: true}))
+	if res.Visit == nil || res.Visit.Visit.Status != store.VisitDone {
+		t.Fatalf("report = %+v", res)
+	}
+	if k := run(); len(k) != 0 {
+		t.Errorf("after the report: %v", k)
+	}
+}
