@@ -260,7 +260,7 @@ func TestAVisitFromOrderToReport(t *testing.T) {
 	if k := run(); len(k) != 0 {
 		t.Fatalf("at 17:00 the day before: %v", k)
 	}
-	b.clock.advance(at.Add(-15*time.Hour).Sub(b.clock.Now())) // 18:00 the day before
+	b.clock.advance(at.Add(-15 * time.Hour).Sub(b.clock.Now())) // 18:00 the day before
 	if k := run(); len(k) != 1 || k[0] != consult.WorkVisitDayBefore {
 		t.Fatalf("at 18:00: %v, want one evening reminder", k)
 	}
