@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -23,6 +24,7 @@ type Client struct {
 	token string
 	// retries is how many times a call is retried after a 429, a 5xx or a network error.
 	retries int
+	apiURL  string
 }
 
 // NewClient connects to the Bot API at apiURL (e.g. https://api.telegram.org) and checks
@@ -33,6 +35,7 @@ func NewClient(ctx context.Context, token, apiURL string) (*Client, error) {
 		http:    &http.Client{Timeout: pollTimeout + 15*time.Second},
 		token:   token,
 		retries: 3,
+		apiURL:  strings.TrimRight(apiURL, "/"),
 	}
 	endpoint := strings.TrimRight(apiURL, "/") + "/bot%s/%s"
 	api, err := tgbotapi.NewBotAPIWithClient(token, endpoint, c.doer(ctx))
@@ -209,4 +212,41 @@ func (c *Client) GetUpdates(ctx context.Context, offset int, timeout time.Durati
 		return nil, err
 	}
 	return updates, nil
+}
+
+// maxFile is the largest file the Bot API lets a bot download.
+const maxFile = 20 << 20
+
+// Download fetches a file Telegram keeps (a farmer's photo) by its file id: getFile, then
+// the file itself. The token is in both URLs, so neither leaves this function: errors are
+// redacted and callers get only the bytes.
+func (c *Client) Download(ctx context.Context, fileID string) ([]byte, error) {
+	var f tgbotapi.File
+	params := tgbotapi.Params{"file_id": fileID}
+	if err := c.Call(ctx, "getFile", params, &f); err != nil {
+		return nil, err
+	}
+	if f.FilePath == "" {
+		return nil, errors.New("telegram getFile: no file path (the file is over 20 MB)")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.apiURL+"/file/bot"+c.token+"/"+f.FilePath, nil)
+	if err != nil {
+		return nil, c.redact(err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, c.redact(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("telegram file download: %s", resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxFile+1))
+	if err != nil {
+		return nil, c.redact(err)
+	}
+	if len(data) > maxFile {
+		return nil, errors.New("telegram file download: over 20 MB")
+	}
+	return data, nil
 }

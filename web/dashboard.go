@@ -33,9 +33,12 @@ type Dashboard struct {
 	Secure bool
 	Log    *slog.Logger
 	// SLA is the time to answer the statistics count against (SLA_ESCALATE).
-	SLA   time.Duration
-	Now   func() time.Time
-	pages map[string]*template.Template
+	SLA time.Duration
+	Now func() time.Time
+	// Files fetches photos from Telegram; CacheDir keeps copies ("": none).
+	Files    Files
+	CacheDir string
+	pages    map[string]*template.Template
 }
 
 // Register adds the dashboard's pages to a mux.
@@ -51,6 +54,7 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /export.csv", d.signedIn(d.exportCSV))
 	mux.HandleFunc("GET /export.xlsx", d.signedIn(d.exportXLSX))
 	mux.HandleFunc("GET /stats", d.signedIn(d.stats))
+	mux.HandleFunc("GET /media/{id}/{n}", d.signedIn(d.media))
 }
 
 // page is what every template gets.

@@ -16,6 +16,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/agriclinic/agriclinic/bot"
+	"github.com/agriclinic/agriclinic/bot/telegramtest"
 	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
 	"github.com/agriclinic/agriclinic/store/storetest"
@@ -244,5 +246,61 @@ func TestStatisticsAndTheExcelExport(t *testing.T) {
 	stats, err := f.GetRows("统计")
 	if err != nil || len(stats) < 3 || stats[1][1] != "2" || stats[2][1] != "1" {
 		t.Errorf("stats sheet = %v, %v; want 2 questions, 1 answered", stats, err)
+	}
+}
+
+func TestAQuestionsPhotoIsServedWithoutTheBotToken(t *testing.T) {
+	tg := telegramtest.NewServer(t)
+	client, err := bot.NewClient(context.Background(), tg.Token(), tg.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	group := tg.NewGroup("白泥群")
+	photo := tg.Post(group, tg.NewUser("张", "", "zh"), telegramtest.Post{Photo: true, Caption: "看看这片叶子"})
+	largest := photo.Photo[len(photo.Photo)-1]
+	want, _ := tg.FileBytes(largest.FileID)
+
+	list, err := consult.ParseCounties([]byte(counties), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := store.NewDB(storetest.NewPool(t))
+	rdb, prefix := storetest.NewRedis(t)
+	svc := consult.NewService(db, store.NewQueue(rdb, prefix), list, consult.Options{Logger: slog.New(slog.DiscardHandler)})
+	ctx := context.Background()
+	if err := svc.SaveCounties(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Bind(ctx, group.ID, "白泥群", 9001, "白泥镇", nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := svc.Ask(ctx, consult.AskInput{ChatID: group.ID, MessageID: int64(photo.MessageID), Farmer: consult.Person{ID: 5, Name: "张"},
+		Text: photo.Caption, UpdateID: 1, Media: []store.Media{{ChatID: group.ID, MessageID: int64(photo.MessageID), Kind: store.MediaPhoto,
+			FileID: largest.FileID, FileUniqueID: largest.FileUniqueID}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	(&web.Dashboard{Svc: svc, DB: db, Files: client, CacheDir: t.TempDir()}).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	d := &dash{svc: svc, srv: srv}
+	browser, _ := d.signIn(t, 9001)
+
+	_, page := get(t, browser, fmt.Sprintf("%s/questions/%d", srv.URL, res.Question.ID))
+	if !strings.Contains(page, fmt.Sprintf(`<img src="/media/%d/0"`, res.Question.ID)) || strings.Contains(page, tg.Token()) {
+		t.Errorf("question page lacks the photo or shows the token:\n%s", page)
+	}
+	for range 2 { // the second comes from the cache
+		code, body := get(t, browser, fmt.Sprintf("%s/media/%d/0", srv.URL, res.Question.ID))
+		if code != http.StatusOK || body != string(want) {
+			t.Errorf("photo: %d, %d bytes; want the %d bytes Telegram keeps", code, len(body), len(want))
+		}
+	}
+	if calls := tg.Calls("getFile"); len(calls) != 1 {
+		t.Errorf("getFile was called %d times, want once (then the cache)", len(calls))
+	}
+	if code, _ := get(t, browser, fmt.Sprintf("%s/media/%d/7", srv.URL, res.Question.ID)); code != http.StatusNotFound {
+		t.Errorf("a photo that is not there: %d", code)
 	}
 }

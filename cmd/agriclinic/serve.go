@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -143,7 +144,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		b.CalendarLink = func(kind, id string) string { return calendars.Link(cfg.PublicURL, kind, id) }
 		b.PublicURL = cfg.PublicURL
 	}
-	dash := &web.Dashboard{Svc: svc, DB: db, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), Log: log, SLA: cfg.SLAEscalate}
+	dash := &web.Dashboard{Svc: svc, DB: db, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), Log: log, SLA: cfg.SLAEscalate,
+		Files: tg, CacheDir: filepath.Join(os.TempDir(), "agriclinic-media")}
 	dash.Register(mux)
 	if cfg.WebhookURL != "" {
 		u, _ := url.Parse(cfg.WebhookURL) // checked in loadConfig
