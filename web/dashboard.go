@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,7 +45,7 @@ type Dashboard struct {
 // Register adds the dashboard's pages to a mux.
 func (d *Dashboard) Register(mux *http.ServeMux) {
 	d.pages = map[string]*template.Template{}
-	for _, name := range []string{"archive", "question", "message", "stats"} {
+	for _, name := range []string{"archive", "question", "message", "stats", "experts", "groups", "categories", "visits"} {
 		d.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
 	mux.HandleFunc("GET /login", d.login)
@@ -55,6 +56,12 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /export.xlsx", d.signedIn(d.exportXLSX))
 	mux.HandleFunc("GET /stats", d.signedIn(d.stats))
 	mux.HandleFunc("GET /media/{id}/{n}", d.signedIn(d.media))
+	mux.HandleFunc("GET /experts", d.signedIn(d.experts))
+	mux.HandleFunc("POST /experts/{id}", d.signedIn(d.editExpert))
+	mux.HandleFunc("GET /groups", d.signedIn(d.groups))
+	mux.HandleFunc("GET /categories", d.signedIn(d.categories))
+	mux.HandleFunc("POST /categories/{id}/keywords", d.signedIn(d.addKeyword))
+	mux.HandleFunc("GET /visits", d.signedIn(d.visits))
 }
 
 // page is what every template gets.
@@ -285,6 +292,13 @@ var funcs = template.FuncMap{
 	"label": func(lang string, c *consult.Category) string { return c.Label(lang) },
 	"when":  when,
 	"mins":  minutes,
+	"has":   func(list []string, s string) bool { return slices.Contains(list, s) },
+	"catname": func(c *consult.County, lang, id string) string {
+		if cat, ok := c.Category(id); ok {
+			return cat.Label(lang)
+		}
+		return id
+	},
 	"firstline": func(s string) string {
 		line, _, _ := strings.Cut(s, "\n")
 		if r := []rune(line); len(r) > 60 {

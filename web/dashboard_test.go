@@ -304,3 +304,94 @@ func TestAQuestionsPhotoIsServedWithoutTheBotToken(t *testing.T) {
 		t.Errorf("a photo that is not there: %d", code)
 	}
 }
+
+// csrfOf reads the CSRF token from a page of the dashboard.
+func csrfOf(t *testing.T, c *http.Client, link string) string {
+	t.Helper()
+	_, body := get(t, c, link)
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF token on %s", link)
+	}
+	return m[1]
+}
+
+func post(t *testing.T, c *http.Client, link string, form url.Values) (int, string) {
+	t.Helper()
+	resp, err := c.PostForm(link, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func TestAdminsManageAndReviewersOnlyRead(t *testing.T) {
+	d := newDash(t)
+	ctx := context.Background()
+	for _, e := range []struct {
+		id     int64
+		county string
+		cat    string
+		admin  int64
+	}{{501, "yuqing", "水稻", 9001}, {601, "meitan", "综合", 9002}} {
+		r, _, err := d.svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: e.id, Name: fmt.Sprintf("专家%d", e.id)},
+			Args: []string{e.county, e.cat}, UpdateID: 800 + e.id}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := d.svc.DecideExpert(ctx, r.ID, e.admin, true, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin, _ := d.signIn(t, 9001)
+	if _, body := get(t, admin, d.srv.URL+"/experts"); !strings.Contains(body, "专家501") || strings.Contains(body, "专家601") {
+		t.Errorf("experts page:\n%s", body)
+	}
+	csrf := csrfOf(t, admin, d.srv.URL+"/experts")
+	if code, _ := post(t, admin, d.srv.URL+"/experts/501", url.Values{"csrf": {"forged"}, "category": {"general"}}); code != http.StatusForbidden {
+		t.Errorf("a forged form: %d, want 403", code)
+	}
+	if code, _ := post(t, admin, d.srv.URL+"/experts/601", url.Values{"csrf": {csrf}, "category": {"general"}}); code != http.StatusNotFound {
+		t.Errorf("another county's expert: %d, want 404", code)
+	}
+	if code, _ := post(t, admin, d.srv.URL+"/experts/501", url.Values{"csrf": {csrf}, "category": {"banana"}}); code != http.StatusBadRequest {
+		t.Errorf("an unknown category: %d, want 400", code)
+	}
+	if code, _ := post(t, admin, d.srv.URL+"/experts/501", url.Values{"csrf": {csrf}, "category": {"rice", "general"}}); code != http.StatusOK {
+		t.Errorf("saving the expert: %d", code)
+	}
+	experts, err := d.svc.Experts(ctx, 501)
+	if err != nil || len(experts) != 1 || fmt.Sprint(experts[0].Categories) != "[general rice]" || experts[0].OnDuty {
+		t.Errorf("expert after saving = %+v, %v; want general and rice, off duty", experts, err)
+	}
+	if code, _ := post(t, admin, d.srv.URL+"/categories/rice/keywords", url.Values{"csrf": {csrf}, "keyword": {"烂秧"}}); code != http.StatusOK {
+		t.Errorf("adding a keyword: %d", code)
+	}
+	if _, body := get(t, admin, d.srv.URL+"/categories"); !strings.Contains(body, "烂秧") {
+		t.Error("the added keyword is not listed")
+	}
+	if _, body := get(t, admin, d.srv.URL+"/groups"); !strings.Contains(body, "白泥群") || strings.Contains(body, "湄江群") {
+		t.Errorf("groups page:\n%s", body)
+	}
+	if code, _ := get(t, admin, d.srv.URL+"/visits"); code != http.StatusOK {
+		t.Errorf("visits page: %d", code)
+	}
+
+	if _, _, err := d.svc.SetReviewer(ctx, 9001, 777, true); err != nil {
+		t.Fatal(err)
+	}
+	reviewer, _ := d.signIn(t, 777)
+	_, body := get(t, reviewer, d.srv.URL+"/experts")
+	if strings.Contains(body, `action="/experts/`) {
+		t.Error("a reviewer sees the experts' edit forms")
+	}
+	rcsrf := csrfOf(t, reviewer, d.srv.URL+"/experts")
+	if code, _ := post(t, reviewer, d.srv.URL+"/experts/501", url.Values{"csrf": {rcsrf}, "category": {"rice"}}); code != http.StatusForbidden {
+		t.Errorf("a reviewer's change: %d, want 403", code)
+	}
+	if code, _ := post(t, reviewer, d.srv.URL+"/categories/rice/keywords", url.Values{"csrf": {rcsrf}, "keyword": {"x"}}); code != http.StatusForbidden {
+		t.Errorf("a reviewer's keyword: %d, want 403", code)
+	}
+}
