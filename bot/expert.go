@@ -60,24 +60,10 @@ func (b *Bot) expertRequest(ctx context.Context, in *incoming) error {
 func (b *Bot) decideExpert(ctx context.Context, q *tgbotapi.CallbackQuery, requestID int64, approve bool) error {
 	l := b.langFor(ctx, q.From)
 	adminName := personName(q.From)
+	decided := DecisionMessages(adminName, approve)
 	r, county, err := b.svc.DecideExpert(ctx, requestID, q.From.ID, approve, func(res consult.ExpertRequestResult) []store.Message {
-		r, county := res.Request, res.County
-		res.Notices = withPressed(res.Notices, q, store.MessageExpertRequest, r.ID, l)
-		msgs := requestEdits(res, adminName)
-		el := langFromCode(r.Language)
-		if approve {
-			roles := []role{roleExpert}
-			if county.IsAdmin(r.UserID) {
-				roles = append(roles, roleAdmin)
-			}
-			msgs = append(msgs, personalMenu(r.UserID, roles...)...)
-			return append(msgs, sendTo(r.UserID, fmt.Sprintf(el.pick(
-				"✅ 你已成为 %s 的专家：%s。现在是值班状态，新问题会私信通知你；发送 /queue 查看待认领的问题。",
-				"✅ You are now an expert of %s for %s, and on duty: new questions come to you here; send /queue to see the open ones."),
-				esc(county.Name), categoryNames(el, county, r.Categories)), nil)...)
-		}
-		return append(msgs, sendTo(r.UserID, el.pick("你的专家申请没有通过。如有疑问请联系县农业农村局。",
-			"Your expert request was not approved. Please contact the county bureau if you have questions."), nil)...)
+		res.Notices = withPressed(res.Notices, q, store.MessageExpertRequest, res.Request.ID, l)
+		return decided(res)
 	})
 	switch {
 	case errors.Is(err, consult.ErrNotAdmin):
@@ -125,4 +111,28 @@ func withPressed(notices []store.BotMessage, q *tgbotapi.CallbackQuery, kind str
 	}
 	return append(notices, store.BotMessage{ChatID: q.Message.Chat.ID, MessageID: int64(q.Message.MessageID),
 		Kind: kind, RefID: refID, UserID: q.From.ID, Language: l.code()})
+}
+
+// DecisionMessages renders an admin's decision on an expert request, from a button in
+// Telegram or from the dashboard: every admin's copy of the request shows it, and the
+// applicant is told (an approved one also gets the expert commands in their menu).
+func DecisionMessages(adminName string, approve bool) consult.Out[consult.ExpertRequestResult] {
+	return func(res consult.ExpertRequestResult) []store.Message {
+		r, county := res.Request, res.County
+		msgs := requestEdits(res, adminName)
+		el := langFromCode(r.Language)
+		if !approve {
+			return append(msgs, sendTo(r.UserID, el.pick("你的专家申请没有通过。如有疑问请联系县农业农村局。",
+				"Your expert request was not approved. Please contact the county bureau if you have questions."), nil)...)
+		}
+		roles := []role{roleExpert}
+		if county.IsAdmin(r.UserID) {
+			roles = append(roles, roleAdmin)
+		}
+		msgs = append(msgs, personalMenu(r.UserID, roles...)...)
+		return append(msgs, sendTo(r.UserID, fmt.Sprintf(el.pick(
+			"✅ 你已成为 %s 的专家：%s。现在是值班状态，新问题会私信通知你；发送 /queue 查看待认领的问题。",
+			"✅ You are now an expert of %s for %s, and on duty: new questions come to you here; send /queue to see the open ones."),
+			esc(county.Name), categoryNames(el, county, r.Categories)), nil)...)
+	}
 }

@@ -75,3 +75,14 @@ func (d *queries) CountyGroupRows(ctx context.Context, county string) ([]GroupRo
 	})
 	return out, wrap("county groups", err)
 }
+
+// PendingExpertRequests lists a county's undecided expert requests, oldest first.
+func (d *queries) PendingExpertRequests(ctx context.Context, county string) ([]ExpertRequest, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT `+expertRequestColumns+` FROM expert_requests
+		WHERE county_id = $1 AND status = 'pending' ORDER BY requested_at, id`, county)
+	if err != nil {
+		return nil, wrap("pending expert requests", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ExpertRequest, error) { return scanExpertRequest(r) })
+	return out, wrap("pending expert requests", err)
+}

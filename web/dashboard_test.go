@@ -395,3 +395,34 @@ func TestAdminsManageAndReviewersOnlyRead(t *testing.T) {
 		t.Errorf("a reviewer's keyword: %d, want 403", code)
 	}
 }
+
+func TestAnAdminApprovesAnExpertOnTheDashboard(t *testing.T) {
+	d := newDash(t)
+	ctx := context.Background()
+	mine, _, err := d.svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 502, Name: "王五"}, Args: []string{"yuqing", "水稻"}, UpdateID: 902}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, _, err := d.svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 602, Name: "赵六"}, Args: []string{"meitan", "综合"}, UpdateID: 903}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := d.signIn(t, 9001)
+	_, page := get(t, admin, d.srv.URL+"/experts")
+	if !strings.Contains(page, "王五") || strings.Contains(page, "赵六") {
+		t.Errorf("requests shown:\n%s", page)
+	}
+	csrf := csrfOf(t, admin, d.srv.URL+"/experts")
+	if code, _ := post(t, admin, fmt.Sprintf("%s/requests/%d", d.srv.URL, theirs.ID), url.Values{"csrf": {csrf}, "decision": {"approve"}}); code != http.StatusNotFound {
+		t.Errorf("another county's request: %d, want 404", code)
+	}
+	if code, _ := post(t, admin, fmt.Sprintf("%s/requests/%d", d.srv.URL, mine.ID), url.Values{"csrf": {csrf}, "decision": {"approve"}}); code != http.StatusOK {
+		t.Errorf("approving: %d", code)
+	}
+	if experts, err := d.svc.Experts(ctx, 502); err != nil || len(experts) != 1 {
+		t.Errorf("after approving: %+v, %v", experts, err)
+	}
+	if code, _ := post(t, admin, fmt.Sprintf("%s/requests/%d", d.srv.URL, mine.ID), url.Values{"csrf": {csrf}, "decision": {"reject"}}); code != http.StatusConflict {
+		t.Errorf("deciding twice: %d, want 409", code)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/agriclinic/agriclinic/bot"
 	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
 )
@@ -16,8 +17,9 @@ import (
 
 type expertsPage struct {
 	page
-	Experts []store.ExpertLoadRow
-	Admin   bool
+	Experts  []store.ExpertLoadRow
+	Requests []store.ExpertRequest
+	Admin    bool
 }
 
 func (d *Dashboard) experts(w http.ResponseWriter, r *http.Request, s *consult.Session) {
@@ -27,8 +29,48 @@ func (d *Dashboard) experts(w http.ResponseWriter, r *http.Request, s *consult.S
 		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "experts"), tr(lang, "down"))
 		return
 	}
+	requests, err := d.DB.PendingExpertRequests(r.Context(), s.County.ID)
+	if err != nil {
+		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "experts"), tr(lang, "down"))
+		return
+	}
 	d.render(w, r, http.StatusOK, "experts", expertsPage{page: page{Lang: lang, Title: tr(lang, "experts"), Session: s},
-		Experts: rows, Admin: s.Role == store.RoleAdmin})
+		Experts: rows, Requests: requests, Admin: s.Role == store.RoleAdmin})
+}
+
+// decideRequest approves or rejects an expert request from the experts page; the
+// applicant and every admin's copy of the request in Telegram are told, as when an admin
+// presses the button there.
+func (d *Dashboard) decideRequest(w http.ResponseWriter, r *http.Request, s *consult.Session) {
+	lang := langOf(r)
+	if !d.change(w, r, s) {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		d.message(w, r, http.StatusNotFound, s, tr(lang, "experts"), tr(lang, "norequest"))
+		return
+	}
+	approve := r.PostFormValue("decision") == "approve"
+	req, _, err := d.Svc.ExpertRequest(r.Context(), id)
+	if err == nil && req.CountyID != s.County.ID {
+		err = consult.ErrNoSuchRequest
+	}
+	if err == nil {
+		_, _, err = d.Svc.DecideExpert(r.Context(), id, s.UserID, approve, bot.DecisionMessages(tr(lang, "viadashboard"), approve))
+	}
+	switch {
+	case errors.Is(err, consult.ErrNoSuchRequest):
+		d.message(w, r, http.StatusNotFound, s, tr(lang, "experts"), tr(lang, "norequest"))
+	case errors.Is(err, consult.ErrAlreadyDecided):
+		d.message(w, r, http.StatusConflict, s, tr(lang, "experts"), tr(lang, "decided"))
+	case errors.Is(err, consult.ErrNotAdmin):
+		d.message(w, r, http.StatusForbidden, s, tr(lang, "experts"), tr(lang, "readonly"))
+	case err != nil:
+		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "experts"), tr(lang, "down"))
+	default:
+		http.Redirect(w, r, "/experts", http.StatusSeeOther)
+	}
 }
 
 // change guards a POST: the session's CSRF token, and the admin role.

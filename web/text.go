@@ -94,6 +94,12 @@ var texts = map[string][2]string{
 	"v:done":         {"已完成", "done"},
 	"v:cancelled":    {"已取消", "cancelled"},
 	"visitshint":     {"审批、改期和拒绝在 Telegram 里进行（/visits）。", "Approve, propose and decline in Telegram (/visits)."},
+	"requests":       {"待审核的专家申请", "Expert requests to decide"},
+	"approve":        {"批准", "Approve"},
+	"reject":         {"拒绝", "Reject"},
+	"norequest":      {"没有这个申请。", "No such request."},
+	"decided":        {"这个申请已经处理过了。", "This request was already decided."},
+	"viadashboard":   {"网页后台", "the dashboard"},
 	"csvhead":        {"编号,提问时间,乡镇,类别,作物,农户,问题,状态,反馈,解答时间", "number,asked,township,category,crop,farmer,question,status,feedback,answered"},
 }
 
