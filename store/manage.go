@@ -86,3 +86,26 @@ func (d *queries) PendingExpertRequests(ctx context.Context, county string) ([]E
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ExpertRequest, error) { return scanExpertRequest(r) })
 	return out, wrap("pending expert requests", err)
 }
+
+// MonthVisits lists a county's visits scheduled in [from, until) whatever became of them,
+// and the orders still waiting for a decision: a month of the calendar.
+func (d *queries) MonthVisits(ctx context.Context, countyID string, from, until time.Time) ([]Visit, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT `+visitColumns+` FROM visits WHERE county_id = $1
+		AND (status IN ('ordered', 'proposed') OR (scheduled_at >= $2 AND scheduled_at < $3))`+visitListOrder,
+		countyID, from, until)
+	if err != nil {
+		return nil, wrap("month visits", err)
+	}
+	out, err := collectVisits(rows)
+	return out, wrap("month visits", err)
+}
+
+// QuestionVisits lists the visits a question led to.
+func (d *queries) QuestionVisits(ctx context.Context, questionID int64) ([]Visit, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT `+visitColumns+` FROM visits WHERE question_id = $1`+visitListOrder, questionID)
+	if err != nil {
+		return nil, wrap("question visits", err)
+	}
+	out, err := collectVisits(rows)
+	return out, wrap("question visits", err)
+}

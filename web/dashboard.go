@@ -219,6 +219,7 @@ type questionPage struct {
 	Followups []store.Followup
 	Answers   []store.Answer
 	Events    []store.Event
+	Visits    []store.Visit
 }
 
 func (d *Dashboard) question(w http.ResponseWriter, r *http.Request, s *consult.Session) {
@@ -254,7 +255,10 @@ func (d *Dashboard) load(ctx context.Context, id int64, p *questionPage) error {
 	if p.Answers, err = d.DB.Answers(ctx, id); err != nil {
 		return err
 	}
-	p.Events, err = d.DB.Events(ctx, id)
+	if p.Events, err = d.DB.Events(ctx, id); err != nil {
+		return err
+	}
+	p.Visits, err = d.DB.QuestionVisits(ctx, id)
 	return err
 }
 

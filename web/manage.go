@@ -160,6 +160,7 @@ type visitsPage struct {
 	Prev, Next    string
 	Visits        []store.Visit
 	Experts       map[int64][]store.Expert
+	Reports       map[int64]store.VisitReport
 	Pending, Done int
 }
 
@@ -175,7 +176,7 @@ func (d *Dashboard) visits(w http.ResponseWriter, r *http.Request, s *consult.Se
 		now := d.now().In(loc)
 		month = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)
 	}
-	list, err := d.DB.CountyVisits(r.Context(), s.County.ID, month, month.AddDate(0, 1, 0))
+	list, err := d.DB.MonthVisits(r.Context(), s.County.ID, month, month.AddDate(0, 1, 0))
 	if err != nil {
 		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "visits"), tr(lang, "down"))
 		return
@@ -183,10 +184,17 @@ func (d *Dashboard) visits(w http.ResponseWriter, r *http.Request, s *consult.Se
 	ids := make([]int64, len(list))
 	p := visitsPage{page: page{Lang: lang, Title: tr(lang, "visits"), Session: s}, Visits: list,
 		Month: month.Format("2006-01"), Prev: month.AddDate(0, -1, 0).Format("2006-01"), Next: month.AddDate(0, 1, 0).Format("2006-01")}
+	p.Reports = map[int64]store.VisitReport{}
 	for i, v := range list {
 		ids[i] = v.ID
-		if v.Status == store.VisitOrdered || v.Status == store.VisitProposed {
+		switch v.Status {
+		case store.VisitOrdered, store.VisitProposed:
 			p.Pending++
+		case store.VisitDone:
+			p.Done++
+			if rep, err := d.DB.VisitReportOf(r.Context(), v.ID); err == nil {
+				p.Reports[v.ID] = rep
+			}
 		}
 	}
 	if p.Experts, err = d.DB.VisitExperts(r.Context(), ids); err != nil {

@@ -100,6 +100,8 @@ var texts = map[string][2]string{
 	"norequest":      {"没有这个申请。", "No such request."},
 	"decided":        {"这个申请已经处理过了。", "This request was already decided."},
 	"viadashboard":   {"网页后台", "the dashboard"},
+	"report":         {"报告", "Report"},
+	"households":     {"户", "households"},
 	"csvhead":        {"编号,提问时间,乡镇,类别,作物,农户,问题,状态,反馈,解答时间", "number,asked,township,category,crop,farmer,question,status,feedback,answered"},
 }
 
