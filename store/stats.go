@@ -24,6 +24,7 @@ type Stats struct {
 	WithinSLA               int // answered within the SLA
 	Feedback                map[string]int
 	ByCategoryWeek          []WeekCount
+	ByTownshipWeek          []WeekCount
 	ByTownship              []WeekCount // Week unset: the whole period
 	Experts                 []ExpertStats
 	Sessions                int
@@ -78,6 +79,13 @@ func (d *queries) CountyStats(ctx context.Context, county string, from, to time.
 	}
 	if s.ByCategoryWeek, err = pgx.CollectRows(rows, pgx.RowToStructByPos[WeekCount]); err != nil {
 		return s, wrap("stats weeks", err)
+	}
+	if rows, err = d.dbtx.Query(ctx, `SELECT date_trunc('week', asked_at AT TIME ZONE $4) AS week, township, count(*)::int
+		FROM questions WHERE county_id = $1 AND asked_at >= $2 AND asked_at < $3 GROUP BY 1, 2 ORDER BY 1, 2`, county, from, to, tz); err != nil {
+		return s, wrap("stats township weeks", err)
+	}
+	if s.ByTownshipWeek, err = pgx.CollectRows(rows, pgx.RowToStructByPos[WeekCount]); err != nil {
+		return s, wrap("stats township weeks", err)
 	}
 	if rows, err = d.dbtx.Query(ctx, `SELECT 'epoch'::timestamp, township, count(*)::int
 		FROM questions WHERE county_id = $1 AND asked_at >= $2 AND asked_at < $3 GROUP BY 2 ORDER BY 3 DESC, 2`, county, from, to); err != nil {

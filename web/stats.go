@@ -37,11 +37,11 @@ func statsPeriod(r *http.Request, c *consult.County, now time.Time) (from, to ti
 
 type statsPage struct {
 	page
-	From, To string
-	Stats    store.Stats
-	Chart    template.HTML
-	Legend   []legendItem
-	SLA      string
+	From, To               string
+	Stats                  store.Stats
+	Chart, TownshipChart   template.HTML
+	Legend, TownshipLegend []legendItem
+	SLA                    string
 }
 
 type legendItem struct {
@@ -58,9 +58,11 @@ func (d *Dashboard) stats(w http.ResponseWriter, r *http.Request, s *consult.Ses
 		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "stats"), tr(lang, "down"))
 		return
 	}
-	chart, legend := weekChart(lang, s.County, st.ByCategoryWeek)
+	chart, legend := weekChart(st.ByCategoryWeek, func(id string) string { return catLabel(lang, s.County, id) })
+	townships, townshipLegend := weekChart(st.ByTownshipWeek, func(t string) string { return t })
 	d.render(w, r, http.StatusOK, "stats", statsPage{page: page{Lang: lang, Title: tr(lang, "stats"), Session: s},
-		From: fromText, To: toText, Stats: st, Chart: chart, Legend: legend, SLA: d.sla().String()})
+		From: fromText, To: toText, Stats: st, Chart: chart, Legend: legend, TownshipChart: townships, TownshipLegend: townshipLegend,
+		SLA: d.sla().String()})
 }
 
 func (d *Dashboard) sla() time.Duration {
@@ -77,9 +79,10 @@ func (d *Dashboard) now() time.Time {
 	return time.Now()
 }
 
-// weekChart draws questions per week by category as stacked bars, in SVG made here: no
-// script and no font from elsewhere, so it works on a bureau's intranet and prints.
-func weekChart(lang string, c *consult.County, counts []store.WeekCount) (template.HTML, []legendItem) {
+// weekChart draws questions per week as bars stacked by key (category, township), in SVG
+// made here: no script and no font from elsewhere, so it works on a bureau's intranet and
+// prints.
+func weekChart(counts []store.WeekCount, label func(key string) string) (template.HTML, []legendItem) {
 	var weeks []time.Time
 	var cats []string
 	for _, wc := range counts {
@@ -117,7 +120,7 @@ func weekChart(lang string, c *consult.County, counts []store.WeekCount) (templa
 				h := wc.Count * height / most
 				y -= h
 				fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s"><title>%s %s: %d</title></rect>`,
-					x, y, barW, h, palette[ci%len(palette)], template.HTMLEscapeString(wk.Format("01-02")), template.HTMLEscapeString(catLabel(lang, c, cat)), wc.Count)
+					x, y, barW, h, palette[ci%len(palette)], template.HTMLEscapeString(wk.Format("01-02")), template.HTMLEscapeString(label(cat)), wc.Count)
 			}
 		}
 		fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`, x, height+14, wk.Format("01-02"))
@@ -125,7 +128,7 @@ func weekChart(lang string, c *consult.County, counts []store.WeekCount) (templa
 	b.WriteString(`</svg>`)
 	legend := make([]legendItem, len(cats))
 	for i, cat := range cats {
-		legend[i] = legendItem{Color: palette[i%len(palette)], Label: catLabel(lang, c, cat)}
+		legend[i] = legendItem{Color: palette[i%len(palette)], Label: label(cat)}
 	}
 	return template.HTML(b.String()), legend
 }
