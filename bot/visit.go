@@ -902,3 +902,11 @@ func (b *Bot) visits(ctx context.Context, in *incoming) error {
 	}
 	return b.reply(ctx, in, s.String(), tgbotapi.NewInlineKeyboardMarkup(rows...))
 }
+
+// VisitApprovedMessages tells everyone of a visit approved from the dashboard what the
+// Done button in Telegram tells them: the township, the orderer, the experts, and the
+// admins' copies of the order.
+func VisitApprovedMessages(adminID int64, adminName string) consult.Out[consult.VisitNews] {
+	q := &tgbotapi.CallbackQuery{From: &tgbotapi.User{ID: adminID}}
+	return func(n consult.VisitNews) []store.Message { return approvedMessages(n, q, zh, adminName) }
+}

@@ -63,6 +63,7 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /categories", d.signedIn(d.categories))
 	mux.HandleFunc("POST /categories/{id}/keywords", d.signedIn(d.addKeyword))
 	mux.HandleFunc("GET /visits", d.signedIn(d.visits))
+	mux.HandleFunc("POST /visits/{id}/approve", d.signedIn(d.approveVisit))
 }
 
 // page is what every template gets.
@@ -296,6 +297,7 @@ var funcs = template.FuncMap{
 	"t":     tr,
 	"label": func(lang string, c *consult.Category) string { return c.Label(lang) },
 	"when":  when,
+	"day":   func(t time.Time) string { return t.Format("2006-01-02") },
 	"mins":  minutes,
 	"has":   func(list []string, s string) bool { return slices.Contains(list, s) },
 	"catname": func(c *consult.County, lang, id string) string {

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -44,6 +45,7 @@ const counties = `counties:
 
 type dash struct {
 	svc *consult.Service
+	db  *store.DB
 	srv *httptest.Server
 	ids map[string]int64
 }
@@ -67,7 +69,7 @@ func newDash(t *testing.T) *dash {
 	if _, _, err := svc.Bind(ctx, -200, "湄江群", 9002, "湄江镇", nil); err != nil {
 		t.Fatal(err)
 	}
-	d := &dash{svc: svc, ids: map[string]int64{}}
+	d := &dash{svc: svc, db: db, ids: map[string]int64{}}
 	update := int64(0)
 	ask := func(key string, chat int64, text string) {
 		update++
@@ -424,5 +426,57 @@ func TestAnAdminApprovesAnExpertOnTheDashboard(t *testing.T) {
 	}
 	if code, _ := post(t, admin, fmt.Sprintf("%s/requests/%d", d.srv.URL, mine.ID), url.Values{"csrf": {csrf}, "decision": {"reject"}}); code != http.StatusConflict {
 		t.Errorf("deciding twice: %d, want 409", code)
+	}
+}
+
+func TestAnAdminSchedulesAVisitOnTheDashboardAndSeesItsReport(t *testing.T) {
+	d := newDash(t)
+	ctx := context.Background()
+	r, _, err := d.svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 501, Name: "李明"}, Args: []string{"yuqing", "水稻"}, UpdateID: 904}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.svc.DecideExpert(ctx, r.ID, 9001, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	order := func(county, township string) store.Visit {
+		t.Helper()
+		v, err := d.db.CreateVisit(ctx, store.Visit{CountyID: county, Township: township, Topic: "稻飞虱防治", CategoryID: "rice",
+			Source: "order", OrderedBy: 9001, OrderedAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	mine, theirs := order("yuqing", "白泥镇"), order("meitan", "湄江镇")
+	admin, _ := d.signIn(t, 9001)
+	_, page := get(t, admin, d.srv.URL+"/visits")
+	if !strings.Contains(page, fmt.Sprintf(`action="/visits/%d/approve"`, mine.ID)) || strings.Contains(page, "湄江镇") {
+		t.Fatalf("visits page:\n%s", page)
+	}
+	csrf := csrfOf(t, admin, d.srv.URL+"/visits")
+	day := regexp.MustCompile(`<option value="(\d{4}-\d{2}-\d{2})">`).FindStringSubmatch(page)[1]
+	form := url.Values{"csrf": {csrf}, "date": {day}, "time": {"09:00"}, "expert": {"501"}}
+	if code, _ := post(t, admin, fmt.Sprintf("%s/visits/%d/approve", d.srv.URL, theirs.ID), form); code != http.StatusNotFound {
+		t.Errorf("another county's visit: %d, want 404", code)
+	}
+	bad := url.Values{"csrf": {csrf}, "date": {day}, "time": {"09:30"}, "expert": {"501"}}
+	if code, _ := post(t, admin, fmt.Sprintf("%s/visits/%d/approve", d.srv.URL, mine.ID), bad); code != http.StatusBadRequest {
+		t.Errorf("a time not offered: %d, want 400", code)
+	}
+	if code, body := post(t, admin, fmt.Sprintf("%s/visits/%d/approve", d.srv.URL, mine.ID), form); code != http.StatusOK || !strings.Contains(body, "李明") {
+		t.Errorf("approving: %d\n%s", code, body)
+	}
+	v, err := d.svc.Visit(ctx, mine.ID)
+	if err != nil || v.Visit.Status != store.VisitApproved || len(v.Experts) != 1 || v.Visit.ScheduledAt.In(v.County.Location).Format("2006-01-02 15:04") != day+" 09:00" {
+		t.Fatalf("visit = %+v, %v", v.Visit, err)
+	}
+	if _, err := d.db.FileVisitReport(ctx, store.VisitReport{VisitID: mine.ID, ExpertID: 501, ExpertName: "李明", Found: "二代稻飞虱", Advice: "吡蚜酮喷雾",
+		Households: 30, ReportedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	month := v.Visit.ScheduledAt.In(v.County.Location).Format("2006-01")
+	if _, page := get(t, admin, d.srv.URL+"/visits?month="+month); !strings.Contains(page, "二代稻飞虱") || !strings.Contains(page, "吡蚜酮喷雾") {
+		t.Errorf("the report is not on the visits page:\n%s", page)
 	}
 }

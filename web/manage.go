@@ -156,6 +156,10 @@ func (d *Dashboard) addKeyword(w http.ResponseWriter, r *http.Request, s *consul
 
 type visitsPage struct {
 	page
+	Admin         bool
+	Dates         []time.Time
+	Slots         []string
+	Candidates    []store.ExpertLoadRow
 	Month         string
 	Prev, Next    string
 	Visits        []store.Visit
@@ -183,6 +187,7 @@ func (d *Dashboard) visits(w http.ResponseWriter, r *http.Request, s *consult.Se
 	}
 	ids := make([]int64, len(list))
 	p := visitsPage{page: page{Lang: lang, Title: tr(lang, "visits"), Session: s}, Visits: list,
+		Admin: s.Role == store.RoleAdmin, Dates: d.Svc.VisitDates(s.County), Slots: consult.VisitSlots,
 		Month: month.Format("2006-01"), Prev: month.AddDate(0, -1, 0).Format("2006-01"), Next: month.AddDate(0, 1, 0).Format("2006-01")}
 	p.Reports = map[int64]store.VisitReport{}
 	for i, v := range list {
@@ -197,9 +202,69 @@ func (d *Dashboard) visits(w http.ResponseWriter, r *http.Request, s *consult.Se
 			}
 		}
 	}
+	if p.Admin && p.Pending > 0 {
+		if p.Candidates, err = d.DB.CountyExpertLoad(r.Context(), s.County.ID, d.now()); err != nil {
+			d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "visits"), tr(lang, "down"))
+			return
+		}
+	}
 	if p.Experts, err = d.DB.VisitExperts(r.Context(), ids); err != nil {
 		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "visits"), tr(lang, "down"))
 		return
 	}
 	d.render(w, r, http.StatusOK, "visits", p)
+}
+
+// approveVisit schedules an ordered visit from the visits page: a day, a time and the
+// experts, as the buttons in Telegram do, and tells everyone the same way.
+func (d *Dashboard) approveVisit(w http.ResponseWriter, r *http.Request, s *consult.Session) {
+	lang := langOf(r)
+	if !d.change(w, r, s) {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	v, verr := d.Svc.Visit(r.Context(), id)
+	if err != nil || verr != nil || v.County.ID != s.County.ID {
+		d.message(w, r, http.StatusNotFound, s, tr(lang, "visits"), tr(lang, "novisit"))
+		return
+	}
+	loc := time.UTC
+	if s.County.Location != nil {
+		loc = s.County.Location
+	}
+	at, err := time.ParseInLocation("2006-01-02 15:04", r.PostFormValue("date")+" "+r.PostFormValue("time"), loc)
+	if err != nil {
+		d.message(w, r, http.StatusBadRequest, s, tr(lang, "visits"), tr(lang, "badtime"))
+		return
+	}
+	ctx := r.Context()
+	if _, err = d.Svc.ChooseTime(ctx, id, s.UserID, at, nil); err == nil {
+		for _, e := range r.PostForm["expert"] {
+			uid, perr := strconv.ParseInt(e, 10, 64)
+			if perr != nil {
+				err = consult.ErrNotExpert
+				break
+			}
+			if _, err = d.Svc.ChooseExpert(ctx, id, s.UserID, uid, true, nil); err != nil {
+				break
+			}
+		}
+	}
+	if err == nil {
+		_, err = d.Svc.ApproveVisit(ctx, id, s.UserID, bot.VisitApprovedMessages(s.UserID, tr(lang, "viadashboard")))
+	}
+	switch {
+	case errors.Is(err, consult.ErrTimeNotOffered):
+		d.message(w, r, http.StatusBadRequest, s, tr(lang, "visits"), tr(lang, "badtime"))
+	case errors.Is(err, consult.ErrNoExpertChosen), errors.Is(err, consult.ErrNotExpert):
+		d.message(w, r, http.StatusBadRequest, s, tr(lang, "visits"), tr(lang, "pickexpert"))
+	case errors.Is(err, consult.ErrAlreadyDecided):
+		d.message(w, r, http.StatusConflict, s, tr(lang, "visits"), tr(lang, "decided"))
+	case errors.Is(err, consult.ErrNotAdmin):
+		d.message(w, r, http.StatusForbidden, s, tr(lang, "visits"), tr(lang, "readonly"))
+	case err != nil:
+		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "visits"), tr(lang, "down"))
+	default:
+		http.Redirect(w, r, "/visits", http.StatusSeeOther)
+	}
 }
