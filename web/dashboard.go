@@ -54,6 +54,7 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /questions/{id}", d.signedIn(d.question))
 	mux.HandleFunc("GET /export.csv", d.signedIn(d.exportCSV))
 	mux.HandleFunc("GET /export.xlsx", d.signedIn(d.exportXLSX))
+	mux.HandleFunc("GET /stats.csv", d.signedIn(d.exportStatsCSV))
 	mux.HandleFunc("GET /stats", d.signedIn(d.stats))
 	mux.HandleFunc("GET /media/{id}/{n}", d.signedIn(d.media))
 	mux.HandleFunc("GET /experts", d.signedIn(d.experts))
@@ -159,6 +160,9 @@ func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request, s *consult.Se
 func archiveFilter(q url.Values, county *consult.County) (consult.SearchInput, int) {
 	in := consult.SearchInput{Text: q.Get("q"), Township: q.Get("township"), Category: q.Get("category"),
 		Status: q.Get("status"), Crop: q.Get("crop"), Feedback: q.Get("feedback")}
+	if id, err := strconv.ParseInt(q.Get("expert"), 10, 64); err == nil {
+		in.ExpertID = id
+	}
 	loc := time.UTC
 	if county.Location != nil {
 		loc = county.Location
@@ -185,6 +189,9 @@ type archivePage struct {
 	Townships  []string
 	Categories []consult.Category
 	Statuses   []string
+	Feedbacks  []string
+	Experts    []store.ExpertLoadRow
+	Names      map[int64]string
 	Hits       []consult.QuestionView
 	More       bool
 	Page       int
@@ -202,9 +209,20 @@ func (d *Dashboard) archive(w http.ResponseWriter, r *http.Request, s *consult.S
 		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "archive"), tr(lang, "down"))
 		return
 	}
+	experts, err := d.DB.CountyExpertLoad(r.Context(), s.County.ID, d.now())
+	if err != nil {
+		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "archive"), tr(lang, "down"))
+		return
+	}
+	names := map[int64]string{}
+	for _, e := range experts {
+		names[e.UserID] = e.Name
+	}
 	q.Del("page")
 	q.Del("lang")
 	d.render(w, r, http.StatusOK, "archive", archivePage{
+		Feedbacks: []string{store.FeedbackSolved, store.FeedbackUnsolved, store.FeedbackArchive, store.FeedbackNone},
+		Experts:   experts, Names: names,
 		page:   page{Lang: lang, Title: tr(lang, "archive"), Session: s},
 		Filter: in, From: q.Get("from"), To: q.Get("to"),
 		Townships: s.County.Townships, Categories: s.County.Categories,
@@ -269,6 +287,11 @@ func (d *Dashboard) exportCSV(w http.ResponseWriter, r *http.Request, s *consult
 	lang := langOf(r)
 	in, _ := archiveFilter(r.URL.Query(), s.County)
 	in.Newest = true
+	names, err := d.expertNames(r.Context(), s.County.ID)
+	if err != nil {
+		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "archive"), tr(lang, "down"))
+		return
+	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="archive.csv"`)
 	_, _ = w.Write([]byte("\ufeff"))
@@ -283,7 +306,7 @@ func (d *Dashboard) exportCSV(w http.ResponseWriter, r *http.Request, s *consult
 		for _, v := range res.Hits {
 			q := v.Question
 			_ = out.Write([]string{strconv.FormatInt(q.ID, 10), when(s.County, q.AskedAt), q.Township, v.Category.Label(lang),
-				q.Crop, q.FarmerName, q.Text, tr(lang, q.Status), feedbackText(lang, q.Feedback), when(s.County, q.AnsweredAt)})
+				q.Crop, q.FarmerName, q.Text, tr(lang, q.Status), feedbackText(lang, q.Feedback), names[q.ExpertID], when(s.County, q.AnsweredAt)})
 		}
 		if !res.More {
 			break
@@ -299,7 +322,13 @@ var funcs = template.FuncMap{
 	"when":  when,
 	"day":   func(t time.Time) string { return t.Format("2006-01-02") },
 	"mins":  minutes,
-	"has":   func(list []string, s string) bool { return slices.Contains(list, s) },
+	"percent": func(part, whole int) string {
+		if whole == 0 {
+			return "–"
+		}
+		return strconv.Itoa(part*100/whole) + "%"
+	},
+	"has": func(list []string, s string) bool { return slices.Contains(list, s) },
 	"catname": func(c *consult.County, lang, id string) string {
 		if cat, ok := c.Category(id); ok {
 			return cat.Label(lang)
@@ -330,4 +359,17 @@ func feedbackText(lang, fb string) string {
 		return ""
 	}
 	return tr(lang, "fb:"+fb)
+}
+
+// expertNames maps a county's experts' ids to their names.
+func (d *Dashboard) expertNames(ctx context.Context, county string) (map[int64]string, error) {
+	experts, err := d.DB.CountyExpertLoad(ctx, county, d.now())
+	if err != nil {
+		return nil, err
+	}
+	names := map[int64]string{}
+	for _, e := range experts {
+		names[e.UserID] = e.Name
+	}
+	return names, nil
 }

@@ -480,3 +480,65 @@ func TestAnAdminSchedulesAVisitOnTheDashboardAndSeesItsReport(t *testing.T) {
 		t.Errorf("the report is not on the visits page:\n%s", page)
 	}
 }
+
+func TestLinksAndSessionsExpire(t *testing.T) {
+	list, err := consult.ParseCounties([]byte(counties), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := store.NewDB(storetest.NewPool(t))
+	rdb, prefix := storetest.NewRedis(t)
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	svc := consult.NewService(db, store.NewQueue(rdb, prefix), list, consult.Options{Logger: slog.New(slog.DiscardHandler), Now: clock})
+	if err := svc.SaveCounties(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	(&web.Dashboard{Svc: svc, DB: db, Now: clock}).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	d := &dash{svc: svc, db: db, srv: srv}
+
+	links, err := svc.DashboardLinks(context.Background(), 9001)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(11 * time.Minute)
+	if code, _ := get(t, &http.Client{}, srv.URL+"/login?token="+links[0].Token); code != http.StatusForbidden {
+		t.Errorf("a link 11 minutes old: %d, want 403", code)
+	}
+	browser, _ := d.signIn(t, 9001)
+	now = now.Add(11 * time.Hour)
+	if code, _ := get(t, browser, srv.URL+"/archive"); code != http.StatusOK {
+		t.Errorf("a session 11 hours old: %d, want 200", code)
+	}
+	now = now.Add(2 * time.Hour)
+	if code, _ := get(t, browser, srv.URL+"/archive"); code != http.StatusUnauthorized {
+		t.Errorf("a session 13 hours old: %d, want 401", code)
+	}
+}
+
+func TestTheArchiveFiltersByExpertAndExportsStatistics(t *testing.T) {
+	d := newDash(t)
+	ctx := context.Background()
+	r, _, err := d.svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 501, Name: "李明"}, Args: []string{"yuqing", "水稻"}, UpdateID: 905}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.svc.DecideExpert(ctx, r.ID, 9001, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.svc.Claim(ctx, d.ids["yellow"], 501, nil); err != nil {
+		t.Fatal(err)
+	}
+	browser, _ := d.signIn(t, 9001)
+	_, body := get(t, browser, d.srv.URL+"/archive?expert=501")
+	if !strings.Contains(body, "水稻叶子发黄") || strings.Contains(body, "稻飞虱很多") || !strings.Contains(body, "<td>李明</td>") {
+		t.Errorf("the archive filtered by expert:\n%s", body)
+	}
+	code, csvBody := get(t, browser, d.srv.URL+"/stats.csv")
+	if code != http.StatusOK || !strings.HasPrefix(csvBody, "\ufeff时段,") || !strings.Contains(csvBody, "问题数,2") || !strings.Contains(csvBody, "白泥镇,2") {
+		t.Errorf("stats csv: %d\n%s", code, csvBody)
+	}
+}

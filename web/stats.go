@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/csv"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -156,6 +157,11 @@ func (d *Dashboard) exportXLSX(w http.ResponseWriter, r *http.Request, s *consul
 	lang := langOf(r)
 	in, _ := archiveFilter(r.URL.Query(), s.County)
 	in.Newest = true
+	names, err := d.expertNames(r.Context(), s.County.ID)
+	if err != nil {
+		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "archive"), tr(lang, "down"))
+		return
+	}
 	f := excelize.NewFile()
 	defer f.Close()
 	sheet := tr(lang, "archive")
@@ -175,7 +181,7 @@ func (d *Dashboard) exportXLSX(w http.ResponseWriter, r *http.Request, s *consul
 		for _, v := range res.Hits {
 			q := v.Question
 			values := []any{q.ID, when(s.County, q.AskedAt), q.Township, v.Category.Label(lang), q.Crop, q.FarmerName, q.Text,
-				tr(lang, q.Status), feedbackText(lang, q.Feedback), when(s.County, q.AnsweredAt)}
+				tr(lang, q.Status), feedbackText(lang, q.Feedback), names[q.ExpertID], when(s.County, q.AnsweredAt)}
 			cell, _ := excelize.CoordinatesToCellName(1, row)
 			_ = f.SetSheetRow(sheet, cell, &values)
 			row++
@@ -192,6 +198,17 @@ func (d *Dashboard) exportXLSX(w http.ResponseWriter, r *http.Request, s *consul
 	}
 	stats := tr(lang, "stats")
 	_, _ = f.NewSheet(stats)
+	for i, l := range statsLines(lang, st, fromText, toText) {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		_ = f.SetSheetRow(stats, cell, &l)
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="agriclinic.xlsx"`)
+	_ = f.Write(w)
+}
+
+// statsLines are the statistics as rows, for the Excel sheet and the CSV.
+func statsLines(lang string, st store.Stats, fromText, toText string) [][]any {
 	lines := [][]any{
 		{tr(lang, "period"), fromText + " – " + toText},
 		{tr(lang, "questions"), st.Questions},
@@ -210,11 +227,32 @@ func (d *Dashboard) exportXLSX(w http.ResponseWriter, r *http.Request, s *consul
 	for _, e := range st.Experts {
 		lines = append(lines, []any{e.Name, e.Answered, minutes(e.MedianAnswer), e.Solved})
 	}
-	for i, l := range lines {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		_ = f.SetSheetRow(stats, cell, &l)
+	lines = append(lines, []any{}, []any{tr(lang, "township"), tr(lang, "questions")})
+	for _, tw := range st.ByTownship {
+		lines = append(lines, []any{tw.Key, tw.Count})
 	}
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", `attachment; filename="agriclinic.xlsx"`)
-	_ = f.Write(w)
+	return lines
+}
+
+// exportStatsCSV writes the period's statistics as CSV (UTF-8 with a BOM, for Excel).
+func (d *Dashboard) exportStatsCSV(w http.ResponseWriter, r *http.Request, s *consult.Session) {
+	lang := langOf(r)
+	from, to, fromText, toText := statsPeriod(r, s.County, d.now())
+	st, err := d.DB.CountyStats(r.Context(), s.County.ID, from, to, d.sla(), s.County.Timezone)
+	if err != nil {
+		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "stats"), tr(lang, "down"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="stats.csv"`)
+	_, _ = w.Write([]byte("\ufeff"))
+	out := csv.NewWriter(w)
+	for _, l := range statsLines(lang, st, fromText, toText) {
+		row := make([]string, len(l))
+		for i, v := range l {
+			row[i] = fmt.Sprint(v)
+		}
+		_ = out.Write(row)
+	}
+	out.Flush()
 }

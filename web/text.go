@@ -103,7 +103,10 @@ var texts = map[string][2]string{
 	"report":          {"报告", "Report"},
 	"households":      {"户", "households"},
 	"perweektownship": {"每周问题（按乡镇）", "Questions per week, by township"},
-	"csvhead":         {"编号,提问时间,乡镇,类别,作物,农户,问题,状态,反馈,解答时间", "number,asked,township,category,crop,farmer,question,status,feedback,answered"},
+	"allfeedback":     {"全部反馈", "Any feedback"},
+	"allexperts":      {"全部专家", "All experts"},
+	"answeredat":      {"解答时间", "Answered"},
+	"csvhead":         {"编号,提问时间,乡镇,类别,作物,农户,问题,状态,反馈,专家,解答时间", "number,asked,township,category,crop,farmer,question,status,feedback,expert,answered"},
 }
 
 // tr is a text in the language; an unknown key is shown as it is.
