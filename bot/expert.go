@@ -136,3 +136,12 @@ func DecisionMessages(adminName string, approve bool) consult.Out[consult.Expert
 			esc(county.Name), categoryNames(el, county, r.Categories)), nil)...)
 	}
 }
+
+// ExpertRemovedMessages tells an expert their registration in a county was ended.
+func ExpertRemovedMessages(county string) consult.Out[store.Expert] {
+	return func(e store.Expert) []store.Message {
+		l := langFromCode(e.Language)
+		return sendTo(e.UserID, fmt.Sprintf(l.pick("你在%s的专家身份已由县农业农村局取消，手上的问题已退回队列。如需恢复，请重新发送 /expert 申请。",
+			"Your expert registration in %s was ended by the county bureau; the questions you held are back in the queue. Apply again with /expert if needed."), esc(county)), nil)
+	}
+}

@@ -47,3 +47,28 @@ func notExpert(err error) error {
 
 // LearnedFor is the keywords admins added to a county's categories.
 func (s *Service) LearnedFor(countyID string) map[string][]string { return s.learned.of(countyID) }
+
+// RemoveExpert ends an expert's registration in the admin's county (they may apply
+// again); the questions they held go back to the head of their queues. out tells them.
+func (s *Service) RemoveExpert(ctx context.Context, adminID int64, countyID string, userID int64, out Out[store.Expert]) error {
+	c, ok := s.byID[countyID]
+	if !ok || !c.IsAdmin(adminID) {
+		return ErrNotAdmin
+	}
+	var released []store.Question
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		e, qs, err := tx.RemoveExpert(ctx, countyID, userID, s.now())
+		if err != nil {
+			return err
+		}
+		released = qs
+		return tx.Enqueue(ctx, out.render(e)...)
+	})
+	if err != nil {
+		return notExpert(err)
+	}
+	for _, q := range released {
+		s.requeue(ctx, countyID, q)
+	}
+	return nil
+}

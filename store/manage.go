@@ -109,3 +109,28 @@ func (d *queries) QuestionVisits(ctx context.Context, questionID int64) ([]Visit
 	out, err := collectVisits(rows)
 	return out, wrap("question visits", err)
 }
+
+// RemoveExpert ends an expert's registration in a county and gives back to their queues
+// the questions they held there (returned, at the head).
+func (d *queries) RemoveExpert(ctx context.Context, county string, userID int64, at time.Time) (Expert, []Question, error) {
+	e, err := d.Expert(ctx, county, userID)
+	if err != nil {
+		return e, nil, err
+	}
+	rows, err := d.dbtx.Query(ctx, `UPDATE questions SET status = 'open', expert_id = NULL, claimed_at = NULL, priority_at = $3
+		WHERE county_id = $1 AND expert_id = $2 AND status = 'claimed' RETURNING `+questionColumns, county, userID, at)
+	if err != nil {
+		return e, nil, wrap("remove expert", err)
+	}
+	released, err := collectQuestions(rows)
+	if err != nil {
+		return e, nil, wrap("remove expert", err)
+	}
+	for _, q := range released {
+		if err := d.AddEvent(ctx, Event{QuestionID: q.ID, Kind: "released", ActorID: userID, Detail: map[string]any{"reason": "expert removed"}, At: at}); err != nil {
+			return e, nil, err
+		}
+	}
+	_, err = d.dbtx.Exec(ctx, `DELETE FROM experts WHERE county_id = $1 AND user_id = $2`, county, userID)
+	return e, released, wrap("remove expert", err)
+}

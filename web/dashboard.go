@@ -59,6 +59,7 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /media/{id}/{n}", d.signedIn(d.media))
 	mux.HandleFunc("GET /experts", d.signedIn(d.experts))
 	mux.HandleFunc("POST /experts/{id}", d.signedIn(d.editExpert))
+	mux.HandleFunc("POST /experts/{id}/remove", d.signedIn(d.removeExpert))
 	mux.HandleFunc("POST /requests/{id}", d.signedIn(d.decideRequest))
 	mux.HandleFunc("GET /groups", d.signedIn(d.groups))
 	mux.HandleFunc("GET /categories", d.signedIn(d.categories))

@@ -542,3 +542,32 @@ func TestTheArchiveFiltersByExpertAndExportsStatistics(t *testing.T) {
 		t.Errorf("stats csv: %d\n%s", code, csvBody)
 	}
 }
+
+func TestAnAdminRemovesAnExpertAndTheirQuestionsGoBack(t *testing.T) {
+	d := newDash(t)
+	ctx := context.Background()
+	r, _, err := d.svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 501, Name: "李明"}, Args: []string{"yuqing", "水稻"}, UpdateID: 906}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.svc.DecideExpert(ctx, r.ID, 9001, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.svc.Claim(ctx, d.ids["yellow"], 501, nil); err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := d.signIn(t, 9001)
+	csrf := csrfOf(t, admin, d.srv.URL+"/experts")
+	if code, _ := post(t, admin, d.srv.URL+"/experts/999/remove", url.Values{"csrf": {csrf}}); code != http.StatusNotFound {
+		t.Errorf("removing no expert: %d, want 404", code)
+	}
+	if code, body := post(t, admin, d.srv.URL+"/experts/501/remove", url.Values{"csrf": {csrf}}); code != http.StatusOK || strings.Contains(body, "李明") {
+		t.Errorf("removing: %d\n%s", code, body)
+	}
+	if experts, _ := d.svc.Experts(ctx, 501); len(experts) != 0 {
+		t.Errorf("still an expert: %+v", experts)
+	}
+	if v, err := d.svc.Question(ctx, d.ids["yellow"]); err != nil || v.Question.Status != store.StatusOpen || v.Question.PriorityAt.IsZero() {
+		t.Errorf("the held question = %+v, %v; want open at the head of the queue", v.Question, err)
+	}
+}

@@ -268,3 +268,25 @@ func (d *Dashboard) approveVisit(w http.ResponseWriter, r *http.Request, s *cons
 		http.Redirect(w, r, "/visits", http.StatusSeeOther)
 	}
 }
+
+// removeExpert ends an expert's registration from the experts page.
+func (d *Dashboard) removeExpert(w http.ResponseWriter, r *http.Request, s *consult.Session) {
+	lang := langOf(r)
+	if !d.change(w, r, s) {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err == nil {
+		err = d.Svc.RemoveExpert(r.Context(), s.UserID, s.County.ID, id, bot.ExpertRemovedMessages(s.County.Name))
+	}
+	switch {
+	case err != nil && (errors.Is(err, consult.ErrNotExpert) || errors.Is(err, strconv.ErrSyntax)):
+		d.message(w, r, http.StatusNotFound, s, tr(lang, "experts"), tr(lang, "noexpert"))
+	case errors.Is(err, consult.ErrNotAdmin):
+		d.message(w, r, http.StatusForbidden, s, tr(lang, "experts"), tr(lang, "readonly"))
+	case err != nil:
+		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "experts"), tr(lang, "down"))
+	default:
+		http.Redirect(w, r, "/experts", http.StatusSeeOther)
+	}
+}

@@ -106,6 +106,7 @@ var texts = map[string][2]string{
 	"allfeedback":     {"全部反馈", "Any feedback"},
 	"allexperts":      {"全部专家", "All experts"},
 	"answeredat":      {"解答时间", "Answered"},
+	"remove":          {"取消专家", "Remove"},
 	"csvhead":         {"编号,提问时间,乡镇,类别,作物,农户,问题,状态,反馈,专家,解答时间", "number,asked,township,category,crop,farmer,question,status,feedback,expert,answered"},
 }
 
