@@ -142,6 +142,15 @@ func TestTheDashboardSignsInOnceAndShowsOnlyTheCountysArchive(t *testing.T) {
 		t.Errorf("filtered search:\n%s", body)
 	}
 
+	// English on request, and it stays.
+	if _, body := get(t, browser, d.srv.URL+"/archive?lang=en"); !strings.Contains(body, "Archive") || !strings.Contains(body, "Sign out") {
+		t.Error("the English switch did not switch")
+	}
+	if _, body := get(t, browser, d.srv.URL+"/stats"); !strings.Contains(body, "Time to answer") {
+		t.Error("English did not stay")
+	}
+	get(t, browser, d.srv.URL+"/archive?lang=zh")
+
 	// A question of this county opens; another county's is not there, whatever the URL.
 	if code, body := get(t, browser, fmt.Sprintf("%s/questions/%d", d.srv.URL, d.ids["hopper"])); code != http.StatusOK || !strings.Contains(body, "农户&lt;b&gt;") || strings.Contains(body, "农户<b>") || !strings.Contains(body, "经过") {
 		t.Errorf("own question: %d\n%s", code, body)
