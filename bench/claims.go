@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/agriclinic/agriclinic/consult"
+)
+
+// benchClaims races claimers for open questions through the service, three at once for
+// each question, and checks that every question went to exactly one of them. The peer
+// is asynq, a Redis task queue, handing out the same number of tasks to as many workers.
+func benchClaims(ctx context.Context, e *env, sz sizes) ([]result, error) {
+	c := &e.counties[0]
+	cat := c.Categories[0].ID
+	var cats []string
+	for _, k := range c.Categories {
+		cats = append(cats, k.ID)
+	}
+	experts := make([][]any, sz.claimers)
+	for i := range experts {
+		experts[i] = []any{c.ID, int64(700_000 + i), "专家" + strconv.Itoa(i), cats, c.Admins[0], time.Now()}
+	}
+	if _, err := e.pool.CopyFrom(ctx, pgx.Identifier{"experts"}, []string{"county_id", "user_id", "name", "categories", "approved_by", "approved_at"},
+		pgx.CopyFromRows(experts)); err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for i := range sz.claims {
+		// Words no earlier question shares: this measures the race, not the suggestions.
+		var id int64
+		err := e.pool.QueryRow(ctx, `INSERT INTO questions (county_id, township, chat_id, message_id, farmer_id, farmer_name,
+			category_id, text, status, asked_at, search) VALUES ($1, $2, -9, $3, 9, '农户', $4, $5, 'open', now(), ''::tsvector) RETURNING id`,
+			c.ID, c.Townships[0], int64(i), cat, "求助 Q"+strconv.Itoa(i)).Scan(&id)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	jobs := make(chan int64, 3*len(ids))
+	for _, id := range ids {
+		jobs <- id
+		jobs <- id
+		jobs <- id
+	}
+	close(jobs)
+	var (
+		mu        sync.Mutex
+		wins      = map[int64]int{}
+		latencies []time.Duration
+		failed    error
+		wg        sync.WaitGroup
+	)
+	start := time.Now()
+	for w := range sz.claimers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			expert := int64(700_000 + w)
+			for id := range jobs {
+				t0 := time.Now()
+				_, err := e.svc.Claim(ctx, id, expert, nil)
+				d := time.Since(t0)
+				mu.Lock()
+				latencies = append(latencies, d)
+				switch {
+				case err == nil:
+					wins[id]++
+				case errors.Is(err, consult.ErrTaken), errors.Is(err, consult.ErrAlreadyYours):
+				default:
+					if failed == nil {
+						failed = err
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if failed != nil {
+		return nil, failed
+	}
+	doubles, unclaimed := 0, 0
+	for _, id := range ids {
+		switch wins[id] {
+		case 0:
+			unclaimed++
+		case 1:
+		default:
+			doubles++
+		}
+	}
+	var held int
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM questions WHERE id = ANY ($1) AND status = 'claimed' AND expert_id IS NOT NULL`, ids).Scan(&held); err != nil {
+		return nil, err
+	}
+	if doubles > 0 || unclaimed > 0 || held != len(ids) {
+		return nil, fmt.Errorf("claim race: %d questions claimed twice, %d not at all, %d held of %d", doubles, unclaimed, held, len(ids))
+	}
+	rate := float64(len(ids)) / elapsed.Seconds()
+	_, p99 := percentile(latencies, 99)
+	peer, err := asynqRate(ctx, sz)
+	if err != nil {
+		return nil, err
+	}
+	return []result{{
+		name:   fmt.Sprintf("claim race: %d claimers, %d questions, 3 at once each; double claims 0; p99 %s", sz.claimers, len(ids), ms(p99)),
+		figure: fmt.Sprintf("%.0f claims/s", rate), peer: fmt.Sprintf("asynq %.0f tasks/s", peer),
+		ratio: fmt.Sprintf("%.2f×", rate/peer), goal: "≥ the peer's rate", verdict: verdict(rate >= peer),
+	}}, nil
+}
+
+func percentile(ds []time.Duration, p int) (time.Duration, time.Duration) {
+	s := slices.Clone(ds)
+	if len(s) == 0 {
+		return 0, 0
+	}
+	slices.Sort(s)
+	return s[len(s)/2], s[min(len(s)-1, len(s)*p/100)]
+}
+
+// asynqRate enqueues tasks and has asynq hand them to as many workers as there are
+// claimers, and returns tasks handled per second, from the first enqueue to the last
+// handled.
+func asynqRate(ctx context.Context, sz sizes) (float64, error) {
+	opt := asynq.RedisClientOpt{Addr: "127.0.0.1:6379", DB: 3}
+	client := asynq.NewClient(opt)
+	defer client.Close()
+	var done atomic.Int64
+	finished := make(chan struct{})
+	srv := asynq.NewServer(opt, asynq.Config{Concurrency: sz.claimers, LogLevel: asynq.ErrorLevel})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc("claim", func(context.Context, *asynq.Task) error {
+		if done.Add(1) == int64(sz.tasks) {
+			close(finished)
+		}
+		return nil
+	})
+	if err := srv.Start(mux); err != nil {
+		return 0, err
+	}
+	defer srv.Shutdown()
+	start := time.Now()
+	for i := range sz.tasks {
+		if _, err := client.EnqueueContext(ctx, asynq.NewTask("claim", []byte(strconv.Itoa(i))), asynq.MaxRetry(0)); err != nil {
+			return 0, err
+		}
+	}
+	select {
+	case <-finished:
+	case <-time.After(5 * time.Minute):
+		return 0, errors.New("asynq did not finish")
+	}
+	elapsed := time.Since(start)
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 3})
+	defer rdb.Close()
+	if keys, _ := rdb.Keys(ctx, "asynq:*").Result(); len(keys) > 0 {
+		rdb.Del(ctx, keys...)
+	}
+	return float64(sz.tasks) / elapsed.Seconds(), nil
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/agriclinic/agriclinic/consult"
+)
+
+// A farming vocabulary for generated questions: common words (发黄, 叶子) and rare ones
+// (溃疡, 流胶), crops, pests, the ways farmers ask, and some English.
+var (
+	crops    = []string{"水稻", "玉米", "茶树", "花椒", "辣椒", "油菜", "李子", "猕猴桃", "烤烟", "洋芋", "红薯", "白菜", "猪", "牛", "鸡"}
+	parts    = []string{"叶子", "叶片", "根部", "茎秆", "果实", "穗子", "秧苗", "新梢", "叶尖", "嫩芽"}
+	troubles = []string{"发黄", "卷曲", "有斑点", "枯萎", "烂根", "倒伏", "长不大", "有虫眼", "发白", "流胶", "落果", "溃疡", "发黑", "打卷"}
+	pests    = []string{"稻飞虱", "纹枯病", "稻瘟病", "草地贪夜蛾", "蚜虫", "红蜘蛛", "茶小绿叶蝉", "炭疽病", "白粉病", "二化螟", "蓟马", "霜霉病"}
+	tails    = []string{"怎么办", "是什么原因", "用什么药", "怎么防治", "严重吗", "请专家看看", "", "急！"}
+	english  = []string{"leaf curl", "yellow leaves", "fertilizer dose", "pesticide", "planthopper", "rice blast", "root rot"}
+)
+
+func questionText(r *rand.Rand) string {
+	var b strings.Builder
+	b.WriteString(crops[r.IntN(len(crops))])
+	b.WriteString(parts[r.IntN(len(parts))])
+	b.WriteString(troubles[r.IntN(len(troubles))])
+	if r.IntN(3) == 0 {
+		b.WriteString("，可能是" + pests[r.IntN(len(pests))])
+	}
+	if r.IntN(10) == 0 {
+		b.WriteString(" " + english[r.IntN(len(english))])
+	}
+	b.WriteString(tails[r.IntN(len(tails))])
+	return b.String()
+}
+
+// fillArchive writes n answered questions of the first county, spread over two years,
+// as the bot would have indexed them.
+func fillArchive(ctx context.Context, e *env, n int) error {
+	c := &e.counties[0]
+	r := rand.New(rand.NewPCG(1, 2))
+	start := time.Now().AddDate(-2, 0, 0)
+	step := 2 * 365 * 24 * time.Hour / time.Duration(n)
+	rows := make([][]any, 0, 10_000)
+	flush := func() error {
+		_, err := e.pool.CopyFrom(ctx, pgx.Identifier{"questions"}, []string{"county_id", "township", "chat_id", "message_id",
+			"farmer_id", "farmer_name", "category_id", "text", "status", "asked_at", "answered_at", "search", "crop", "terms"}, pgx.CopyFromRows(rows))
+		rows = rows[:0]
+		return err
+	}
+	for i := range n {
+		text := questionText(r)
+		cat := c.Categorize(text)
+		crop, terms := "", []string{}
+		for _, t := range consult.Terms(text) {
+			if t.Kind == consult.TermCrop {
+				if crop == "" {
+					crop = t.Name
+				}
+			} else {
+				terms = append(terms, t.Name)
+			}
+		}
+		at := start.Add(time.Duration(i) * step)
+		rows = append(rows, []any{c.ID, c.Townships[r.IntN(len(c.Townships))], -100 - int64(r.IntN(50)), int64(i), int64(1000 + r.IntN(5000)),
+			"农户", cat.ID, text, "answered", at, at.Add(time.Hour), consult.SearchVector(text, 'A'), crop, terms})
+		if len(rows) == cap(rows) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(rows) > 0 {
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	_, err := e.pool.Exec(ctx, "ANALYZE questions")
+	return err
+}
+
+// query is one search as a person would type it, with filters.
+type query struct {
+	text     string
+	category string
+	township string
+}
+
+var queries = []query{
+	{text: "发黄"},  // a common two-character word
+	{text: "流胶"},  // a rarer one
+	{text: "稻飞虱"}, // three characters: a phrase of bigrams
+	{text: "纹枯病"},
+	{text: "planthopper"},          // English
+	{text: "发黄", category: "rice"}, // with a filter
+	{text: "稻飞虱", township: "白泥镇"},
+	{text: "猕猴桃 溃疡"}, // two words, a rare pair
+}
+
+func benchSearch(ctx context.Context, e *env, sz sizes) ([]result, error) {
+	start := time.Now()
+	if err := fillArchive(ctx, e, sz.archive); err != nil {
+		return nil, err
+	}
+	load := time.Since(start)
+	county := e.counties[0].ID
+	var ranked, newest, ilike []time.Duration
+	for range sz.queries {
+		for _, q := range queries {
+			in := consult.SearchInput{Text: q.text, Category: q.category, Township: q.township, Limit: 20}
+			t0 := time.Now()
+			if _, err := e.svc.Search(ctx, []string{county}, in); err != nil {
+				return nil, err
+			}
+			ranked = append(ranked, time.Since(t0))
+			in.Newest = true
+			t0 = time.Now()
+			if _, err := e.svc.Search(ctx, []string{county}, in); err != nil {
+				return nil, err
+			}
+			newest = append(newest, time.Since(t0))
+			t0 = time.Now()
+			if err := ilikeSearch(ctx, e, county, q); err != nil {
+				return nil, err
+			}
+			ilike = append(ilike, time.Since(t0))
+		}
+	}
+	rp50, rp95 := percentiles(ranked)
+	np50, np95 := percentiles(newest)
+	ip50, ip95 := percentiles(ilike)
+	return []result{
+		{name: fmt.Sprintf("archive search, newest 20, p50 / p95 (%d questions; filled in %v)", sz.archive, load.Round(time.Second)),
+			figure: ms(np50) + " / " + ms(np95), peer: "ILIKE " + ms(ip50) + " / " + ms(ip95), ratio: ratio(ip95, np95),
+			goal: "p95 < 20 ms, ≥ 30× the peer", verdict: verdict(np95 < 20*time.Millisecond && ip95 >= 30*np95)},
+		{name: "archive search, best match first, p50 / p95", figure: ms(rp50) + " / " + ms(rp95), peer: "ILIKE " + ms(ip50) + " / " + ms(ip95),
+			ratio: ratio(ip95, rp95), goal: "—", verdict: ""},
+	}, nil
+}
+
+// ilikeSearch is the peer: what a helpdesk without a Chinese index does.
+func ilikeSearch(ctx context.Context, e *env, county string, q query) error {
+	sql := `SELECT id FROM questions WHERE county_id = $1`
+	args := []any{county}
+	for _, w := range strings.Fields(q.text) {
+		args = append(args, "%"+w+"%")
+		sql += fmt.Sprintf(" AND text ILIKE $%d", len(args))
+	}
+	if q.category != "" {
+		args = append(args, q.category)
+		sql += fmt.Sprintf(" AND category_id = $%d", len(args))
+	}
+	if q.township != "" {
+		args = append(args, q.township)
+		sql += fmt.Sprintf(" AND township = $%d", len(args))
+	}
+	rows, err := e.pool.Query(ctx, sql+" ORDER BY asked_at DESC, id DESC LIMIT 20", args...)
+	if err != nil {
+		return err
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+func percentiles(ds []time.Duration) (p50, p95 time.Duration) {
+	if len(ds) == 0 {
+		return 0, 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)*50/100], s[min(len(s)-1, len(s)*95/100)]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+func ratio(peer, ours time.Duration) string {
+	if ours <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f×", float64(peer)/float64(ours))
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "not met"
+}
