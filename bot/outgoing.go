@@ -154,7 +154,12 @@ func cutPoint(s string) int {
 	if c := safeCut(s, limit); c > 0 {
 		return c
 	}
-	return limit // a "tag" longer than a message is no tag; cut it
+	// A "tag" longer than a message is no tag (a lone "<" in the text); cut through it, but
+	// still not inside an entity.
+	if amp := strings.LastIndex(s[:limit], "&"); amp > 0 && !strings.Contains(s[amp:limit], ";") && limit-amp < 10 {
+		return amp
+	}
+	return limit
 }
 
 // safeCut moves a cut back out of an HTML tag or entity, until neither moves it (an entity
