@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"strconv"
@@ -42,76 +43,81 @@ func (d *Dashboard) experts(w http.ResponseWriter, r *http.Request, s *consult.S
 // applicant and every admin's copy of the request in Telegram are told, as when an admin
 // presses the button there.
 func (d *Dashboard) decideRequest(w http.ResponseWriter, r *http.Request, s *consult.Session) {
-	lang := langOf(r)
-	if !d.change(w, r, s) {
-		return
-	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		d.message(w, r, http.StatusNotFound, s, tr(lang, "experts"), tr(lang, "norequest"))
-		return
-	}
-	approve := r.PostFormValue("decision") == "approve"
-	req, _, err := d.Svc.ExpertRequest(r.Context(), id)
-	if err == nil && req.CountyID != s.County.ID {
-		err = consult.ErrNoSuchRequest
-	}
-	if err == nil {
-		_, _, err = d.Svc.DecideExpert(r.Context(), id, s.UserID, approve, bot.DecisionMessages(tr(lang, "viadashboard"), approve))
-	}
-	switch {
-	case errors.Is(err, consult.ErrNoSuchRequest):
-		d.message(w, r, http.StatusNotFound, s, tr(lang, "experts"), tr(lang, "norequest"))
-	case errors.Is(err, consult.ErrAlreadyDecided):
-		d.message(w, r, http.StatusConflict, s, tr(lang, "experts"), tr(lang, "decided"))
-	case errors.Is(err, consult.ErrNotAdmin):
-		d.message(w, r, http.StatusForbidden, s, tr(lang, "experts"), tr(lang, "readonly"))
-	case err != nil:
-		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "experts"), tr(lang, "down"))
-	default:
-		http.Redirect(w, r, "/experts", http.StatusSeeOther)
-	}
+	d.change(w, r, s, "experts", "/experts", func() error {
+		id, err := pathID(r, consult.ErrNoSuchRequest)
+		if err != nil {
+			return err
+		}
+		req, _, err := d.Svc.ExpertRequest(r.Context(), id)
+		if err == nil && req.CountyID != s.County.ID {
+			err = consult.ErrNoSuchRequest
+		}
+		if err != nil {
+			return err
+		}
+		approve := r.PostFormValue("decision") == "approve"
+		_, _, err = d.Svc.DecideExpert(r.Context(), id, s.UserID, approve, bot.DecisionMessages(tr(langOf(r), "viadashboard"), approve))
+		return err
+	}, outcome{consult.ErrNoSuchRequest, http.StatusNotFound, "norequest"}, outcome{consult.ErrAlreadyDecided, http.StatusConflict, "decided"})
 }
 
-// change guards a POST: the session's CSRF token, and the admin role.
-func (d *Dashboard) change(w http.ResponseWriter, r *http.Request, s *consult.Session) bool {
+// outcome is how one of a change's errors is shown: its status and text.
+type outcome struct {
+	err    error
+	status int
+	text   string
+}
+
+// change runs an admin's change posted from a page (title names it, back is where to
+// return): it checks the session's CSRF token and the admin role, runs do, and answers
+// with a redirect back, the message of the first outcome whose error do returned (a
+// non-admin gets 403), or 503 when the archive could not be reached.
+func (d *Dashboard) change(w http.ResponseWriter, r *http.Request, s *consult.Session, title, back string, do func() error, known ...outcome) {
 	lang := langOf(r)
+	fail := func(status int, text string) { d.message(w, r, status, s, tr(lang, title), tr(lang, text)) }
 	switch {
 	case r.PostFormValue("csrf") != s.CSRF:
-		d.message(w, r, http.StatusForbidden, s, tr(lang, "experts"), tr(lang, "csrf"))
-		return false
+		fail(http.StatusForbidden, "csrf")
+		return
 	case s.Role != store.RoleAdmin:
-		d.message(w, r, http.StatusForbidden, s, tr(lang, "experts"), tr(lang, "readonly"))
-		return false
+		fail(http.StatusForbidden, "readonly")
+		return
 	}
-	return true
+	err := do()
+	if err == nil {
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
+	for _, o := range append(known, outcome{consult.ErrNotAdmin, http.StatusForbidden, "readonly"}) {
+		if errors.Is(err, o.err) {
+			fail(o.status, o.text)
+			return
+		}
+	}
+	fail(http.StatusServiceUnavailable, "down")
+}
+
+// pathID reads the {id} of a change's address; a malformed one is as absent as notFound.
+func pathID(r *http.Request, notFound error) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return 0, notFound
+	}
+	return id, nil
 }
 
 // editExpert saves an expert's categories and duty from the experts page.
 func (d *Dashboard) editExpert(w http.ResponseWriter, r *http.Request, s *consult.Session) {
-	lang := langOf(r)
-	if !d.change(w, r, s) {
-		return
-	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		d.message(w, r, http.StatusNotFound, s, tr(lang, "experts"), tr(lang, "noexpert"))
-		return
-	}
-	onDuty := r.PostFormValue("duty") == "on"
-	err = d.Svc.EditExpert(r.Context(), s.UserID, s.County.ID, id, r.PostForm["category"], &onDuty)
-	switch {
-	case errors.Is(err, consult.ErrNotExpert):
-		d.message(w, r, http.StatusNotFound, s, tr(lang, "experts"), tr(lang, "noexpert"))
-	case errors.Is(err, consult.ErrNoCategories), errors.Is(err, consult.ErrUnknownCategory):
-		d.message(w, r, http.StatusBadRequest, s, tr(lang, "experts"), tr(lang, "needcategory"))
-	case errors.Is(err, consult.ErrNotAdmin):
-		d.message(w, r, http.StatusForbidden, s, tr(lang, "experts"), tr(lang, "readonly"))
-	case err != nil:
-		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "experts"), tr(lang, "down"))
-	default:
-		http.Redirect(w, r, "/experts", http.StatusSeeOther)
-	}
+	d.change(w, r, s, "experts", "/experts", func() error {
+		id, err := pathID(r, consult.ErrNotExpert)
+		if err != nil {
+			return err
+		}
+		onDuty := r.PostFormValue("duty") == "on"
+		return d.Svc.EditExpert(r.Context(), s.UserID, s.County.ID, id, r.PostForm["category"], &onDuty)
+	}, outcome{consult.ErrNotExpert, http.StatusNotFound, "noexpert"},
+		outcome{consult.ErrNoCategories, http.StatusBadRequest, "needcategory"},
+		outcome{consult.ErrUnknownCategory, http.StatusBadRequest, "needcategory"})
 }
 
 type groupsPage struct {
@@ -143,15 +149,10 @@ func (d *Dashboard) categories(w http.ResponseWriter, r *http.Request, s *consul
 
 // addKeyword adds a routing keyword to a category from the categories page.
 func (d *Dashboard) addKeyword(w http.ResponseWriter, r *http.Request, s *consult.Session) {
-	lang := langOf(r)
-	if !d.change(w, r, s) {
-		return
-	}
-	if _, _, err := d.Svc.AddKeyword(r.Context(), s.UserID, s.County.ID, r.PathValue("id"), r.PostFormValue("keyword")); err != nil {
-		d.message(w, r, http.StatusBadRequest, s, tr(lang, "categories"), tr(lang, "badkeyword"))
-		return
-	}
-	http.Redirect(w, r, "/categories", http.StatusSeeOther)
+	d.change(w, r, s, "categories", "/categories", func() error {
+		_, _, err := d.Svc.AddKeyword(r.Context(), s.UserID, s.County.ID, r.PathValue("id"), r.PostFormValue("keyword"))
+		return err
+	}, outcome{consult.ErrUnknownCategory, http.StatusBadRequest, "badkeyword"})
 }
 
 type visitsPage struct {
@@ -218,75 +219,51 @@ func (d *Dashboard) visits(w http.ResponseWriter, r *http.Request, s *consult.Se
 // approveVisit schedules an ordered visit from the visits page: a day, a time and the
 // experts, as the buttons in Telegram do, and tells everyone the same way.
 func (d *Dashboard) approveVisit(w http.ResponseWriter, r *http.Request, s *consult.Session) {
-	lang := langOf(r)
-	if !d.change(w, r, s) {
-		return
-	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	v, verr := d.Svc.Visit(r.Context(), id)
-	if err != nil || verr != nil || v.County.ID != s.County.ID {
-		d.message(w, r, http.StatusNotFound, s, tr(lang, "visits"), tr(lang, "novisit"))
-		return
-	}
-	loc := time.UTC
-	if s.County.Location != nil {
-		loc = s.County.Location
-	}
-	at, err := time.ParseInLocation("2006-01-02 15:04", r.PostFormValue("date")+" "+r.PostFormValue("time"), loc)
-	if err != nil {
-		d.message(w, r, http.StatusBadRequest, s, tr(lang, "visits"), tr(lang, "badtime"))
-		return
-	}
 	ctx := r.Context()
-	if _, err = d.Svc.ChooseTime(ctx, id, s.UserID, at, nil); err == nil {
+	d.change(w, r, s, "visits", "/visits", func() error {
+		id, err := pathID(r, consult.ErrNoSuchVisit)
+		if err != nil {
+			return err
+		}
+		if v, err := d.Svc.Visit(ctx, id); err != nil || v.County.ID != s.County.ID {
+			return cmp.Or(err, consult.ErrNoSuchVisit)
+		}
+		loc := time.UTC
+		if s.County.Location != nil {
+			loc = s.County.Location
+		}
+		at, err := time.ParseInLocation("2006-01-02 15:04", r.PostFormValue("date")+" "+r.PostFormValue("time"), loc)
+		if err != nil {
+			return consult.ErrTimeNotOffered
+		}
+		if _, err := d.Svc.ChooseTime(ctx, id, s.UserID, at, nil); err != nil {
+			return err
+		}
 		for _, e := range r.PostForm["expert"] {
-			uid, perr := strconv.ParseInt(e, 10, 64)
-			if perr != nil {
-				err = consult.ErrNotExpert
-				break
+			uid, err := strconv.ParseInt(e, 10, 64)
+			if err != nil {
+				return consult.ErrNotExpert
 			}
-			if _, err = d.Svc.ChooseExpert(ctx, id, s.UserID, uid, true, nil); err != nil {
-				break
+			if _, err := d.Svc.ChooseExpert(ctx, id, s.UserID, uid, true, nil); err != nil {
+				return err
 			}
 		}
-	}
-	if err == nil {
-		_, err = d.Svc.ApproveVisit(ctx, id, s.UserID, bot.VisitApprovedMessages(s.UserID, tr(lang, "viadashboard")))
-	}
-	switch {
-	case errors.Is(err, consult.ErrTimeNotOffered):
-		d.message(w, r, http.StatusBadRequest, s, tr(lang, "visits"), tr(lang, "badtime"))
-	case errors.Is(err, consult.ErrNoExpertChosen), errors.Is(err, consult.ErrNotExpert):
-		d.message(w, r, http.StatusBadRequest, s, tr(lang, "visits"), tr(lang, "pickexpert"))
-	case errors.Is(err, consult.ErrAlreadyDecided):
-		d.message(w, r, http.StatusConflict, s, tr(lang, "visits"), tr(lang, "decided"))
-	case errors.Is(err, consult.ErrNotAdmin):
-		d.message(w, r, http.StatusForbidden, s, tr(lang, "visits"), tr(lang, "readonly"))
-	case err != nil:
-		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "visits"), tr(lang, "down"))
-	default:
-		http.Redirect(w, r, "/visits", http.StatusSeeOther)
-	}
+		_, err = d.Svc.ApproveVisit(ctx, id, s.UserID, bot.VisitApprovedMessages(s.UserID, tr(langOf(r), "viadashboard")))
+		return err
+	}, outcome{consult.ErrNoSuchVisit, http.StatusNotFound, "novisit"},
+		outcome{consult.ErrTimeNotOffered, http.StatusBadRequest, "badtime"},
+		outcome{consult.ErrNoExpertChosen, http.StatusBadRequest, "pickexpert"},
+		outcome{consult.ErrNotExpert, http.StatusBadRequest, "pickexpert"},
+		outcome{consult.ErrAlreadyDecided, http.StatusConflict, "decided"})
 }
 
 // removeExpert ends an expert's registration from the experts page.
 func (d *Dashboard) removeExpert(w http.ResponseWriter, r *http.Request, s *consult.Session) {
-	lang := langOf(r)
-	if !d.change(w, r, s) {
-		return
-	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err == nil {
-		err = d.Svc.RemoveExpert(r.Context(), s.UserID, s.County.ID, id, bot.ExpertRemovedMessages(s.County.Name))
-	}
-	switch {
-	case err != nil && (errors.Is(err, consult.ErrNotExpert) || errors.Is(err, strconv.ErrSyntax)):
-		d.message(w, r, http.StatusNotFound, s, tr(lang, "experts"), tr(lang, "noexpert"))
-	case errors.Is(err, consult.ErrNotAdmin):
-		d.message(w, r, http.StatusForbidden, s, tr(lang, "experts"), tr(lang, "readonly"))
-	case err != nil:
-		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "experts"), tr(lang, "down"))
-	default:
-		http.Redirect(w, r, "/experts", http.StatusSeeOther)
-	}
+	d.change(w, r, s, "experts", "/experts", func() error {
+		id, err := pathID(r, consult.ErrNotExpert)
+		if err != nil {
+			return err
+		}
+		return d.Svc.RemoveExpert(r.Context(), s.UserID, s.County.ID, id, bot.ExpertRemovedMessages(s.County.Name))
+	}, outcome{consult.ErrNotExpert, http.StatusNotFound, "noexpert"})
 }
