@@ -89,6 +89,26 @@ func newDash(t *testing.T) *dash {
 	return d
 }
 
+// request has a person apply as an expert of a county's category (by name).
+func (d *dash) request(t *testing.T, id int64, name, county, category string) store.ExpertRequest {
+	t.Helper()
+	r, _, err := d.svc.RequestExpert(context.Background(), consult.ExpertRequestInput{Person: consult.Person{ID: id, Name: name},
+		Args: []string{county, category}, UpdateID: 10_000 + id}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// expert makes a person an approved expert: they apply and the county's admin approves.
+func (d *dash) expert(t *testing.T, id int64, name, county, category string, admin int64) {
+	t.Helper()
+	r := d.request(t, id, name, county, category)
+	if _, _, err := d.svc.DecideExpert(context.Background(), r.ID, admin, true, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // signIn opens a browser session for user through a fresh /dashboard link.
 func (d *dash) signIn(t *testing.T, user int64) (*http.Client, string) {
 	t.Helper()
@@ -214,13 +234,7 @@ func TestAReviewerReadsAndLosesAccessWhenRevoked(t *testing.T) {
 func TestStatisticsAndTheExcelExport(t *testing.T) {
 	d := newDash(t)
 	ctx := context.Background()
-	r, _, err := d.svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 501, Name: "李明"}, Args: []string{"yuqing", "水稻"}, UpdateID: 900}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := d.svc.DecideExpert(ctx, r.ID, 9001, true, nil); err != nil {
-		t.Fatal(err)
-	}
+	d.expert(t, 501, "李明", "yuqing", "水稻", 9001)
 	if _, err := d.svc.Claim(ctx, d.ids["yellow"], 501, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -341,21 +355,8 @@ func post(t *testing.T, c *http.Client, link string, form url.Values) (int, stri
 func TestAdminsManageAndReviewersOnlyRead(t *testing.T) {
 	d := newDash(t)
 	ctx := context.Background()
-	for _, e := range []struct {
-		id     int64
-		county string
-		cat    string
-		admin  int64
-	}{{501, "yuqing", "水稻", 9001}, {601, "meitan", "综合", 9002}} {
-		r, _, err := d.svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: e.id, Name: fmt.Sprintf("专家%d", e.id)},
-			Args: []string{e.county, e.cat}, UpdateID: 800 + e.id}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := d.svc.DecideExpert(ctx, r.ID, e.admin, true, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	d.expert(t, 501, "专家501", "yuqing", "水稻", 9001)
+	d.expert(t, 601, "专家601", "meitan", "综合", 9002)
 	admin, _ := d.signIn(t, 9001)
 	if _, body := get(t, admin, d.srv.URL+"/experts"); !strings.Contains(body, "专家501") || strings.Contains(body, "专家601") {
 		t.Errorf("experts page:\n%s", body)
@@ -410,14 +411,8 @@ func TestAdminsManageAndReviewersOnlyRead(t *testing.T) {
 func TestAnAdminApprovesAnExpertOnTheDashboard(t *testing.T) {
 	d := newDash(t)
 	ctx := context.Background()
-	mine, _, err := d.svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 502, Name: "王五"}, Args: []string{"yuqing", "水稻"}, UpdateID: 902}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	theirs, _, err := d.svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 602, Name: "赵六"}, Args: []string{"meitan", "综合"}, UpdateID: 903}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mine := d.request(t, 502, "王五", "yuqing", "水稻")
+	theirs := d.request(t, 602, "赵六", "meitan", "综合")
 	admin, _ := d.signIn(t, 9001)
 	_, page := get(t, admin, d.srv.URL+"/experts")
 	if !strings.Contains(page, "王五") || strings.Contains(page, "赵六") {
@@ -441,13 +436,7 @@ func TestAnAdminApprovesAnExpertOnTheDashboard(t *testing.T) {
 func TestAnAdminSchedulesAVisitOnTheDashboardAndSeesItsReport(t *testing.T) {
 	d := newDash(t)
 	ctx := context.Background()
-	r, _, err := d.svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 501, Name: "李明"}, Args: []string{"yuqing", "水稻"}, UpdateID: 904}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := d.svc.DecideExpert(ctx, r.ID, 9001, true, nil); err != nil {
-		t.Fatal(err)
-	}
+	d.expert(t, 501, "李明", "yuqing", "水稻", 9001)
 	order := func(county, township string) store.Visit {
 		t.Helper()
 		v, err := d.db.CreateVisit(ctx, store.Visit{CountyID: county, Township: township, Topic: "稻飞虱防治", CategoryID: "rice",
@@ -531,13 +520,7 @@ func TestLinksAndSessionsExpire(t *testing.T) {
 func TestTheArchiveFiltersByExpertAndExportsStatistics(t *testing.T) {
 	d := newDash(t)
 	ctx := context.Background()
-	r, _, err := d.svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 501, Name: "李明"}, Args: []string{"yuqing", "水稻"}, UpdateID: 905}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := d.svc.DecideExpert(ctx, r.ID, 9001, true, nil); err != nil {
-		t.Fatal(err)
-	}
+	d.expert(t, 501, "李明", "yuqing", "水稻", 9001)
 	if _, err := d.svc.Claim(ctx, d.ids["yellow"], 501, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -555,13 +538,7 @@ func TestTheArchiveFiltersByExpertAndExportsStatistics(t *testing.T) {
 func TestAnAdminRemovesAnExpertAndTheirQuestionsGoBack(t *testing.T) {
 	d := newDash(t)
 	ctx := context.Background()
-	r, _, err := d.svc.RequestExpert(ctx, consult.ExpertRequestInput{Person: consult.Person{ID: 501, Name: "李明"}, Args: []string{"yuqing", "水稻"}, UpdateID: 906}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := d.svc.DecideExpert(ctx, r.ID, 9001, true, nil); err != nil {
-		t.Fatal(err)
-	}
+	d.expert(t, 501, "李明", "yuqing", "水稻", 9001)
 	if _, err := d.svc.Claim(ctx, d.ids["yellow"], 501, nil); err != nil {
 		t.Fatal(err)
 	}
