@@ -33,6 +33,20 @@ func (c *clinic) claimNotice(t *testing.T, expert tgbotapi.User, id string) tgbo
 	return card
 }
 
+// claimAndAnswer has the expert claim question id and answer it with text by replying to
+// the claimed card; it returns the answer as posted in the group, once the group's
+// chat has settled (so the bot knows where the answer landed).
+func (c *clinic) claimAndAnswer(t *testing.T, expert tgbotapi.User, id, text string) tgbotapi.Message {
+	t.Helper()
+	card := c.claimNotice(t, expert, id)
+	c.tg.ReplyText(telegramtest.PrivateChat(expert), expert, card, text)
+	posted := c.tg.WaitMessage(t, c.group.ID, func(m tgbotapi.Message) bool {
+		return strings.Contains(m.Text, text) && hasButton(m, "solved:"+id)
+	})
+	c.settled(t, c.farmer)
+	return posted
+}
+
 // settled waits until the group's earlier updates were handled: one chat's updates are
 // handled in order, so once /whoami sent after them is answered, they were too.
 func (c *clinic) settled(t *testing.T, from tgbotapi.User) {
@@ -188,17 +202,9 @@ func TestFeedbackButtonsCloseOrReopen(t *testing.T) {
 	expert := c.experts[0]
 	neighbour := tg.NewUser("赵", "四", "zh-hans")
 
-	answerOnce := func(text string) tgbotapi.Message {
-		t.Helper()
-		card := c.claimNotice(t, expert, "1")
-		tg.ReplyText(telegramtest.PrivateChat(expert), expert, card, text)
-		posted := tg.WaitMessage(t, c.group.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, text) && hasButton(m, "solved:1") })
-		c.settled(t, c.farmer)
-		return posted
-	}
 	question := tg.SendText(c.group, c.farmer, "/ask 稻瘟病怎么防")
 	tg.WaitMessage(t, c.group.ID, repliesTo(question, "#1"))
-	posted := answerOnce("喷三环唑")
+	posted := c.claimAndAnswer(t, expert, "1", "喷三环唑")
 
 	press := tg.Press(c.group, neighbour, posted, "unsolved:1")
 	if a := tg.WaitCallbackAnswer(t, press); !a.ShowAlert || !strings.Contains(a.Text, "只有提问的农户") {
@@ -215,7 +221,7 @@ func TestFeedbackButtonsCloseOrReopen(t *testing.T) {
 		t.Errorf("after not solved: %s %s, want open and unsolved", q.Status, q.Feedback)
 	}
 
-	posted = answerOnce("改用稻瘟灵，隔七天再喷一次")
+	posted = c.claimAndAnswer(t, expert, "1", "改用稻瘟灵，隔七天再喷一次")
 	tg.Press(c.group, c.farmer, posted, "solved:1")
 	tg.WaitMessage(t, c.group.ID, func(m tgbotapi.Message) bool {
 		return m.MessageID == posted.MessageID && strings.Contains(m.Text, "已解决")

@@ -12,14 +12,6 @@ import (
 	"github.com/agriclinic/agriclinic/store"
 )
 
-// answerFirst has the expert claim and answer question id with text.
-func (c *clinic) answerFirst(t *testing.T, expert tgbotapi.User, id, text string) {
-	t.Helper()
-	card := c.claimNotice(t, expert, id)
-	c.tg.ReplyText(telegramtest.PrivateChat(expert), expert, card, text)
-	c.tg.WaitMessage(t, c.group.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, text) })
-}
-
 func TestEarlierAnswersAreOfferedToTheFarmerAndTheExpert(t *testing.T) {
 	c := newClinic(t)
 	tg := c.tg
@@ -30,7 +22,7 @@ func TestEarlierAnswersAreOfferedToTheFarmerAndTheExpert(t *testing.T) {
 
 	first := tg.SendText(c.group, c.farmer, "/ask 水稻叶子发黄怎么办")
 	tg.WaitMessage(t, c.group.ID, repliesTo(first, "#1"))
-	c.answerFirst(t, expert, "1", "多半是缺氮，每亩追施尿素5公斤")
+	c.claimAndAnswer(t, expert, "1", "多半是缺氮，每亩追施尿素5公斤")
 
 	second := tg.SendText(c.group, neighbour, "/ask 水稻叶片变黄了是什么原因")
 	ack := tg.WaitMessage(t, c.group.ID, repliesTo(second, "#2"))
@@ -87,7 +79,7 @@ func TestSearchAndLearnedKeywords(t *testing.T) {
 		tr := tg.SendText(telegramtest.PrivateChat(c.admin), c.admin, "/transfer "+id+" 水稻")
 		tg.WaitMessage(t, c.admin.ID, repliesTo(tr, "已转到水稻"))
 	}
-	c.answerFirst(t, expert, "1", "用敌磺钠灌根")
+	c.claimAndAnswer(t, expert, "1", "用敌磺钠灌根")
 
 	// An expert searches the archive; a farmer may not.
 	found := tg.SendText(dm, expert, "/search 烂秧")
