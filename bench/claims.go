@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -109,7 +108,7 @@ func benchClaims(ctx context.Context, e *env, sz sizes) ([]result, error) {
 		return nil, fmt.Errorf("claim race: %d questions claimed twice, %d not at all, %d held of %d", doubles, unclaimed, held, len(ids))
 	}
 	rate := float64(len(ids)) / elapsed.Seconds()
-	_, p99 := percentile(latencies, 99)
+	p99 := quantile(latencies, 99)
 	peer, err := asynqRate(ctx, sz)
 	if err != nil {
 		return nil, err
@@ -119,15 +118,6 @@ func benchClaims(ctx context.Context, e *env, sz sizes) ([]result, error) {
 		figure: fmt.Sprintf("%.0f claims/s", rate), peer: fmt.Sprintf("asynq %.0f tasks/s", peer),
 		ratio: fmt.Sprintf("%.2f×", rate/peer), goal: "≥ the peer's rate", verdict: verdict(rate >= peer),
 	}}, nil
-}
-
-func percentile(ds []time.Duration, p int) (time.Duration, time.Duration) {
-	s := slices.Clone(ds)
-	if len(s) == 0 {
-		return 0, 0
-	}
-	slices.Sort(s)
-	return s[len(s)/2], s[min(len(s)-1, len(s)*p/100)]
 }
 
 // asynqRate enqueues tasks and has asynq hand them to as many workers as there are

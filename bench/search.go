@@ -189,13 +189,19 @@ func ilikeSearch(ctx context.Context, e *env, county string, q query) error {
 	return rows.Err()
 }
 
-func percentiles(ds []time.Duration) (p50, p95 time.Duration) {
+// quantile is the q-th percentile of durations (q from 0 to 100).
+func quantile(ds []time.Duration, q int) time.Duration {
 	if len(ds) == 0 {
-		return 0, 0
+		return 0
 	}
 	s := slices.Clone(ds)
 	slices.Sort(s)
-	return s[len(s)*50/100], s[min(len(s)-1, len(s)*95/100)]
+	return s[min(len(s)-1, len(s)*q/100)]
+}
+
+// percentiles is the median and the 95th percentile.
+func percentiles(ds []time.Duration) (p50, p95 time.Duration) {
+	return quantile(ds, 50), quantile(ds, 95)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }

@@ -114,7 +114,7 @@ func TestAnAlbumArrivingOutOfOrderIsOneQuestion(t *testing.T) {
 	}
 	album := tg.PostAlbum(c.group, c.farmer, items, []int{2, 1, 0})
 	c.settled(t, c.farmer)
-	if n, err := c.svc.FlushAlbums(context.Background(), 0, bot.AlbumMessages); err != nil || n != 1 {
+	if n, err := c.svc.FlushAlbums(context.Background(), 0, bot.AskMessages); err != nil || n != 1 {
 		t.Fatalf("FlushAlbums = %d, %v; want one question", n, err)
 	}
 	tg.WaitMessage(t, c.group.ID, repliesTo(album[0], "#1"))

@@ -20,7 +20,7 @@ const notBoundText = "本群还没有绑定乡镇，暂时不能提问。请县�
 func blankText(s string) bool { return consult.Blank(s) }
 
 // stageAlbum keeps one photo of an album until the whole album has arrived; the album
-// then becomes one question (see AlbumMessages and the album job in serve).
+// then becomes one question (see Service.FlushAlbums and the album job in serve).
 func (b *Bot) stageAlbum(ctx context.Context, in *incoming, caption string, addressed bool) error {
 	m := mediaOf(in.msg)
 	if m == nil {
@@ -39,9 +39,6 @@ func (b *Bot) stageAlbum(ctx context.Context, in *incoming, caption string, addr
 	}
 	return err
 }
-
-// AlbumMessages acknowledges an album question and pushes it, like any question.
-func AlbumMessages(res consult.AskResult) []store.Message { return AskMessages(res) }
 
 // followup adds a farmer's reply to the bot's acknowledgement or to an answer to that
 // question's thread. It reports false when the message is not one: a reply by someone

@@ -188,7 +188,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	go func() {
 		_ = whileLeader(ctx, leases, "gather", instance, leaseTTL, log, func(ctx context.Context) error {
 			return every(ctx, min(time.Second, cfg.AlbumWait), log, "turn albums into questions, send push digests", func(ctx context.Context) error {
-				_, albumErr := svc.FlushAlbums(ctx, cfg.AlbumWait, bot.AlbumMessages)
+				_, albumErr := svc.FlushAlbums(ctx, cfg.AlbumWait, bot.AskMessages)
 				_, digestErr := svc.FlushDigests(ctx, cfg.Limits.PushWindow, bot.DigestMessages)
 				return errors.Join(albumErr, digestErr)
 			})
