@@ -3,6 +3,18 @@ package web
 // texts are the dashboard's words, in Chinese (the default) and English.
 var texts = map[string][2]string{
 	"app":             {"农技坐诊", "AgriClinic"},
+	"play":            {"演示坐诊（本地 Telegram）", "Demo clinic (local Telegram)"},
+	"play:hint":       {"农户在群里用 /ask 提问；专家点“认领”，再回复问题消息作答；回复机器人的消息即追问。", "Farmers ask in the group with /ask; the expert presses Claim, then replies to the question to answer; replying to the bot is a follow-up."},
+	"play:dashboard":  {"以管理员身份打开管理后台", "Open the dashboard as the admin"},
+	"play:noscript":   {"演示页面需要 JavaScript。", "The playground needs JavaScript."},
+	"play:nobody":     {"没有这个演示人物。", "No such person in the demo."},
+	"play:bad":        {"请求无效，请刷新页面再试。", "Bad request; reload the page and try again."},
+	"play:toobig":     {"照片太大（最多 10 MB）。", "The photo is too large (10 MB at most)."},
+	"play:notphoto":   {"只能发送 JPEG 或 PNG 照片。", "Only JPEG or PNG photos can be sent."},
+	"play:empty":      {"请先输入文字或选择照片。", "Type something or choose a photo first."},
+	"play:long":       {"消息太长（最多 4096 字）。", "The message is too long (4096 characters at most)."},
+	"play:refused":    {"Telegram 不允许这样发送（回复的消息不存在？）。", "Telegram would not take this (does the replied-to message exist?)."},
+	"play:stale":      {"这个按钮已经没有了。", "That button is no longer there."},
 	"admin":           {"管理员", "admin"},
 	"reviewer":        {"审阅（只读）", "reviewer (read-only)"},
 	"archive":         {"问题档案", "Archive"},

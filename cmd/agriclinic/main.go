@@ -46,6 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return fmt.Errorf("configuration:\n%w", err)
 		}
 		return serve(ctx, cfg, newLogger(cfg, stderr))
+	case "demo":
+		return demo(ctx, getenv, stdout, stderr)
 	case "health":
 		cfg, err := loadConfig(getenv, false)
 		if err != nil {
@@ -71,6 +73,8 @@ Usage:
 
 Commands:
   serve     run the bot (default): migrate the archive, load the county file, take updates
+  demo      a local clinic in the browser without Telegram: open http://localhost:8080/play
+            (uses DATABASE_URL and REDIS_URL when set, else its own Postgres and Redis)
   migrate   apply database migrations and exit
   health    ask the running server's /healthz (for container health checks)
   help      show this help

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/agriclinic/agriclinic/store"
 )
 
 func envOf(m map[string]string) func(string) string {
@@ -52,6 +54,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"a webhook without a secret", map[string]string{"TELEGRAM_TOKEN": "1:a", "WEBHOOK_URL": "https://bot.example.org/hook"}, "WEBHOOK_SECRET"},
 		{"a webhook without a path", map[string]string{"TELEGRAM_TOKEN": "1:a", "WEBHOOK_URL": "https://bot.example.org", "WEBHOOK_SECRET": "s"}, "WEBHOOK_URL: needs a path"},
 		{"a bad log level", map[string]string{"TELEGRAM_TOKEN": "1:a", "LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{"a bad sending margin", map[string]string{"TELEGRAM_TOKEN": "1:a", "SEND_RATE_MARGIN": "50"}, "SEND_RATE_MARGIN"},
 	}
 	for _, tt := range tests {
 		_, err := loadConfig(envOf(tt.env), true)
@@ -70,7 +73,8 @@ func TestConfigDefaultsAndSecretFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.TelegramToken != "123:secret" || cfg.TelegramAPIURL != "https://api.telegram.org" || cfg.HTTPAddr != ":8080" {
+	if cfg.TelegramToken != "123:secret" || cfg.TelegramAPIURL != "https://api.telegram.org" || cfg.HTTPAddr != ":8080" ||
+		cfg.Rates != store.DefaultRates {
 		t.Errorf("config = %+v, want the token from the file and the defaults", cfg)
 	}
 }

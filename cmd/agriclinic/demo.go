@@ -1,0 +1,289 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/agriclinic/agriclinic/bot/telegramtest"
+	"github.com/agriclinic/agriclinic/consult"
+	"github.com/agriclinic/agriclinic/store"
+	"github.com/agriclinic/agriclinic/web"
+)
+
+// demo runs a whole clinic on this machine without Telegram: the real bot, sender, jobs
+// and dashboard (serve's wiring), against a local Bot API (bot/telegramtest), Redis
+// (REDIS_URL, else an embedded miniredis) and Postgres (DATABASE_URL, else a private
+// cluster of the machine's PostgreSQL), seeded with the example county, and a playground
+// page to be the farmers, experts and admin in the browser.
+func demo(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	began := time.Now()
+	base, err := loadConfig(demoEnv(getenv, map[string]string{"TELEGRAM_TOKEN": "0:demo"}), false)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := newLogger(base, stderr)
+
+	redisURL := strings.TrimSpace(getenv("REDIS_URL"))
+	if redisURL == "" {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
+			return fmt.Errorf("embedded Redis: %w", err)
+		}
+		defer mr.Close()
+		go keepMiniredisTime(ctx, mr)
+		redisURL = "redis://" + mr.Addr()
+		log.Info("embedded Redis (miniredis); set REDIS_URL to use a real one")
+	}
+
+	dbURL := strings.TrimSpace(getenv("DATABASE_URL"))
+	if dbURL == "" && getenv("DATABASE_URL_FILE") == "" {
+		pg, err := startPrivatePostgres(ctx, getenv, log)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := pg.Stop(context.WithoutCancel(ctx)); err != nil {
+				log.Warn("the demo's Postgres did not stop", "err", err)
+			}
+		}()
+		dbURL = pg.URL()
+		log.Info("the demo's own Postgres", "dir", pg.dir, "port", pg.port)
+	}
+
+	fake := telegramtest.NewStandalone(telegramtest.StandaloneOptions{FirstUpdateID: updateIDBase(time.Now())})
+	defer fake.Close()
+	var chats *demoChats // opened once the archive says where message ids go on
+
+	publicURL := strings.TrimSpace(getenv("PUBLIC_URL"))
+	if publicURL == "" {
+		publicURL = localURL(base.HTTPAddr)
+	}
+	cfg, err := loadConfig(demoEnv(getenv, map[string]string{
+		"TELEGRAM_TOKEN":   fake.Token(),
+		"TELEGRAM_API_URL": fake.URL(),
+		"DATABASE_URL":     dbURL,
+		"REDIS_URL":        redisURL,
+		"PUBLIC_URL":       publicURL,
+	}), true)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+
+	return serveWith(ctx, cfg, log, serveExtras{
+		example: true,
+		prepare: func(ctx context.Context, pool *pgxpool.Pool, svc *consult.Service) error {
+			seeded, err := seedDemo(ctx, pool, svc, time.Now())
+			if err != nil {
+				return err
+			}
+			if seeded {
+				log.Info("seeded the demo clinic", "questions", demoArchiveSize, "group", demoGroupName)
+			}
+			// Before the bot sends anything: the chats' message ids go on after every id
+			// the archive remembers, so no new message is taken for an old one.
+			last, err := lastMessageID(ctx, pool)
+			if err != nil {
+				return err
+			}
+			chats = openDemoChats(fake, int(last)+1)
+			return nil
+		},
+		routes: func(mux *http.ServeMux, svc *consult.Service, _ *store.DB) {
+			play := &web.Play{Chats: chats, GroupID: demoGroupID, GroupTitle: demoGroupName, Log: log,
+				DashboardLink: func(ctx context.Context, adminID int64) (string, error) {
+					links, err := svc.DashboardLinks(ctx, adminID)
+					if err != nil {
+						return "", err
+					}
+					if len(links) == 0 {
+						return "", errors.New("the demo admin administers no county")
+					}
+					return links[0].Token, nil
+				}}
+			for _, p := range demoPeople {
+				play.People = append(play.People, web.PlayPerson{ID: p.ID, Name: p.Name, Role: p.Role})
+			}
+			play.Register(mux)
+		},
+		listening: func(addr net.Addr) {
+			fmt.Fprintf(stdout, "AgriClinic demo ready in %.1fs: open %s/play (dashboard: %s/play/dashboard). Ctrl-C stops it.\n",
+				time.Since(began).Seconds(), publicURL, publicURL)
+		},
+	})
+}
+
+// demoEnv is the environment with the demo's own values over it. The demo always runs
+// the shipped example county and long polling, whatever the environment says.
+func demoEnv(getenv func(string) string, over map[string]string) func(string) string {
+	fixed := map[string]string{"AGRICLINIC_COUNTIES": "", "WEBHOOK_URL": "", "WEBHOOK_SECRET": "",
+		"TELEGRAM_TOKEN_FILE": "", "DATABASE_URL_FILE": "", "WEBHOOK_SECRET_FILE": ""}
+	return func(name string) string {
+		if v, ok := over[name]; ok {
+			return v
+		}
+		if v, ok := fixed[name]; ok {
+			return v
+		}
+		return getenv(name)
+	}
+}
+
+// localURL is the address a browser on this machine reaches HTTP_ADDR at.
+func localURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://localhost:8080"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" || host == "127.0.0.1" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// demoEpoch is where the demo's Telegram ids count from.
+var demoEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// updateIDBase starts a run's update ids above every earlier run's: the archive keeps
+// update ids to recognise redeliveries, and the fake forgets its own at exit. A run
+// makes far fewer than a thousand updates a second.
+func updateIDBase(now time.Time) int { return int(now.Sub(demoEpoch).Milliseconds()) }
+
+// lastMessageID is the highest message id the archive remembers in any chat: of the
+// messages the bot sent (outbox, bot_messages, answers) and of those people sent
+// (questions, their media and albums, follow-ups). The fake forgets its chats at exit;
+// the next run's ids must not meet these.
+func lastMessageID(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
+	var last int64
+	err := pool.QueryRow(ctx, `SELECT COALESCE(GREATEST(
+			(SELECT max(message_id) FROM outbox),
+			(SELECT max(message_id) FROM bot_messages),
+			(SELECT max(group_message_id) FROM answers),
+			(SELECT max(message_id) FROM questions),
+			(SELECT max(message_id) FROM question_media),
+			(SELECT max(message_id) FROM album_items),
+			(SELECT max(message_id) FROM followups)), 0)`).Scan(&last)
+	if err != nil {
+		return 0, fmt.Errorf("demo: the archive's last message id: %w", err)
+	}
+	return last, nil
+}
+
+// keepMiniredisTime moves miniredis's clock with the real one: it expires keys only when
+// told time passed, and the quota and lease keys must expire.
+func keepMiniredisTime(ctx context.Context, mr *miniredis.Miniredis) {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			mr.FastForward(now.Sub(last))
+			last = now
+		}
+	}
+}
+
+// demoChats is the playground's view of the fake Telegram: it plays the demo's people.
+type demoChats struct {
+	fake  *telegramtest.Server
+	group tgbotapi.Chat
+	users map[int64]tgbotapi.User
+}
+
+// openDemoChats makes the group and the people in the fake; experts and the admin have
+// pressed Start, so the bot may write to them.
+func openDemoChats(fake *telegramtest.Server, firstMessageID int) *demoChats {
+	c := &demoChats{fake: fake, users: map[int64]tgbotapi.User{}}
+	c.group = fake.OpenGroup(demoGroupID, demoGroupName, firstMessageID)
+	for _, p := range demoPeople {
+		// Chinese users mostly put their whole name in the first name.
+		u := tgbotapi.User{ID: p.ID, FirstName: p.Name, LanguageCode: "zh-hans"}
+		c.users[p.ID] = u
+		fake.OpenPrivateChat(u, firstMessageID, p.Role != "farmer")
+	}
+	return c
+}
+
+func (c *demoChats) chat(chatID, from int64) (tgbotapi.Chat, tgbotapi.User, error) {
+	u, ok := c.users[from]
+	switch {
+	case !ok:
+		return tgbotapi.Chat{}, u, fmt.Errorf("no demo person %d", from)
+	case chatID == c.group.ID:
+		return c.group, u, nil
+	case chatID == from:
+		return telegramtest.PrivateChat(u), u, nil
+	}
+	return tgbotapi.Chat{}, u, fmt.Errorf("%d is not in chat %d", from, chatID)
+}
+
+func (c *demoChats) Messages(chatID int64) []tgbotapi.Message { return c.fake.Messages(chatID) }
+
+func (c *demoChats) Post(chatID, from int64, text string, photo []byte, replyTo int) error {
+	chat, u, err := c.chat(chatID, from)
+	if err != nil {
+		return err
+	}
+	p := telegramtest.Post{Text: text}
+	if photo != nil {
+		p = telegramtest.Post{Photo: true, Data: photo, Caption: text}
+	}
+	if replyTo != 0 {
+		m, ok := c.fake.Message(chatID, replyTo)
+		if !ok {
+			return fmt.Errorf("message %d is not in chat %d", replyTo, chatID)
+		}
+		p.ReplyTo = &m
+	}
+	_, err = c.fake.TryPost(chat, u, p)
+	return err
+}
+
+// pressWait is how long a press waits for the bot's callback answer to show it.
+const pressWait = 5 * time.Second
+
+func (c *demoChats) Press(ctx context.Context, chatID, from int64, messageID int, data string) (string, error) {
+	chat, u, err := c.chat(chatID, from)
+	if err != nil {
+		return "", err
+	}
+	m, ok := c.fake.Message(chatID, messageID)
+	if !ok {
+		return "", fmt.Errorf("message %d is not in chat %d", messageID, chatID)
+	}
+	id, err := c.fake.TryPress(chat, u, m, data)
+	if err != nil {
+		return "", err
+	}
+	timer := time.NewTimer(pressWait)
+	defer timer.Stop()
+	for {
+		changed := c.fake.Changed()
+		if a, ok := c.fake.CallbackAnswer(id); ok {
+			return a.Text, nil
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return "", nil
+		case <-ctx.Done():
+			return "", nil
+		}
+	}
+}
+
+func (c *demoChats) File(fileID string) ([]byte, bool) { return c.fake.FileBytes(fileID) }
+
+func (c *demoChats) Changed() <-chan struct{} { return c.fake.Changed() }
