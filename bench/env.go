@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 
 	"github.com/jackc/pgx/v5"
@@ -15,11 +16,12 @@ import (
 	"github.com/agriclinic/agriclinic/store"
 )
 
-// env is the bench's own database (dropped at the end), Redis under its own prefix, and
-// the service on them.
+// env is the bench's own database (dropped at the end unless kept), Redis under its own
+// prefix, and the service on them.
 type env struct {
 	admin    string // the maintenance database URL
 	name     string
+	kept     bool // the database outlives the run (-keep)
 	url      string
 	pool     *pgxpool.Pool
 	db       *store.DB
@@ -36,19 +38,33 @@ func getenv(name, def string) string {
 	return def
 }
 
-func newEnv(ctx context.Context) (*env, error) {
+// keptDatabase is the database -keep leaves behind for the next run; drop it when done:
+// psql -c 'DROP DATABASE agriclinic_bench_kept'.
+const keptDatabase = "agriclinic_bench_kept"
+
+func newEnv(ctx context.Context, keep bool) (*env, error) {
 	e := &env{
 		admin:  getenv("BENCH_DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		name:   fmt.Sprintf("agriclinic_bench_%d", os.Getpid()),
+		kept:   keep,
 		prefix: fmt.Sprintf("bench%d:", os.Getpid()),
+	}
+	if keep {
+		e.name = keptDatabase
 	}
 	conn, err := pgx.Connect(ctx, e.admin)
 	if err != nil {
 		return nil, fmt.Errorf("postgres (bash .ci/services starts it): %w", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+e.name); err != nil {
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", e.name).Scan(&exists); err != nil {
 		return nil, err
+	}
+	if !exists {
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+e.name); err != nil {
+			return nil, err
+		}
 	}
 	cfg, err := pgxpool.ParseConfig(e.admin)
 	if err != nil {
@@ -56,7 +72,13 @@ func newEnv(ctx context.Context) (*env, error) {
 	}
 	cfg.ConnConfig.Database = e.name
 	cfg.MaxConns = 32
-	e.url = cfg.ConnString()
+	// ConnString is the URL parsed, not the config changed since: name the database in it.
+	u, err := url.Parse(e.admin)
+	if err != nil {
+		return nil, err
+	}
+	u.Path = "/" + e.name
+	e.url = u.String()
 	if e.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -89,6 +111,9 @@ func (e *env) close() {
 		e.rdb.Del(ctx, keys...)
 	}
 	e.rdb.Close()
+	if e.kept {
+		return
+	}
 	if conn, err := pgx.Connect(ctx, e.admin); err == nil {
 		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+e.name+" WITH (FORCE)")
 		conn.Close(ctx)

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -41,18 +40,11 @@ func miniBotAPI() *httptest.Server {
 // (migrations already applied, as after an upgrade) and measures the time until /readyz
 // answers 200 and the resident memory once idle.
 func benchFootprint(ctx context.Context, e *env, sz sizes) ([]result, error) {
-	dir, err := os.MkdirTemp("", "agriclinic-bench")
+	bin, cleanup, err := buildBinary(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "agriclinic")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/agriclinic")
-	build.Dir = ".."
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("build: %w", err)
-	}
+	defer cleanup()
 	api := miniBotAPI()
 	defer api.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -45,9 +45,22 @@ func questionText(r *rand.Rand) string {
 }
 
 // fillArchive writes n answered questions of the first county, spread over two years,
-// as the bot would have indexed them.
+// as the bot would have indexed them. A kept database that holds them already is left as
+// it is.
 func fillArchive(ctx context.Context, e *env, n int) error {
 	c := &e.counties[0]
+	if e.kept {
+		var have int
+		if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM questions WHERE county_id = $1", c.ID).Scan(&have); err != nil {
+			return err
+		}
+		if have == n {
+			return nil
+		}
+		if _, err := e.pool.Exec(ctx, "DELETE FROM questions WHERE county_id = $1", c.ID); err != nil {
+			return err
+		}
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	start := time.Now().AddDate(-2, 0, 0)
 	step := 2 * 365 * 24 * time.Hour / time.Duration(n)
@@ -85,7 +98,9 @@ func fillArchive(ctx context.Context, e *env, n int) error {
 			return err
 		}
 	}
-	_, err := e.pool.Exec(ctx, "ANALYZE questions")
+	// What autovacuum does soon after a bulk load (it counts inserts too): without it the
+	// first searches pay for merging the index's pending entries and setting hint bits.
+	_, err := e.pool.Exec(ctx, "VACUUM ANALYZE questions")
 	return err
 }
 
@@ -120,6 +135,21 @@ func benchSearch(ctx context.Context, e *env, sz sizes) ([]result, error) {
 	var ranked, newest, ilike []time.Duration
 	perOurs := make([][]time.Duration, len(queries))
 	perPeer := make([][]time.Duration, len(queries))
+	// One round first, not measured, for both sides alike: it prepares each statement on
+	// its connection and reads the catalogs, which a long-running server does once.
+	for _, q := range queries {
+		in := consult.SearchInput{Text: q.text, Category: q.category, Township: q.township, Limit: 20}
+		if _, err := e.svc.Search(ctx, []string{county}, in); err != nil {
+			return nil, err
+		}
+		in.Newest = true
+		if _, err := e.svc.Search(ctx, []string{county}, in); err != nil {
+			return nil, err
+		}
+		if err := ilikeSearch(ctx, e, county, q); err != nil {
+			return nil, err
+		}
+	}
 	for range sz.queries {
 		for qi, q := range queries {
 			in := consult.SearchInput{Text: q.text, Category: q.category, Township: q.township, Limit: 20}
@@ -158,9 +188,10 @@ func benchSearch(ctx context.Context, e *env, sz sizes) ([]result, error) {
 		if q.category != "" || q.township != "" {
 			name += " with a filter"
 		}
-		o, _ := percentiles(perOurs[qi])
-		p, _ := percentiles(perPeer[qi])
-		out = append(out, result{name: name + ", p50", figure: ms(o), peer: "ILIKE " + ms(p), ratio: ratio(p, o)})
+		o50, o95 := percentiles(perOurs[qi])
+		p50, p95 := percentiles(perPeer[qi])
+		out = append(out, result{name: name + ", p50 / p95", figure: ms(o50) + " / " + ms(o95),
+			peer: "ILIKE " + ms(p50) + " / " + ms(p95), ratio: ratio(p50, o50)})
 	}
 	return out, nil
 }

@@ -84,6 +84,11 @@ func (b *Bot) claim(ctx context.Context, q *tgbotapi.CallbackQuery, questionID i
 	case errors.Is(err, consult.ErrAlreadyYours):
 		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("#%d 已经由你认领，回复问题消息即可作答。", "You already hold #%d; reply to its message to answer."), questionID), false)
 	case errors.Is(err, consult.ErrTaken), errors.Is(err, consult.ErrAlreadyAnswered):
+		if res.Holder.Name == "" {
+			// Lost a race to someone whose claim is being stored this very moment.
+			b.answerCallback(ctx, q, fmt.Sprintf(l.pick("#%d 已被另一位专家认领。", "#%d was claimed by another expert."), questionID), true)
+			break
+		}
 		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("#%d 已被 %s 认领。", "#%d was claimed by %s."), questionID, res.Holder.Name), true)
 	case err != nil:
 		return err

@@ -280,6 +280,33 @@ func TestSenderDeliversEveryMessageOnceInOrderThrough429sAnd5xx(t *testing.T) {
 	checkSpacing(t, b.tg, perChatInterval)
 }
 
+// TestTwoSendersStayWithinTheLimitsTelegramEnforces runs two instances' senders, booking
+// ahead in one shared schedule, against a fake that answers 429 to any message beyond
+// its limits, counted in sliding windows as the messages arrive. More chats are ready
+// than the overall limit lets through, so the senders book the overall slots back to
+// back. The margin is wide so that a loaded machine's delays do not count.
+func TestTwoSendersStayWithinTheLimitsTelegramEnforces(t *testing.T) {
+	t.Parallel()
+	b := setupSender(t)
+	b.tg.EnforceLimits(telegramtest.Limits{Global: 10, PerChat: 1, GroupPerMinute: 60})
+	rates := store.Rates{Global: 10, PerChat: 1, GroupMin: 60, Margin: 200 * time.Millisecond}
+	want := b.spread(t, b.chats(12), 2)
+
+	stop := b.run(t, b.newSender(t, rates))
+	stopOther := b.run(t, b.newSender(t, rates))
+	for chatID, texts := range want {
+		last := texts[len(texts)-1]
+		b.tg.WaitMessage(t, chatID, func(m tgbotapi.Message) bool { return m.Text == last })
+	}
+	stop()
+	stopOther()
+
+	if n := b.tg.TooManyRequests(); n != 0 {
+		t.Errorf("the fake answered %d × 429, want none", n)
+	}
+	checkOnceInOrder(t, b.tg, want)
+}
+
 func TestSenderWaitsRetryAfterBeforeSendingToTheChatAgain(t *testing.T) {
 	t.Parallel()
 	b := setupSender(t)

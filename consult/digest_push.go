@@ -14,13 +14,18 @@ func (s *Service) splitPushes(ctx context.Context, experts []store.Expert) (push
 	if s.quota == nil || s.limits.Pushes <= 0 {
 		return experts, nil
 	}
-	for _, e := range experts {
-		wait, err := s.quota.Take(ctx, "push", e.UserID, s.limits.Pushes, s.limits.PushWindow)
-		if err != nil {
-			// Without Redis, no count: a push too many beats a question nobody hears of.
-			s.log.Warn("push count unavailable", "err", err)
-		}
-		if wait > 0 {
+	ids := make([]int64, len(experts))
+	for i, e := range experts {
+		ids[i] = e.UserID
+	}
+	waits, err := s.quota.TakeEach(ctx, "push", ids, s.limits.Pushes, s.limits.PushWindow)
+	if err != nil {
+		// Without Redis, no count: a push too many beats a question nobody hears of.
+		s.log.Warn("push count unavailable", "err", err)
+		return experts, nil
+	}
+	for i, e := range experts {
+		if waits[i] > 0 {
 			digest = append(digest, e)
 		} else {
 			push = append(push, e)
@@ -31,12 +36,7 @@ func (s *Service) splitPushes(ctx context.Context, experts []store.Expert) (push
 
 // digest counts one more question in each expert's pending digest.
 func (s *Service) digest(ctx context.Context, tx *store.Tx, experts []store.Expert) error {
-	for _, e := range experts {
-		if err := tx.AddToDigest(ctx, e.UserID, e.Language, s.now()); err != nil {
-			return err
-		}
-	}
-	return nil
+	return tx.AddToDigests(ctx, experts, s.now())
 }
 
 // FlushDigests sends every digest begun more than after ago (the push window): one

@@ -218,15 +218,19 @@ func (s *Service) similarTo(ctx context.Context, county, category, text string, 
 	if s.similar.Max <= 0 || Blank(text) {
 		return nil
 	}
-	query := anyQuery(text)
-	var terms []string
-	for t := range troubleTerms(text) {
-		terms = append(terms, t)
+	// The words of the question and every other way of naming the trouble it names: a
+	// question about 稻飞虱 finds one that said 褐飞虱.
+	words := []string{text}
+	for _, t := range Terms(text) {
+		if t.Kind != TermCrop {
+			words = append(words, t.Variants...)
+		}
 	}
-	if query == "" && len(terms) == 0 {
+	query := anyQuery(strings.Join(words, " "))
+	if query == "" {
 		return nil
 	}
-	cands, err := s.db.SimilarCandidates(ctx, county, category, query, terms, exclude, 50)
+	cands, err := s.db.SimilarCandidates(ctx, county, category, query, exclude, similarWindow)
 	if err != nil {
 		s.log.Warn("similar questions unavailable", "err", err)
 		return nil
@@ -245,6 +249,11 @@ func (s *Service) similarTo(ctx context.Context, county, category, text string, 
 	}
 	return out
 }
+
+// similarWindow is how many of the newest matching answered questions are scored: an OR
+// of a question's words matches a good share of a large archive, and reading them all
+// took seconds in a million questions.
+const similarWindow = 200
 
 // Similarity says how alike two questions are, from 0 to 1. What matters most is the
 // trouble they name — pests, diseases, symptoms, in any of the words farmers use for them

@@ -98,36 +98,70 @@ func (s *Service) Ask(ctx context.Context, in AskInput, out Out[AskResult]) (Ask
 	res.Experts, res.Digested = s.splitPushes(ctx, experts)
 	res.Similar = s.similarTo(ctx, county.ID, cat.ID, text, 0)
 	vector, crop, terms := s.index(text)
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		res.Question, err = tx.CreateQuestion(ctx, store.Question{
-			CountyID: county.ID, Township: g.Township, ChatID: in.ChatID, MessageID: in.MessageID,
-			FarmerID: in.Farmer.ID, FarmerName: in.Farmer.Name, CategoryID: cat.ID, Text: text, AskedAt: s.now(),
-			ThreadID: in.ThreadID, MediaGroupID: in.MediaGroupID, Search: vector, Crop: crop, Terms: terms,
-		}, in.UpdateID)
+	p := &pendingAsk{ctx: ctx, res: res, out: out, media: in.Media, q: store.NewQuestion{UpdateID: in.UpdateID, Question: store.Question{
+		CountyID: county.ID, Township: g.Township, ChatID: in.ChatID, MessageID: in.MessageID,
+		FarmerID: in.Farmer.ID, FarmerName: in.Farmer.Name, CategoryID: cat.ID, Text: text, AskedAt: s.now(),
+		ThreadID: in.ThreadID, MediaGroupID: in.MediaGroupID, Search: vector, Crop: crop, Terms: terms,
+	}}}
+	s.asks.do(p, alone(s.storeAsks, func(p *pendingAsk, err error) { p.err = err }))
+	if p.err != nil {
+		return AskResult{}, p.err
+	}
+	s.requeue(ctx, county.ID, p.res.Question)
+	return p.res, nil
+}
+
+// pendingAsk is a question on its way to Postgres.
+type pendingAsk struct {
+	ctx   context.Context
+	q     store.NewQuestion
+	media []store.Media
+	out   Out[AskResult]
+	res   AskResult
+	err   error
+}
+
+// storeAsks archives questions asked at the same moment (a batch of updates from many
+// groups) in one transaction of a few statements, like storeClaims. A redelivered update
+// gets store.ErrDuplicate; if the transaction fails, each question is tried on its own.
+func (s *Service) storeAsks(batch []*pendingAsk) error {
+	ctx := context.WithoutCancel(batch[0].ctx)
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		qs := make([]store.NewQuestion, len(batch))
+		for i, p := range batch {
+			qs[i], p.err = p.q, nil
+		}
+		created, err := tx.CreateQuestions(ctx, qs)
 		if err != nil {
 			return err
 		}
-		if err := tx.AddMedia(ctx, res.Question.ID, in.Media...); err != nil {
+		var events []store.Event
+		var digested []store.Expert
+		var msgs []store.Message
+		for _, p := range batch {
+			q, ok := created[p.q.UpdateID]
+			// The same update twice in one batch is stored once, for the first.
+			delete(created, p.q.UpdateID)
+			if !ok {
+				p.err = store.ErrDuplicate
+				continue
+			}
+			p.res.Question = q
+			if err := tx.AddMedia(ctx, q.ID, p.media...); err != nil {
+				return err
+			}
+			digested = append(digested, p.res.Digested...)
+			events = append(events, store.Event{QuestionID: q.ID, Kind: "asked", ActorID: q.FarmerID, At: q.AskedAt})
+			msgs = appendMessages(msgs, p.out.render(p.res))
+		}
+		if err := s.digest(ctx, tx, digested); err != nil {
 			return err
 		}
-		if err := s.digest(ctx, tx, res.Digested); err != nil {
+		if err := tx.AddEvents(ctx, events...); err != nil {
 			return err
 		}
-		if err := tx.AddEvent(ctx, store.Event{QuestionID: res.Question.ID, Kind: "asked", ActorID: in.Farmer.ID, At: s.now()}); err != nil {
-			return err
-		}
-		return tx.Enqueue(ctx, out.render(res)...)
+		return tx.Enqueue(ctx, msgs...)
 	})
-	if err != nil {
-		return AskResult{}, err
-	}
-	q := res.Question
-	// The question is safe in Postgres; a queue that missed it is rebuilt from there.
-	if err := s.queue.Push(ctx, county.ID, q.Entry()); err != nil {
-		s.log.Warn("question stored but not queued; the queue rebuild will add it", "question", q.ID, "err", err)
-	}
-	return res, nil
 }
 
 // QuestionView is a question with its county and category resolved.
@@ -182,43 +216,58 @@ type ClaimResult struct {
 // claiming at once exactly one wins; the others get ErrTaken with the holder, so they can be
 // told who has it. Only an approved expert of the question's county and category may claim.
 func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[ClaimResult]) (ClaimResult, error) {
-	v, err := s.Question(ctx, questionID)
+	// Experts racing for a question are told apart in Redis first, so that only the winner
+	// goes on to Postgres; the others learn who won at no cost to the database. Without
+	// Redis, Postgres settles the race alone.
+	holder, name, err := s.queue.Arbitrate(ctx, questionID, userID, claimMark)
 	if err != nil {
+		s.log.Warn("claim arbitration unavailable; Postgres decides", "question", questionID, "err", err)
+		holder = userID
+	}
+	if holder != userID {
+		// The question's number is all a loser needs back, with the winner's name when the
+		// winner has given it (the notices everyone sees name them in a moment anyway).
+		v := QuestionView{Question: store.Question{ID: questionID, Status: store.StatusClaimed, ExpertID: holder}}
+		return ClaimResult{QuestionView: v, Holder: store.Expert{UserID: holder, Name: name}}, ErrTaken
+	}
+	forget := func() {
+		if holder != userID {
+			return
+		}
+		if err := s.queue.Forget(ctx, questionID, userID); err != nil {
+			s.log.Warn("claim mark left behind; it expires by itself", "question", questionID, "err", err)
+		}
+	}
+	q, expert, isExpert, err := s.db.QuestionForExpert(ctx, questionID, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		forget()
+		return ClaimResult{}, ErrNoSuchQuestion
+	}
+	if err != nil {
+		forget()
 		return ClaimResult{}, err
 	}
-	expert, err := s.db.Expert(ctx, v.County.ID, userID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !slices.Contains(expert.Categories, v.Category.ID)) {
+	v, err := s.view(q)
+	if err != nil {
+		forget()
+		return ClaimResult{}, err
+	}
+	if !isExpert || !slices.Contains(expert.Categories, v.Category.ID) {
+		forget()
 		return ClaimResult{QuestionView: v}, ErrNotExpert
 	}
+	if v.Question.Status != store.StatusOpen {
+		forget()
+		return s.claimConflict(ctx, v, userID)
+	}
+	res := ClaimResult{QuestionView: v, Holder: expert, Similar: s.SimilarFor(ctx, v.Question)}
+	p := &pendingClaim{ctx: ctx, won: res, out: out}
+	s.claims.do(p, alone(s.storeClaims, func(p *pendingClaim, err error) { p.err = err }))
+	res, err = p.res, p.err
 	if err != nil {
-		return ClaimResult{}, err
+		// The race was won but the claim is not stored: the question is free again.
+		forget()
 	}
-	res := ClaimResult{QuestionView: v, Holder: expert}
-	if v.Question.Status == store.StatusOpen {
-		res.Similar = s.SimilarFor(ctx, v.Question)
-	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		q, err := tx.ClaimQuestion(ctx, questionID, userID, s.now())
-		res.Question = q
-		if err != nil {
-			return err
-		}
-		if err := tx.AddEvent(ctx, store.Event{QuestionID: questionID, Kind: "claimed", ActorID: userID, At: s.now()}); err != nil {
-			return err
-		}
-		if res.Media, err = tx.QuestionMedia(ctx, questionID); err != nil {
-			return err
-		}
-		if res.Followups, err = tx.Followups(ctx, questionID); err != nil {
-			return err
-		}
-		// Notices not yet delivered are settled first: that locks the ones in flight, so
-		// each is either recorded below or edited once it is.
-		if res.Notices, res.InFlight, err = tx.SettleNotices(ctx, questionID, s.now()); err != nil {
-			return err
-		}
-		return tx.Enqueue(ctx, out.render(res)...)
-	})
 	if errors.Is(err, store.ErrConflict) {
 		v.Question = res.Question
 		return s.claimConflict(ctx, v, userID)
@@ -226,11 +275,121 @@ func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[C
 	if err != nil {
 		return ClaimResult{}, err
 	}
-	if err := s.queue.Remove(ctx, v.County.ID, v.Category.ID, questionID); err != nil {
+	if err := s.queue.Claimed(ctx, v.County.ID, v.Category.ID, questionID, userID, expert.Name); err != nil {
 		s.log.Warn("question claimed but still queued; the queue rebuild will drop it", "question", questionID, "err", err)
 	}
 	return res, nil
 }
+
+// pendingClaim is a claim that won the race in Redis, on its way to Postgres.
+type pendingClaim struct {
+	ctx context.Context
+	won ClaimResult // as it stood when the race was won
+	out Out[ClaimResult]
+	res ClaimResult // as stored
+	err error
+}
+
+// storeClaims stores claims that won their races at the same moment, in one transaction
+// of a few statements whatever their number: under a burst of claims each commit carries
+// all that arrived while the one before it ran. A claim Postgres refuses (the question
+// changed meanwhile) gets store.ErrConflict; if the transaction fails, each claim is tried
+// on its own so that one cannot fail the others.
+func (s *Service) storeClaims(batch []*pendingClaim) error {
+	// The batch is stored for every caller in it: one leaving does not stop the others'.
+	ctx := context.WithoutCancel(batch[0].ctx)
+	now := s.now()
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		claims := make([]store.Claim, len(batch))
+		for i, p := range batch {
+			p.res, p.err = p.won, nil
+			claims[i] = store.Claim{QuestionID: p.won.Question.ID, ExpertID: p.won.Holder.UserID}
+		}
+		claimed, err := tx.ClaimQuestions(ctx, claims, now)
+		if err != nil {
+			return err
+		}
+		var won []*pendingClaim
+		var ids, lost []int64
+		var events []store.Event
+		for _, p := range batch {
+			q, ok := claimed[p.won.Question.ID]
+			if ok && q.ExpertID == p.won.Holder.UserID {
+				// A double press in one batch is stored once, for the first.
+				delete(claimed, q.ID)
+			} else {
+				ok = false
+			}
+			if !ok {
+				p.err = store.ErrConflict
+				lost = append(lost, p.won.Question.ID)
+				continue
+			}
+			p.res.Question = q
+			won = append(won, p)
+			ids = append(ids, q.ID)
+			events = append(events, store.Event{QuestionID: q.ID, Kind: "claimed", ActorID: q.ExpertID, At: now})
+		}
+		if len(lost) > 0 {
+			current, err := tx.Questions(ctx, lost)
+			if err != nil {
+				return err
+			}
+			for _, p := range batch {
+				for _, q := range current {
+					if p.err != nil && q.ID == p.won.Question.ID {
+						p.res.Question = q
+					}
+				}
+			}
+		}
+		if len(won) == 0 {
+			return nil
+		}
+		if err := tx.AddEvents(ctx, events...); err != nil {
+			return err
+		}
+		media, err := tx.MediaOf(ctx, ids)
+		if err != nil {
+			return err
+		}
+		followups, err := tx.FollowupsOf(ctx, ids)
+		if err != nil {
+			return err
+		}
+		// Notices not yet delivered are settled first: that locks the ones in flight, so
+		// each is either recorded below or edited once it is.
+		notices, err := tx.SettleNoticesOf(ctx, ids, now)
+		if err != nil {
+			return err
+		}
+		var msgs []store.Message
+		for _, p := range won {
+			id := p.res.Question.ID
+			p.res.Media, p.res.Followups = media[id], followups[id]
+			p.res.Notices, p.res.InFlight = notices[id].Sent, notices[id].InFlight
+			msgs = appendMessages(msgs, p.out.render(p.res))
+		}
+		return tx.Enqueue(ctx, msgs...)
+	})
+}
+
+// appendMessages adds one rendering's messages to those of others going into the same
+// Enqueue call, keeping each After pointing at the message it named.
+func appendMessages(msgs, more []store.Message) []store.Message {
+	base := len(msgs)
+	for _, m := range more {
+		if m.After > 0 {
+			m.After += base
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs
+}
+
+// claimMark is how long the winner of a claim race has to store the claim before the
+// question may be raced for again; once stored, Postgres says who holds it.
+const claimMark = 30 * time.Second
 
 // claimConflict explains why a claim lost: who holds the question, or that it is done.
 func (s *Service) claimConflict(ctx context.Context, v QuestionView, userID int64) (ClaimResult, error) {

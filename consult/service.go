@@ -26,6 +26,10 @@ type Service struct {
 	outbreaks Outbreaks
 	reminders Reminders
 	learned   learnedKeywords
+	// claims stores the claims won at the same moment in one transaction.
+	claims combiner[*pendingClaim]
+	// asks stores the questions asked at the same moment in one transaction.
+	asks combiner[*pendingAsk]
 }
 
 // Limits keep one farmer from flooding the experts.

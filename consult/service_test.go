@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"io"
 	"log/slog"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
@@ -600,5 +602,218 @@ func TestAQuestionUnclaimedPastTheSLAIsPushedAgainOnce(t *testing.T) {
 	}
 	if len(pushed) != 1 || pushed[0] != late.ID {
 		t.Errorf("pushed again %v, want only #%d, once", pushed, late.ID)
+	}
+}
+
+func TestAClaimLostInRedisNamesTheWinnerWithoutTouchingTheQuestion(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	addExpert(t, svc, 11, "rice")
+	addExpert(t, svc, 13, "rice")
+	q := bindAndAsk(t, svc, "水稻卷叶").Question
+	// Expert 11 has won the race and is storing the claim.
+	if h, _, err := b.queue.Arbitrate(ctx, q.ID, 11, time.Minute); err != nil || h != 11 {
+		t.Fatalf("arbitrate = %d, %v", h, err)
+	}
+	// Before the winner has named themselves, the loser learns only that it is taken.
+	if res, err := svc.Claim(ctx, q.ID, 13, nil); !errors.Is(err, consult.ErrTaken) || res.Holder.UserID != 11 {
+		t.Errorf("claim by 13 before naming = %d, %v; want ErrTaken by 11", res.Holder.UserID, err)
+	}
+	if err := b.queue.Claimed(ctx, "yuqing", "rice", q.ID, 11, "李专家"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := svc.Claim(ctx, q.ID, 13, nil)
+	if !errors.Is(err, consult.ErrTaken) || res.Holder.UserID != 11 || res.Holder.Name != "李专家" {
+		t.Errorf("claim by 13 = holder %d %q, %v; want ErrTaken naming 11", res.Holder.UserID, res.Holder.Name, err)
+	}
+	if got, _ := b.db.Question(ctx, q.ID); got.Status != store.StatusOpen {
+		t.Errorf("question is %s after a lost race, want still open for the winner to store", got.Status)
+	}
+	if _, err := svc.Claim(ctx, q.ID, 11, nil); err != nil {
+		t.Errorf("the winner's own claim: %v", err)
+	}
+	if got, _ := b.db.Question(ctx, q.ID); got.Status != store.StatusClaimed || got.ExpertID != 11 {
+		t.Errorf("question = %s by %d, want claimed by 11", got.Status, got.ExpertID)
+	}
+}
+
+func TestWithoutRedisPostgresStillLetsExactlyOneClaimWin(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	for i := range 8 {
+		addExpert(t, svc, int64(100+i), "rice")
+	}
+	q := bindAndAsk(t, svc, "水稻卷叶").Question
+	gone := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	t.Cleanup(func() { gone.Close() })
+	cut := consult.NewService(b.db, store.NewQueue(gone, "gone:"), b.counties,
+		consult.Options{Now: b.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := cut.Claim(ctx, q.ID, int64(100+i), nil)
+			if err != nil && !errors.Is(err, consult.ErrTaken) {
+				t.Errorf("claim: %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				won++
+			}
+		}()
+	}
+	wg.Wait()
+	if won != 1 {
+		t.Errorf("%d claims won without Redis, want exactly 1", won)
+	}
+}
+
+func TestClaimsStoredTogetherEachGetTheirOwnQuestionEventAndMessages(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	const n = 24
+	var ids []int64
+	for i := range n {
+		addExpert(t, svc, int64(200+i), "rice")
+		ids = append(ids, bindAndAsk(t, svc, fmt.Sprintf("水稻卷叶 第%d块田", i)).Question.ID)
+	}
+	// Each claim renders two messages, the second waiting for the first: stored in one
+	// transaction with the others', each must still wait for its own first message.
+	render := func(res consult.ClaimResult) []store.Message {
+		chat := res.Holder.UserID
+		return []store.Message{
+			{ChatID: chat, Method: store.MethodSend, Text: fmt.Sprintf("card %d", res.Question.ID)},
+			{ChatID: -chat, Method: store.MethodSend, Text: fmt.Sprintf("note %d", res.Question.ID), After: 1},
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := svc.Claim(ctx, ids[i], int64(200+i), render)
+			if err != nil || res.Question.ExpertID != int64(200+i) || res.Holder.UserID != int64(200+i) {
+				t.Errorf("claim %d by %d = %d, %v", ids[i], 200+i, res.Question.ExpertID, err)
+			}
+		}()
+	}
+	wg.Wait()
+	var events, pairs int
+	if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM question_events WHERE kind = 'claimed' AND question_id = ANY ($1)
+		AND actor_id = (SELECT expert_id FROM questions WHERE id = question_id)`, ids).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM outbox n JOIN outbox c ON c.id = n.after_id
+		WHERE n.text LIKE 'note %' AND c.text = 'card ' || substr(n.text, 6) AND c.chat_id = -n.chat_id`).Scan(&pairs); err != nil {
+		t.Fatal(err)
+	}
+	if events != n || pairs != n {
+		t.Errorf("%d claimed events and %d note-after-card pairs, want %d of each", events, pairs, n)
+	}
+}
+
+func TestQuestionsAskedTogetherAreEachStoredOnceWithTheirOwnNumber(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	addExpert(t, svc, 11, "rice")
+	if _, _, err := svc.Bind(ctx, -100, "白泥村", adminID, "白泥镇", nil); err != nil {
+		t.Fatal(err)
+	}
+	const n = 30
+	updates := make([]int64, n)
+	for i := range updates {
+		updates[i] = nextUpdate()
+	}
+	ask := func(i int) (consult.AskResult, error) {
+		return svc.Ask(ctx, consult.AskInput{ChatID: -100, MessageID: int64(500 + i), UpdateID: updates[i],
+			Farmer: consult.Person{ID: int64(7000 + i), Name: "农户"}, Text: fmt.Sprintf("水稻卷叶 第%d块田", i)}, nil)
+	}
+	// Each update arrives twice at once (two instances polling through a failover).
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	numbers := map[int64]int{}
+	for i := range 2 * n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := ask(i / 2)
+			if errors.Is(err, store.ErrDuplicate) {
+				return
+			}
+			if err != nil || res.Question.FarmerID != int64(7000+i/2) || res.Question.MessageID != int64(500+i/2) {
+				t.Errorf("ask %d = %+v, %v", i/2, res.Question, err)
+			}
+			mu.Lock()
+			numbers[res.Question.ID]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(numbers) != n {
+		t.Errorf("%d numbers for %d questions", len(numbers), n)
+	}
+	for id, times := range numbers {
+		if times != 1 {
+			t.Errorf("question #%d reported stored %d times", id, times)
+		}
+	}
+	// Telegram delivers the same updates again: nothing is stored twice.
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := ask(i); !errors.Is(err, store.ErrDuplicate) {
+				t.Errorf("redelivered ask %d: %v, want ErrDuplicate", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	var stored, asked int
+	b.pool.QueryRow(ctx, `SELECT count(*), (SELECT count(*) FROM question_events WHERE kind = 'asked') FROM questions`).Scan(&stored, &asked)
+	if _, queued, _ := b.queue.Peek(ctx, "yuqing", []string{"rice"}, 1); stored != n || asked != n || queued != n {
+		t.Errorf("%d stored, %d asked events, %d queued; want %d of each", stored, asked, queued, n)
+	}
+}
+
+func TestADoublePressClaimsOnceAndSaysItIsYours(t *testing.T) {
+	t.Parallel()
+	svc, _ := setup(t)
+	ctx := context.Background()
+	addExpert(t, svc, 11, "rice")
+	q := bindAndAsk(t, svc, "水稻卷叶").Question
+	card := func(res consult.ClaimResult) []store.Message {
+		return []store.Message{{ChatID: 11, Method: store.MethodSend, Text: "card"}}
+	}
+	var wg sync.WaitGroup
+	results := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := svc.Claim(ctx, q.ID, 11, card)
+			results <- err
+		}()
+	}
+	wg.Wait()
+	close(results)
+	won := 0
+	for err := range results {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, consult.ErrAlreadyYours):
+			t.Errorf("a repeated press: %v, want ErrAlreadyYours", err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d presses claimed it, want 1", won)
 	}
 }

@@ -49,13 +49,26 @@ func (d *queries) BotMessage(ctx context.Context, chatID, messageID int64) (BotM
 
 // BotMessagesFor returns every remembered message of a kind about one question or request.
 func (d *queries) BotMessagesFor(ctx context.Context, kind string, refID int64) ([]BotMessage, error) {
+	all, err := d.botMessagesOf(ctx, kind, []int64{refID})
+	return all[refID], err
+}
+
+// botMessagesOf does BotMessagesFor for many references at once.
+func (d *queries) botMessagesOf(ctx context.Context, kind string, refIDs []int64) (map[int64][]BotMessage, error) {
 	rows, err := d.dbtx.Query(ctx, `SELECT chat_id, message_id, kind, ref_id, user_id, language FROM bot_messages
-		WHERE kind = $1 AND ref_id = $2 ORDER BY sent_at, chat_id, message_id`, kind, refID)
+		WHERE kind = $1 AND ref_id = ANY ($2) ORDER BY sent_at, chat_id, message_id`, kind, refIDs)
 	if err != nil {
 		return nil, wrap("bot messages", err)
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[BotMessage])
-	return out, wrap("bot messages", err)
+	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[BotMessage])
+	if err != nil {
+		return nil, wrap("bot messages", err)
+	}
+	out := map[int64][]BotMessage{}
+	for _, m := range all {
+		out[m.RefID] = append(out[m.RefID], m)
+	}
+	return out, nil
 }
 
 // PostedUnder reports whether a message remembered as kind for refID was sent, or is on

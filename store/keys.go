@@ -11,6 +11,12 @@ func (q *Queue) queueKey(county, category string) string {
 	return q.prefix + "{" + county + "}:queue:" + category
 }
 
+// claimKey marks who won the race to claim a question (see Queue.Arbitrate). It is
+// found by the question's number alone, before anything else about the question is known.
+func (q *Queue) claimKey(questionID int64) string {
+	return q.prefix + "{claim:" + member(questionID) + "}"
+}
+
 func member(id int64) string { return strconv.FormatInt(id, 10) }
 
 // limitKey is a sending schedule. Every limit shares one hash tag: a message is checked

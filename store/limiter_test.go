@@ -18,6 +18,9 @@ const (
 	groupChat   int64 = -1001000000001
 )
 
+// telegramRates are Telegram's limits with no margin, so that the waits come out round.
+var telegramRates = store.Rates{Global: 30, PerChat: 1, GroupMin: 20}
+
 // limiterBase is the simulated start; any time works, since each test has its own keys.
 var limiterBase = time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
 
@@ -63,7 +66,7 @@ func TestLimiterSpacesAPrivateChatOneSecondApart(t *testing.T) {
 
 func TestLimiterAllowsAGroupAtMostTwentyMessagesInAnyMinute(t *testing.T) {
 	t.Parallel()
-	l := newLimiter(t, store.DefaultRates)
+	l := newLimiter(t, telegramRates)
 
 	// A greedy sender asks every 100 ms of simulated time for three minutes.
 	var allowed []time.Duration
@@ -86,7 +89,7 @@ func TestLimiterAllowsAGroupAtMostTwentyMessagesInAnyMinute(t *testing.T) {
 
 func TestLimiterTellsAGroupSenderHowLongToWait(t *testing.T) {
 	t.Parallel()
-	l := newLimiter(t, store.DefaultRates)
+	l := newLimiter(t, telegramRates)
 	if got := reserve(t, l, groupChat, 0); got != 0 {
 		t.Fatalf("first message to the group: wait %v, want 0", got)
 	}
@@ -196,5 +199,93 @@ func TestLimitersOnOnePrefixShareTheSchedule(t *testing.T) {
 	_, elsewhere := storetest.NewRedis(t)
 	if got := reserve(t, store.NewLimiter(rdb, elsewhere, rates), privateChat, 0); got != 0 {
 		t.Errorf("another prefix: wait %v, want 0", got)
+	}
+}
+
+// book calls Book at limiterBase+at and fails the test on a Redis error.
+func book(t *testing.T, l *store.Limiter, chatID int64, at, ahead time.Duration) (store.Booking, time.Duration) {
+	t.Helper()
+	b, wait, err := l.Book(context.Background(), chatID, limiterBase.Add(at), ahead)
+	if err != nil {
+		t.Fatalf("book chat %d at +%v: %v", chatID, at, err)
+	}
+	return b, wait
+}
+
+func TestLimiterBooksTheOverallSlotsAheadOneAfterAnother(t *testing.T) {
+	t.Parallel()
+	l := newLimiter(t, store.Rates{Global: 10, PerChat: 1, GroupMin: 20})
+
+	// Eleven chats at the same instant, booking up to a second ahead: slots 100 ms apart.
+	for i := range 11 {
+		b, wait := book(t, l, privateChat+int64(i), 0, time.Second)
+		if want := time.Duration(i) * 100 * time.Millisecond; b != store.Booked || wait != want {
+			t.Fatalf("chat %d: %v in %v, want booked in %v", i+1, b, wait, want)
+		}
+	}
+	// The twelfth slot is 1.1 s away, beyond what may be booked; it is not taken.
+	if b, wait := book(t, l, privateChat+11, 0, time.Second); b != store.Full || wait != 1100*time.Millisecond {
+		t.Fatalf("twelfth chat: %v, %v; want full, the next slot in 1.1s", b, wait)
+	}
+	if b, wait := book(t, l, privateChat+11, 100*time.Millisecond, time.Second); b != store.Booked || wait != time.Second {
+		t.Fatalf("twelfth chat 100 ms later: %v in %v, want booked in 1s", b, wait)
+	}
+}
+
+func TestLimiterRefusesAChatNotFreeByTheNextOverallSlotWithoutMovingIt(t *testing.T) {
+	t.Parallel()
+	l := newLimiter(t, store.Rates{Global: 10, PerChat: 1, GroupMin: 20})
+
+	if b, _ := book(t, l, groupChat, 0, time.Second); b != store.Booked {
+		t.Fatalf("first message to the group: %v, want booked", b)
+	}
+	// The group's next slot is 3 s away (60 s / 20): booking it then would leave the
+	// overall slots until then to nobody.
+	if b, wait := book(t, l, groupChat, 0, time.Second); b != store.ChatBusy || wait != 3*time.Second {
+		t.Fatalf("second message to the group: %v, %v; want chat busy for 3s", b, wait)
+	}
+	if b, wait := book(t, l, privateChat, 0, time.Second); b != store.Booked || wait != 100*time.Millisecond {
+		t.Errorf("another chat: %v in %v, want the next overall slot, in 100ms", b, wait)
+	}
+}
+
+func TestLimiterMarginWidensEveryWindow(t *testing.T) {
+	t.Parallel()
+	l := newLimiter(t, store.Rates{Global: 10, PerChat: 1, GroupMin: 20, Margin: 100 * time.Millisecond})
+
+	reserve(t, l, groupChat, 0)
+	// A group: 20 in 60.1 s, so 3.005 s apart; and its second is 1.1 s long.
+	if got := reserve(t, l, groupChat, 0); got != 3005*time.Millisecond {
+		t.Errorf("group: wait %v, want 3.005s", got)
+	}
+	if got := reserve(t, l, privateChat, 110*time.Millisecond); got != 0 {
+		t.Errorf("another chat after the overall interval (1.1 s / 10): wait %v, want 0", got)
+	}
+	if got := reserve(t, l, privateChat, time.Second); got != 210*time.Millisecond {
+		t.Errorf("the same chat a second later: wait %v, want 210ms", got)
+	}
+}
+
+func TestLimiterCountsAChatsNextSlotFromWhenTheLastMessageWasAnswered(t *testing.T) {
+	t.Parallel()
+	l := newLimiter(t, store.Rates{Global: 10, PerChat: 1, GroupMin: 20})
+
+	reserve(t, l, groupChat, 0)
+	// Telegram answered 300 ms after the slot: the message may have arrived that late.
+	if err := l.Sent(context.Background(), groupChat, limiterBase.Add(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if got := reserve(t, l, groupChat, 3*time.Second); got != 300*time.Millisecond {
+		t.Errorf("group 3 s after the slot: wait %v, want 300ms more", got)
+	}
+	// An answer earlier than the schedule already holds moves nothing.
+	if got := reserve(t, l, privateChat, 200*time.Millisecond); got != 0 {
+		t.Fatalf("private chat at +200ms: wait %v, want 0", got)
+	}
+	if err := l.Sent(context.Background(), privateChat, limiterBase.Add(100*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if got := reserve(t, l, privateChat, 1200*time.Millisecond); got != 0 {
+		t.Errorf("private chat a second after its slot: wait %v, want 0", got)
 	}
 }

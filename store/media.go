@@ -51,14 +51,8 @@ func (d *queries) AddMedia(ctx context.Context, questionID int64, items ...Media
 
 // QuestionMedia returns a question's media in the order the farmer sent them.
 func (d *queries) QuestionMedia(ctx context.Context, questionID int64) ([]Media, error) {
-	rows, err := d.dbtx.Query(ctx, `SELECT chat_id, message_id, kind, file_id, file_unique_id,
-		coalesce(latitude, 0), coalesce(longitude, 0)
-		FROM question_media WHERE question_id = $1 ORDER BY message_id`, questionID)
-	if err != nil {
-		return nil, wrap("question media", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Media])
-	return out, wrap("question media", err)
+	all, err := d.MediaOf(ctx, []int64{questionID})
+	return all[questionID], err
 }
 
 // AlbumItem is one update of an album, waiting for the rest of it.
@@ -156,13 +150,7 @@ type Event struct {
 
 // AddEvent records a step of a question's timeline.
 func (d *queries) AddEvent(ctx context.Context, e Event) error {
-	detail := e.Detail
-	if detail == nil {
-		detail = map[string]any{}
-	}
-	_, err := d.dbtx.Exec(ctx, `INSERT INTO question_events (question_id, kind, actor_id, detail, at)
-		VALUES ($1, $2, $3, $4, $5)`, e.QuestionID, e.Kind, e.ActorID, detail, e.At)
-	return wrap("add event", err)
+	return d.AddEvents(ctx, e)
 }
 
 // Events returns a question's timeline, oldest first.
@@ -205,13 +193,8 @@ func (d *queries) AddFollowup(ctx context.Context, f Followup, updateID int64) (
 
 // Followups returns a question's follow-ups, oldest first.
 func (d *queries) Followups(ctx context.Context, questionID int64) ([]Followup, error) {
-	rows, err := d.dbtx.Query(ctx, `SELECT id, question_id, author_id, author_name, text, kind, file_id,
-		chat_id, message_id, created_at FROM followups WHERE question_id = $1 ORDER BY id`, questionID)
-	if err != nil {
-		return nil, wrap("followups", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Followup])
-	return out, wrap("followups", err)
+	all, err := d.FollowupsOf(ctx, []int64{questionID})
+	return all[questionID], err
 }
 
 // Digest is the questions an expert was not pushed one by one.
@@ -222,20 +205,32 @@ type Digest struct {
 	FirstAt   time.Time
 }
 
-// AddToDigest counts one question in an expert's pending digest.
-func (d *queries) AddToDigest(ctx context.Context, userID int64, language string, at time.Time) error {
-	_, err := d.dbtx.Exec(ctx, `INSERT INTO expert_digests (user_id, language, questions, first_at)
-		VALUES ($1, $2, 1, $3)
-		ON CONFLICT (user_id) DO UPDATE SET questions = expert_digests.questions + 1`, userID, language, at)
-	return wrap("add to digest", err)
+// AddToDigests counts one question in each expert's pending digest. Each count is a row
+// of its own: a burst of questions to the same experts appends, it does not queue up
+// behind one counter row per expert.
+func (d *queries) AddToDigests(ctx context.Context, experts []Expert, at time.Time) error {
+	if len(experts) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(experts))
+	langs := make([]string, len(experts))
+	for i, e := range experts {
+		ids[i], langs[i] = e.UserID, e.Language
+	}
+	_, err := d.dbtx.Exec(ctx, `INSERT INTO expert_digest_items (user_id, language, at)
+		SELECT user_id, language, $3 FROM unnest($1::bigint[], $2::text[]) AS e(user_id, language)`, ids, langs, at)
+	return wrap("add to digests", err)
 }
 
-// TakeDigests removes and returns the digests started before cutoff; rows another
-// instance is taking are skipped.
+// TakeDigests removes and returns the digests started before cutoff, each with how many
+// questions it counts.
 func (d *queries) TakeDigests(ctx context.Context, cutoff time.Time) ([]Digest, error) {
-	rows, err := d.dbtx.Query(ctx, `DELETE FROM expert_digests WHERE user_id IN (
-			SELECT user_id FROM expert_digests WHERE first_at < $1 FOR UPDATE SKIP LOCKED)
-		RETURNING user_id, language, questions, first_at`, cutoff)
+	rows, err := d.dbtx.Query(ctx, `
+		WITH due AS (SELECT user_id FROM expert_digest_items GROUP BY user_id HAVING min(at) < $1),
+		taken AS (DELETE FROM expert_digest_items i USING due WHERE i.user_id = due.user_id
+			RETURNING i.user_id, i.language, i.at)
+		SELECT user_id, (array_agg(language ORDER BY at DESC))[1], count(*)::int, min(at)
+		FROM taken GROUP BY user_id ORDER BY user_id`, cutoff)
 	if err != nil {
 		return nil, wrap("take digests", err)
 	}

@@ -50,46 +50,104 @@ type Message struct {
 // Enqueue writes messages to the outbox. Called on a Tx, they are sent only if the
 // transaction commits.
 func (d *queries) Enqueue(ctx context.Context, msgs ...Message) error {
-	ids := make([]int64, len(msgs))
-	for i, m := range msgs {
-		var markup *string
-		if len(m.Markup) > 0 {
-			s := string(m.Markup)
-			markup = &s
+	switch len(msgs) {
+	case 0:
+		return nil
+	case 1:
+		// One message, one round trip; no id to know beforehand.
+		m := msgs[0]
+		r, err := outboxRow(m, nil)
+		if err != nil {
+			return err
 		}
-		var params *string
-		if len(m.Params) > 0 {
-			data, err := json.Marshal(m.Params)
-			if err != nil {
-				return wrap("enqueue", err)
-			}
-			p := string(data)
-			params = &p
-		}
-		var after, editOf *int64
-		if m.After > 0 && m.After <= i {
-			after = &ids[m.After-1]
-		}
-		if m.EditOutboxID != 0 {
-			editOf = &m.EditOutboxID
-			if after == nil {
-				after = editOf
-			}
-		}
-		err := d.dbtx.QueryRow(ctx, `
+		_, err = d.dbtx.Exec(ctx, `
 			INSERT INTO outbox (chat_id, method, text, reply_to, edit_message_id, markup,
 				remember_kind, remember_ref, remember_user, language, answer_id, after_id, edit_outbox_id,
 				api_method, params, thread_id)
-			VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16)
-			RETURNING id`,
-			m.ChatID, m.Method, m.Text, m.ReplyTo, m.EditMessageID, markup,
-			m.Remember.Kind, m.Remember.RefID, m.Remember.UserID, m.Remember.Language, m.AnswerID, after, editOf,
-			m.API, params, m.ThreadID).Scan(&ids[i])
+			VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16)`,
+			m.ChatID, m.Method, m.Text, m.ReplyTo, m.EditMessageID, r.markup,
+			m.Remember.Kind, m.Remember.RefID, m.Remember.UserID, m.Remember.Language, m.AnswerID, r.after, r.editOf,
+			m.API, r.params, m.ThreadID)
+		return wrap("enqueue", err)
+	}
+	// Many messages (a question pushed to twenty experts) go in one statement. Their ids
+	// are taken from the sequence first, in order, so that a chat's messages keep the order
+	// they were given in and After can name an earlier one.
+	rows, err := d.dbtx.Query(ctx, `SELECT nextval('outbox_id_seq') FROM generate_series(1, $1) ORDER BY 1`, len(msgs))
+	if err != nil {
+		return wrap("enqueue", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return wrap("enqueue", err)
+	}
+	var (
+		chats, replyTo, editMsg, refs, users, answers, threads []int64
+		after, editOf                                          []*int64
+		methods, texts, kinds, langs, apis                     []string
+		markups, params                                        []*string
+	)
+	for i, m := range msgs {
+		r, err := outboxRow(m, ids[:i])
 		if err != nil {
-			return wrap("enqueue", err)
+			return err
+		}
+		chats, methods, texts = append(chats, m.ChatID), append(methods, m.Method), append(texts, m.Text)
+		replyTo, editMsg, markups = append(replyTo, m.ReplyTo), append(editMsg, m.EditMessageID), append(markups, r.markup)
+		kinds, refs, users = append(kinds, m.Remember.Kind), append(refs, m.Remember.RefID), append(users, m.Remember.UserID)
+		langs, answers = append(langs, m.Remember.Language), append(answers, m.AnswerID)
+		after, editOf = append(after, r.after), append(editOf, r.editOf)
+		apis, params, threads = append(apis, m.API), append(params, r.params), append(threads, m.ThreadID)
+	}
+	_, err = d.dbtx.Exec(ctx, `
+		INSERT INTO outbox (id, chat_id, method, text, reply_to, edit_message_id, markup,
+			remember_kind, remember_ref, remember_user, language, answer_id, after_id, edit_outbox_id,
+			api_method, params, thread_id)
+		SELECT id, chat_id, method, text, reply_to, edit_message_id, markup::jsonb,
+			remember_kind, remember_ref, remember_user, language, answer_id, after_id, edit_outbox_id,
+			api_method, params::jsonb, thread_id
+		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[],
+			$8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[],
+			$15::text[], $16::text[], $17::bigint[])
+			AS m(id, chat_id, method, text, reply_to, edit_message_id, markup,
+			remember_kind, remember_ref, remember_user, language, answer_id, after_id, edit_outbox_id,
+			api_method, params, thread_id)`,
+		ids, chats, methods, texts, replyTo, editMsg, markups, kinds, refs, users, langs, answers,
+		after, editOf, apis, params, threads)
+	return wrap("enqueue", err)
+}
+
+// outboxColumns are the columns of a message that need converting; earlier are the ids
+// of the messages before it in the same call, for After.
+type outboxColumns struct {
+	markup, params *string
+	after, editOf  *int64
+}
+
+func outboxRow(m Message, earlier []int64) (outboxColumns, error) {
+	var r outboxColumns
+	if len(m.Markup) > 0 {
+		s := string(m.Markup)
+		r.markup = &s
+	}
+	if len(m.Params) > 0 {
+		data, err := json.Marshal(m.Params)
+		if err != nil {
+			return r, wrap("enqueue", err)
+		}
+		p := string(data)
+		r.params = &p
+	}
+	if m.After > 0 && m.After <= len(earlier) {
+		r.after = &earlier[m.After-1]
+	}
+	if m.EditOutboxID != 0 {
+		r.editOf = &m.EditOutboxID
+		if r.after == nil {
+			r.after = r.editOf
 		}
 	}
-	return nil
+	return r, nil
 }
 
 // ClaimDue takes up to limit messages that are due, the oldest pending one of each chat
@@ -97,21 +155,33 @@ func (d *queries) Enqueue(ctx context.Context, msgs ...Message) error {
 // does not take them too.
 func (db *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Message, error) {
 	rows, err := db.pool.Query(ctx, `
-		WITH heads AS (
-			SELECT DISTINCT ON (chat_id) id
-			FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL
-			ORDER BY chat_id, id
+		-- heads is each chat's oldest pending message, found by one index probe per chat
+		-- (a loose index scan) rather than by reading every pending row: a backlog of
+		-- thousands of messages costs as much as one per chat.
+		WITH RECURSIVE heads AS (
+			(SELECT chat_id, id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL
+				ORDER BY chat_id, id LIMIT 1)
+			UNION ALL
+			SELECT n.chat_id, n.id FROM heads h, LATERAL (SELECT chat_id, id FROM outbox
+				WHERE sent_at IS NULL AND failed_at IS NULL AND chat_id > h.chat_id
+				ORDER BY chat_id, id LIMIT 1) n
 		), due AS (
-			-- The conditions are on o, not h: when another sender took the row meanwhile,
-			-- FOR UPDATE re-checks them against the row as that sender left it.
-			SELECT o.id FROM outbox o JOIN heads h ON h.id = o.id
-			WHERE o.next_attempt_at <= $1 AND (o.locked_until IS NULL OR o.locked_until < $1)
-				AND o.sent_at IS NULL AND o.failed_at IS NULL
-				AND (o.after_id IS NULL OR EXISTS (SELECT 1 FROM outbox p WHERE p.id = o.after_id
-					AND (p.sent_at IS NOT NULL OR p.failed_at IS NOT NULL)))
-			ORDER BY o.id
+			-- Each head is looked up by the index's key, and locked there, so that no plan
+			-- reads the whole backlog per head: a plain join was planned as a nested loop
+			-- over every pending row for every head while the table's statistics still
+			-- said it was empty (minutes for a backlog of 10,000). Locking in the lookup
+			-- locks every due head, not only the first $3, for this statement's moment.
+			-- The conditions are on o: when another sender took the row meanwhile, FOR
+			-- UPDATE re-checks them against the row as that sender left it.
+			SELECT d.id FROM heads h CROSS JOIN LATERAL (
+				SELECT o.id FROM outbox o WHERE o.chat_id = h.chat_id AND o.id = h.id
+					AND o.next_attempt_at <= $1 AND (o.locked_until IS NULL OR o.locked_until < $1)
+					AND o.sent_at IS NULL AND o.failed_at IS NULL
+					AND (o.after_id IS NULL OR EXISTS (SELECT 1 FROM outbox p WHERE p.id = o.after_id
+						AND (p.sent_at IS NOT NULL OR p.failed_at IS NOT NULL)))
+				FOR UPDATE OF o SKIP LOCKED) d
+			ORDER BY d.id
 			LIMIT $3
-			FOR UPDATE OF o SKIP LOCKED
 		)
 		UPDATE outbox SET locked_until = $2, attempts = attempts + 1
 		FROM due WHERE outbox.id = due.id
@@ -161,18 +231,30 @@ type PendingMessage struct {
 // dropped; those in flight are returned, locked until the transaction ends, so the caller
 // can queue an edit of each (Message.EditOutboxID) that follows it.
 func (d *queries) SupersedePending(ctx context.Context, kind string, refID int64, now time.Time) ([]PendingMessage, error) {
+	all, err := d.supersedePendingOf(ctx, kind, []int64{refID}, now)
+	return all[refID], err
+}
+
+// supersedePendingOf does SupersedePending for many references at once.
+func (d *queries) supersedePendingOf(ctx context.Context, kind string, refIDs []int64, now time.Time) (map[int64][]PendingMessage, error) {
 	if _, err := d.dbtx.Exec(ctx, `UPDATE outbox SET failed_at = $3, last_error = 'superseded before delivery'
-		WHERE remember_kind = $1 AND remember_ref = $2 AND sent_at IS NULL AND failed_at IS NULL
-			AND (locked_until IS NULL OR locked_until < $3)`, kind, refID, now); err != nil {
+		WHERE remember_kind = $1 AND remember_ref = ANY ($2) AND sent_at IS NULL AND failed_at IS NULL
+			AND (locked_until IS NULL OR locked_until < $3)`, kind, refIDs, now); err != nil {
 		return nil, wrap("supersede pending", err)
 	}
-	rows, err := d.dbtx.Query(ctx, `SELECT id, chat_id, remember_user, language FROM outbox
-		WHERE remember_kind = $1 AND remember_ref = $2 AND sent_at IS NULL AND failed_at IS NULL
-		ORDER BY id FOR UPDATE`, kind, refID)
+	rows, err := d.dbtx.Query(ctx, `SELECT remember_ref, id, chat_id, remember_user, language FROM outbox
+		WHERE remember_kind = $1 AND remember_ref = ANY ($2) AND sent_at IS NULL AND failed_at IS NULL
+		ORDER BY id FOR UPDATE`, kind, refIDs)
 	if err != nil {
 		return nil, wrap("supersede pending", err)
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[PendingMessage])
+	out := map[int64][]PendingMessage{}
+	var ref int64
+	var p PendingMessage
+	_, err = pgx.ForEachRow(rows, []any{&ref, &p.OutboxID, &p.ChatID, &p.UserID, &p.Language}, func() error {
+		out[ref] = append(out[ref], p)
+		return nil
+	})
 	return out, wrap("supersede pending", err)
 }
 
@@ -212,6 +294,14 @@ func (db *DB) Defer(ctx context.Context, id int64, at time.Time) error {
 	_, err := db.pool.Exec(ctx, `UPDATE outbox SET next_attempt_at = $2, locked_until = NULL,
 		attempts = greatest(attempts - 1, 0) WHERE id = $1`, id, at)
 	return wrap("defer", err)
+}
+
+// Release gives taken messages back, due as they were, without counting the attempt: a
+// sender took more than the rate limit lets it send soon.
+func (db *DB) Release(ctx context.Context, ids []int64) error {
+	_, err := db.pool.Exec(ctx, `UPDATE outbox SET locked_until = NULL, attempts = greatest(attempts - 1, 0)
+		WHERE id = ANY ($1)`, ids)
+	return wrap("release", err)
 }
 
 // Fail gives up on a message Telegram will never accept (the person blocked the bot, the
@@ -274,10 +364,6 @@ func (l *Listener) Close() {
 // assigned, closed): those not yet delivered are dropped or, when in flight, returned
 // to be edited once delivered; those delivered are returned to be edited now.
 func (d *queries) SettleNotices(ctx context.Context, questionID int64, now time.Time) ([]BotMessage, []PendingMessage, error) {
-	inFlight, err := d.SupersedePending(ctx, MessageQuestionNotice, questionID, now)
-	if err != nil {
-		return nil, nil, err
-	}
-	notices, err := d.BotMessagesFor(ctx, MessageQuestionNotice, questionID)
-	return notices, inFlight, err
+	all, err := d.SettleNoticesOf(ctx, []int64{questionID}, now)
+	return all[questionID].Sent, all[questionID].InFlight, err
 }

@@ -267,6 +267,24 @@ func TestRetryAtOnceReleasesTheLease(t *testing.T) {
 	}
 }
 
+func TestReleaseGivesMessagesBackDueWithoutCountingTheAttempt(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	b.enqueue(t, send(privateChat, "a1"), send(otherChat, "b1"))
+	now := after()
+	taken := b.claim(t, now)
+	if err := b.db.Release(context.Background(), []int64{taken[0].ID, taken[1].ID}); err != nil {
+		t.Fatal(err)
+	}
+	again := b.claim(t, now)
+	if got := texts(again); !slices.Equal(got, []string{"a1", "b1"}) {
+		t.Fatalf("claim after Release = %q, want [a1 b1] at once, within the old lease", got)
+	}
+	if r := b.row(t, again[0].ID); r.attempts != 1 {
+		t.Errorf("attempts after a release and a claim = %d, want 1: a release is not an attempt", r.attempts)
+	}
+}
+
 func TestFailedMessageIsNeverClaimedAgain(t *testing.T) {
 	t.Parallel()
 	b := setupOutbox(t)
@@ -360,8 +378,8 @@ func newAnswer(t *testing.T, db *store.DB) store.Answer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ClaimQuestion(ctx, q.ID, otherChat, asked.Add(time.Minute)); err != nil {
-		t.Fatal(err)
+	if claimed, err := db.ClaimQuestions(ctx, []store.Claim{{QuestionID: q.ID, ExpertID: otherChat}}, asked.Add(time.Minute)); err != nil || len(claimed) != 1 {
+		t.Fatalf("claim = %v, %v", claimed, err)
 	}
 	_, a, err := db.AnswerQuestion(ctx, store.Answer{QuestionID: q.ID, ExpertID: otherChat, ExpertName: "李明",
 		Text: "可能是稻纵卷叶螟，建议及时用药。", AnsweredAt: asked.Add(time.Hour)}, 2)

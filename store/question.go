@@ -148,6 +148,26 @@ func (d *queries) Question(ctx context.Context, id int64) (Question, error) {
 	return q, wrap("question", err)
 }
 
+// QuestionForExpert returns a question and, when the person is an expert of its county,
+// their registration, in one round trip: a claim reads both before anything else.
+func (d *queries) QuestionForExpert(ctx context.Context, id, userID int64) (Question, Expert, bool, error) {
+	var e Expert
+	var isExpert bool
+	q, err := scanQuestionWith(d.dbtx.QueryRow(ctx, `SELECT `+questionColumns+`,
+			x.e_user IS NOT NULL, coalesce(x.e_county, ''), coalesce(x.e_user, 0), coalesce(x.e_name, ''),
+			coalesce(x.e_username, ''), coalesce(x.e_language, ''), coalesce(x.e_categories, '{}'),
+			coalesce(x.e_on_duty, false), coalesce(x.e_approved_by, 0), coalesce(x.e_approved_at, 'epoch'::timestamptz)
+		FROM questions LEFT JOIN LATERAL (
+			SELECT county_id AS e_county, user_id AS e_user, name AS e_name, username AS e_username,
+				language AS e_language, categories AS e_categories, on_duty AS e_on_duty,
+				approved_by AS e_approved_by, approved_at AS e_approved_at
+			FROM experts WHERE experts.county_id = questions.county_id AND experts.user_id = $2) x ON true
+		WHERE id = $1`, id, userID),
+		&isExpert, &e.CountyID, &e.UserID, &e.Name, &e.Username, &e.Language, &e.Categories,
+		&e.OnDuty, &e.ApprovedBy, &e.ApprovedAt)
+	return q, e, isExpert, wrap("question for expert", err)
+}
+
 // Questions returns the questions with these numbers, in the order given; missing numbers
 // are left out.
 func (d *queries) Questions(ctx context.Context, ids []int64) ([]Question, error) {
@@ -169,23 +189,6 @@ func (d *queries) OpenQuestions(ctx context.Context) ([]Question, error) {
 	}
 	out, err := collectQuestions(rows)
 	return out, wrap("open questions", err)
-}
-
-// ClaimQuestion gives an open question to an expert. When the question is no longer open
-// it returns the question as it stands and ErrConflict, so the caller can say who has it.
-func (d *queries) ClaimQuestion(ctx context.Context, id, expertID int64, at time.Time) (Question, error) {
-	q, err := scanQuestion(d.dbtx.QueryRow(ctx, `
-		UPDATE questions SET status = 'claimed', expert_id = $2, claimed_at = $3
-		WHERE id = $1 AND status = 'open'
-		RETURNING `+questionColumns, id, expertID, at))
-	if errors.Is(err, pgx.ErrNoRows) {
-		current, err := d.Question(ctx, id)
-		if err != nil {
-			return Question{}, err
-		}
-		return current, ErrConflict
-	}
-	return q, wrap("claim question", err)
 }
 
 // AnswerQuestion archives an answer from the expert who holds the claim and marks the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -58,14 +59,90 @@ func entryFromScore(id int64, category string, score float64) Entry {
 	return Entry{QuestionID: id, Category: category, AskedAt: time.UnixMilli(ms)}
 }
 
-// Push puts a question in its queue, or moves it to where e says.
+// Push puts a question in its queue, or moves it to where e says. A question back in a
+// queue is open again, so the claim race it was in (see Arbitrate) is forgotten.
 func (q *Queue) Push(ctx context.Context, county string, e Entry) error {
-	err := q.rdb.ZAdd(ctx, q.queueKey(county, e.Category), redis.Z{
-		Score:  e.score(),
-		Member: member(e.QuestionID),
-	}).Err()
-	if err != nil {
+	pipe := q.rdb.Pipeline()
+	pipe.ZAdd(ctx, q.queueKey(county, e.Category), redis.Z{Score: e.score(), Member: member(e.QuestionID)})
+	pipe.Del(ctx, q.claimKey(e.QuestionID))
+	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("queue push: %w", err)
+	}
+	return nil
+}
+
+// arbitrateScript decides a claim race: the first expert to ask is the question's
+// claimant until the mark expires; everyone after them learns who it is.
+//
+// KEYS[1]: the question's claim mark. ARGV[1]: the expert's id; ARGV[2]: the mark's life
+// in ms. Returns the mark: the claimant's id, then a space and their name once Claimed has
+// added it (ARGV[1] when this call won).
+var arbitrateScript = redis.NewScript(`
+local holder = redis.call('GET', KEYS[1])
+if holder then
+  return holder
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]
+`)
+
+// nameScript adds the winner's name to their mark, for those who lose to them.
+//
+// KEYS[1]: the claim mark. ARGV[1]: the winner's id; ARGV[2]: their name.
+var nameScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'KEEPTTL')
+end
+return 0
+`)
+
+// forgetScript drops a claim mark if it is still the given expert's.
+//
+// KEYS[1]: the claim mark. ARGV[1]: the expert's id.
+var forgetScript = redis.NewScript(`
+local holder = redis.call('GET', KEYS[1])
+if holder and (holder == ARGV[1] or string.sub(holder, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ' ') then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
+
+// Arbitrate settles a race of experts claiming a question before any of them touches
+// Postgres: the first caller wins and gets its own id back; every later caller gets the
+// winner's id (and name, once the claim is stored: Claimed) at no cost to the
+// database. The mark lives for ttl, long enough for the winner to store the claim; after
+// that Postgres says who holds the question. Postgres keeps the last word: a winner whose
+// claim the database refuses (not an expert, the question is no longer open) calls
+// Forget, and a question that goes back to a queue loses its mark (Push).
+func (q *Queue) Arbitrate(ctx context.Context, questionID, expertID int64, ttl time.Duration) (int64, string, error) {
+	v, err := arbitrateScript.Run(ctx, q.rdb, []string{q.claimKey(questionID)}, member(expertID), ttl.Milliseconds()).Text()
+	if err != nil {
+		return 0, "", fmt.Errorf("claim arbitration: %w", err)
+	}
+	id, name, _ := strings.Cut(v, " ")
+	holder, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return 0, "", fmt.Errorf("claim arbitration: bad mark %q", v)
+	}
+	return holder, name, nil
+}
+
+// Claimed takes a claimed question out of its queue and adds the winner's name to the
+// claim mark, for those who press Claim after them, in one round trip.
+func (q *Queue) Claimed(ctx context.Context, county, category string, questionID, expertID int64, name string) error {
+	pipe := q.rdb.Pipeline()
+	pipe.ZRem(ctx, q.queueKey(county, category), member(questionID))
+	nameScript.Eval(ctx, pipe, []string{q.claimKey(questionID)}, member(expertID), name)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("queue claimed: %w", err)
+	}
+	return nil
+}
+
+// Forget drops expertID's claim mark on a question whose claim did not go through.
+func (q *Queue) Forget(ctx context.Context, questionID, expertID int64) error {
+	if err := forgetScript.Run(ctx, q.rdb, []string{q.claimKey(questionID)}, member(expertID)).Err(); err != nil {
+		return fmt.Errorf("claim forget: %w", err)
 	}
 	return nil
 }

@@ -45,3 +45,40 @@ func (q *Quota) Take(ctx context.Context, name string, who int64, limit int, win
 	}
 	return time.Duration(ms) * time.Millisecond, nil
 }
+
+// TakeEach counts one use of name by each of whos in one round trip, and returns for each
+// what Take would: 0 when allowed, else how long until the next use is.
+func (q *Quota) TakeEach(ctx context.Context, name string, whos []int64, limit int, window time.Duration) ([]time.Duration, error) {
+	if len(whos) == 0 {
+		return nil, nil
+	}
+	run := func() ([]*redis.Cmd, error) {
+		pipe := q.rdb.Pipeline()
+		cmds := make([]*redis.Cmd, len(whos))
+		for i, who := range whos {
+			cmds[i] = takeScript.EvalSha(ctx, pipe, []string{q.quotaKey(name, who)}, limit, window.Milliseconds())
+		}
+		_, err := pipe.Exec(ctx)
+		return cmds, err
+	}
+	cmds, err := run()
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		// The first time on this Redis (or after a restart): load the script, once.
+		if err := takeScript.Load(ctx, q.rdb).Err(); err != nil {
+			return nil, fmt.Errorf("quota %s: %w", name, err)
+		}
+		cmds, err = run()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("quota %s: %w", name, err)
+	}
+	out := make([]time.Duration, len(whos))
+	for i, c := range cmds {
+		ms, err := c.Int64()
+		if err != nil {
+			return nil, fmt.Errorf("quota %s: %w", name, err)
+		}
+		out[i] = time.Duration(ms) * time.Millisecond
+	}
+	return out, nil
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,6 +57,9 @@ func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool
 		return fmt.Sprintf("$%d", len(args))
 	}
 	where = append(where, "county_id = ANY ($1)")
+	// tags are the filters as the search index knows them (question_tags): with them the
+	// index narrows the matches before the heap is read.
+	var tags []string
 	rank := "0::real"
 	if f.Query != "" {
 		q := arg(f.Query)
@@ -64,12 +68,15 @@ func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool
 	}
 	if f.Township != "" {
 		where = append(where, "township = "+arg(f.Township))
+		tags = append(tags, "township:"+f.Township)
 	}
 	if f.Category != "" {
 		where = append(where, "category_id = "+arg(f.Category))
+		tags = append(tags, "category:"+f.Category)
 	}
 	if f.Crop != "" {
 		where = append(where, "crop = "+arg(f.Crop))
+		tags = append(tags, "crop:"+f.Crop)
 	}
 	if f.ExpertID != 0 {
 		e := arg(f.ExpertID)
@@ -81,22 +88,34 @@ func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool
 	if f.Feedback != "" {
 		where = append(where, "feedback = "+arg(f.Feedback))
 	}
+	var from, to string
 	if !f.From.IsZero() {
-		where = append(where, "asked_at >= "+arg(f.From))
+		from = arg(f.From)
+		where = append(where, "asked_at >= "+from)
 	}
 	if !f.To.IsZero() {
-		where = append(where, "asked_at < "+arg(f.To))
+		to = arg(f.To)
+		where = append(where, "asked_at < "+to)
 	}
-	sql := `SELECT ` + questionColumns + `, ` + rank + ` AS rank FROM questions WHERE ` +
-		strings.Join(where, " AND ") + ` ORDER BY asked_at DESC, id DESC`
+	var sql string
+	if f.Query == "" {
+		sql = `SELECT ` + questionColumns + `, ` + rank + ` AS rank FROM questions WHERE ` +
+			strings.Join(where, " AND ") + ` ORDER BY asked_at DESC, id DESC`
+	} else {
+		sql = newestMatches(where, rank, arg(nonNil(tags)), from, to)
+	}
 	if f.Query != "" && !f.Newest {
 		// Best match first among the newest matches: ranking every match of a common word
-		// (90,000 of a million questions name 发黄) costs hundreds of milliseconds, reading
-		// the newest few hundred by the (county, asked_at) index costs one.
+		// (90,000 of a million questions name 发黄) costs hundreds of milliseconds, ranking
+		// the newest few hundred costs one.
 		window := max(rankWindow, f.Offset+limit+1)
-		sql = `SELECT * FROM (` + sql + ` LIMIT ` + arg(window) + `) recent ORDER BY rank DESC, asked_at DESC, id DESC`
+		sql = `SELECT * FROM (` + sql + ` LIMIT ` + strconv.Itoa(window) + `) recent ORDER BY rank DESC, asked_at DESC, id DESC`
 	}
-	sql += ` LIMIT ` + arg(limit+1) + ` OFFSET ` + arg(max(f.Offset, 0))
+	// The limits are written into the statement, not passed: with them known, Postgres
+	// plans the search once per connection and reuses the plan (planning it again each
+	// time costs more than running it); a limit passed as a parameter makes the reusable
+	// plan look as costly as reading every match, and it is planned again on every call.
+	sql += ` LIMIT ` + strconv.Itoa(limit+1) + ` OFFSET ` + strconv.Itoa(max(f.Offset, 0))
 	rows, err := d.dbtx.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, false, wrap("search", err)
@@ -117,35 +136,62 @@ func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool
 	return hits, more, nil
 }
 
+// newestMatches is the matches of a search (where: its conditions, the first the county
+// scope) newest first, read back in time one bucket at a time (see
+// migrations/0012_search_pyramid.sql): the index finds the matches of each bucket, the
+// heap is read only for those, and the LIMIT the caller adds stops the walk as soon as it
+// has its rows. tags is the placeholder of the filters' tags; from and to those of the
+// time filter, or "".
+//
+// Each bucket's scan is parameterised by the bucket and kept from being merged into the
+// outer query (OFFSET 0); otherwise a planner that takes a phrase (稻飞 <-> 飞虱) for rare
+// reads every match first and filters them by bucket after.
+func newestMatches(where []string, rank, tags, from, to string) string {
+	top := "SELECT max(asked_at) FROM questions WHERE county_id = c.id"
+	if to != "" {
+		top += " AND asked_at < " + to
+	}
+	oldest := "0"
+	if from != "" {
+		oldest = "question_slot(" + from + ")"
+	}
+	return `SELECT h.* FROM question_steps(
+			(SELECT question_slot(max(newest)) FROM unnest($1::text[]) c (id), LATERAL (` + top + `) n (newest)),
+			` + oldest + `) WITH ORDINALITY s (bucket, step)
+		CROSS JOIN LATERAL (SELECT ` + questionColumns + `, ` + rank + ` AS rank FROM questions
+			WHERE question_tags(asked_at, township, category_id, crop) @> array_prepend(s.bucket, ` + tags + `::text[])
+				AND ` + strings.Join(where, " AND ") + `
+			OFFSET 0) h
+		ORDER BY s.step, h.asked_at DESC, h.id DESC`
+}
+
 // SimilarCandidate is an answered question that shares words with a new one.
 type SimilarCandidate struct {
 	Question
 	Answer Answer
 }
 
-// SimilarCandidates returns up to limit answered or closed questions of a county's
-// category that match query (any of its lexemes) or name any of terms, those naming the
-// terms first, then by match, with their latest answer, leaving out exclude.
-func (d *queries) SimilarCandidates(ctx context.Context, county, category, query string, terms []string, exclude int64, limit int) ([]SimilarCandidate, error) {
-	rows, err := d.dbtx.Query(ctx, `SELECT `+questionColumns+`,
-			a_id, a_expert, a_name, a_text, a_msg, a_at, a_kind, a_file
-		FROM (SELECT * FROM questions
-			WHERE county_id = $1 AND category_id = $2 AND status IN ('answered', 'closed') AND id <> $4
-				AND coalesce(feedback, '') <> 'unsolved'
-				AND (($3 <> '' AND search @@ $3::tsquery) OR terms && $6)
-			ORDER BY terms && $6 DESC, CASE WHEN $3 = '' THEN 0 ELSE ts_rank(search, $3::tsquery) END DESC, asked_at DESC
-			LIMIT $5) questions
+// SimilarCandidates returns the newest (up to limit) answered or closed questions of a
+// county's category that match query (any of its lexemes), with their latest answer,
+// leaving out exclude. They are found by walking back in time as Search does, so the cost
+// is that of the rows returned, not of every match.
+func (d *queries) SimilarCandidates(ctx context.Context, county, category, query string, exclude int64, limit int) ([]SimilarCandidate, error) {
+	where := []string{"county_id = ANY ($1)", "category_id = $2", "search @@ $3::tsquery", "id <> $4",
+		"status IN ('answered', 'closed')", "coalesce(feedback, '') <> 'unsolved'"}
+	rows, err := d.dbtx.Query(ctx, `SELECT h.*, a_id, a_expert, a_name, a_text, a_msg, a_at, a_kind, a_file
+		FROM (`+newestMatches(where, "0::real", "$5", "", "")+` LIMIT `+strconv.Itoa(limit)+`) h
 		JOIN LATERAL (SELECT id AS a_id, expert_id AS a_expert, expert_name AS a_name, text AS a_text,
 			coalesce(group_message_id, 0) AS a_msg, answered_at AS a_at, kind AS a_kind, file_id AS a_file
-			FROM answers WHERE question_id = questions.id ORDER BY id DESC LIMIT 1) a ON true`,
-		county, category, query, exclude, limit, nonNil(terms))
+			FROM answers WHERE question_id = h.id ORDER BY id DESC LIMIT 1) a ON true`,
+		[]string{county}, category, query, exclude, []string{"category:" + category})
 	if err != nil {
 		return nil, wrap("similar candidates", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SimilarCandidate, error) {
 		var c SimilarCandidate
 		a := &c.Answer
-		q, err := scanQuestionWith(r, &a.ID, &a.ExpertID, &a.ExpertName, &a.Text, &a.GroupMessageID, &a.AnsweredAt, &a.Kind, &a.FileID)
+		var rank float32
+		q, err := scanQuestionWith(r, &rank, &a.ID, &a.ExpertID, &a.ExpertName, &a.Text, &a.GroupMessageID, &a.AnsweredAt, &a.Kind, &a.FileID)
 		c.Question, a.QuestionID = q, q.ID
 		return c, err
 	})
@@ -192,7 +238,7 @@ type IndexText struct {
 
 // SetSearch writes a question's whole search vector and terms.
 func (d *queries) SetSearch(ctx context.Context, id int64, vector, crop string, terms []string) error {
-	_, err := d.dbtx.Exec(ctx, `UPDATE questions SET search = $2::tsvector, crop = $3, terms = $4 WHERE id = $1`, id, vector, crop, terms)
+	_, err := d.dbtx.Exec(ctx, `UPDATE questions SET search = $2::tsvector, crop = $3, terms = COALESCE($4::text[], '{}') WHERE id = $1`, id, vector, crop, terms)
 	return wrap("set search", err)
 }
 

@@ -68,3 +68,60 @@ func TestPeekMergesCategoriesOldestFirst(t *testing.T) {
 		t.Errorf("meitan: %d waiting, want 0", total)
 	}
 }
+
+func TestArbitrateGivesAQuestionToTheFirstClaimantUntilItIsQueuedAgain(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := storetest.NewRedis(t)
+	q := store.NewQueue(rdb, prefix)
+	ctx := context.Background()
+	claim := func(expert int64) (int64, string) {
+		t.Helper()
+		holder, name, err := q.Arbitrate(ctx, 7, expert, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return holder, name
+	}
+	if h, _ := claim(11); h != 11 {
+		t.Fatalf("first claimant got %d, want to win", h)
+	}
+	if h, name := claim(13); h != 11 || name != "" {
+		t.Errorf("second claimant got %d %q, want the winner 11 not yet named", h, name)
+	}
+	// Once the claim is stored the winner is named for those who press later; nobody else can be.
+	if err := q.Claimed(ctx, "yuqing", "rice", 7, 13, "冒名"); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Claimed(ctx, "yuqing", "rice", 7, 11, "李 专家"); err != nil {
+		t.Fatal(err)
+	}
+	if h, name := claim(13); h != 11 || name != "李 专家" {
+		t.Errorf("after naming: %d %q, want 11 李 专家", h, name)
+	}
+	// Only the winner can give the race up.
+	for _, loser := range []int64{13, 1} { // 11 begins with 1
+		if err := q.Forget(ctx, 7, loser); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h, _ := claim(13); h != 11 {
+		t.Errorf("after a loser's forget: %d, want 11 still", h)
+	}
+	if err := q.Forget(ctx, 7, 11); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := claim(13); h != 13 {
+		t.Errorf("after the winner's forget: %d, want 13 to win", h)
+	}
+	// Back in the queue (released, expired, reopened), the question is raced for anew.
+	if err := q.Push(ctx, "yuqing", store.Entry{QuestionID: 7, Category: "rice", AskedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := claim(11); h != 11 {
+		t.Errorf("after a push: %d, want 11 to win again", h)
+	}
+	// The mark ends by itself: a winner that died cannot hold the question for ever.
+	if ttl := rdb.PTTL(ctx, prefix+"{claim:7}").Val(); ttl <= 0 || ttl > time.Minute {
+		t.Errorf("claim mark lives %v, want at most a minute", ttl)
+	}
+}

@@ -129,6 +129,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		err = perr
 	default:
 		if err = s.takeFault(name); err == nil {
+			err = s.throttle(name, p)
+		}
+		if err == nil {
 			if m := methods[strings.ToLower(name)]; m != nil {
 				result, err = m(s, r, p)
 			} else {

@@ -96,6 +96,8 @@ type Server struct {
 	deliveries  []Delivery
 	commands    map[string][]tgbotapi.BotCommand
 
+	limiter *limiter // nil unless EnforceLimits was called
+
 	files     map[string]*file // by file_id
 	filePaths map[string]*file // by file_path, for downloads
 	fileSeq   int
@@ -172,6 +174,13 @@ type CallbackAnswer struct {
 // Press fails t when the test presses a button that is not there.
 func NewServer(t testing.TB) *Server {
 	t.Helper()
+	s := newServer(t)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// newServer starts the fake; t receives the failures of the people's impossible actions.
+func newServer(t testing.TB) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		t:           t,
@@ -192,7 +201,6 @@ func NewServer(t testing.TB) *Server {
 	s.http = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.workers.Add(1)
 	go s.deliverWebhooks()
-	t.Cleanup(s.Close)
 	return s
 }
 

@@ -63,6 +63,7 @@ var envVars = []envVar{
 	{"SEND_RATE_GLOBAL", "30", "messages per second the bot sends in all (Telegram's limit is about 30)"},
 	{"SEND_RATE_CHAT", "1", "messages per second to one chat"},
 	{"SEND_RATE_GROUP", "20", "messages per minute to one group"},
+	{"SEND_RATE_MARGIN", "50ms", "how much wider than a second or a minute the bot keeps each window of the SEND_RATE_* limits, for messages delayed on the way to Telegram"},
 	{"ASK_LIMIT", "5", "questions one farmer may ask per ASK_WINDOW (0: no limit)"},
 	{"ASK_WINDOW", "10m", "the window of ASK_LIMIT"},
 	{"REPEAT_WINDOW", "10m", "how long the same words from the same farmer count as the same question (0: off)"},
@@ -179,6 +180,7 @@ func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 		}
 		return d
 	}
+	c.Rates.Margin = duration("SEND_RATE_MARGIN")
 	askLimit, err := strconv.Atoi(get("ASK_LIMIT"))
 	if err != nil || askLimit < 0 {
 		errs = append(errs, fmt.Errorf("ASK_LIMIT: %q is not a whole number", getenv("ASK_LIMIT")))

@@ -840,7 +840,7 @@ func (c *crashTest) settlePresses() {
 				c.mode[q] = []string{"reply to yours", "reply to notice", "command"}[c.rng.IntN(3)]
 				c.toAnswer = append(c.toAnswer, q)
 			}
-		case strings.HasPrefix(a.Text, fmt.Sprintf("#%d 已被 ", q)) || strings.HasPrefix(a.Text, fmt.Sprintf("#%d was claimed by ", q)):
+		case strings.HasPrefix(a.Text, fmt.Sprintf("#%d 已被", q)) || strings.HasPrefix(a.Text, fmt.Sprintf("#%d was claimed by ", q)):
 		default:
 			c.oddities = append(c.oddities, crashOdd{chat: p.e.user.ID, qid: q, at: time.Now(), text: "callback answer: " + a.Text})
 		}

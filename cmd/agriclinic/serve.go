@@ -69,11 +69,29 @@ func loadCounties(cfg config) ([]consult.County, error) {
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	return serveWith(ctx, cfg, log, serveExtras{})
+}
+
+// serveExtras is what `agriclinic demo` adds to serve; serve itself adds nothing.
+type serveExtras struct {
+	// prepare runs once the archive is migrated and the counties saved, before the bot
+	// takes updates: the demo seeds its example clinic here.
+	prepare func(ctx context.Context, pool *pgxpool.Pool, svc *consult.Service) error
+	// routes adds handlers to the HTTP server.
+	routes func(mux *http.ServeMux, svc *consult.Service, db *store.DB)
+	// listening is told the HTTP server's address once it accepts connections.
+	listening func(addr net.Addr)
+	// example says the shipped example county is meant (the demo plays its admin), so
+	// there is nothing to warn about.
+	example bool
+}
+
+func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveExtras) error {
 	counties, err := loadCounties(cfg)
 	if err != nil {
 		return err
 	}
-	if cfg.CountiesFile == "" {
+	if cfg.CountiesFile == "" && !extras.example {
 		log.Warn("AGRICLINIC_COUNTIES is unset: running on the Yuqing County example, whose admin id is a placeholder; copy consult/yuqing.yaml, put your admins' ids in it and point AGRICLINIC_COUNTIES at it")
 	}
 	pool, err := openPostgres(ctx, cfg.DatabaseURL)
@@ -99,6 +117,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	})
 	if err := svc.SaveCounties(ctx); err != nil {
 		return err
+	}
+	if extras.prepare != nil {
+		if err := extras.prepare(ctx, pool, svc); err != nil {
+			return err
+		}
 	}
 	if err := svc.RefreshKeywords(ctx); err != nil {
 		return err
@@ -147,6 +170,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	dash := &web.Dashboard{Svc: svc, DB: db, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), Log: log, SLA: cfg.SLAEscalate,
 		Files: tg, CacheDir: filepath.Join(os.TempDir(), "agriclinic-media")}
 	dash.Register(mux)
+	if extras.routes != nil {
+		extras.routes(mux, svc, db)
+	}
 	if cfg.WebhookURL != "" {
 		u, _ := url.Parse(cfg.WebhookURL) // checked in loadConfig
 		mux.Handle("POST "+u.Path, bot.NewWebhook(cfg.WebhookSecret, b.Handle, log))
@@ -159,6 +185,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(ln) }()
 	log.Info("http listening", "addr", ln.Addr().String())
+	if extras.listening != nil {
+		extras.listening(ln.Addr())
+	}
 
 	// Periodic jobs run on one instance at a time. The reconciler puts back every open
 	// question Redis lost (a restart without persistence, a FLUSHALL) within seconds.

@@ -1,0 +1,92 @@
+package consult
+
+import (
+	"errors"
+	"sync"
+	"testing"
+)
+
+func TestCombinerRunsEveryItemOnceInBatchesOfAtMostTheLimit(t *testing.T) {
+	t.Parallel()
+	c := &combiner[int]{limit: 8}
+	const callers = 200
+	var (
+		mu      sync.Mutex
+		seen    = map[int]int{}
+		running int
+		batches []int
+	)
+	run := func(items []int) {
+		mu.Lock()
+		running++
+		if running > 1 {
+			t.Error("two batches ran at once")
+		}
+		batches = append(batches, len(items))
+		for _, it := range items {
+			seen[it]++
+		}
+		mu.Unlock()
+		mu.Lock()
+		running--
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.do(i, run)
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[i] != 1 {
+				t.Errorf("item %d returned after being run %d times", i, seen[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != callers {
+		t.Errorf("%d items run, want %d", len(seen), callers)
+	}
+	for _, n := range batches {
+		if n < 1 || n > 8 {
+			t.Errorf("a batch of %d, want 1 to 8", n)
+		}
+	}
+}
+
+func TestCombinerHandsOnTheLeadWhenABatchPanics(t *testing.T) {
+	t.Parallel()
+	c := &combiner[int]{limit: 4}
+	func() {
+		defer func() { _ = recover() }()
+		c.do(1, func([]int) { panic("boom") })
+	}()
+	ran := false
+	c.do(2, func(items []int) { ran = len(items) == 1 && items[0] == 2 })
+	if !ran {
+		t.Error("the combiner is stuck after a panic")
+	}
+}
+
+func TestAloneStoresEachItemOfAFailedBatchOnItsOwn(t *testing.T) {
+	t.Parallel()
+	stored := map[int]bool{}
+	failed := map[int]error{}
+	bad := errors.New("bad item")
+	run := alone(func(batch []int) error {
+		for _, it := range batch {
+			if it == 3 {
+				return bad // the whole transaction fails
+			}
+		}
+		for _, it := range batch {
+			stored[it] = true
+		}
+		return nil
+	}, func(it int, err error) { failed[it] = err })
+	run([]int{1, 2, 3, 4})
+	if len(stored) != 3 || !stored[1] || !stored[2] || !stored[4] || failed[3] != bad || len(failed) != 1 {
+		t.Errorf("stored %v, failed %v; want 1, 2 and 4 stored and 3 failed", stored, failed)
+	}
+}

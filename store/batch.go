@@ -1,0 +1,183 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The queries here do for many questions at once what their namesakes do for one, so that
+// work arriving together (a burst of claims) costs a few round trips, not a few per item.
+
+// Claim is one expert's claim of one question, for ClaimQuestions.
+type Claim struct {
+	QuestionID int64
+	ExpertID   int64
+}
+
+// ClaimQuestions gives each open question to its claimant and returns the questions
+// claimed, by number. A question no longer open, or claimed twice in the same call, is
+// left out for all but one claimant; the caller reads how it stands.
+func (d *queries) ClaimQuestions(ctx context.Context, claims []Claim, at time.Time) (map[int64]Question, error) {
+	ids := make([]int64, len(claims))
+	experts := make([]int64, len(claims))
+	for i, c := range claims {
+		ids[i], experts[i] = c.QuestionID, c.ExpertID
+	}
+	rows, err := d.dbtx.Query(ctx, `
+		UPDATE questions SET status = 'claimed', expert_id = c.expert, claimed_at = $3
+		FROM (SELECT DISTINCT ON (qid) qid, expert FROM unnest($1::bigint[], $2::bigint[]) AS u(qid, expert) ORDER BY qid) c
+		WHERE questions.id = c.qid AND questions.status = 'open'
+		RETURNING `+questionColumns, ids, experts, at)
+	if err != nil {
+		return nil, wrap("claim questions", err)
+	}
+	qs, err := collectQuestions(rows)
+	if err != nil {
+		return nil, wrap("claim questions", err)
+	}
+	out := make(map[int64]Question, len(qs))
+	for _, q := range qs {
+		out[q.ID] = q
+	}
+	return out, nil
+}
+
+// AddEvents records steps of questions' timelines.
+func (d *queries) AddEvents(ctx context.Context, events ...Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	var (
+		ids, actors []int64
+		kinds       []string
+		details     []map[string]any
+		ats         []time.Time
+	)
+	for _, e := range events {
+		detail := e.Detail
+		if detail == nil {
+			detail = map[string]any{}
+		}
+		ids, kinds, actors = append(ids, e.QuestionID), append(kinds, e.Kind), append(actors, e.ActorID)
+		details, ats = append(details, detail), append(ats, e.At)
+	}
+	_, err := d.dbtx.Exec(ctx, `INSERT INTO question_events (question_id, kind, actor_id, detail, at)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::jsonb[], $5::timestamptz[])`,
+		ids, kinds, actors, details, ats)
+	return wrap("add events", err)
+}
+
+// MediaOf returns the media of each question, in the order the farmer sent them.
+func (d *queries) MediaOf(ctx context.Context, questionIDs []int64) (map[int64][]Media, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT question_id, chat_id, message_id, kind, file_id, file_unique_id,
+		coalesce(latitude, 0), coalesce(longitude, 0)
+		FROM question_media WHERE question_id = ANY ($1) ORDER BY question_id, message_id`, questionIDs)
+	if err != nil {
+		return nil, wrap("media of", err)
+	}
+	out := map[int64][]Media{}
+	var m Media
+	var id int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &m.ChatID, &m.MessageID, &m.Kind, &m.FileID, &m.FileUniqueID, &m.Latitude, &m.Longitude}, func() error {
+		out[id] = append(out[id], m)
+		return nil
+	})
+	return out, wrap("media of", err)
+}
+
+// FollowupsOf returns what was added to each question's thread, oldest first.
+func (d *queries) FollowupsOf(ctx context.Context, questionIDs []int64) (map[int64][]Followup, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT id, question_id, author_id, author_name, text, kind, file_id,
+		chat_id, message_id, created_at FROM followups WHERE question_id = ANY ($1) ORDER BY id`, questionIDs)
+	if err != nil {
+		return nil, wrap("followups of", err)
+	}
+	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Followup])
+	if err != nil {
+		return nil, wrap("followups of", err)
+	}
+	out := map[int64][]Followup{}
+	for _, f := range all {
+		out[f.QuestionID] = append(out[f.QuestionID], f)
+	}
+	return out, nil
+}
+
+// Notices are what SettleNotices returns for one question.
+type Notices struct {
+	Sent     []BotMessage
+	InFlight []PendingMessage
+}
+
+// SettleNoticesOf does SettleNotices for many questions: the unsent notices no sender has
+// taken are dropped, those in flight are locked and returned, with the delivered ones.
+func (d *queries) SettleNoticesOf(ctx context.Context, questionIDs []int64, now time.Time) (map[int64]Notices, error) {
+	inFlight, err := d.supersedePendingOf(ctx, MessageQuestionNotice, questionIDs, now)
+	if err != nil {
+		return nil, err
+	}
+	sent, err := d.botMessagesOf(ctx, MessageQuestionNotice, questionIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]Notices, len(questionIDs))
+	for _, id := range questionIDs {
+		out[id] = Notices{Sent: sent[id], InFlight: inFlight[id]}
+	}
+	return out, nil
+}
+
+// NewQuestion is a question to archive with CreateQuestions, and the update it came in.
+type NewQuestion struct {
+	Question
+	UpdateID int64
+}
+
+// CreateQuestions archives new open questions in one statement and returns them numbered,
+// by update id. A question whose update was stored before (a redelivery) is left out.
+func (d *queries) CreateQuestions(ctx context.Context, qs []NewQuestion) (map[int64]Question, error) {
+	var (
+		counties, townships, farmerNames, cats, texts, groups, searches, crops, terms []string
+		chats, messages, farmers, updates, threads                                    []int64
+		asked                                                                         []time.Time
+	)
+	for _, q := range qs {
+		counties, townships, chats = append(counties, q.CountyID), append(townships, q.Township), append(chats, q.ChatID)
+		messages, farmers, farmerNames = append(messages, q.MessageID), append(farmers, q.FarmerID), append(farmerNames, q.FarmerName)
+		cats, texts, updates = append(cats, q.CategoryID), append(texts, q.Text), append(updates, q.UpdateID)
+		asked, threads, groups = append(asked, q.AskedAt), append(threads, q.ThreadID), append(groups, q.MediaGroupID)
+		searches, crops = append(searches, q.Search), append(crops, q.Crop)
+		// A question's terms travel as one string: arrays of arrays must be rectangular.
+		terms = append(terms, strings.Join(q.Terms, "\x1f"))
+	}
+	rows, err := d.dbtx.Query(ctx, `
+		INSERT INTO questions (county_id, township, chat_id, message_id, farmer_id, farmer_name,
+			category_id, text, status, update_id, asked_at, thread_id, media_group_id, search, crop, terms)
+		SELECT county_id, township, chat_id, message_id, farmer_id, farmer_name, category_id, text, 'open',
+			update_id, asked_at, thread_id, nullif(media_group_id, ''), search::tsvector, crop,
+			CASE WHEN terms = '' THEN '{}'::text[] ELSE string_to_array(terms, E'\x1f') END
+		FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[],
+			$8::text[], $9::bigint[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[])
+			AS n(county_id, township, chat_id, message_id, farmer_id, farmer_name, category_id, text,
+			update_id, asked_at, thread_id, media_group_id, search, crop, terms)
+		ON CONFLICT DO NOTHING
+		RETURNING `+questionColumns+`, update_id`,
+		counties, townships, chats, messages, farmers, farmerNames, cats, texts, updates, asked, threads, groups, searches, crops, terms)
+	if err != nil {
+		return nil, wrap("create questions", err)
+	}
+	defer rows.Close()
+	out := make(map[int64]Question, len(qs))
+	for rows.Next() {
+		var update int64
+		q, err := scanQuestionWith(rows, &update)
+		if err != nil {
+			return nil, wrap("create questions", err)
+		}
+		out[update] = q
+	}
+	return out, wrap("create questions", rows.Err())
+}
