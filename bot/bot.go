@@ -107,11 +107,7 @@ func (b *Bot) Handle(ctx context.Context, u Update) (err error) {
 		if err != nil {
 			outcome = "retry"
 		}
-		// One line per update; never its text (farmers' words are not log material).
-		kind := updateKind(u.Update)
-		b.log.Info("update", "id", u.UpdateID, "kind", kind, "chat", chatKey(u),
-			"outcome", outcome, "ms", time.Since(start).Milliseconds())
-		b.Metrics.update(kind, outcome)
+		b.logUpdate(u, start, outcome)
 	}()
 	switch {
 	case u.Message != nil && u.Message.Chat != nil:
@@ -124,6 +120,15 @@ func (b *Bot) Handle(ctx context.Context, u Update) (err error) {
 		return b.onEdit(ctx, u.EditedMessage)
 	}
 	return nil
+}
+
+// logUpdate writes one line per update, never its text (farmers' words are not log
+// material), and counts it.
+func (b *Bot) logUpdate(u Update, start time.Time, outcome string) {
+	kind := updateKind(u.Update)
+	b.log.Info("update", "id", u.UpdateID, "kind", kind, "chat", chatKey(u),
+		"outcome", outcome, "ms", time.Since(start).Milliseconds())
+	b.Metrics.update(kind, outcome)
 }
 
 func updateKind(u tgbotapi.Update) string {

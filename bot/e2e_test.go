@@ -58,7 +58,7 @@ func newClinic(t *testing.T, opts ...clinicOption) *clinic {
 	c := newClinicWithoutPolling(t, opts...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- bot.NewPoller(c.client, c.bot.Handle, quietLog()).Run(ctx) }()
+	go func() { done <- bot.NewPoller(c.client, c.bot.HandleMany, quietLog()).Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -36,14 +36,24 @@ func (b *Bot) askCommand(ctx context.Context, in *incoming) error {
 // ask turns a farmer's message into a numbered question, acknowledges it in the group and
 // tells the on-duty experts of its category.
 func (b *Bot) ask(ctx context.Context, in *incoming) error {
+	res, err := b.svc.Ask(ctx, askInput(in), AskMessages)
+	return b.asked(ctx, in, res, err)
+}
+
+func askInput(in *incoming) consult.AskInput {
 	var media []store.Media
 	if m := mediaOf(in.msg); m != nil {
 		media = append(media, *m)
 	}
-	res, err := b.svc.Ask(ctx, consult.AskInput{
+	return consult.AskInput{
 		ChatID: in.msg.Chat.ID, MessageID: int64(in.msg.MessageID), Farmer: person(in.msg.From),
 		Text: in.args, UpdateID: in.updateID, ThreadID: in.thread, Media: media,
-	}, AskMessages)
+	}
+}
+
+// asked tells the farmer why a question was not taken; a question taken was acknowledged
+// with AskMessages.
+func (b *Bot) asked(ctx context.Context, in *incoming, res consult.AskResult, err error) error {
 	switch {
 	case errors.Is(err, consult.ErrRepeated):
 		return b.reply(ctx, in, fmt.Sprintf("这个问题刚才已经收到了（#%d），专家正在处理，请耐心等待。\n"+

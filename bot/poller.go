@@ -12,24 +12,46 @@ import (
 // Handler handles one update; an error means "not done, deliver it again".
 type Handler func(ctx context.Context, u Update) error
 
+// ManyHandler handles updates that arrived together, each from a different chat, and
+// returns each one's error as a Handler would.
+type ManyHandler func(ctx context.Context, us []Update) []error
+
+// OneByOne makes a ManyHandler of a Handler: each update is handled on its own, up to
+// workers at once.
+func OneByOne(handle Handler, workers int) ManyHandler {
+	return func(ctx context.Context, us []Update) []error {
+		errs := make([]error, len(us))
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, max(workers, 1))
+		for i, u := range us {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				errs[i] = handle(ctx, u)
+			}()
+		}
+		wg.Wait()
+		return errs
+	}
+}
+
 // Poller receives updates by long polling. Unlike tgbotapi's GetUpdatesChan, which
 // confirms an update as soon as it is fetched, it moves the offset past an update only
 // after the handler has stored what the update caused: a crash means redelivery, never loss,
 // and handlers deduplicate redeliveries.
 type Poller struct {
 	tg      *Client
-	handle  Handler
+	handle  ManyHandler
 	log     *slog.Logger
 	timeout time.Duration
-	// workers bounds how many chats are handled at once within a batch.
-	workers int
 	// finishTimeout bounds how long a batch in flight may run after shutdown begins.
 	finishTimeout time.Duration
 }
 
 // NewPoller returns a poller that passes every update to handle.
-func NewPoller(tg *Client, handle Handler, log *slog.Logger) *Poller {
-	return &Poller{tg: tg, handle: handle, log: log, timeout: pollTimeout, workers: 16, finishTimeout: 30 * time.Second}
+func NewPoller(tg *Client, handle ManyHandler, log *slog.Logger) *Poller {
+	return &Poller{tg: tg, handle: handle, log: log, timeout: pollTimeout, finishTimeout: 30 * time.Second}
 }
 
 // Run polls until ctx ends. A batch being handled when ctx ends is finished first.
@@ -66,9 +88,11 @@ func (p *Poller) Run(ctx context.Context) error {
 	return nil
 }
 
-// handleBatch handles a getUpdates batch: updates of one chat in order, different chats
-// at once. It returns the offset to confirm: past the whole batch, or up to the first
-// update that failed (updates after it that succeeded come again and are deduplicated).
+// handleBatch handles a getUpdates batch in rounds: the first update of every chat
+// together, then the second of every chat, and so on, so that one chat's updates keep
+// their order while different chats' are handled together. It returns the offset to
+// confirm: past the whole batch, or up to the first update that failed (updates after it
+// that succeeded come again and are deduplicated).
 func (p *Poller) handleBatch(ctx context.Context, updates []Update, offset int) (int, bool) {
 	if len(updates) == 0 {
 		return offset, false
@@ -82,31 +106,30 @@ func (p *Poller) handleBatch(ctx context.Context, updates []Update, offset int) 
 		}
 		byChat[key] = append(byChat[key], u)
 	}
-	var (
-		mu        sync.Mutex
-		firstFail = -1
-		wg        sync.WaitGroup
-		sem       = make(chan struct{}, p.workers)
-	)
-	for _, key := range order {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(batch []Update) {
-			defer func() { <-sem; wg.Done() }()
-			for _, u := range batch {
-				if err := p.handle(ctx, u); err != nil {
-					p.log.Error("update failed", "update", u.UpdateID, "err", err)
-					mu.Lock()
-					if firstFail < 0 || u.UpdateID < firstFail {
-						firstFail = u.UpdateID
-					}
-					mu.Unlock()
-					return // later updates of this chat wait, to keep their order
-				}
+	firstFail := -1
+	stopped := map[int64]bool{} // chats whose later updates wait, to keep their order
+	for round := 0; ; round++ {
+		var us []Update
+		for _, key := range order {
+			if chat := byChat[key]; round < len(chat) && !stopped[key] {
+				us = append(us, chat[round])
 			}
-		}(byChat[key])
+		}
+		if len(us) == 0 {
+			break
+		}
+		for i, err := range p.handle(ctx, us) {
+			if err == nil {
+				continue
+			}
+			u := us[i]
+			p.log.Error("update failed", "update", u.UpdateID, "err", err)
+			stopped[chatKey(u)] = true
+			if firstFail < 0 || u.UpdateID < firstFail {
+				firstFail = u.UpdateID
+			}
+		}
 	}
-	wg.Wait()
 	if firstFail >= 0 {
 		return firstFail, true
 	}

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -74,7 +75,7 @@ func TestPollerConfirmsAnUpdateOnlyAfterItIsStored(t *testing.T) {
 		return nil
 	}
 	done := make(chan error, 1)
-	go func() { done <- bot.NewPoller(client, handler, quietLog()).Run(ctx) }()
+	go func() { done <- bot.NewPoller(client, bot.OneByOne(handler, 16), quietLog()).Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 
 	user := tg.NewUser("张", "三", "zh")
@@ -164,5 +165,93 @@ func TestTheCommandMenuIsPublishedInChineseAndEnglish(t *testing.T) {
 	}
 	if got := names(group); strings.Contains(got, "queue") || !strings.Contains(got, "bind") {
 		t.Errorf("group menu = %s, want the group's commands only", got)
+	}
+}
+
+// TestPollerHandlesEachChatsUpdatesInOrderAndChatsTogether queues updates from two chats
+// before the poller starts, so they come in one batch: each round has at most one update
+// per chat, a chat's updates come in order, and a failure holds back only its chat's
+// later updates, which come again after the failed one.
+func TestPollerHandlesEachChatsUpdatesInOrderAndChatsTogether(t *testing.T) {
+	tg := telegramtest.NewServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	client, err := bot.NewClient(ctx, tg.Token(), tg.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := tg.NewUser("甲", "", "zh"), tg.NewUser("乙", "", "zh")
+	tg.SendText(telegramtest.PrivateChat(a), a, "a1") // update 1
+	tg.SendText(telegramtest.PrivateChat(a), a, "a2") // update 2, fails the first time
+	tg.SendText(telegramtest.PrivateChat(b), b, "b1") // update 3
+	tg.SendText(telegramtest.PrivateChat(a), a, "a3") // update 4
+
+	var mu sync.Mutex
+	var rounds [][]int
+	failed := false
+	handle := func(ctx context.Context, us []bot.Update) []error {
+		mu.Lock()
+		defer mu.Unlock()
+		var ids []int
+		errs := make([]error, len(us))
+		for i, u := range us {
+			ids = append(ids, u.UpdateID)
+			if u.UpdateID == 2 && !failed {
+				failed, errs[i] = true, errors.New("postgres is down")
+			}
+		}
+		rounds = append(rounds, ids)
+		return errs
+	}
+	done := make(chan error, 1)
+	go func() { done <- bot.NewPoller(client, handle, quietLog()).Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	tg.WaitConfirmed(t, 4)
+
+	mu.Lock()
+	defer mu.Unlock()
+	got := fmt.Sprint(rounds)
+	// First batch: a1 with b1, then a2 fails and a3 waits. The second batch starts at a2:
+	// a2 with b1 again (deduplicated by the handlers), then a3.
+	if want := "[[1 3] [2] [2 3] [4]]"; got != want {
+		t.Errorf("rounds %s, want %s", got, want)
+	}
+}
+
+// TestHandleManyTakesQuestionsTogetherAndEverythingElseAsAlways hands the bot one round of
+// a batch: questions from a bound and an unbound group, a command for another bot and a
+// private /help. The bound group's question is stored and acknowledged, the unbound group
+// is told why not, the other bot's command is left alone, and /help is answered.
+func TestHandleManyTakesQuestionsTogetherAndEverythingElseAsAlways(t *testing.T) {
+	c := newClinic(t)
+	c.bindGroup(t)
+	unbound, other := c.tg.NewGroup("未绑定的群"), c.tg.NewGroup("别的群")
+	msg := func(chat tgbotapi.Chat, text string) *tgbotapi.Message {
+		return &tgbotapi.Message{MessageID: 7000, From: &c.farmer, Chat: &chat, Text: text}
+	}
+	us := []bot.Update{
+		{Update: tgbotapi.Update{UpdateID: 900001, Message: msg(c.group, "/ask 水稻叶子发黄")}},
+		{Update: tgbotapi.Update{UpdateID: 900002, Message: msg(unbound, "/ask 茶叶")}},
+		{Update: tgbotapi.Update{UpdateID: 900003, Message: msg(other, "/ask@SomeOtherBot 你好")}},
+		{Update: tgbotapi.Update{UpdateID: 900004, Message: msg(telegramtest.PrivateChat(c.farmer), "/help")}},
+	}
+	ctx := context.Background()
+	for i, err := range c.bot.HandleMany(ctx, us) {
+		if err != nil {
+			t.Errorf("update %d: %v", i, err)
+		}
+	}
+	count := func(chat int64, like string) (n int) {
+		if err := c.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE chat_id = $1 AND text LIKE $2`, chat, like).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	open, err := c.db.OpenQuestions(ctx)
+	if err != nil || len(open) != 1 || open[0].Text != "水稻叶子发黄" || count(c.group.ID, "%已收到问题%") != 1 {
+		t.Errorf("bound group: %d questions (%v), want one, acknowledged", len(open), err)
+	}
+	if count(unbound.ID, "%还没有绑定乡镇%") != 1 || count(other.ID, "%") != 0 || count(c.farmer.ID, "%") == 0 {
+		t.Errorf("unbound told %d times, other bot's group %d messages, /help answered with %d; want 1, 0, some",
+			count(unbound.ID, "%还没有绑定乡镇%"), count(other.ID, "%"), count(c.farmer.ID, "%"))
 	}
 }

@@ -53,7 +53,7 @@ func newVisitClinic(t *testing.T) (*clinic, tgbotapi.User) {
 	runCtx, stop := context.WithCancel(ctx)
 	sent, polled := make(chan error, 1), make(chan error, 1)
 	go func() { sent <- bot.NewSender(c.db, c.client, limiter, log).Run(runCtx) }()
-	go func() { polled <- bot.NewPoller(c.client, c.bot.Handle, log).Run(runCtx) }()
+	go func() { polled <- bot.NewPoller(c.client, c.bot.HandleMany, log).Run(runCtx) }()
 	t.Cleanup(func() {
 		stop()
 		<-sent

@@ -11,24 +11,38 @@ import (
 // now or gathered into their digest: an expert pushed Pushes questions within PushWindow
 // gets the rest as one message when the window ends.
 func (s *Service) splitPushes(ctx context.Context, experts []store.Expert) (push, digest []store.Expert) {
-	if s.quota == nil || s.limits.Pushes <= 0 {
-		return experts, nil
+	p, d := s.splitPushesMany(ctx, [][]store.Expert{experts})
+	return p[0], d[0]
+}
+
+// splitPushesMany is splitPushes for several questions, in one round trip to Redis; the
+// questions take from the experts' allowances in order.
+func (s *Service) splitPushesMany(ctx context.Context, experts [][]store.Expert) (push, digest [][]store.Expert) {
+	push, digest = make([][]store.Expert, len(experts)), make([][]store.Expert, len(experts))
+	var ids []int64
+	for _, es := range experts {
+		for _, e := range es {
+			ids = append(ids, e.UserID)
+		}
 	}
-	ids := make([]int64, len(experts))
-	for i, e := range experts {
-		ids[i] = e.UserID
+	if s.quota == nil || s.limits.Pushes <= 0 || len(ids) == 0 {
+		return experts, digest
 	}
 	waits, err := s.quota.TakeEach(ctx, "push", ids, s.limits.Pushes, s.limits.PushWindow)
 	if err != nil {
 		// Without Redis, no count: a push too many beats a question nobody hears of.
 		s.log.Warn("push count unavailable", "err", err)
-		return experts, nil
+		return experts, digest
 	}
-	for i, e := range experts {
-		if waits[i] > 0 {
-			digest = append(digest, e)
-		} else {
-			push = append(push, e)
+	k := 0
+	for q, es := range experts {
+		for _, e := range es {
+			if waits[k] > 0 {
+				digest[q] = append(digest[q], e)
+			} else {
+				push[q] = append(push[q], e)
+			}
+			k++
 		}
 	}
 	return push, digest

@@ -50,65 +50,149 @@ type AskResult struct {
 // Ask archives a question from a bound group, routes it to a category by its words and
 // queues it. A redelivered update returns store.ErrDuplicate and changes nothing.
 func (s *Service) Ask(ctx context.Context, in AskInput, out Out[AskResult]) (AskResult, error) {
-	text := strings.TrimSpace(in.Text)
-	g, county, err := s.Group(ctx, in.ChatID)
+	o := s.AskMany(ctx, []AskInput{in}, out)[0]
+	return o.Result, o.Err
+}
+
+// AskOutcome is what asking caused for one question of AskMany: what Ask returns.
+type AskOutcome struct {
+	Result AskResult
+	Err    error
+}
+
+// askBatch is the most questions one AskMany stores in one transaction.
+const askBatch = defaultBatch
+
+// AskMany does what Ask does for questions that arrived together (a getUpdates batch
+// from many groups), with a round trip per kind of work rather than per question: one
+// to read what the checks need, one to Redis for the flood and push limits, one
+// transaction, one to Redis to queue. Outcomes are in the order of ins. Questions from
+// the same chat are checked against the archive as it was before the batch, so a chat's
+// later messages belong in a later call.
+func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult]) []AskOutcome {
+	outcomes := make([]AskOutcome, len(ins))
+	texts := make([]string, len(ins))
+	keys := make([]store.AskKey, len(ins))
+	for i, in := range ins {
+		texts[i] = strings.TrimSpace(in.Text)
+		if Blank(texts[i]) {
+			texts[i] = ""
+		}
+		keys[i] = store.AskKey{ChatID: in.ChatID, FarmerID: in.Farmer.ID, UpdateID: in.UpdateID}
+		if s.limits.Repeat > 0 {
+			keys[i].Text = texts[i]
+		}
+	}
+	facts, err := s.db.AskFacts(ctx, keys, s.now().Add(-s.limits.Repeat))
 	if err != nil {
-		return AskResult{}, err
+		for i := range outcomes {
+			outcomes[i].Err = err
+		}
+		return outcomes
 	}
-	if Blank(text) {
-		text = ""
-		if len(in.Media) == 0 {
-			return AskResult{County: county}, ErrEmptyQuestion
+	var live []int // the questions still to be stored
+	for i, in := range ins {
+		o := &outcomes[i]
+		g, bound := facts.Groups[in.ChatID]
+		county, known := s.byID[g.CountyID]
+		switch {
+		case !bound || !known:
+			// A county that left the file unbinds its groups until it comes back.
+			o.Err = ErrGroupNotBound
+			continue
+		case texts[i] == "" && len(in.Media) == 0:
+			o.Result, o.Err = AskResult{County: county}, ErrEmptyQuestion
+			continue
+		case UTF16Len(texts[i]) > MaxQuestion:
+			o.Result, o.Err = AskResult{County: county}, ErrTooLong
+			continue
+		case facts.Seen[in.UpdateID]:
+			// A redelivered update is recognised before anything else, so it says nothing twice.
+			o.Err = store.ErrDuplicate
+			continue
+		}
+		cat := s.categorize(county, texts[i])
+		o.Result = AskResult{County: county, Category: cat, Media: in.Media, GroupLanguage: facts.Languages[in.ChatID]}
+		if earlier, ok := facts.Repeats[i]; ok {
+			o.Result.Question, o.Err = earlier, ErrRepeated
+			continue
+		}
+		live = append(live, i)
+	}
+	live = s.floodLimit(ctx, ins, live, outcomes)
+	onDuty := make([][]store.Expert, len(live))
+	for j, i := range live {
+		r := &outcomes[i].Result
+		for _, e := range facts.OnDuty[r.County.ID] {
+			if slices.Contains(e.Categories, r.Category.ID) {
+				onDuty[j] = append(onDuty[j], e)
+			}
 		}
 	}
-	if UTF16Len(text) > MaxQuestion {
-		return AskResult{County: county}, ErrTooLong
+	push, digest := s.splitPushesMany(ctx, onDuty)
+	pending := make([]*pendingAsk, len(live))
+	for j, i := range live {
+		in, r := ins[i], outcomes[i].Result
+		r.Experts, r.Digested = push[j], digest[j]
+		r.Similar = s.similarTo(ctx, r.County.ID, r.Category.ID, texts[i], 0)
+		vector, crop, terms := s.index(texts[i])
+		g := facts.Groups[in.ChatID]
+		pending[j] = &pendingAsk{ctx: ctx, res: r, out: out, media: in.Media, q: store.NewQuestion{UpdateID: in.UpdateID, Question: store.Question{
+			CountyID: r.County.ID, Township: g.Township, ChatID: in.ChatID, MessageID: in.MessageID,
+			FarmerID: in.Farmer.ID, FarmerName: in.Farmer.Name, CategoryID: r.Category.ID, Text: texts[i], AskedAt: s.now(),
+			ThreadID: in.ThreadID, MediaGroupID: in.MediaGroupID, Search: vector, Crop: crop, Terms: terms,
+		}}}
 	}
-	cat := s.categorize(county, text)
-	res := AskResult{County: county, Category: cat, Media: in.Media, GroupLanguage: s.language(ctx, in.ChatID)}
-	// A redelivered update is recognised before anything else, so it says nothing twice.
-	if seen, err := s.db.QuestionFromUpdate(ctx, in.UpdateID); err != nil || seen {
-		return AskResult{}, cmp.Or(err, store.ErrDuplicate)
-	}
-	if s.limits.Repeat > 0 && text != "" {
-		earlier, err := s.db.RecentQuestion(ctx, in.ChatID, in.Farmer.ID, text, s.now().Add(-s.limits.Repeat))
-		if err == nil {
-			res.Question = earlier
-			return res, ErrRepeated
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return AskResult{}, err
-		}
-	}
-	if s.quota != nil && s.limits.Questions > 0 {
-		wait, err := s.quota.Take(ctx, "ask", in.Farmer.ID, s.limits.Questions, s.limits.Window)
-		if err != nil {
-			// Without Redis there is no count; a flood limit is not worth losing a question.
-			s.log.Warn("flood limit unavailable", "err", err)
-		}
-		if wait > 0 {
-			res.RetryIn = wait
-			return res, ErrTooManyQuestions
+	run := alone(s.storeAsks, func(p *pendingAsk, err error) { p.err = err })
+	if len(pending) == 1 {
+		// A question on its own shares a transaction with whatever else arrives meanwhile.
+		s.asks.do(pending[0], run)
+	} else {
+		for chunk := range slices.Chunk(pending, askBatch) {
+			run(chunk)
 		}
 	}
-	experts, err := s.db.OnDutyExperts(ctx, county.ID, cat.ID)
+	var queued []store.CountyEntry
+	for j, i := range live {
+		p := pending[j]
+		if p.err != nil {
+			outcomes[i] = AskOutcome{Err: p.err}
+			continue
+		}
+		outcomes[i].Result = p.res
+		queued = append(queued, store.CountyEntry{County: p.res.County.ID, Entry: p.res.Question.Entry()})
+	}
+	if err := s.queue.PushMany(ctx, queued); err != nil {
+		s.log.Warn("questions stored but not queued; the reconciler will add them", "questions", len(queued), "err", err)
+	}
+	return outcomes
+}
+
+// floodLimit takes a question from each farmer's allowance, in one round trip for the
+// batch, and returns the questions allowed; the others get ErrTooManyQuestions.
+func (s *Service) floodLimit(ctx context.Context, ins []AskInput, live []int, outcomes []AskOutcome) []int {
+	if s.quota == nil || s.limits.Questions <= 0 || len(live) == 0 {
+		return live
+	}
+	farmers := make([]int64, len(live))
+	for j, i := range live {
+		farmers[j] = ins[i].Farmer.ID
+	}
+	waits, err := s.quota.TakeEach(ctx, "ask", farmers, s.limits.Questions, s.limits.Window)
 	if err != nil {
-		return AskResult{}, err
+		// Without Redis there is no count; a flood limit is not worth losing a question.
+		s.log.Warn("flood limit unavailable", "err", err)
+		return live
 	}
-	res.Experts, res.Digested = s.splitPushes(ctx, experts)
-	res.Similar = s.similarTo(ctx, county.ID, cat.ID, text, 0)
-	vector, crop, terms := s.index(text)
-	p := &pendingAsk{ctx: ctx, res: res, out: out, media: in.Media, q: store.NewQuestion{UpdateID: in.UpdateID, Question: store.Question{
-		CountyID: county.ID, Township: g.Township, ChatID: in.ChatID, MessageID: in.MessageID,
-		FarmerID: in.Farmer.ID, FarmerName: in.Farmer.Name, CategoryID: cat.ID, Text: text, AskedAt: s.now(),
-		ThreadID: in.ThreadID, MediaGroupID: in.MediaGroupID, Search: vector, Crop: crop, Terms: terms,
-	}}}
-	s.asks.do(p, alone(s.storeAsks, func(p *pendingAsk, err error) { p.err = err }))
-	if p.err != nil {
-		return AskResult{}, p.err
+	allowed := live[:0:0]
+	for j, i := range live {
+		if waits[j] > 0 {
+			outcomes[i].Result.RetryIn, outcomes[i].Err = waits[j], ErrTooManyQuestions
+			continue
+		}
+		allowed = append(allowed, i)
 	}
-	s.requeue(ctx, county.ID, p.res.Question)
-	return p.res, nil
+	return allowed
 }
 
 // pendingAsk is a question on its way to Postgres.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -815,5 +816,91 @@ func TestADoublePressClaimsOnceAndSaysItIsYours(t *testing.T) {
 	}
 	if won != 1 {
 		t.Errorf("%d presses claimed it, want 1", won)
+	}
+}
+
+func TestAskManyGivesEachQuestionOfABatchTheOutcomeAskWould(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t, func(o *consult.Options) {
+		rdb, prefix := storetest.NewRedis(t)
+		o.Quota = store.NewQuota(rdb, prefix)
+		o.Limits = &consult.Limits{Questions: 2, Window: time.Minute, Repeat: time.Hour, Pushes: 1, PushWindow: time.Hour}
+	})
+	ctx := context.Background()
+	addExpert(t, svc, 11, "rice")
+	addExpert(t, svc, 12, "rice")
+	addExpert(t, svc, 13, "tea")
+	for chat, township := range map[int64]string{-100: "白泥镇", -200: "龙溪镇"} {
+		if _, _, err := svc.Bind(ctx, chat, "群", adminID, township, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Asked earlier: it uses up the rice experts' one push of the window.
+	firstUpdate := nextUpdate()
+	first, err := svc.Ask(ctx, consult.AskInput{ChatID: -100, MessageID: 1, Farmer: consult.Person{ID: 1}, Text: "水稻 卷叶怎么办", UpdateID: firstUpdate}, nil)
+	if err != nil || len(first.Experts) != 2 {
+		t.Fatalf("first question: %v, pushed to %d experts; want both rice experts", err, len(first.Experts))
+	}
+	twice := nextUpdate()
+	in := func(chat, farmer int64, text string, update int64) consult.AskInput {
+		return consult.AskInput{ChatID: chat, MessageID: update, Farmer: consult.Person{ID: farmer}, Text: text, UpdateID: update}
+	}
+	batch := []consult.AskInput{
+		in(-100, 1, "水稻  卷叶怎么办", nextUpdate()),                                // 0: the same words again
+		in(-300, 2, "水稻", nextUpdate()),                                       // 1: a chat never bound
+		in(-200, 2, "   ", nextUpdate()),                                      // 2: nothing asked
+		in(-200, 2, "水稻稻瘟病", twice),                                           // 3: stored
+		in(-200, 2, "水稻稻瘟病", twice),                                           // 4: the same update twice in the batch
+		in(-100, 1, "水稻 卷叶怎么办", firstUpdate),                                  // 5: redelivered
+		in(-100, 3, strings.Repeat("稻", consult.MaxQuestion+1), nextUpdate()), // 6: too long
+		in(-100, 4, "水稻问题一", nextUpdate()),                                    // 7: stored
+		in(-200, 4, "茶叶问题二", nextUpdate()),                                    // 8: stored, tea
+		in(-100, 4, "水稻问题三", nextUpdate()),                                    // 9: farmer 4's third in a minute
+	}
+	out := svc.AskMany(ctx, batch, nil)
+	want := []error{consult.ErrRepeated, consult.ErrGroupNotBound, consult.ErrEmptyQuestion, nil, store.ErrDuplicate,
+		store.ErrDuplicate, consult.ErrTooLong, nil, nil, consult.ErrTooManyQuestions}
+	if len(out) != len(batch) {
+		t.Fatalf("%d outcomes for %d questions", len(out), len(batch))
+	}
+	for i, o := range out {
+		if !errors.Is(o.Err, want[i]) || (want[i] == nil) != (o.Err == nil) {
+			t.Errorf("question %d: %v, want %v", i, o.Err, want[i])
+		}
+	}
+	if out[0].Result.Question.ID != first.Question.ID {
+		t.Errorf("the repeat points at #%d, want #%d", out[0].Result.Question.ID, first.Question.ID)
+	}
+	if out[9].Result.RetryIn <= 0 {
+		t.Errorf("the flood is told to wait %v", out[9].Result.RetryIn)
+	}
+	stored := map[int64]bool{}
+	for _, i := range []int{3, 7, 8} {
+		q := out[i].Result.Question
+		if q.ID == 0 || q.FarmerID != batch[i].Farmer.ID || q.Text != batch[i].Text || stored[q.ID] {
+			t.Errorf("question %d stored as %+v", i, q)
+		}
+		stored[q.ID] = true
+	}
+	if cat := out[8].Result.Category.ID; cat != "tea" || len(out[8].Result.Experts) != 1 {
+		t.Errorf("the tea question went to %s, pushed to %d; want tea, pushed to its expert", cat, len(out[8].Result.Experts))
+	}
+	// The rice experts had their push: the batch's rice questions wait in their digests,
+	// one row per expert for the whole batch.
+	for _, i := range []int{3, 7} {
+		if r := out[i].Result; len(r.Experts) != 0 || len(r.Digested) != 2 {
+			t.Errorf("question %d: pushed to %d, digested for %d; want 0 and 2", i, len(r.Experts), len(r.Digested))
+		}
+	}
+	var rows, counted int
+	if err := b.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(questions), 0) FROM expert_digest_items`).Scan(&rows, &counted); err != nil || rows != 2 || counted != 4 {
+		t.Errorf("digest rows %d counting %d (%v); want 2 rows counting 4", rows, counted, err)
+	}
+	var questions, asked int
+	b.pool.QueryRow(ctx, `SELECT count(*), (SELECT count(*) FROM question_events WHERE kind = 'asked') FROM questions`).Scan(&questions, &asked)
+	_, rice, _ := b.queue.Peek(ctx, "yuqing", []string{"rice"}, 1)
+	_, tea, _ := b.queue.Peek(ctx, "yuqing", []string{"tea"}, 1)
+	if questions != 4 || asked != 4 || rice != 3 || tea != 1 {
+		t.Errorf("%d stored, %d asked events, %d rice and %d tea queued; want 4, 4, 3, 1", questions, asked, rice, tea)
 	}
 }

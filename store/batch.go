@@ -181,3 +181,106 @@ func (d *queries) CreateQuestions(ctx context.Context, qs []NewQuestion) (map[in
 	}
 	return out, wrap("create questions", rows.Err())
 }
+
+// AskKey is one question of a batch, for AskFacts.
+type AskKey struct {
+	ChatID   int64
+	FarmerID int64
+	UpdateID int64
+	// Text is compared with the farmer's recent questions in the chat; "" skips that.
+	Text string
+}
+
+// AskFacts is what a batch of questions needs to know before it is stored.
+type AskFacts struct {
+	// Groups are the bound chats among the keys', by chat id.
+	Groups map[int64]Group
+	// Languages are the languages the chats chose, by chat id.
+	Languages map[int64]string
+	// Seen are the update ids a question was already stored from.
+	Seen map[int64]bool
+	// Repeats are, by the key's index, the farmer's latest question in the chat with the
+	// same words asked since the cutoff.
+	Repeats map[int]Question
+	// OnDuty are the on-duty experts of the bound chats' counties, by county id, oldest
+	// approval first.
+	OnDuty map[string][]Expert
+}
+
+// AskFacts reads, in one round trip, everything Ask checks before storing a batch of
+// questions: the chats' bindings and languages, which updates were stored before, which
+// questions repeat one asked since since, and who is on duty.
+func (d *queries) AskFacts(ctx context.Context, keys []AskKey, since time.Time) (AskFacts, error) {
+	f := AskFacts{Groups: map[int64]Group{}, Languages: map[int64]string{}, Seen: map[int64]bool{},
+		Repeats: map[int]Question{}, OnDuty: map[string][]Expert{}}
+	if len(keys) == 0 {
+		return f, nil
+	}
+	var (
+		chats, farmers, updates []int64
+		texts                   []string
+		idx                     []int32
+	)
+	for i, k := range keys {
+		chats, updates = append(chats, k.ChatID), append(updates, k.UpdateID)
+		if k.Text != "" {
+			farmers, texts, idx = append(farmers, k.FarmerID), append(texts, k.Text), append(idx, int32(i))
+		}
+	}
+	repeatChats := make([]int64, len(idx))
+	for j, i := range idx {
+		repeatChats[j] = keys[i].ChatID
+	}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT chat_id, county_id, township, title, bound_by, bound_at, mode
+		FROM groups WHERE chat_id = ANY ($1)`, chats).Query(func(rows pgx.Rows) error {
+		var g Group
+		_, err := pgx.ForEachRow(rows, []any{&g.ChatID, &g.CountyID, &g.Township, &g.Title, &g.BoundBy, &g.BoundAt, &g.Mode},
+			func() error { f.Groups[g.ChatID] = g; return nil })
+		return err
+	})
+	b.Queue(`SELECT chat_id, lang FROM language_prefs WHERE chat_id = ANY ($1)`, chats).Query(func(rows pgx.Rows) error {
+		var chat int64
+		var lang string
+		_, err := pgx.ForEachRow(rows, []any{&chat, &lang}, func() error { f.Languages[chat] = lang; return nil })
+		return err
+	})
+	b.Queue(`SELECT update_id FROM questions WHERE update_id = ANY ($1)`, updates).Query(func(rows pgx.Rows) error {
+		var id int64
+		_, err := pgx.ForEachRow(rows, []any{&id}, func() error { f.Seen[id] = true; return nil })
+		return err
+	})
+	if len(idx) > 0 {
+		b.Queue(`SELECT q.*, k.i FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[]) AS k(chat, farmer, text, i)
+			CROSS JOIN LATERAL (SELECT `+questionColumns+` FROM questions
+				WHERE chat_id = k.chat AND farmer_id = k.farmer AND asked_at >= $5
+					AND regexp_replace(text, '\s+', ' ', 'g') = regexp_replace(k.text, '\s+', ' ', 'g')
+				ORDER BY asked_at DESC LIMIT 1) q`, repeatChats, farmers, texts, idx, since).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var i int32
+				q, err := scanQuestionWith(rows, &i)
+				if err != nil {
+					return err
+				}
+				f.Repeats[int(i)] = q
+			}
+			return rows.Err()
+		})
+	}
+	b.Queue(`SELECT `+expertColumns+` FROM experts
+		WHERE on_duty AND county_id IN (SELECT county_id FROM groups WHERE chat_id = ANY ($1))
+		ORDER BY approved_at, user_id`, chats).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			e, err := scanExpert(rows)
+			if err != nil {
+				return err
+			}
+			f.OnDuty[e.CountyID] = append(f.OnDuty[e.CountyID], e)
+		}
+		return rows.Err()
+	})
+	if err := d.dbtx.SendBatch(ctx, b).Close(); err != nil {
+		return AskFacts{}, wrap("ask facts", err)
+	}
+	return f, nil
+}

@@ -205,20 +205,30 @@ type Digest struct {
 	FirstAt   time.Time
 }
 
-// AddToDigests counts one question in each expert's pending digest. Each count is a row
-// of its own: a burst of questions to the same experts appends, it does not queue up
-// behind one counter row per expert.
+// AddToDigests counts one question in each expert's pending digest (an expert named
+// twice counts two). It appends a row per expert: a burst of questions to the same
+// experts does not queue up behind one counter row per expert.
 func (d *queries) AddToDigests(ctx context.Context, experts []Expert, at time.Time) error {
 	if len(experts) == 0 {
 		return nil
 	}
-	ids := make([]int64, len(experts))
-	langs := make([]string, len(experts))
-	for i, e := range experts {
-		ids[i], langs[i] = e.UserID, e.Language
+	var (
+		ids    []int64
+		langs  []string
+		counts []int32
+		row    = map[int64]int{}
+	)
+	for _, e := range experts {
+		if i, ok := row[e.UserID]; ok {
+			counts[i]++
+			continue
+		}
+		row[e.UserID] = len(ids)
+		ids, langs, counts = append(ids, e.UserID), append(langs, e.Language), append(counts, 1)
 	}
-	_, err := d.dbtx.Exec(ctx, `INSERT INTO expert_digest_items (user_id, language, at)
-		SELECT user_id, language, $3 FROM unnest($1::bigint[], $2::text[]) AS e(user_id, language)`, ids, langs, at)
+	_, err := d.dbtx.Exec(ctx, `INSERT INTO expert_digest_items (user_id, language, at, questions)
+		SELECT user_id, language, $3, questions FROM unnest($1::bigint[], $2::text[], $4::int[]) AS e(user_id, language, questions)`,
+		ids, langs, at, counts)
 	return wrap("add to digests", err)
 }
 
@@ -228,8 +238,8 @@ func (d *queries) TakeDigests(ctx context.Context, cutoff time.Time) ([]Digest, 
 	rows, err := d.dbtx.Query(ctx, `
 		WITH due AS (SELECT user_id FROM expert_digest_items GROUP BY user_id HAVING min(at) < $1),
 		taken AS (DELETE FROM expert_digest_items i USING due WHERE i.user_id = due.user_id
-			RETURNING i.user_id, i.language, i.at)
-		SELECT user_id, (array_agg(language ORDER BY at DESC))[1], count(*)::int, min(at)
+			RETURNING i.user_id, i.language, i.at, i.questions)
+		SELECT user_id, (array_agg(language ORDER BY at DESC))[1], sum(questions)::int, min(at)
 		FROM taken GROUP BY user_id ORDER BY user_id`, cutoff)
 	if err != nil {
 		return nil, wrap("take digests", err)

@@ -62,9 +62,25 @@ func entryFromScore(id int64, category string, score float64) Entry {
 // Push puts a question in its queue, or moves it to where e says. A question back in a
 // queue is open again, so the claim race it was in (see Arbitrate) is forgotten.
 func (q *Queue) Push(ctx context.Context, county string, e Entry) error {
+	return q.PushMany(ctx, []CountyEntry{{County: county, Entry: e}})
+}
+
+// CountyEntry is a queue entry with its county, for PushMany.
+type CountyEntry struct {
+	County string
+	Entry
+}
+
+// PushMany pushes many questions in one round trip, as Push does each.
+func (q *Queue) PushMany(ctx context.Context, entries []CountyEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
 	pipe := q.rdb.Pipeline()
-	pipe.ZAdd(ctx, q.queueKey(county, e.Category), redis.Z{Score: e.score(), Member: member(e.QuestionID)})
-	pipe.Del(ctx, q.claimKey(e.QuestionID))
+	for _, e := range entries {
+		pipe.ZAdd(ctx, q.queueKey(e.County, e.Category), redis.Z{Score: e.score(), Member: member(e.QuestionID)})
+		pipe.Del(ctx, q.claimKey(e.QuestionID))
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("queue push: %w", err)
 	}

@@ -250,7 +250,7 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 	} else {
 		// One instance polls; the others stand by and take over when it dies.
 		log.Info("long polling")
-		poller := bot.NewPoller(tg, b.Handle, log)
+		poller := bot.NewPoller(tg, b.HandleMany, log)
 		if err := whileLeader(ctx, leases, "poller", instance, leaseTTL, log, poller.Run); err != nil {
 			return err
 		}
