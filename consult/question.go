@@ -134,7 +134,9 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 	for j, i := range live {
 		in, r := ins[i], outcomes[i].Result
 		r.Experts, r.Digested = push[j], digest[j]
-		r.Similar = s.similarTo(ctx, r.County.ID, r.Category.ID, texts[i], 0)
+		if len(live) == 1 {
+			r.Similar = s.similarTo(ctx, r.County.ID, r.Category.ID, texts[i], 0)
+		}
 		vector, crop, terms := s.index(texts[i])
 		g := facts.Groups[in.ChatID]
 		pending[j] = &pendingAsk{ctx: ctx, res: r, out: out, media: in.Media, q: store.NewQuestion{UpdateID: in.UpdateID, Question: store.Question{
@@ -153,6 +155,7 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 		}
 	}
 	var queued []store.CountyEntry
+	var later []similarJob
 	for j, i := range live {
 		p := pending[j]
 		if p.err != nil {
@@ -161,10 +164,14 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 		}
 		outcomes[i].Result = p.res
 		queued = append(queued, store.CountyEntry{County: p.res.County.ID, Entry: p.res.Question.Entry()})
+		if len(live) > 1 && s.similar.Max > 0 && texts[i] != "" {
+			later = append(later, similarJob{res: p.res, text: texts[i], out: out})
+		}
 	}
 	if err := s.queue.PushMany(ctx, queued); err != nil {
 		s.log.Warn("questions stored but not queued; the reconciler will add them", "questions", len(queued), "err", err)
 	}
+	s.similarAfter(later)
 	return outcomes
 }
 

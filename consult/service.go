@@ -30,6 +30,8 @@ type Service struct {
 	claims combiner[*pendingClaim]
 	// asks stores the questions asked at the same moment in one transaction.
 	asks combiner[*pendingAsk]
+	// later looks up earlier answers for questions stored in a batch (similar_later.go).
+	later similarLater
 }
 
 // Limits keep one farmer from flooding the experts.

@@ -904,3 +904,50 @@ func TestAskManyGivesEachQuestionOfABatchTheOutcomeAskWould(t *testing.T) {
 		t.Errorf("%d stored, %d asked events, %d rice and %d tea queued; want 4, 4, 3, 1", questions, asked, rice, tea)
 	}
 }
+
+func TestQuestionsAskedTogetherGetTheirEarlierAnswersOnceStored(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	addExpert(t, svc, 11, "rice")
+	first := bindAndAsk(t, svc, "水稻叶子发黄怎么办").Question
+	if _, err := svc.Claim(ctx, first.ID, 11, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Answer(ctx, consult.AnswerInput{QuestionID: first.ID, Expert: consult.Person{ID: 11}, Text: "多半是缺氮，追施尿素", UpdateID: nextUpdate()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Bind(ctx, -200, "群", adminID, "龙溪镇", nil); err != nil {
+		t.Fatal(err)
+	}
+	ack := func(r consult.AskResult) []store.Message {
+		text := fmt.Sprintf("#%d 已收到", r.Question.ID)
+		for _, s := range r.Similar {
+			text += fmt.Sprintf(" 类似 #%d：%s", s.Question.ID, s.Answer.Text)
+		}
+		return []store.Message{{ChatID: r.Question.ChatID, Method: store.MethodSend, Text: text,
+			Remember: store.BotMessage{Kind: store.MessageAck, RefID: r.Question.ID}}}
+	}
+	out := svc.AskMany(ctx, []consult.AskInput{
+		{ChatID: -100, MessageID: 20, Farmer: consult.Person{ID: 2}, Text: "水稻叶片变黄了是什么原因", UpdateID: nextUpdate()},
+		{ChatID: -200, MessageID: 21, Farmer: consult.Person{ID: 3}, Text: "水稻叶子变黄", UpdateID: nextUpdate()},
+	}, ack)
+	svc.Settle()
+	for i, o := range out {
+		if o.Err != nil {
+			t.Fatalf("question %d: %v", i, o.Err)
+		}
+		var texts []string
+		rows, _ := b.pool.Query(ctx, `SELECT text FROM outbox WHERE chat_id = $1 AND remember_ref = $2`, o.Result.Question.ChatID, o.Result.Question.ID)
+		for rows.Next() {
+			var s string
+			rows.Scan(&s)
+			texts = append(texts, s)
+		}
+		rows.Close()
+		want := fmt.Sprintf("类似 #%d：多半是缺氮", first.ID)
+		if len(texts) != 1 || !strings.Contains(texts[0], want) {
+			t.Errorf("question %d: outbox %q, want one acknowledgement with %q", i, texts, want)
+		}
+	}
+}

@@ -367,3 +367,51 @@ func (d *queries) SettleNotices(ctx context.Context, questionID int64, now time.
 	all, err := d.SettleNoticesOf(ctx, []int64{questionID}, now)
 	return all[questionID].Sent, all[questionID].InFlight, err
 }
+
+// Revision is where a message stands that Revise was asked to change.
+type Revision struct {
+	// Revised: the message was still waiting and now has the new text.
+	Revised bool
+	// InFlight, when not revised, is the outbox row a sender is delivering right now.
+	InFlight int64
+	// Sent, when not revised, is the message id it was delivered as.
+	Sent int64
+}
+
+// Revise gives the message remembered as kind for refID in a chat a new text and buttons
+// if it is still waiting in the outbox. Otherwise it says where the message is, so the
+// caller can queue an edit (EditOutboxID or EditMessageID); a message given up on is
+// neither.
+func (d *queries) Revise(ctx context.Context, chatID int64, kind string, refID int64, text string, markup json.RawMessage, now time.Time) (Revision, error) {
+	var mk any
+	if len(markup) > 0 {
+		mk = string(markup)
+	}
+	tag, err := d.dbtx.Exec(ctx, `UPDATE outbox SET text = $4, markup = $5::jsonb
+		WHERE chat_id = $1 AND remember_kind = $2 AND remember_ref = $3
+			AND sent_at IS NULL AND failed_at IS NULL AND (locked_until IS NULL OR locked_until < $6)`,
+		chatID, kind, refID, text, mk, now)
+	if err != nil {
+		return Revision{}, wrap("revise", err)
+	}
+	if tag.RowsAffected() > 0 {
+		return Revision{Revised: true}, nil
+	}
+	var r Revision
+	var id, sent int64
+	var delivered bool
+	err = d.dbtx.QueryRow(ctx, `SELECT id, coalesce(message_id, 0), sent_at IS NOT NULL FROM outbox
+		WHERE chat_id = $1 AND remember_kind = $2 AND remember_ref = $3 AND failed_at IS NULL
+		ORDER BY id DESC LIMIT 1`, chatID, kind, refID).Scan(&id, &sent, &delivered)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return r, nil
+	case err != nil:
+		return r, wrap("revise", err)
+	case delivered:
+		r.Sent = sent
+	default:
+		r.InFlight = id
+	}
+	return r, nil
+}

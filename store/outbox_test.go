@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -594,5 +595,49 @@ func TestConcurrentClaimsNeverTakeOneMessageTwice(t *testing.T) {
 	}
 	if len(claims) != chats*perChat {
 		t.Errorf("%d messages claimed, want all %d", len(claims), chats*perChat)
+	}
+}
+
+// TestReviseChangesAWaitingMessageAndSaysWhereOthersAre: a waiting acknowledgement takes
+// the new text; one a sender holds is named by its outbox row, one delivered by its
+// message id, so the caller can edit it.
+func TestReviseChangesAWaitingMessageAndSaysWhereOthersAre(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	ctx := context.Background()
+	ack := func(ref int64) store.Message {
+		return store.Message{ChatID: groupChat, Method: store.MethodSend, Text: fmt.Sprintf("#%d 已收到", ref),
+			Remember: store.BotMessage{Kind: store.MessageAck, RefID: ref, Language: "zh"}}
+	}
+	markup := json.RawMessage(`{"inline_keyboard":[[{"text":"看以前的解答","callback_data":"prev:1"}]]}`)
+	revise := func(ref int64, now time.Time) store.Revision {
+		t.Helper()
+		r, err := b.db.Revise(ctx, groupChat, store.MessageAck, ref, fmt.Sprintf("#%d 已收到，以前解答过的类似问题", ref), markup, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := revise(1, after()); r != (store.Revision{}) {
+		t.Errorf("revising a message never queued: %+v, want nothing", r)
+	}
+
+	b.enqueue(t, ack(1))
+	if r := revise(1, after()); !r.Revised {
+		t.Fatalf("revising a waiting message: %+v, want revised", r)
+	}
+	claimed := b.claim(t, after())
+	if len(claimed) != 1 || !strings.Contains(claimed[0].Text, "类似问题") || !strings.Contains(string(claimed[0].Markup), `"prev:1"`) {
+		t.Fatalf("claimed %+v, want the revised text with its buttons", claimed)
+	}
+	// Held by a sender: not changed under it.
+	if r := revise(1, after()); r.Revised || r.InFlight != claimed[0].ID {
+		t.Errorf("revising a message in flight: %+v, want its row %d", r, claimed[0].ID)
+	}
+	if err := b.db.MarkSent(ctx, claimed[0], 321, after()); err != nil {
+		t.Fatal(err)
+	}
+	if r := revise(1, after()); r.Revised || r.InFlight != 0 || r.Sent != 321 {
+		t.Errorf("revising a delivered message: %+v, want message 321", r)
 	}
 }

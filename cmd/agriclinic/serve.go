@@ -40,6 +40,9 @@ func instanceID() string {
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
+// settleTimeout bounds how long shutdown waits for earlier-answer lookups (consult.Settle).
+const settleTimeout = 5 * time.Second
+
 // drainTimeout bounds shutdown: finishing HTTP requests and sending the outbox.
 const drainTimeout = 10 * time.Second
 
@@ -260,6 +263,15 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("http shutdown", "err", err)
+	}
+	// Earlier answers still being looked up for acknowledgements: a few seconds, so that
+	// what they find is sent with the outbox; past that, those go without.
+	settled := make(chan struct{})
+	go func() { svc.Settle(); close(settled) }()
+	select {
+	case <-settled:
+	case <-time.After(settleTimeout):
+		log.Warn("stopping before every earlier-answer lookup was done; those acknowledgements go without")
 	}
 	stopSending()
 	<-sendDone

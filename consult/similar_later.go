@@ -1,0 +1,120 @@
+package consult
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/agriclinic/agriclinic/store"
+)
+
+// Looking up earlier answers like a question costs a search of the archive: on a
+// million-question archive, more than storing the question. A question asked on its own
+// has them in its acknowledgement at once. When a batch arrives together (an outbreak
+// morning), the questions are stored and confirmed first, and their earlier answers are
+// looked up afterwards, one question at a time, and written into the acknowledgement while
+// it waits in the outbox, or edited into it once sent. Telegram lets the bot send about
+// 30 messages a second, so one lookup at a time keeps ahead of the acknowledgements.
+//
+// The lookups live in memory: a restart loses those not done yet, and those
+// acknowledgements go out without earlier answers. That is all that is lost; the
+// questions are stored.
+
+// similarBacklog bounds the lookups waiting; past it, new ones are skipped.
+const similarBacklog = 20_000
+
+type similarJob struct {
+	res  AskResult
+	text string
+	out  Out[AskResult]
+}
+
+// similarLater holds the lookups waiting and whether a worker runs them.
+type similarLater struct {
+	mu      sync.Mutex
+	jobs    []similarJob
+	running bool
+	idle    sync.WaitGroup
+}
+
+// similarAfter queues lookups and starts a worker if none runs.
+func (s *Service) similarAfter(jobs []similarJob) {
+	l := &s.later
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if room := similarBacklog - len(l.jobs); len(jobs) > room {
+		s.log.Warn("too many earlier-answer lookups waiting; skipping some", "skipped", len(jobs)-max(room, 0))
+		jobs = jobs[:max(room, 0)]
+	}
+	l.jobs = append(l.jobs, jobs...)
+	if l.running || len(l.jobs) == 0 {
+		return
+	}
+	l.running = true
+	l.idle.Add(1)
+	go s.runSimilar()
+}
+
+// runSimilar does the waiting lookups, oldest first, and stops when none is left.
+func (s *Service) runSimilar() {
+	l := &s.later
+	defer l.idle.Done()
+	for {
+		l.mu.Lock()
+		if len(l.jobs) == 0 {
+			l.running = false
+			l.mu.Unlock()
+			return
+		}
+		j := l.jobs[0]
+		l.jobs = l.jobs[1:]
+		l.mu.Unlock()
+		if err := s.attachSimilar(j); err != nil {
+			s.log.Warn("earlier answers not attached", "question", j.res.Question.ID, "err", err)
+		}
+	}
+}
+
+// Settle waits until the earlier answers of the questions asked so far are attached.
+// Tests use it; so does shutdown, briefly.
+func (s *Service) Settle() { s.later.idle.Wait() }
+
+// attachSimilar looks up one question's earlier answers and puts them in its
+// acknowledgement: into the message if it is still waiting, else as an edit of it.
+func (s *Service) attachSimilar(j similarJob) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	if j.out == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	q := j.res.Question
+	j.res.Similar = s.similarTo(ctx, q.CountyID, q.CategoryID, j.text, q.ID)
+	if len(j.res.Similar) == 0 {
+		return nil
+	}
+	var ack []store.Message
+	for _, m := range j.out.render(j.res) {
+		if m.ChatID == q.ChatID {
+			ack = append(ack, m)
+		}
+	}
+	if len(ack) != 1 || ack[0].Remember.Kind != store.MessageAck {
+		return nil // a very long question's acknowledgement comes in parts; it stays as sent
+	}
+	a := ack[0]
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		r, err := tx.Revise(ctx, q.ChatID, store.MessageAck, q.ID, a.Text, a.Markup, s.now())
+		if err != nil || r.Revised || (r.InFlight == 0 && r.Sent == 0) {
+			return err
+		}
+		edit := store.Message{ChatID: q.ChatID, Method: store.MethodEdit, Text: a.Text, Markup: a.Markup,
+			EditMessageID: r.Sent, EditOutboxID: r.InFlight}
+		return tx.Enqueue(ctx, edit)
+	})
+}
