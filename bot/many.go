@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -13,33 +15,82 @@ import (
 // handled at once.
 const handleWorkers = 16
 
-// HandleMany handles updates that arrived together, each from a different chat, and
-// returns each one's error as Handle would. Plain questions (/ask in a group) are taken
-// together with consult's AskMany: a burst from a hundred groups costs a few round trips,
-// not a few per question. Everything else goes through Handle, several at once.
+// HandleMany handles a getUpdates batch as a ManyHandler. Plain questions (/ask in a
+// group) are taken together with consult's AskMany: a burst from a hundred groups costs a
+// few round trips, not a few per question. Everything else goes through Handle, several
+// chats at once.
+//
+// Each chat's updates are cut into segments: a run of plain questions, or one other
+// update. Round k handles the k-th segment of every chat: all the questions of the round
+// in one AskMany, the other updates at the same time one by one. So a chat's updates keep
+// their order, and a burst of questions in one group is still one batch.
 func (b *Bot) HandleMany(ctx context.Context, us []Update) []error {
 	errs := make([]error, len(us))
-	var (
-		asks, others []int
-		ins          []*incoming
-		rest         []Update
-	)
-	for i, u := range us {
-		if in, ok := b.plainQuestion(u); ok {
-			asks, ins = append(asks, i), append(ins, in)
-		} else {
-			others, rest = append(others, i), append(rest, u)
+	ins := make([]*incoming, len(us))
+	var chats [][][]int // each chat's segments: positions in us
+	for _, idx := range byChat(us) {
+		var segs [][]int
+		for _, i := range idx {
+			in, ok := b.plainQuestion(us[i])
+			ins[i] = in
+			if ok && len(segs) > 0 && ins[segs[len(segs)-1][0]] != nil {
+				segs[len(segs)-1] = append(segs[len(segs)-1], i)
+				continue
+			}
+			segs = append(segs, []int{i})
 		}
+		chats = append(chats, segs)
 	}
-	done := make(chan []error, 1)
-	go func() { done <- OneByOne(b.Handle, handleWorkers)(ctx, rest) }()
-	if len(asks) > 0 {
-		for j, err := range b.askMany(ctx, us, asks, ins) {
-			errs[asks[j]] = err
+	failed := make([]bool, len(chats))
+	for round := 0; ; round++ {
+		var asks, others []int
+		var otherChat []int
+		for c, segs := range chats {
+			if round >= len(segs) {
+				continue
+			}
+			seg := segs[round]
+			if failed[c] {
+				for _, i := range seg {
+					errs[i] = ErrHeldBack
+				}
+				continue
+			}
+			if ins[seg[0]] != nil {
+				asks = append(asks, seg...)
+			} else {
+				others, otherChat = append(others, seg[0]), append(otherChat, c)
+			}
 		}
-	}
-	for j, err := range <-done {
-		errs[others[j]] = err
+		if len(asks)+len(others) == 0 {
+			break
+		}
+		rest := make([]Update, len(others))
+		for j, i := range others {
+			rest[j] = us[i]
+		}
+		done := make(chan []error, 1)
+		go func() { done <- OneByOne(b.Handle, handleWorkers)(ctx, rest) }()
+		if len(asks) > 0 {
+			for j, err := range b.askMany(ctx, us, asks, ins) {
+				errs[asks[j]] = err
+			}
+		}
+		for j, err := range <-done {
+			errs[others[j]] = err
+			if err != nil {
+				failed[otherChat[j]] = true
+			}
+		}
+		for c, segs := range chats {
+			if round < len(segs) && ins[segs[round][0]] != nil {
+				for _, i := range segs[round] {
+					if errs[i] != nil && !errors.Is(errs[i], ErrHeldBack) {
+						failed[c] = true
+					}
+				}
+			}
+		}
 	}
 	return errs
 }
@@ -65,21 +116,22 @@ func (b *Bot) askMany(ctx context.Context, us []Update, asks []int, ins []*incom
 	start := time.Now()
 	defer func() {
 		if r := recover(); r != nil {
-			b.log.Error("panic while asking a batch; asking one by one", "questions", len(asks), "panic", fmt.Sprint(r))
+			b.log.Error("panic while asking a batch; asking one by one", "questions", len(asks), "panic", fmt.Sprint(r),
+				"stack", string(debug.Stack()))
 			errs = make([]error, len(asks))
 			for j, i := range asks {
 				errs[j] = b.Handle(ctx, us[i])
 			}
 		}
 	}()
-	inputs := make([]consult.AskInput, len(ins))
-	for j, in := range ins {
-		inputs[j] = askInput(in)
+	inputs := make([]consult.AskInput, len(asks))
+	for j, i := range asks {
+		inputs[j] = askInput(ins[i])
 	}
 	outcomes := b.svc.AskMany(ctx, inputs, AskMessages)
 	errs = make([]error, len(asks))
 	for j, o := range outcomes {
-		errs[j] = b.asked(ctx, ins[j], o.Result, o.Err)
+		errs[j] = b.asked(ctx, ins[asks[j]], o.Result, o.Err)
 		outcome := "ok"
 		if errs[j] != nil {
 			outcome = "retry"

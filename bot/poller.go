@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -12,28 +13,58 @@ import (
 // Handler handles one update; an error means "not done, deliver it again".
 type Handler func(ctx context.Context, u Update) error
 
-// ManyHandler handles updates that arrived together, each from a different chat, and
-// returns each one's error as a Handler would.
+// ManyHandler handles a getUpdates batch and returns each update's error as a Handler
+// would. It handles each chat's updates in the order given; an update that comes after one
+// of its chat's that failed is not handled and gets ErrHeldBack.
 type ManyHandler func(ctx context.Context, us []Update) []error
 
-// OneByOne makes a ManyHandler of a Handler: each update is handled on its own, up to
-// workers at once.
+// ErrHeldBack is the error of an update not handled because an earlier one of its chat
+// failed: it comes again after that one.
+var ErrHeldBack = errors.New("held back behind a failed update of the same chat")
+
+// OneByOne makes a ManyHandler of a Handler: each chat's updates one after another,
+// different chats at once, up to workers chats at a time.
 func OneByOne(handle Handler, workers int) ManyHandler {
 	return func(ctx context.Context, us []Update) []error {
 		errs := make([]error, len(us))
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, max(workers, 1))
-		for i, u := range us {
+		for _, idx := range byChat(us) {
 			wg.Add(1)
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				errs[i] = handle(ctx, u)
+				for k, i := range idx {
+					if errs[i] = handle(ctx, us[i]); errs[i] != nil {
+						for _, later := range idx[k+1:] {
+							errs[later] = ErrHeldBack
+						}
+						return
+					}
+				}
 			}()
 		}
 		wg.Wait()
 		return errs
 	}
+}
+
+// byChat returns the positions of each chat's updates, chats in the order they first
+// appear.
+func byChat(us []Update) [][]int {
+	var out [][]int
+	at := map[int64]int{}
+	for i, u := range us {
+		key := chatKey(u)
+		k, ok := at[key]
+		if !ok {
+			k = len(out)
+			at[key] = k
+			out = append(out, nil)
+		}
+		out[k] = append(out[k], i)
+	}
+	return out
 }
 
 // Poller receives updates by long polling. Unlike tgbotapi's GetUpdatesChan, which
@@ -88,46 +119,24 @@ func (p *Poller) Run(ctx context.Context) error {
 	return nil
 }
 
-// handleBatch handles a getUpdates batch in rounds: the first update of every chat
-// together, then the second of every chat, and so on, so that one chat's updates keep
-// their order while different chats' are handled together. It returns the offset to
-// confirm: past the whole batch, or up to the first update that failed (updates after it
-// that succeeded come again and are deduplicated).
+// handleBatch handles a getUpdates batch and returns the offset to confirm: past the
+// whole batch, or up to the first update that failed (updates after it that succeeded come
+// again and are deduplicated).
 func (p *Poller) handleBatch(ctx context.Context, updates []Update, offset int) (int, bool) {
 	if len(updates) == 0 {
 		return offset, false
 	}
-	var order []int64
-	byChat := map[int64][]Update{}
-	for _, u := range updates {
-		key := chatKey(u)
-		if _, ok := byChat[key]; !ok {
-			order = append(order, key)
-		}
-		byChat[key] = append(byChat[key], u)
-	}
 	firstFail := -1
-	stopped := map[int64]bool{} // chats whose later updates wait, to keep their order
-	for round := 0; ; round++ {
-		var us []Update
-		for _, key := range order {
-			if chat := byChat[key]; round < len(chat) && !stopped[key] {
-				us = append(us, chat[round])
-			}
+	for i, err := range p.handle(ctx, updates) {
+		if err == nil {
+			continue
 		}
-		if len(us) == 0 {
-			break
-		}
-		for i, err := range p.handle(ctx, us) {
-			if err == nil {
-				continue
-			}
-			u := us[i]
+		u := updates[i]
+		if !errors.Is(err, ErrHeldBack) {
 			p.log.Error("update failed", "update", u.UpdateID, "err", err)
-			stopped[chatKey(u)] = true
-			if firstFail < 0 || u.UpdateID < firstFail {
-				firstFail = u.UpdateID
-			}
+		}
+		if firstFail < 0 || u.UpdateID < firstFail {
+			firstFail = u.UpdateID
 		}
 	}
 	if firstFail >= 0 {

@@ -169,9 +169,9 @@ func TestTheCommandMenuIsPublishedInChineseAndEnglish(t *testing.T) {
 }
 
 // TestPollerHandlesEachChatsUpdatesInOrderAndChatsTogether queues updates from two chats
-// before the poller starts, so they come in one batch: each round has at most one update
-// per chat, a chat's updates come in order, and a failure holds back only its chat's
-// later updates, which come again after the failed one.
+// before the poller starts, so they come in one batch: a chat's updates are handled in
+// order, and a failure holds back only its chat's later updates, which come again after
+// the failed one.
 func TestPollerHandlesEachChatsUpdatesInOrderAndChatsTogether(t *testing.T) {
 	tg := telegramtest.NewServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -186,53 +186,53 @@ func TestPollerHandlesEachChatsUpdatesInOrderAndChatsTogether(t *testing.T) {
 	tg.SendText(telegramtest.PrivateChat(a), a, "a3") // update 4
 
 	var mu sync.Mutex
-	var rounds [][]int
+	seen := map[int64][]int{}
 	failed := false
-	handle := func(ctx context.Context, us []bot.Update) []error {
+	handle := func(ctx context.Context, u bot.Update) error {
 		mu.Lock()
 		defer mu.Unlock()
-		var ids []int
-		errs := make([]error, len(us))
-		for i, u := range us {
-			ids = append(ids, u.UpdateID)
-			if u.UpdateID == 2 && !failed {
-				failed, errs[i] = true, errors.New("postgres is down")
-			}
+		seen[u.Message.Chat.ID] = append(seen[u.Message.Chat.ID], u.UpdateID)
+		if u.UpdateID == 2 && !failed {
+			failed = true
+			return errors.New("postgres is down")
 		}
-		rounds = append(rounds, ids)
-		return errs
+		return nil
 	}
 	done := make(chan error, 1)
-	go func() { done <- bot.NewPoller(client, handle, quietLog()).Run(ctx) }()
+	go func() { done <- bot.NewPoller(client, bot.OneByOne(handle, 16), quietLog()).Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	tg.WaitConfirmed(t, 4)
 
 	mu.Lock()
 	defer mu.Unlock()
-	got := fmt.Sprint(rounds)
-	// First batch: a1 with b1, then a2 fails and a3 waits. The second batch starts at a2:
-	// a2 with b1 again (deduplicated by the handlers), then a3.
-	if want := "[[1 3] [2] [2 3] [4]]"; got != want {
-		t.Errorf("rounds %s, want %s", got, want)
+	// a3 waited behind a2; b1 came again with the batch from a2 on (handlers deduplicate).
+	if got, want := fmt.Sprint(seen[a.ID], seen[b.ID]), "[1 2 2 4] [3 3]"; got != want {
+		t.Errorf("handled %s, want %s", got, want)
 	}
 }
 
-// TestHandleManyTakesQuestionsTogetherAndEverythingElseAsAlways hands the bot one round of
-// a batch: questions from a bound and an unbound group, a command for another bot and a
-// private /help. The bound group's question is stored and acknowledged, the unbound group
-// is told why not, the other bot's command is left alone, and /help is answered.
+// TestHandleManyTakesQuestionsTogetherAndEverythingElseAsAlways hands the bot a batch:
+// in the bound group a question, the same question again, /help and another question;
+// questions from an unbound group; a command for another bot; a private /help. The
+// group's messages come out in the order of its updates, the repeat is recognised inside
+// the batch, the unbound group is told why not, the other bot's command is left alone.
 func TestHandleManyTakesQuestionsTogetherAndEverythingElseAsAlways(t *testing.T) {
 	c := newClinic(t)
 	c.bindGroup(t)
 	unbound, other := c.tg.NewGroup("未绑定的群"), c.tg.NewGroup("别的群")
-	msg := func(chat tgbotapi.Chat, text string) *tgbotapi.Message {
-		return &tgbotapi.Message{MessageID: 7000, From: &c.farmer, Chat: &chat, Text: text}
+	neighbour := c.tg.NewUser("赵", "四", "zh")
+	msg := func(chat tgbotapi.Chat, from tgbotapi.User, id int, text string) *tgbotapi.Message {
+		return &tgbotapi.Message{MessageID: id, From: &from, Chat: &chat, Text: text}
 	}
 	us := []bot.Update{
-		{Update: tgbotapi.Update{UpdateID: 900001, Message: msg(c.group, "/ask 水稻叶子发黄")}},
-		{Update: tgbotapi.Update{UpdateID: 900002, Message: msg(unbound, "/ask 茶叶")}},
-		{Update: tgbotapi.Update{UpdateID: 900003, Message: msg(other, "/ask@SomeOtherBot 你好")}},
-		{Update: tgbotapi.Update{UpdateID: 900004, Message: msg(telegramtest.PrivateChat(c.farmer), "/help")}},
+		{Update: tgbotapi.Update{UpdateID: 900001, Message: msg(c.group, c.farmer, 7001, "/ask 水稻叶子发黄")}},
+		{Update: tgbotapi.Update{UpdateID: 900002, Message: msg(unbound, c.farmer, 7002, "/ask 茶叶")}},
+		{Update: tgbotapi.Update{UpdateID: 900003, Message: msg(c.group, c.farmer, 7003, "/ask 水稻叶子发黄")}},
+		{Update: tgbotapi.Update{UpdateID: 900004, Message: msg(other, c.farmer, 7004, "/ask@SomeOtherBot 你好")}},
+		{Update: tgbotapi.Update{UpdateID: 900005, Message: msg(c.group, c.farmer, 7005, "/help")}},
+		{Update: tgbotapi.Update{UpdateID: 900006, Message: msg(telegramtest.PrivateChat(c.farmer), c.farmer, 7006, "/help")}},
+		{Update: tgbotapi.Update{UpdateID: 900007, Message: msg(c.group, neighbour, 7007, "/ask 茶树长虫子了")}},
+		{Update: tgbotapi.Update{UpdateID: 900008, Message: msg(unbound, c.farmer, 7008, "/ask 玉米")}},
 	}
 	ctx := context.Background()
 	for i, err := range c.bot.HandleMany(ctx, us) {
@@ -240,18 +240,35 @@ func TestHandleManyTakesQuestionsTogetherAndEverythingElseAsAlways(t *testing.T)
 			t.Errorf("update %d: %v", i, err)
 		}
 	}
-	count := func(chat int64, like string) (n int) {
-		if err := c.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE chat_id = $1 AND text LIKE $2`, chat, like).Scan(&n); err != nil {
+	replies := func(chat int64) (out []string) {
+		rows, err := c.pool.Query(ctx, `SELECT reply_to || ' ' || text FROM outbox WHERE chat_id = $1 AND reply_to >= 7000 ORDER BY id`, chat)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return n
+		defer rows.Close()
+		for rows.Next() {
+			var s string
+			rows.Scan(&s)
+			out = append(out, s)
+		}
+		return out
+	}
+	group := replies(c.group.ID)
+	wants := []string{"7001 已收到问题", "7003 这个问题刚才已经收到了", "7005 ", "7007 已收到问题"}
+	if len(group) != len(wants) {
+		t.Fatalf("group replies %q, want %d in the order of the updates", group, len(wants))
+	}
+	for i, want := range wants {
+		if !strings.HasPrefix(group[i], want) {
+			t.Errorf("group reply %d = %q, want it to start %q", i, group[i], want)
+		}
 	}
 	open, err := c.db.OpenQuestions(ctx)
-	if err != nil || len(open) != 1 || open[0].Text != "水稻叶子发黄" || count(c.group.ID, "%已收到问题%") != 1 {
-		t.Errorf("bound group: %d questions (%v), want one, acknowledged", len(open), err)
+	if err != nil || len(open) != 2 || open[0].MessageID != 7001 || open[1].MessageID != 7007 || open[0].ID > open[1].ID {
+		t.Errorf("open questions %+v (%v), want 7001 then 7007", open, err)
 	}
-	if count(unbound.ID, "%还没有绑定乡镇%") != 1 || count(other.ID, "%") != 0 || count(c.farmer.ID, "%") == 0 {
-		t.Errorf("unbound told %d times, other bot's group %d messages, /help answered with %d; want 1, 0, some",
-			count(unbound.ID, "%还没有绑定乡镇%"), count(other.ID, "%"), count(c.farmer.ID, "%"))
+	if u := replies(unbound.ID); len(u) != 2 || !strings.Contains(u[0], "还没有绑定乡镇") || len(replies(other.ID)) != 0 || len(replies(c.farmer.ID)) != 1 {
+		t.Errorf("unbound told %q, the other bot's group %q, the private /help %q; want 2, none and 1",
+			u, replies(other.ID), replies(c.farmer.ID))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -66,9 +67,10 @@ const askBatch = defaultBatch
 // AskMany does what Ask does for questions that arrived together (a getUpdates batch
 // from many groups), with a round trip per kind of work rather than per question: one
 // to read what the checks need, one to Redis for the flood and push limits, one
-// transaction, one to Redis to queue. Outcomes are in the order of ins. Questions from
-// the same chat are checked against the archive as it was before the batch, so a chat's
-// later messages belong in a later call.
+// transaction, one to Redis to queue. Outcomes are in the order of ins; a chat's
+// questions are numbered in that order, and one that repeats an earlier one of the batch
+// is ErrRepeated of it. Earlier answers like each question are looked up after the batch
+// is stored (similar_later.go) unless it is one question.
 func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult]) []AskOutcome {
 	outcomes := make([]AskOutcome, len(ins))
 	texts := make([]string, len(ins))
@@ -91,6 +93,9 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 		return outcomes
 	}
 	var live []int // the questions still to be stored
+	repeatOf := map[int]int{} // a question the same as an earlier one of the batch: that one
+	firstAs := map[repeatKey]int{}
+	inBatch := map[int64]bool{} // update ids taken in this batch
 	for i, in := range ins {
 		o := &outcomes[i]
 		g, bound := facts.Groups[in.ChatID]
@@ -106,16 +111,25 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 		case UTF16Len(texts[i]) > MaxQuestion:
 			o.Result, o.Err = AskResult{County: county}, ErrTooLong
 			continue
-		case facts.Seen[in.UpdateID]:
+		case facts.Seen[in.UpdateID] || inBatch[in.UpdateID]:
 			// A redelivered update is recognised before anything else, so it says nothing twice.
 			o.Err = store.ErrDuplicate
 			continue
 		}
+		inBatch[in.UpdateID] = true
 		cat := s.categorize(county, texts[i])
 		o.Result = AskResult{County: county, Category: cat, Media: in.Media, GroupLanguage: facts.Languages[in.ChatID]}
 		if earlier, ok := facts.Repeats[i]; ok {
 			o.Result.Question, o.Err = earlier, ErrRepeated
 			continue
+		}
+		if s.limits.Repeat > 0 && texts[i] != "" {
+			key := repeatKey{in.ChatID, in.Farmer.ID, spaces.ReplaceAllString(texts[i], " ")}
+			if k, ok := firstAs[key]; ok {
+				repeatOf[i] = k
+				continue
+			}
+			firstAs[key] = i
 		}
 		live = append(live, i)
 	}
@@ -168,12 +182,28 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 			later = append(later, similarJob{res: p.res, text: texts[i], out: out})
 		}
 	}
+	for i, k := range repeatOf {
+		if outcomes[k].Err != nil {
+			outcomes[i] = outcomes[k] // told to wait, or not stored, as the first was
+			continue
+		}
+		outcomes[i].Result.Question, outcomes[i].Err = outcomes[k].Result.Question, ErrRepeated
+	}
 	if err := s.queue.PushMany(ctx, queued); err != nil {
 		s.log.Warn("questions stored but not queued; the reconciler will add them", "questions", len(queued), "err", err)
 	}
 	s.similarAfter(later)
 	return outcomes
 }
+
+// repeatKey is what makes a question the same as another: the chat, the farmer and the
+// words, however spaced (as store.RecentQuestion compares them).
+type repeatKey struct {
+	chat, farmer int64
+	words        string
+}
+
+var spaces = regexp.MustCompile(`\s+`)
 
 // floodLimit takes a question from each farmer's allowance, in one round trip for the
 // batch, and returns the questions allowed; the others get ErrTooManyQuestions.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	// County time zones must load on any host, including a minimal container without
@@ -19,12 +20,32 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := profileCPU(os.Getenv("CPU_PROFILE"))
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stopProfile()
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "agriclinic:", err)
 		os.Exit(1)
 	}
+}
+
+// profileCPU writes a CPU profile of the whole run to path, for go tool pprof, when path
+// is set (CPU_PROFILE): the way to see where a running bot spends its time. It returns
+// what ends the profile.
+func profileCPU(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "agriclinic: CPU profile:", err)
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // errUsage marks a command line that --help explains.
