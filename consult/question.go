@@ -92,7 +92,7 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 		}
 		return outcomes
 	}
-	var live []int // the questions still to be stored
+	var live []int            // the questions still to be stored
 	repeatOf := map[int]int{} // a question the same as an earlier one of the batch: that one
 	firstAs := map[repeatKey]int{}
 	inBatch := map[int64]bool{} // update ids taken in this batch
