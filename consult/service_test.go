@@ -951,3 +951,31 @@ func TestQuestionsAskedTogetherGetTheirEarlierAnswersOnceStored(t *testing.T) {
 		}
 	}
 }
+
+func TestEarlierAnswersOlderThanTwoYearsAreNotOffered(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	addExpert(t, svc, 11, "rice")
+	first := bindAndAsk(t, svc, "水稻叶子发黄怎么办").Question
+	if _, err := svc.Claim(ctx, first.ID, 11, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Answer(ctx, consult.AnswerInput{QuestionID: first.ID, Expert: consult.Person{ID: 11}, Text: "多半是缺氮", UpdateID: nextUpdate()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ask := func(farmer int64) consult.AskResult {
+		res, err := svc.Ask(ctx, consult.AskInput{ChatID: -100, MessageID: farmer, Farmer: consult.Person{ID: farmer}, Text: "水稻叶片变黄了", UpdateID: nextUpdate()}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := ask(2); len(res.Similar) != 1 || res.Similar[0].Question.ID != first.ID {
+		t.Fatalf("soon after: similar %+v, want #%d", res.Similar, first.ID)
+	}
+	b.clock.advance(2*365*24*time.Hour + 24*time.Hour)
+	if res := ask(3); len(res.Similar) != 0 {
+		t.Errorf("two years later: similar %+v, want none", res.Similar)
+	}
+}

@@ -172,18 +172,19 @@ type SimilarCandidate struct {
 }
 
 // SimilarCandidates returns the newest (up to limit) answered or closed questions of a
-// county's category that match query (any of its lexemes), with their latest answer,
-// leaving out exclude. They are found by walking back in time as Search does, so the cost
-// is that of the rows returned, not of every match.
-func (d *queries) SimilarCandidates(ctx context.Context, county, category, query string, exclude int64, limit int) ([]SimilarCandidate, error) {
+// county's category asked since since that match query (any of its lexemes), with their
+// latest answer, leaving out exclude. They are found by walking back in time as Search
+// does, so the cost is that of the buckets walked and the rows returned, not of every
+// match; since ends the walk.
+func (d *queries) SimilarCandidates(ctx context.Context, county, category, query string, exclude int64, since time.Time, limit int) ([]SimilarCandidate, error) {
 	where := []string{"county_id = ANY ($1)", "category_id = $2", "search @@ $3::tsquery", "id <> $4",
-		"status IN ('answered', 'closed')", "coalesce(feedback, '') <> 'unsolved'"}
+		"status IN ('answered', 'closed')", "coalesce(feedback, '') <> 'unsolved'", "asked_at >= $6"}
 	rows, err := d.dbtx.Query(ctx, `SELECT h.*, a_id, a_expert, a_name, a_text, a_msg, a_at, a_kind, a_file
-		FROM (`+newestMatches(where, "0::real", "$5", "", "")+` LIMIT `+strconv.Itoa(limit)+`) h
+		FROM (`+newestMatches(where, "0::real", "$5", "$6", "")+` LIMIT `+strconv.Itoa(limit)+`) h
 		JOIN LATERAL (SELECT id AS a_id, expert_id AS a_expert, expert_name AS a_name, text AS a_text,
 			coalesce(group_message_id, 0) AS a_msg, answered_at AS a_at, kind AS a_kind, file_id AS a_file
 			FROM answers WHERE question_id = h.id ORDER BY id DESC LIMIT 1) a ON true`,
-		[]string{county}, category, query, exclude, []string{"category:" + category})
+		[]string{county}, category, query, exclude, []string{"category:" + category}, since)
 	if err != nil {
 		return nil, wrap("similar candidates", err)
 	}
