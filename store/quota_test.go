@@ -1,0 +1,41 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/agriclinic/agriclinic/store"
+	"github.com/agriclinic/agriclinic/store/storetest"
+)
+
+// TestTakeEachCountsSomeoneNamedSeveralTimesInOrder: an expert a batch of questions is
+// pushed to is counted once per question, their first uses within the limit.
+func TestTakeEachCountsSomeoneNamedSeveralTimesInOrder(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := storetest.NewRedis(t)
+	q := store.NewQuota(rdb, prefix)
+	ctx := context.Background()
+	allowed := func(waits []time.Duration) string {
+		s := ""
+		for _, w := range waits {
+			if w < 0 || w > time.Minute {
+				t.Errorf("wait %v outside the window", w)
+			}
+			s += fmt.Sprint(w == 0, " ")
+		}
+		return s
+	}
+	waits, err := q.TakeEach(ctx, "push", []int64{1, 1, 1, 2, 1}, 2, time.Minute)
+	if got, want := allowed(waits), "true true false true false "; err != nil || got != want {
+		t.Errorf("first batch: %s (%v), want %s", got, err, want)
+	}
+	waits, err = q.TakeEach(ctx, "push", []int64{2, 2, 1}, 2, time.Minute)
+	if got, want := allowed(waits), "true false false "; err != nil || got != want {
+		t.Errorf("second batch: %s (%v), want %s", got, err, want)
+	}
+	if wait, err := q.Take(ctx, "push", 3, 2, time.Minute); err != nil || wait != 0 {
+		t.Errorf("someone new: %v, %v; want allowed", wait, err)
+	}
+}
