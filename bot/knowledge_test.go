@@ -135,3 +135,35 @@ func TestAnOutbreakAlertsTheAdminsWithAVisitButton(t *testing.T) {
 		t.Errorf("DetectOutbreaks again = %d, %v; want no second alert this week", n, err)
 	}
 }
+
+// TestQuestionsAskedTogetherGetEarlierAnswersInTheirAcknowledgement: two questions in one
+// batch are stored first and get their earlier answers after, in the acknowledgement
+// (revised while waiting, or edited once sent), which still says an expert was told.
+func TestQuestionsAskedTogetherGetEarlierAnswersInTheirAcknowledgement(t *testing.T) {
+	c := newClinic(t)
+	c.bindGroup(t)
+	c.approveExpert(t, c.experts[0], "水稻")
+	first := c.tg.SendText(c.group, c.farmer, "/ask 水稻叶子发黄怎么办")
+	c.tg.WaitMessage(t, c.group.ID, repliesTo(first, "#1"))
+	c.claimAndAnswer(t, c.experts[0], "1", "多半是缺氮，每亩追施尿素5公斤")
+
+	neighbour, other := c.tg.NewUser("赵", "四", "zh"), c.tg.NewUser("钱", "五", "zh")
+	msg := func(from tgbotapi.User, id int, text string) *tgbotapi.Message {
+		return &tgbotapi.Message{MessageID: id, From: &from, Chat: &c.group, Text: text}
+	}
+	for i, err := range c.bot.HandleMany(context.Background(), []bot.Update{
+		{Update: tgbotapi.Update{UpdateID: 800001, Message: msg(neighbour, 8001, "/ask 水稻叶片变黄了是什么原因")}},
+		{Update: tgbotapi.Update{UpdateID: 800002, Message: msg(other, 8002, "/ask 我家水稻叶子也发黄")}},
+	}) {
+		if err != nil {
+			t.Fatalf("update %d: %v", i, err)
+		}
+	}
+	c.svc.Settle()
+	for _, number := range []string{"#2", "#3"} {
+		c.tg.WaitMessage(t, c.group.ID, func(m tgbotapi.Message) bool {
+			return strings.HasPrefix(m.Text, "已收到问题 "+number) && strings.Contains(m.Text, "以前解答过的类似问题") &&
+				strings.Contains(m.Text, "#1 水稻叶子发黄怎么办") && !strings.Contains(m.Text, "目前没有在线") && hasButton(m, "prev:1")
+		})
+	}
+}

@@ -72,6 +72,7 @@ const askBatch = defaultBatch
 // is ErrRepeated of it. Earlier answers like each question are looked up after the batch
 // is stored (similar_later.go) unless it is one question.
 func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult]) []AskOutcome {
+	defer s.later.storing()()
 	outcomes := make([]AskOutcome, len(ins))
 	texts := make([]string, len(ins))
 	keys := make([]store.AskKey, len(ins))
@@ -179,7 +180,7 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 		outcomes[i].Result = p.res
 		queued = append(queued, store.CountyEntry{County: p.res.County.ID, Entry: p.res.Question.Entry()})
 		if len(live) > 1 && s.similar.Max > 0 && texts[i] != "" {
-			later = append(later, similarJob{res: p.res, text: texts[i], out: out})
+			later = append(later, newSimilarJob(p.res, texts[i], out))
 		}
 	}
 	for i, k := range repeatOf {

@@ -12,22 +12,31 @@ import (
 // Looking up earlier answers like a question costs a search of the archive: on a
 // million-question archive, more than storing the question. A question asked on its own
 // has them in its acknowledgement at once. When a batch arrives together (an outbreak
-// morning), the questions are stored and confirmed first, and their earlier answers are
-// looked up afterwards, one question at a time, and written into the acknowledgement while
-// it waits in the outbox, or edited into it once sent. Telegram lets the bot send about
-// 30 messages a second, so one lookup at a time keeps ahead of the acknowledgements.
+// morning), the questions are stored and confirmed first. Their earlier answers are
+// looked up afterwards, one question at a time and only while no batch is being stored,
+// then written into the acknowledgement while it waits in the outbox, or edited into it
+// once sent. Telegram lets the bot send about 30 messages a second, so one lookup at a
+// time keeps ahead of the acknowledgements.
 //
 // The lookups live in memory: a restart loses those not done yet, and those
 // acknowledgements go out without earlier answers. That is all that is lost; the
 // questions are stored.
 
 // similarBacklog bounds the lookups waiting; past it, new ones are skipped.
-const similarBacklog = 20_000
+const similarBacklog = 10_000
 
 type similarJob struct {
-	res  AskResult
+	res  AskResult // without its experts, which a waiting job need not hold
+	told int       // how many experts it went to, which the acknowledgement says
 	text string
 	out  Out[AskResult]
+}
+
+// newSimilarJob keeps what a lookup needs to render the acknowledgement again.
+func newSimilarJob(res AskResult, text string, out Out[AskResult]) similarJob {
+	told := len(res.Experts) + len(res.Digested)
+	res.Experts, res.Digested = nil, nil
+	return similarJob{res: res, told: told, text: text, out: out}
 }
 
 // similarLater holds the lookups waiting and whether a worker runs them.
@@ -36,6 +45,25 @@ type similarLater struct {
 	jobs    []similarJob
 	running bool
 	idle    sync.WaitGroup
+	// asking counts the batches being stored; lookups wait while there are any (quiet is
+	// signalled when the count falls to zero), so that a burst's questions are stored
+	// first and decorated in the gaps.
+	asking int
+	quiet  *sync.Cond
+}
+
+// storing marks a batch being stored until the returned func is called.
+func (l *similarLater) storing() func() {
+	l.mu.Lock()
+	l.asking++
+	l.mu.Unlock()
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.asking--; l.asking == 0 && l.quiet != nil {
+			l.quiet.Broadcast()
+		}
+	}
 }
 
 // similarAfter queues lookups and starts a worker if none runs.
@@ -62,6 +90,12 @@ func (s *Service) runSimilar() {
 	defer l.idle.Done()
 	for {
 		l.mu.Lock()
+		for l.asking > 0 && len(l.jobs) > 0 {
+			if l.quiet == nil {
+				l.quiet = sync.NewCond(&l.mu)
+			}
+			l.quiet.Wait()
+		}
 		if len(l.jobs) == 0 {
 			l.running = false
 			l.mu.Unlock()
@@ -98,6 +132,9 @@ func (s *Service) attachSimilar(j similarJob) (err error) {
 	if len(j.res.Similar) == 0 {
 		return nil
 	}
+	// Rendered with as many (blank) experts as it went to: only the acknowledgement is
+	// kept, and it says how many were told.
+	j.res.Digested = make([]store.Expert, j.told)
 	var ack []store.Message
 	for _, m := range j.out.render(j.res) {
 		if m.ChatID == q.ChatID {
