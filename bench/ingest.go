@@ -108,8 +108,24 @@ func groupUpdate(id int, chat int64, messageID int, farmer int64, text string) m
 // second, each batch's time from handed out to confirmed, and the process's resident
 // memory meanwhile. The peer is a loop of one-row INSERT transactions into the same
 // Postgres: what committing each update on its own can reach.
+// firstUpdate is the first update id the ingest hands out.
+const firstUpdate = 10_000_000
+
 func benchIngest(ctx context.Context, e *env, sz sizes) ([]result, error) {
 	c := &e.counties[0]
+	// A kept database still holds an earlier run's ingest: its questions, and the messages
+	// its sender had not finished.
+	for _, sql := range []string{
+		`DELETE FROM question_events WHERE question_id IN (SELECT id FROM questions WHERE update_id >= $1)`,
+		`DELETE FROM questions WHERE update_id >= $1`,
+	} {
+		if _, err := e.pool.Exec(ctx, sql, firstUpdate); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := e.pool.Exec(ctx, `TRUNCATE outbox, bot_messages, expert_digest_items`); err != nil {
+		return nil, err
+	}
 	// Earlier benchmarks' experts (the claim race's) would each be told of every question.
 	if _, err := e.pool.Exec(ctx, `DELETE FROM experts`); err != nil {
 		return nil, err
@@ -134,7 +150,6 @@ func benchIngest(ctx context.Context, e *env, sz sizes) ([]result, error) {
 	}
 	api := &ingestAPI{done: make(chan struct{})}
 	r := rand.New(rand.NewPCG(3, 4))
-	const firstUpdate = 10_000_000
 	for start := 0; start < sz.ingest; start += 100 {
 		var batch []map[string]any
 		for i := start; i < min(start+100, sz.ingest); i++ {

@@ -220,29 +220,34 @@ func (s *Service) Feedback(ctx context.Context, questionID, userID int64, solved
 	return res, nil
 }
 
-// CloseUnrated closes the questions answered more than after ago that got no feedback.
-// It returns how many it closed.
+// CloseUnrated closes the questions answered more than after ago that got no feedback,
+// a few hundred per transaction (a restored archive can hold many). It returns how many
+// it closed.
 func (s *Service) CloseUnrated(ctx context.Context, after time.Duration) (int, error) {
+	const batch = 500
 	cutoff := s.now().Add(-after)
 	closed := 0
 	for {
-		batch, err := s.db.AnsweredBefore(ctx, cutoff, 100)
-		if err != nil || len(batch) == 0 {
+		var n int
+		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			now := s.now()
+			ids, err := tx.CloseUnrated(ctx, cutoff, now, batch)
+			if err != nil {
+				return err
+			}
+			n = len(ids)
+			events := make([]store.Event, len(ids))
+			for i, id := range ids {
+				events[i] = store.Event{QuestionID: id, Kind: "closed", Detail: map[string]any{"feedback": store.FeedbackNone}, At: now}
+			}
+			return tx.AddEvents(ctx, events...)
+		})
+		if err != nil {
 			return closed, err
 		}
-		for _, q := range batch {
-			err := s.db.InTx(ctx, func(tx *store.Tx) error {
-				if _, err := tx.CloseUnrated(ctx, q.ID, cutoff, s.now()); err != nil {
-					return err
-				}
-				return tx.AddEvent(ctx, store.Event{QuestionID: q.ID, Kind: "closed", Detail: map[string]any{"feedback": store.FeedbackNone}, At: s.now()})
-			})
-			if err != nil && !errors.Is(err, store.ErrConflict) {
-				return closed, err
-			}
-			if err == nil {
-				closed++
-			}
+		closed += n
+		if n < batch {
+			return closed, nil
 		}
 	}
 }

@@ -95,6 +95,10 @@ func TestAnsweredQuestionsCloseByThemselves(t *testing.T) {
 	if got.Status != store.StatusClosed || got.Feedback != store.FeedbackNone || got.ClosedAt.IsZero() {
 		t.Errorf("after auto close: %s %s %v; want closed, none, a time", got.Status, got.Feedback, got.ClosedAt)
 	}
+	var events int
+	if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM question_events WHERE question_id = $1 AND kind = 'closed'`, q.ID).Scan(&events); err != nil || events != 1 {
+		t.Errorf("closed events: %d, %v; want 1", events, err)
+	}
 	// A late "not solved" still reopens it.
 	if res, err := svc.Feedback(ctx, q.ID, farmerID, false, nil); err != nil || res.Question.Status != store.StatusOpen {
 		t.Errorf("late not solved: %v, %v; want reopened", res.Question.Status, err)

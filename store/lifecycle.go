@@ -72,23 +72,19 @@ func (d *queries) TransferQuestion(ctx context.Context, id int64, category strin
 		WHERE id = $1 AND status IN ('open', 'claimed') AND category_id <> $2`, id, category, at)
 }
 
-// AnsweredBefore lists the answered questions answered before cutoff, which close by
-// themselves when no feedback came.
-func (d *queries) AnsweredBefore(ctx context.Context, cutoff time.Time, limit int) ([]Question, error) {
-	rows, err := d.dbtx.Query(ctx, `SELECT `+questionColumns+` FROM questions
-		WHERE status = 'answered' AND answered_at < $1 ORDER BY answered_at LIMIT $2`, cutoff, limit)
+// CloseUnrated closes up to limit questions answered before cutoff that got no feedback,
+// oldest answer first, and returns their numbers. Rows another transaction holds are
+// skipped: they are being rated or changed right now.
+func (d *queries) CloseUnrated(ctx context.Context, cutoff, at time.Time, limit int) ([]int64, error) {
+	rows, err := d.dbtx.Query(ctx, `UPDATE questions SET status = 'closed', feedback = 'none', closed_at = $2
+		WHERE id IN (SELECT id FROM questions WHERE status = 'answered' AND answered_at < $1
+			ORDER BY answered_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+		RETURNING id`, cutoff, at, limit)
 	if err != nil {
-		return nil, wrap("answered before", err)
+		return nil, wrap("close unrated", err)
 	}
-	out, err := collectQuestions(rows)
-	return out, wrap("answered before", err)
-}
-
-// CloseUnrated closes an answered question that got no feedback.
-func (d *queries) CloseUnrated(ctx context.Context, id int64, cutoff, at time.Time) (Question, error) {
-	return d.updateQuestion(ctx, "close unrated", id, `UPDATE questions
-		SET status = 'closed', feedback = 'none', closed_at = $3
-		WHERE id = $1 AND status = 'answered' AND answered_at < $2`, id, cutoff, at)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	return ids, wrap("close unrated", err)
 }
 
 // LastAnswer returns a question's latest answer, or ErrNotFound.
