@@ -67,7 +67,7 @@ func fillArchive(ctx context.Context, e *env, n int) error {
 	rows := make([][]any, 0, 10_000)
 	flush := func() error {
 		_, err := e.pool.CopyFrom(ctx, pgx.Identifier{"questions"}, []string{"county_id", "township", "chat_id", "message_id",
-			"farmer_id", "farmer_name", "category_id", "text", "status", "asked_at", "answered_at", "search", "crop", "terms"}, pgx.CopyFromRows(rows))
+			"farmer_id", "farmer_name", "category_id", "text", "status", "asked_at", "answered_at", "closed_at", "search", "crop", "terms"}, pgx.CopyFromRows(rows))
 		rows = rows[:0]
 		return err
 	}
@@ -85,8 +85,14 @@ func fillArchive(ctx context.Context, e *env, n int) error {
 			}
 		}
 		at := start.Add(time.Duration(i) * step)
+		// As a running clinic leaves its archive: answered, and closed once the farmer
+		// rated the answer or did not within three days.
+		status, closed := "answered", any(nil)
+		if time.Since(at) > 7*24*time.Hour {
+			status, closed = "closed", at.Add(72*time.Hour)
+		}
 		rows = append(rows, []any{c.ID, c.Townships[r.IntN(len(c.Townships))], -100 - int64(r.IntN(50)), int64(i), int64(1000 + r.IntN(5000)),
-			"农户", cat.ID, text, "answered", at, at.Add(time.Hour), consult.SearchVector(text, 'A'), crop, terms})
+			"农户", cat.ID, text, status, at, at.Add(time.Hour), closed, consult.SearchVector(text, 'A'), crop, terms})
 		if len(rows) == cap(rows) {
 			if err := flush(); err != nil {
 				return err
