@@ -51,7 +51,7 @@ func fillArchive(ctx context.Context, e *env, n int) error {
 	c := &e.counties[0]
 	if e.kept {
 		var have int
-		if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM questions WHERE county_id = $1", c.ID).Scan(&have); err != nil {
+		if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM questions WHERE county_id = $1 AND update_id IS NULL", c.ID).Scan(&have); err != nil {
 			return err
 		}
 		if have == n {

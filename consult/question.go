@@ -180,7 +180,7 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 		outcomes[i].Result = p.res
 		queued = append(queued, store.CountyEntry{County: p.res.County.ID, Entry: p.res.Question.Entry()})
 		if len(live) > 1 && s.similar.Max > 0 && texts[i] != "" {
-			later = append(later, newSimilarJob(p.res, texts[i], out))
+			later = append(later, newSimilarJob(p.res, out))
 		}
 	}
 	for i, k := range repeatOf {

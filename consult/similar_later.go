@@ -25,18 +25,18 @@ import (
 // similarBacklog bounds the lookups waiting; past it, new ones are skipped.
 const similarBacklog = 10_000
 
+// similarJob is a lookup waiting: only the question's number and what its
+// acknowledgement says besides, so that a backlog of thousands stays small. The question
+// is read again when its turn comes.
 type similarJob struct {
-	res  AskResult // without its experts, which a waiting job need not hold
-	told int       // how many experts it went to, which the acknowledgement says
-	text string
-	out  Out[AskResult]
+	question int64
+	told     int    // how many experts it went to
+	language string // the group's
+	out      Out[AskResult]
 }
 
-// newSimilarJob keeps what a lookup needs to render the acknowledgement again.
-func newSimilarJob(res AskResult, text string, out Out[AskResult]) similarJob {
-	told := len(res.Experts) + len(res.Digested)
-	res.Experts, res.Digested = nil, nil
-	return similarJob{res: res, told: told, text: text, out: out}
+func newSimilarJob(res AskResult, out Out[AskResult]) similarJob {
+	return similarJob{question: res.Question.ID, told: len(res.Experts) + len(res.Digested), language: res.GroupLanguage, out: out}
 }
 
 // similarLater holds the lookups waiting and whether a worker runs them.
@@ -105,7 +105,7 @@ func (s *Service) runSimilar() {
 		l.jobs = l.jobs[1:]
 		l.mu.Unlock()
 		if err := s.attachSimilar(j); err != nil {
-			s.log.Warn("earlier answers not attached", "question", j.res.Question.ID, "err", err)
+			s.log.Warn("earlier answers not attached", "question", j.question, "err", err)
 		}
 	}
 }
@@ -127,16 +127,21 @@ func (s *Service) attachSimilar(j similarJob) (err error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	q := j.res.Question
-	j.res.Similar = s.similarTo(ctx, q.CountyID, q.CategoryID, j.text, q.ID)
-	if len(j.res.Similar) == 0 {
+	v, err := s.Question(ctx, j.question)
+	if err != nil {
+		return err
+	}
+	q := v.Question
+	res := AskResult{Question: q, County: v.County, Category: v.Category, GroupLanguage: j.language}
+	res.Similar = s.similarTo(ctx, q.CountyID, q.CategoryID, q.Text, q.ID)
+	if len(res.Similar) == 0 {
 		return nil
 	}
 	// Rendered with as many (blank) experts as it went to: only the acknowledgement is
 	// kept, and it says how many were told.
-	j.res.Digested = make([]store.Expert, j.told)
+	res.Digested = make([]store.Expert, j.told)
 	var ack []store.Message
-	for _, m := range j.out.render(j.res) {
+	for _, m := range j.out.render(res) {
 		if m.ChatID == q.ChatID {
 			ack = append(ack, m)
 		}
