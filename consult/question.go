@@ -260,6 +260,7 @@ func (s *Service) storeAsks(batch []*pendingAsk) error {
 		var events []store.Event
 		var digested []store.Expert
 		var msgs []store.Message
+		media := map[int64][]store.Media{}
 		for _, p := range batch {
 			q, ok := created[p.q.UpdateID]
 			// The same update twice in one batch is stored once, for the first.
@@ -269,12 +270,15 @@ func (s *Service) storeAsks(batch []*pendingAsk) error {
 				continue
 			}
 			p.res.Question = q
-			if err := tx.AddMedia(ctx, q.ID, p.media...); err != nil {
-				return err
+			if len(p.media) > 0 {
+				media[q.ID] = p.media
 			}
 			digested = append(digested, p.res.Digested...)
 			events = append(events, store.Event{QuestionID: q.ID, Kind: "asked", ActorID: q.FarmerID, At: q.AskedAt})
 			msgs = appendMessages(msgs, p.out.render(p.res))
+		}
+		if err := tx.AddMediaOf(ctx, media); err != nil {
+			return err
 		}
 		if err := s.digest(ctx, tx, digested); err != nil {
 			return err

@@ -37,16 +37,33 @@ type Media struct {
 // AddMedia attaches media to a question; an item stored before (a redelivered update) is
 // left as it is.
 func (d *queries) AddMedia(ctx context.Context, questionID int64, items ...Media) error {
-	for _, m := range items {
-		if _, err := d.dbtx.Exec(ctx, `INSERT INTO question_media (question_id, chat_id, message_id, kind,
-			file_id, file_unique_id, latitude, longitude)
-			VALUES ($1, $2, $3, $4, $5, $6, nullif($7, 0::float8), nullif($8, 0::float8))
-			ON CONFLICT (chat_id, message_id) DO NOTHING`,
-			questionID, m.ChatID, m.MessageID, m.Kind, m.FileID, m.FileUniqueID, m.Latitude, m.Longitude); err != nil {
-			return wrap("add media", err)
+	return d.AddMediaOf(ctx, map[int64][]Media{questionID: items})
+}
+
+// AddMediaOf does AddMedia for many questions in one statement.
+func (d *queries) AddMediaOf(ctx context.Context, media map[int64][]Media) error {
+	var (
+		qids, chats, msgs     []int64
+		kinds, files, uniques []string
+		lats, longs           []float64
+	)
+	for qid, items := range media {
+		for _, m := range items {
+			qids, chats, msgs = append(qids, qid), append(chats, m.ChatID), append(msgs, m.MessageID)
+			kinds, files, uniques = append(kinds, m.Kind), append(files, m.FileID), append(uniques, m.FileUniqueID)
+			lats, longs = append(lats, m.Latitude), append(longs, m.Longitude)
 		}
 	}
-	return nil
+	if len(qids) == 0 {
+		return nil
+	}
+	_, err := d.dbtx.Exec(ctx, `INSERT INTO question_media (question_id, chat_id, message_id, kind,
+			file_id, file_unique_id, latitude, longitude)
+		SELECT q, c, m, k, f, u, nullif(la, 0::float8), nullif(lo, 0::float8)
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[])
+			AS n(q, c, m, k, f, u, la, lo)
+		ON CONFLICT (chat_id, message_id) DO NOTHING`, qids, chats, msgs, kinds, files, uniques, lats, longs)
+	return wrap("add media", err)
 }
 
 // QuestionMedia returns a question's media in the order the farmer sent them.
