@@ -215,8 +215,18 @@ type SimilarAnswer struct {
 // Min alike to text, most alike first. It never fails the caller: without them the
 // question is still asked.
 func (s *Service) similarTo(ctx context.Context, county, category, text string, exclude int64) []SimilarAnswer {
-	if s.similar.Max <= 0 || Blank(text) {
-		return nil
+	out, _ := s.lookSimilar(ctx, county, category, text, exclude)
+	return out
+}
+
+// lookSimilar is similarTo, and says whether the archive was searched (false: the
+// search failed, or similar answers are off).
+func (s *Service) lookSimilar(ctx context.Context, county, category, text string, exclude int64) ([]SimilarAnswer, bool) {
+	if s.similar.Max <= 0 {
+		return nil, false
+	}
+	if Blank(text) {
+		return nil, true
 	}
 	// Every way of naming the troubles the question names: a question about 稻飞虱 finds
 	// one that said 褐飞虱. Similarity weighs the trouble most, so when the question names
@@ -235,13 +245,18 @@ func (s *Service) similarTo(ctx context.Context, county, category, text string, 
 	}
 	query := anyQuery(strings.Join(words, " "))
 	if query == "" {
-		return nil
+		return nil, true
 	}
 	cands, err := s.db.SimilarCandidates(ctx, county, category, query, exclude, s.now().Add(-similarHorizon), similarWindow)
 	if err != nil {
 		s.log.Warn("similar questions unavailable", "err", err)
-		return nil
+		return nil, false
 	}
+	return s.rankSimilar(text, cands), true
+}
+
+// rankSimilar keeps the candidates alike enough to text, most alike first, at most Max.
+func (s *Service) rankSimilar(text string, cands []store.SimilarCandidate) []SimilarAnswer {
 	var out []SimilarAnswer
 	for _, c := range cands {
 		if score := Similarity(text, c.Question.Text); score >= s.similar.Min {
@@ -317,8 +332,28 @@ func dice(a, b map[string]bool) float64 {
 }
 
 // SimilarFor returns the earlier answers like a question, for the expert who claims it.
+// What the question's own lookup found is read again by number; only a question never
+// looked up (or whose lookup failed) searches the archive here.
 func (s *Service) SimilarFor(ctx context.Context, q store.Question) []SimilarAnswer {
-	return s.similarTo(ctx, q.CountyID, q.CategoryID, q.Text, q.ID)
+	if q.SimilarIDs == nil {
+		return s.similarTo(ctx, q.CountyID, q.CategoryID, q.Text, q.ID)
+	}
+	cands, err := s.db.SimilarByIDs(ctx, q.SimilarIDs)
+	if err != nil {
+		s.log.Warn("similar questions unavailable", "err", err)
+		return nil
+	}
+	return s.rankSimilar(q.Text, cands)
+}
+
+// similarIDs are the numbers of the questions found, never nil: found none is not "not
+// looked up".
+func similarIDs(found []SimilarAnswer) []int64 {
+	ids := make([]int64, len(found))
+	for i, f := range found {
+		ids[i] = f.Question.ID
+	}
+	return ids
 }
 
 // ArchiveResult is a question the farmer closed because an earlier answer solved it.

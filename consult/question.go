@@ -149,15 +149,19 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 	for j, i := range live {
 		in, r := ins[i], outcomes[i].Result
 		r.Experts, r.Digested = push[j], digest[j]
+		var looked []int64 // nil: left for later (or the lookup failed)
 		if len(live) == 1 {
-			r.Similar = s.similarTo(ctx, r.County.ID, r.Category.ID, texts[i], 0)
+			var ok bool
+			if r.Similar, ok = s.lookSimilar(ctx, r.County.ID, r.Category.ID, texts[i], 0); ok {
+				looked = similarIDs(r.Similar)
+			}
 		}
 		vector, crop, terms := s.index(texts[i])
 		g := facts.Groups[in.ChatID]
 		pending[j] = &pendingAsk{ctx: ctx, res: r, out: out, media: in.Media, q: store.NewQuestion{UpdateID: in.UpdateID, Question: store.Question{
 			CountyID: r.County.ID, Township: g.Township, ChatID: in.ChatID, MessageID: in.MessageID,
 			FarmerID: in.Farmer.ID, FarmerName: in.Farmer.Name, CategoryID: r.Category.ID, Text: texts[i], AskedAt: s.now(),
-			ThreadID: in.ThreadID, MediaGroupID: in.MediaGroupID, Search: vector, Crop: crop, Terms: terms,
+			ThreadID: in.ThreadID, MediaGroupID: in.MediaGroupID, Search: vector, Crop: crop, Terms: terms, SimilarIDs: looked,
 		}}}
 	}
 	run := alone(s.storeAsks, func(p *pendingAsk, err error) { p.err = err })

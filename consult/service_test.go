@@ -949,6 +949,9 @@ func TestQuestionsAskedTogetherGetTheirEarlierAnswersOnceStored(t *testing.T) {
 		if len(texts) != 1 || !strings.Contains(texts[0], want) {
 			t.Errorf("question %d: outbox %q, want one acknowledgement with %q", i, texts, want)
 		}
+		if q, err := b.db.Question(ctx, o.Result.Question.ID); err != nil || fmt.Sprint(q.SimilarIDs) != fmt.Sprint([]int64{first.ID}) {
+			t.Errorf("question %d recorded %v (%v), want [%d]", i, q.SimilarIDs, err, first.ID)
+		}
 	}
 }
 
@@ -977,5 +980,61 @@ func TestEarlierAnswersOlderThanTwoYearsAreNotOffered(t *testing.T) {
 	b.clock.advance(2*365*24*time.Hour + 24*time.Hour)
 	if res := ask(3); len(res.Similar) != 0 {
 		t.Errorf("two years later: similar %+v, want none", res.Similar)
+	}
+}
+
+// TestTheClaimShowsWhatTheQuestionsLookupFound: the earlier answers found when a question
+// was asked are recorded, and the expert who claims it gets those, read by number, not a
+// second search; a question never looked up is searched at the claim.
+func TestTheClaimShowsWhatTheQuestionsLookupFound(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	addExpert(t, svc, 11, "rice")
+	first := bindAndAsk(t, svc, "水稻叶子发黄怎么办").Question
+	if _, err := svc.Claim(ctx, first.ID, 11, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Answer(ctx, consult.AnswerInput{QuestionID: first.ID, Expert: consult.Person{ID: 11}, Text: "多半是缺氮", UpdateID: nextUpdate()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ask := func(farmer int64) store.Question {
+		res, err := svc.Ask(ctx, consult.AskInput{ChatID: -100, MessageID: farmer, Farmer: consult.Person{ID: farmer}, Text: "水稻叶片变黄了", UpdateID: nextUpdate()}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Question
+	}
+	second, third := ask(2), ask(3)
+	if got, err := b.db.Question(ctx, second.ID); err != nil || fmt.Sprint(got.SimilarIDs) != fmt.Sprint([]int64{first.ID}) {
+		t.Fatalf("#%d recorded %v (%v), want [%d]", second.ID, got.SimilarIDs, err, first.ID)
+	}
+	claim := func(q store.Question, expert int64) []consult.SimilarAnswer {
+		t.Helper()
+		res, err := svc.Claim(ctx, q.ID, expert, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Similar
+	}
+	if sim := claim(second, 11); len(sim) != 1 || sim[0].Question.ID != first.ID || sim[0].Answer.Text != "多半是缺氮" {
+		t.Errorf("claim of #%d shows %+v, want #%d with its answer", second.ID, sim, first.ID)
+	}
+	// What was recorded is what the claim shows: a recorded "none" is not searched again,
+	// and a question never looked up is.
+	if _, err := b.pool.Exec(ctx, `UPDATE questions SET similar_ids = '{}' WHERE id = $1`, third.ID); err != nil {
+		t.Fatal(err)
+	}
+	addExpert(t, svc, 12, "rice")
+	if sim := claim(third, 12); len(sim) != 0 {
+		t.Errorf("claim of #%d with none recorded shows %+v", third.ID, sim)
+	}
+	fourth := ask(4)
+	if _, err := b.pool.Exec(ctx, `UPDATE questions SET similar_ids = NULL WHERE id = $1`, fourth.ID); err != nil {
+		t.Fatal(err)
+	}
+	addExpert(t, svc, 13, "rice")
+	if sim := claim(fourth, 13); len(sim) != 1 || sim[0].Question.ID != first.ID {
+		t.Errorf("claim of #%d never looked up shows %+v, want #%d", fourth.ID, sim, first.ID)
 	}
 }

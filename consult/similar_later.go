@@ -122,9 +122,6 @@ func (s *Service) attachSimilar(j similarJob) (err error) {
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
-	if j.out == nil {
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	v, err := s.Question(ctx, j.question)
@@ -133,9 +130,13 @@ func (s *Service) attachSimilar(j similarJob) (err error) {
 	}
 	q := v.Question
 	res := AskResult{Question: q, County: v.County, Category: v.Category, GroupLanguage: j.language}
-	res.Similar = s.similarTo(ctx, q.CountyID, q.CategoryID, q.Text, q.ID)
-	if len(res.Similar) == 0 {
+	var ok bool
+	if res.Similar, ok = s.lookSimilar(ctx, q.CountyID, q.CategoryID, q.Text, q.ID); !ok {
 		return nil
+	}
+	if len(res.Similar) == 0 {
+		// Recorded, so that the expert who claims it is not made to wait for the search.
+		return s.db.SetSimilar(ctx, q.ID, nil)
 	}
 	// Rendered with as many (blank) experts as it went to: only the acknowledgement is
 	// kept, and it says how many were told.
@@ -147,10 +148,14 @@ func (s *Service) attachSimilar(j similarJob) (err error) {
 		}
 	}
 	if len(ack) != 1 || ack[0].Remember.Kind != store.MessageAck {
-		return nil // a very long question's acknowledgement comes in parts; it stays as sent
+		// A very long question's acknowledgement comes in parts; it stays as sent.
+		return s.db.SetSimilar(ctx, q.ID, similarIDs(res.Similar))
 	}
 	a := ack[0]
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SetSimilar(ctx, q.ID, similarIDs(res.Similar)); err != nil {
+			return err
+		}
 		r, err := tx.Revise(ctx, q.ChatID, store.MessageAck, q.ID, a.Text, a.Markup, s.now())
 		if err != nil || r.Revised || (r.InFlight == 0 && r.Sent == 0) {
 			return err

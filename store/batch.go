@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -143,6 +144,7 @@ func (d *queries) CreateQuestions(ctx context.Context, qs []NewQuestion) (map[in
 		counties, townships, farmerNames, cats, texts, groups, searches, crops, terms []string
 		chats, messages, farmers, updates, threads                                    []int64
 		asked                                                                         []time.Time
+		similar                                                                       []*string
 	)
 	for _, q := range qs {
 		counties, townships, chats = append(counties, q.CountyID), append(townships, q.Township), append(chats, q.ChatID)
@@ -152,20 +154,22 @@ func (d *queries) CreateQuestions(ctx context.Context, qs []NewQuestion) (map[in
 		searches, crops = append(searches, q.Search), append(crops, q.Crop)
 		// A question's terms travel as one string: arrays of arrays must be rectangular.
 		terms = append(terms, strings.Join(q.Terms, "\x1f"))
+		similar = append(similar, idList(q.SimilarIDs))
 	}
 	rows, err := d.dbtx.Query(ctx, `
 		INSERT INTO questions (county_id, township, chat_id, message_id, farmer_id, farmer_name,
-			category_id, text, status, update_id, asked_at, thread_id, media_group_id, search, crop, terms)
+			category_id, text, status, update_id, asked_at, thread_id, media_group_id, search, crop, terms, similar_ids)
 		SELECT county_id, township, chat_id, message_id, farmer_id, farmer_name, category_id, text, 'open',
 			update_id, asked_at, thread_id, nullif(media_group_id, ''), search::tsvector, crop,
-			CASE WHEN terms = '' THEN '{}'::text[] ELSE string_to_array(terms, E'\x1f') END
+			CASE WHEN terms = '' THEN '{}'::text[] ELSE string_to_array(terms, E'\x1f') END,
+			CASE WHEN found = '' THEN '{}'::bigint[] ELSE string_to_array(found, ',')::bigint[] END
 		FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[],
-			$8::text[], $9::bigint[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[])
+			$8::text[], $9::bigint[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
 			AS n(county_id, township, chat_id, message_id, farmer_id, farmer_name, category_id, text,
-			update_id, asked_at, thread_id, media_group_id, search, crop, terms)
+			update_id, asked_at, thread_id, media_group_id, search, crop, terms, found)
 		ON CONFLICT DO NOTHING
 		RETURNING `+questionColumns+`, update_id`,
-		counties, townships, chats, messages, farmers, farmerNames, cats, texts, updates, asked, threads, groups, searches, crops, terms)
+		counties, townships, chats, messages, farmers, farmerNames, cats, texts, updates, asked, threads, groups, searches, crops, terms, similar)
 	if err != nil {
 		return nil, wrap("create questions", err)
 	}
@@ -283,4 +287,51 @@ func (d *queries) AskFacts(ctx context.Context, keys []AskKey, since time.Time) 
 		return AskFacts{}, wrap("ask facts", err)
 	}
 	return f, nil
+}
+
+// idList writes ids as one comma-separated string, nil for no list at all: arrays of
+// arrays must be rectangular, so each question's list travels as one string.
+func idList(ids []int64) *string {
+	if ids == nil {
+		return nil
+	}
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	s := strings.Join(parts, ",")
+	return &s
+}
+
+// SetSimilar records the earlier answered questions found like a question.
+func (d *queries) SetSimilar(ctx context.Context, id int64, similar []int64) error {
+	if similar == nil {
+		similar = []int64{}
+	}
+	_, err := d.dbtx.Exec(ctx, `UPDATE questions SET similar_ids = $2 WHERE id = $1`, id, similar)
+	return wrap("set similar", err)
+}
+
+// SimilarByIDs returns the answered or closed questions among ids, with their latest
+// answer: the candidates a question's earlier lookup found, read again.
+func (d *queries) SimilarByIDs(ctx context.Context, ids []int64) ([]SimilarCandidate, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := d.dbtx.Query(ctx, `SELECT h.*, a_id, a_expert, a_name, a_text, a_msg, a_at, a_kind, a_file
+		FROM (SELECT `+questionColumns+` FROM questions WHERE id = ANY ($1) AND status IN ('answered', 'closed')) h
+		JOIN LATERAL (SELECT id AS a_id, expert_id AS a_expert, expert_name AS a_name, text AS a_text,
+			coalesce(group_message_id, 0) AS a_msg, answered_at AS a_at, kind AS a_kind, file_id AS a_file
+			FROM answers WHERE question_id = h.id ORDER BY id DESC LIMIT 1) a ON true`, ids)
+	if err != nil {
+		return nil, wrap("similar by ids", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SimilarCandidate, error) {
+		var c SimilarCandidate
+		a := &c.Answer
+		q, err := scanQuestionWith(r, &a.ID, &a.ExpertID, &a.ExpertName, &a.Text, &a.GroupMessageID, &a.AnsweredAt, &a.Kind, &a.FileID)
+		c.Question, a.QuestionID = q, q.ID
+		return c, err
+	})
+	return out, wrap("similar by ids", err)
 }

@@ -49,6 +49,9 @@ type Question struct {
 	// symptoms (see consult.Terms).
 	Crop  string
 	Terms []string
+	// SimilarIDs are the earlier answered questions found like it, once looked up (nil:
+	// not looked up; empty: none found).
+	SimilarIDs []int64
 	// Search is the tsvector literal to store with a new question (CreateQuestion only).
 	Search string
 }
@@ -94,7 +97,7 @@ const questionColumns = `id, county_id, township, chat_id, message_id, farmer_id
 	thread_id, coalesce(media_group_id, ''), coalesce(original_text, ''),
 	coalesce(edited_at, 'epoch'::timestamptz), coalesce(feedback, ''), coalesce(feedback_at, 'epoch'::timestamptz),
 	coalesce(closed_at, 'epoch'::timestamptz), coalesce(priority_at, 'epoch'::timestamptz),
-	coalesce(escalated_at, 'epoch'::timestamptz), crop, terms`
+	coalesce(escalated_at, 'epoch'::timestamptz), crop, terms, similar_ids`
 
 func scanQuestion(row pgx.Row) (Question, error) { return scanQuestionWith(row) }
 
@@ -104,7 +107,7 @@ func scanQuestionWith(row pgx.Row, extra ...any) (Question, error) {
 	dest := []any{&q.ID, &q.CountyID, &q.Township, &q.ChatID, &q.MessageID, &q.FarmerID, &q.FarmerName,
 		&q.CategoryID, &q.Text, &q.Status, &q.ExpertID, &q.AskedAt, &q.ClaimedAt, &q.AnsweredAt,
 		&q.ThreadID, &q.MediaGroupID, &q.OriginalText, &q.EditedAt, &q.Feedback, &q.FeedbackAt,
-		&q.ClosedAt, &q.PriorityAt, &q.EscalatedAt, &q.Crop, &q.Terms}
+		&q.ClosedAt, &q.PriorityAt, &q.EscalatedAt, &q.Crop, &q.Terms, &q.SimilarIDs}
 	err := row.Scan(append(dest, extra...)...)
 	for _, t := range []*time.Time{&q.ClaimedAt, &q.AnsweredAt, &q.EditedAt, &q.FeedbackAt, &q.ClosedAt, &q.PriorityAt, &q.EscalatedAt} {
 		*t = zeroEpoch(*t)
