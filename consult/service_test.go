@@ -909,14 +909,7 @@ func TestQuestionsAskedTogetherGetTheirEarlierAnswersOnceStored(t *testing.T) {
 	t.Parallel()
 	svc, b := setup(t)
 	ctx := context.Background()
-	addExpert(t, svc, 11, "rice")
-	first := bindAndAsk(t, svc, "水稻叶子发黄怎么办").Question
-	if _, err := svc.Claim(ctx, first.ID, 11, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Answer(ctx, consult.AnswerInput{QuestionID: first.ID, Expert: consult.Person{ID: 11}, Text: "多半是缺氮，追施尿素", UpdateID: nextUpdate()}, nil); err != nil {
-		t.Fatal(err)
-	}
+	first := askedAndAnswered(t, svc, "水稻叶子发黄怎么办", "多半是缺氮，追施尿素")
 	if _, _, err := svc.Bind(ctx, -200, "群", adminID, "龙溪镇", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -958,22 +951,8 @@ func TestQuestionsAskedTogetherGetTheirEarlierAnswersOnceStored(t *testing.T) {
 func TestEarlierAnswersOlderThanTwoYearsAreNotOffered(t *testing.T) {
 	t.Parallel()
 	svc, b := setup(t)
-	ctx := context.Background()
-	addExpert(t, svc, 11, "rice")
-	first := bindAndAsk(t, svc, "水稻叶子发黄怎么办").Question
-	if _, err := svc.Claim(ctx, first.ID, 11, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Answer(ctx, consult.AnswerInput{QuestionID: first.ID, Expert: consult.Person{ID: 11}, Text: "多半是缺氮", UpdateID: nextUpdate()}, nil); err != nil {
-		t.Fatal(err)
-	}
-	ask := func(farmer int64) consult.AskResult {
-		res, err := svc.Ask(ctx, consult.AskInput{ChatID: -100, MessageID: farmer, Farmer: consult.Person{ID: farmer}, Text: "水稻叶片变黄了", UpdateID: nextUpdate()}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	first := askedAndAnswered(t, svc, "水稻叶子发黄怎么办", "多半是缺氮")
+	ask := func(farmer int64) consult.AskResult { return askAs(t, svc, farmer, "水稻叶片变黄了") }
 	if res := ask(2); len(res.Similar) != 1 || res.Similar[0].Question.ID != first.ID {
 		t.Fatalf("soon after: similar %+v, want #%d", res.Similar, first.ID)
 	}
@@ -990,21 +969,8 @@ func TestTheClaimShowsWhatTheQuestionsLookupFound(t *testing.T) {
 	t.Parallel()
 	svc, b := setup(t)
 	ctx := context.Background()
-	addExpert(t, svc, 11, "rice")
-	first := bindAndAsk(t, svc, "水稻叶子发黄怎么办").Question
-	if _, err := svc.Claim(ctx, first.ID, 11, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Answer(ctx, consult.AnswerInput{QuestionID: first.ID, Expert: consult.Person{ID: 11}, Text: "多半是缺氮", UpdateID: nextUpdate()}, nil); err != nil {
-		t.Fatal(err)
-	}
-	ask := func(farmer int64) store.Question {
-		res, err := svc.Ask(ctx, consult.AskInput{ChatID: -100, MessageID: farmer, Farmer: consult.Person{ID: farmer}, Text: "水稻叶片变黄了", UpdateID: nextUpdate()}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.Question
-	}
+	first := askedAndAnswered(t, svc, "水稻叶子发黄怎么办", "多半是缺氮")
+	ask := func(farmer int64) store.Question { return askAs(t, svc, farmer, "水稻叶片变黄了").Question }
 	second, third := ask(2), ask(3)
 	if got, err := b.db.Question(ctx, second.ID); err != nil || fmt.Sprint(got.SimilarIDs) != fmt.Sprint([]int64{first.ID}) {
 		t.Fatalf("#%d recorded %v (%v), want [%d]", second.ID, got.SimilarIDs, err, first.ID)
@@ -1037,4 +1003,30 @@ func TestTheClaimShowsWhatTheQuestionsLookupFound(t *testing.T) {
 	if sim := claim(fourth, 13); len(sim) != 1 || sim[0].Question.ID != first.ID {
 		t.Errorf("claim of #%d never looked up shows %+v, want #%d", fourth.ID, sim, first.ID)
 	}
+}
+
+// askedAndAnswered binds the group, asks text there, and has expert 11, of rice, added,
+// claim it and answer it.
+func askedAndAnswered(t *testing.T, svc *consult.Service, text, answer string) store.Question {
+	t.Helper()
+	ctx := context.Background()
+	addExpert(t, svc, 11, "rice")
+	q := bindAndAsk(t, svc, text).Question
+	if _, err := svc.Claim(ctx, q.ID, 11, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Answer(ctx, consult.AnswerInput{QuestionID: q.ID, Expert: consult.Person{ID: 11}, Text: answer, UpdateID: nextUpdate()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// askAs asks text in the bound group as the farmer.
+func askAs(t *testing.T, svc *consult.Service, farmer int64, text string) consult.AskResult {
+	t.Helper()
+	res, err := svc.Ask(context.Background(), consult.AskInput{ChatID: -100, MessageID: farmer, Farmer: consult.Person{ID: farmer}, Text: text, UpdateID: nextUpdate()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
