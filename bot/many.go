@@ -45,10 +45,12 @@ func (b *Bot) HandleMany(ctx context.Context, us []Update) []error {
 	for round := 0; ; round++ {
 		var asks, others []int
 		var otherChat []int
+		more := false
 		for c, segs := range chats {
 			if round >= len(segs) {
 				continue
 			}
+			more = true
 			seg := segs[round]
 			if failed[c] {
 				for _, i := range seg {
@@ -62,7 +64,7 @@ func (b *Bot) HandleMany(ctx context.Context, us []Update) []error {
 				others, otherChat = append(others, seg[0]), append(otherChat, c)
 			}
 		}
-		if len(asks)+len(others) == 0 {
+		if !more {
 			break
 		}
 		rest := make([]Update, len(others))
