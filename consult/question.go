@@ -202,7 +202,7 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 }
 
 // repeatKey is what makes a question the same as another: the chat, the farmer and the
-// words, however spaced (as store.RecentQuestion compares them).
+// words, however spaced (as store.AskFacts compares them with earlier questions).
 type repeatKey struct {
 	chat, farmer int64
 	words        string

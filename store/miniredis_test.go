@@ -115,17 +115,24 @@ func TestMiniredisRunsTheQuotaScriptAndItsWindowEnds(t *testing.T) {
 	mr, rdb := newMiniredis(t)
 	q := store.NewQuota(rdb, "demo:")
 	ctx := context.Background()
+	take := func(who int64) (time.Duration, error) {
+		waits, err := q.TakeEach(ctx, "ask", []int64{who}, 2, time.Minute)
+		if err != nil {
+			return 0, err
+		}
+		return waits[0], nil
+	}
 	for i := range 2 {
-		if wait, err := q.Take(ctx, "ask", 7, 2, time.Minute); err != nil || wait != 0 {
+		if wait, err := take(7); err != nil || wait != 0 {
 			t.Fatalf("use %d: wait %v, %v; want within the limit", i+1, wait, err)
 		}
 	}
-	wait, err := q.Take(ctx, "ask", 7, 2, time.Minute)
+	wait, err := take(7)
 	if err != nil || wait <= 0 || wait > time.Minute {
 		t.Fatalf("third use: wait %v, %v; want up to a minute", wait, err)
 	}
 	mr.FastForward(time.Minute)
-	if wait, err := q.Take(ctx, "ask", 7, 2, time.Minute); err != nil || wait != 0 {
+	if wait, err := take(7); err != nil || wait != 0 {
 		t.Errorf("after the window: wait %v, %v; want a new window", wait, err)
 	}
 }

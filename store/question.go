@@ -248,23 +248,6 @@ func (d *queries) Answers(ctx context.Context, questionID int64) ([]Answer, erro
 	return out, wrap("answers", err)
 }
 
-// RecentQuestion finds the farmer's latest question in this chat with the same words
-// (ignoring spacing) asked since since, or returns ErrNotFound.
-func (d *queries) RecentQuestion(ctx context.Context, chatID, farmerID int64, text string, since time.Time) (Question, error) {
-	q, err := scanQuestion(d.dbtx.QueryRow(ctx, `SELECT `+questionColumns+` FROM questions
-		WHERE chat_id = $1 AND farmer_id = $2 AND asked_at >= $4
-			AND regexp_replace(text, '\s+', ' ', 'g') = regexp_replace($3, '\s+', ' ', 'g')
-		ORDER BY asked_at DESC LIMIT 1`, chatID, farmerID, text, since))
-	return q, wrap("recent question", err)
-}
-
-// QuestionFromUpdate reports whether a question was already stored from this update.
-func (d *queries) QuestionFromUpdate(ctx context.Context, updateID int64) (bool, error) {
-	var exists bool
-	err := d.dbtx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM questions WHERE update_id = $1)`, updateID).Scan(&exists)
-	return exists, wrap("question from update", err)
-}
-
 // StatusCount is how many questions of a county are in one status.
 type StatusCount struct {
 	CountyID string

@@ -35,7 +35,7 @@ func TestTakeEachCountsSomeoneNamedSeveralTimesInOrder(t *testing.T) {
 	if got, want := allowed(waits), "true false false "; err != nil || got != want {
 		t.Errorf("second batch: %s (%v), want %s", got, err, want)
 	}
-	if wait, err := q.Take(ctx, "push", 3, 2, time.Minute); err != nil || wait != 0 {
-		t.Errorf("someone new: %v, %v; want allowed", wait, err)
+	if waits, err := q.TakeEach(ctx, "push", []int64{3}, 2, time.Minute); err != nil || waits[0] != 0 {
+		t.Errorf("someone new: %v, %v; want allowed", waits, err)
 	}
 }

@@ -249,6 +249,16 @@ func (p *Play) person(id int64, role string) (PlayPerson, bool) {
 	return PlayPerson{}, false
 }
 
+// who reads which person of which pane the visitor acts as, and the chat they act in;
+// when it names nobody there, the visitor is told so and ok is false.
+func (p *Play) who(w http.ResponseWriter, r *http.Request, lang string) (as, chatID int64, ok bool) {
+	as, _ = strconv.ParseInt(r.FormValue("as"), 10, 64)
+	if chatID, ok = p.chatOf(r.FormValue("pane"), as); !ok {
+		p.fail(w, http.StatusBadRequest, tr(lang, "play:nobody"))
+	}
+	return as, chatID, ok
+}
+
 // chatOf resolves a pane name and the person acting in it to the chat: the group for
 // a farmer, the private chat with the bot for an expert or an admin.
 func (p *Play) chatOf(paneName string, as int64) (int64, bool) {
@@ -337,10 +347,8 @@ func (p *Play) send(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, http.StatusBadRequest, tr(lang, "play:bad"))
 		return
 	}
-	as, _ := strconv.ParseInt(r.FormValue("as"), 10, 64)
-	chatID, ok := p.chatOf(r.FormValue("pane"), as)
+	as, chatID, ok := p.who(w, r, lang)
 	if !ok {
-		p.fail(w, http.StatusBadRequest, tr(lang, "play:nobody"))
 		return
 	}
 	replyTo, _ := strconv.Atoi(r.FormValue("reply_to"))
@@ -383,10 +391,8 @@ func (p *Play) press(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, http.StatusBadRequest, tr(lang, "play:bad"))
 		return
 	}
-	as, _ := strconv.ParseInt(r.FormValue("as"), 10, 64)
-	chatID, ok := p.chatOf(r.FormValue("pane"), as)
+	as, chatID, ok := p.who(w, r, lang)
 	if !ok {
-		p.fail(w, http.StatusBadRequest, tr(lang, "play:nobody"))
 		return
 	}
 	msg, err := strconv.Atoi(r.FormValue("message"))
