@@ -93,8 +93,62 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 		}
 		return outcomes
 	}
-	var live []int            // the questions still to be stored
-	repeatOf := map[int]int{} // a question the same as an earlier one of the batch: that one
+	live, repeatOf := s.checkAsks(ins, texts, facts, outcomes)
+	live = s.floodLimit(ctx, ins, live, outcomes)
+	// A question asked on its own gets its earlier answers now; a batch's come after.
+	single := len(live) == 1
+	pending := s.pendingAsks(ctx, ins, texts, live, facts, outcomes, out, single)
+	run := alone(s.storeAsks, func(p *pendingAsk, err error) { p.err = err })
+	if single {
+		// A question on its own shares a transaction with whatever else arrives meanwhile.
+		s.asks.do(pending[0], run)
+	} else {
+		for chunk := range slices.Chunk(pending, askBatch) {
+			run(chunk)
+		}
+	}
+	var queued []store.CountyEntry
+	var later []similarJob
+	for j, i := range live {
+		p := pending[j]
+		if p.err != nil {
+			outcomes[i] = AskOutcome{Err: p.err}
+			continue
+		}
+		outcomes[i].Result = p.res
+		queued = append(queued, store.CountyEntry{County: p.res.County.ID, Entry: p.res.Question.Entry()})
+		if !single && s.similar.Max > 0 && texts[i] != "" {
+			later = append(later, newSimilarJob(p.res, out))
+		}
+	}
+	for i, k := range repeatOf {
+		if outcomes[k].Err != nil {
+			outcomes[i] = outcomes[k] // told to wait, or not stored, as the first was
+			continue
+		}
+		outcomes[i].Result.Question, outcomes[i].Err = outcomes[k].Result.Question, ErrRepeated
+	}
+	if err := s.queue.PushMany(ctx, queued); err != nil {
+		s.log.Warn("questions stored but not queued; the reconciler will add them", "questions", len(queued), "err", err)
+	}
+	s.similarAfter(later)
+	return outcomes
+}
+
+// repeatKey is what makes a question the same as another: the chat, the farmer and the
+// words, however spaced (as store.AskFacts compares them with earlier questions).
+type repeatKey struct {
+	chat, farmer int64
+	words        string
+}
+
+var spaces = regexp.MustCompile(`\s+`)
+
+// checkAsks gives each question the outcome the archive as read (facts) decides, and
+// returns those still to be stored, in order, and those that repeat an earlier one of the
+// batch (by position: that one's).
+func (s *Service) checkAsks(ins []AskInput, texts []string, facts store.AskFacts, outcomes []AskOutcome) (live []int, repeatOf map[int]int) {
+	repeatOf = map[int]int{}
 	firstAs := map[repeatKey]int{}
 	inBatch := map[int64]bool{} // update ids taken in this batch
 	for i, in := range ins {
@@ -134,7 +188,14 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 		}
 		live = append(live, i)
 	}
-	live = s.floodLimit(ctx, ins, live, outcomes)
+	return live, repeatOf
+}
+
+// pendingAsks makes the questions at live ready to store: routed to their on-duty
+// experts (pushed or digested, in one round trip to Redis), indexed, and, for a question
+// asked on its own (single), with its earlier answers.
+func (s *Service) pendingAsks(ctx context.Context, ins []AskInput, texts []string, live []int, facts store.AskFacts,
+	outcomes []AskOutcome, out Out[AskResult], single bool) []*pendingAsk {
 	onDuty := make([][]store.Expert, len(live))
 	for j, i := range live {
 		r := &outcomes[i].Result
@@ -150,65 +211,21 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 		in, r := ins[i], outcomes[i].Result
 		r.Experts, r.Digested = push[j], digest[j]
 		var looked []int64 // nil: left for later (or the lookup failed)
-		if len(live) == 1 {
+		if single {
 			var ok bool
 			if r.Similar, ok = s.lookSimilar(ctx, r.County.ID, r.Category.ID, texts[i], 0); ok {
 				looked = similarIDs(r.Similar)
 			}
 		}
 		vector, crop, terms := s.index(texts[i])
-		g := facts.Groups[in.ChatID]
 		pending[j] = &pendingAsk{ctx: ctx, res: r, out: out, media: in.Media, q: store.NewQuestion{UpdateID: in.UpdateID, Question: store.Question{
-			CountyID: r.County.ID, Township: g.Township, ChatID: in.ChatID, MessageID: in.MessageID,
+			CountyID: r.County.ID, Township: facts.Groups[in.ChatID].Township, ChatID: in.ChatID, MessageID: in.MessageID,
 			FarmerID: in.Farmer.ID, FarmerName: in.Farmer.Name, CategoryID: r.Category.ID, Text: texts[i], AskedAt: s.now(),
 			ThreadID: in.ThreadID, MediaGroupID: in.MediaGroupID, Search: vector, Crop: crop, Terms: terms, SimilarIDs: looked,
 		}}}
 	}
-	run := alone(s.storeAsks, func(p *pendingAsk, err error) { p.err = err })
-	if len(pending) == 1 {
-		// A question on its own shares a transaction with whatever else arrives meanwhile.
-		s.asks.do(pending[0], run)
-	} else {
-		for chunk := range slices.Chunk(pending, askBatch) {
-			run(chunk)
-		}
-	}
-	var queued []store.CountyEntry
-	var later []similarJob
-	for j, i := range live {
-		p := pending[j]
-		if p.err != nil {
-			outcomes[i] = AskOutcome{Err: p.err}
-			continue
-		}
-		outcomes[i].Result = p.res
-		queued = append(queued, store.CountyEntry{County: p.res.County.ID, Entry: p.res.Question.Entry()})
-		if len(live) > 1 && s.similar.Max > 0 && texts[i] != "" {
-			later = append(later, newSimilarJob(p.res, out))
-		}
-	}
-	for i, k := range repeatOf {
-		if outcomes[k].Err != nil {
-			outcomes[i] = outcomes[k] // told to wait, or not stored, as the first was
-			continue
-		}
-		outcomes[i].Result.Question, outcomes[i].Err = outcomes[k].Result.Question, ErrRepeated
-	}
-	if err := s.queue.PushMany(ctx, queued); err != nil {
-		s.log.Warn("questions stored but not queued; the reconciler will add them", "questions", len(queued), "err", err)
-	}
-	s.similarAfter(later)
-	return outcomes
+	return pending
 }
-
-// repeatKey is what makes a question the same as another: the chat, the farmer and the
-// words, however spaced (as store.AskFacts compares them with earlier questions).
-type repeatKey struct {
-	chat, farmer int64
-	words        string
-}
-
-var spaces = regexp.MustCompile(`\s+`)
 
 // floodLimit takes a question from each farmer's allowance, in one round trip for the
 // batch, and returns the questions allowed; the others get ErrTooManyQuestions.
