@@ -109,6 +109,9 @@ func (b *Bot) plainQuestion(u Update) (*incoming, bool) {
 	if !ok || name != "ask" || (at != "" && !strings.EqualFold(at, b.self.UserName)) {
 		return nil, false
 	}
+	// Telegram's language, not the one chosen with /lang (that would be a read per
+	// question): every reply to a question is in both languages, and its acknowledgement
+	// in the group's.
 	return &incoming{updateID: int64(u.UpdateID), msg: msg, thread: u.ThreadID, lang: langOf(msg.From), args: args}, true
 }
 
