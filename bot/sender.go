@@ -39,6 +39,14 @@ type Sender struct {
 	ahead time.Duration
 	// poll is how long to wait for a notification before looking anyway.
 	poll time.Duration
+	// gap is the least time between the starts of two looks at the outbox while it is
+	// busy: the last look had to hold messages back for their chat's slot, found the
+	// schedule full, or took a whole batch. Under a burst every sent message and every
+	// stored batch is a reason to look again (54 looks a second on the ingest benchmark,
+	// each a probe of every chat with pending messages), while slots are booked ahead a
+	// second at a time: looking ten times a second loses no slot. In a conversation
+	// nothing is held back, and each reply still goes at once.
+	gap time.Duration
 	// inflight are the booked messages waiting for their slot or being sent.
 	inflight sync.WaitGroup
 	// freed is signalled when a message is done, which makes its chat's next message due.
@@ -50,7 +58,7 @@ type Sender struct {
 // NewSender returns a sender.
 func NewSender(db *store.DB, tg *Client, limiter *store.Limiter, log *slog.Logger) *Sender {
 	return &Sender{db: db, tg: tg, limiter: limiter, log: log, now: time.Now, lease: 15 * time.Second, batch: 64,
-		ahead: time.Second, poll: time.Second, freed: make(chan struct{}, 1)}
+		ahead: time.Second, poll: time.Second, gap: 100 * time.Millisecond, freed: make(chan struct{}, 1)}
 }
 
 // Run delivers until ctx ends, and returns once the messages it booked are sent.
@@ -82,10 +90,19 @@ func (s *Sender) loop(ctx context.Context, l *store.Listener) error {
 	// sleep past the first. Keeping them all (not just the earliest) matters: each
 	// message is held back once, until its chat's slot, and nothing else recalls it.
 	var wakes []time.Time
+	var busySince time.Time // when the last look began, if it found the outbox busy
 	for ctx.Err() == nil {
+		if d := s.untilNextRound(busySince); d > 0 {
+			wait(ctx, d)
+		}
+		began := s.now()
 		r, err := s.round(ctx)
 		if err != nil {
 			return err
+		}
+		busySince = time.Time{}
+		if r.busy(s.batch) {
+			busySince = began
 		}
 		for _, at := range r.wakes {
 			i, _ := slices.BinarySearchFunc(wakes, at, time.Time.Compare)
@@ -115,6 +132,15 @@ func (s *Sender) loop(ctx context.Context, l *store.Listener) error {
 		}
 	}
 	return nil
+}
+
+// untilNextRound is how long to wait before the next look at the outbox, the last one
+// having found it busy at busySince (zero: it was not busy).
+func (s *Sender) untilNextRound(busySince time.Time) time.Duration {
+	if busySince.IsZero() {
+		return 0
+	}
+	return max(0, s.gap-s.now().Sub(busySince))
 }
 
 // idle waits for an enqueued message, for d, or, with onFreed, for a sent message whose
@@ -184,6 +210,12 @@ type round struct {
 	sends sync.WaitGroup
 	mu    sync.Mutex
 	first error
+}
+
+// busy says the round found more than it could send at once: it held messages back for
+// their chat's slot, found the schedule full, or took a whole batch of limit.
+func (r *round) busy(limit int) bool {
+	return r.full || len(r.wakes) > 0 || r.taken >= limit
 }
 
 func (r *round) fail(err error) {

@@ -617,3 +617,32 @@ func TestASendTelegramAcceptedIsRecordedEvenIfTheSenderIsStopping(t *testing.T) 
 		t.Errorf("a message Telegram accepted is %s in the outbox, want sent (else it goes out again)", status)
 	}
 }
+
+func TestSenderLooksAtABusyOutboxAtMostOncePerGap(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
+	s := &Sender{gap: 100 * time.Millisecond, now: func() time.Time { return now }}
+	if d := s.untilNextRound(time.Time{}); d != 0 {
+		t.Errorf("after a look that was not busy: wait %v, want none", d)
+	}
+	for _, c := range []struct {
+		r    *round
+		busy bool
+	}{
+		{&round{taken: 1}, false},
+		{&round{taken: 3, wakes: []time.Time{now}}, true},
+		{&round{taken: 64}, true},
+		{&round{taken: 2, full: true}, true},
+	} {
+		if got := c.r.busy(64); got != c.busy {
+			t.Errorf("round taking %d (held back %d, full %v): busy = %v, want %v", c.r.taken, len(c.r.wakes), c.r.full, got, c.busy)
+		}
+	}
+	for _, c := range []struct {
+		ago, want time.Duration
+	}{{0, 100 * time.Millisecond}, {30 * time.Millisecond, 70 * time.Millisecond}, {100 * time.Millisecond, 0}, {time.Minute, 0}} {
+		if d := s.untilNextRound(now.Add(-c.ago)); d != c.want {
+			t.Errorf("a look %v ago: wait %v, want %v", c.ago, d, c.want)
+		}
+	}
+}

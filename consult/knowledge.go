@@ -247,29 +247,83 @@ func (s *Service) lookSimilar(ctx context.Context, county, category, text string
 	if query == "" {
 		return nil, true
 	}
-	cands, err := s.db.SimilarCandidates(ctx, county, category, query, exclude, s.now().Add(-similarHorizon), similarWindow)
+	key, now := similarKey{county, category, query}, s.now()
+	refs, gen, ok := s.memo.get(key, now)
+	if !ok {
+		var err error
+		refs, err = s.db.SimilarRefs(ctx, county, category, query, now.Add(-similarHorizon), similarWindow)
+		if err != nil {
+			s.log.Warn("similar questions unavailable", "err", err)
+			return nil, false
+		}
+		s.memo.put(key, refs, now, gen)
+	}
+	top := s.rankRefs(text, refs, exclude)
+	if len(top) == 0 {
+		return nil, true
+	}
+	ids := make([]int64, len(top))
+	for i, r := range top {
+		ids[i] = r.ID
+	}
+	cands, err := s.db.SimilarByIDs(ctx, ids)
 	if err != nil {
 		s.log.Warn("similar questions unavailable", "err", err)
 		return nil, false
 	}
-	return s.rankSimilar(text, cands), true
+	return withAnswers(top, cands), true
 }
 
-// rankSimilar keeps the candidates alike enough to text, most alike first, at most Max.
-func (s *Service) rankSimilar(text string, cands []store.SimilarCandidate) []SimilarAnswer {
-	var out []SimilarAnswer
+// withAnswers puts the ranked candidates' questions and answers, read whole, in their
+// ranked order; one that changed since it was ranked (reopened, say) is left out.
+func withAnswers(ranked []scoredRef, cands []store.SimilarCandidate) []SimilarAnswer {
+	byID := make(map[int64]store.SimilarCandidate, len(cands))
 	for _, c := range cands {
-		if score := Similarity(text, c.Question.Text); score >= s.similar.Min {
-			out = append(out, SimilarAnswer{Question: c.Question, Answer: c.Answer, Score: score})
+		byID[c.Question.ID] = c
+	}
+	var out []SimilarAnswer
+	for _, r := range ranked {
+		if c, ok := byID[r.ID]; ok {
+			out = append(out, SimilarAnswer{Question: c.Question, Answer: c.Answer, Score: r.score})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b SimilarAnswer) int {
-		return cmp.Or(cmp.Compare(b.Score, a.Score), b.Question.AskedAt.Compare(a.Question.AskedAt))
+	return out
+}
+
+// scoredRef is a candidate with its likeness to the question.
+type scoredRef struct {
+	store.SimilarRef
+	score float64
+}
+
+// rankRefs keeps the candidates alike enough to text, most alike (then newest) first, at
+// most Max, leaving out the question itself.
+func (s *Service) rankRefs(text string, refs []store.SimilarRef, exclude int64) []scoredRef {
+	var out []scoredRef
+	for _, r := range refs {
+		if r.ID == exclude {
+			continue
+		}
+		if score := Similarity(text, r.Text); score >= s.similar.Min {
+			out = append(out, scoredRef{r, score})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b scoredRef) int {
+		return cmp.Or(cmp.Compare(b.score, a.score), b.AskedAt.Compare(a.AskedAt))
 	})
 	if len(out) > s.similar.Max {
 		out = out[:s.similar.Max]
 	}
 	return out
+}
+
+// rankSimilar is rankRefs for candidates read whole.
+func (s *Service) rankSimilar(text string, cands []store.SimilarCandidate) []SimilarAnswer {
+	refs := make([]store.SimilarRef, len(cands))
+	for i, c := range cands {
+		refs[i] = store.SimilarRef{ID: c.Question.ID, Text: c.Question.Text, AskedAt: c.Question.AskedAt}
+	}
+	return withAnswers(s.rankRefs(text, refs, 0), cands)
 }
 
 // similarWindow is how many of the newest matching answered questions are scored: an OR

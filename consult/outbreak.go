@@ -84,17 +84,24 @@ func (s *Service) DetectOutbreaks(ctx context.Context, out Out[Outbreak]) (int, 
 	if err != nil {
 		return 0, err
 	}
+	// The usual level is counted only for the terms that reached Min somewhere.
+	var judged []string
+	for _, c := range counts {
+		if c.Count >= s.outbreaks.Min && !slices.Contains(judged, c.Term) {
+			judged = append(judged, c.Term)
+		}
+	}
+	before, err := s.db.TermCountsBetween(ctx, since.Add(-outbreakHistory*outbreakWindow), since, judged)
+	if err != nil {
+		return 0, err
+	}
 	sent := 0
 	for _, c := range counts {
 		county, ok := s.byID[c.CountyID]
 		if !ok || c.Count < s.outbreaks.Min {
 			continue
 		}
-		before, err := s.db.TermCountBetween(ctx, c.CountyID, c.Township, c.Term, since.Add(-outbreakHistory*outbreakWindow), since)
-		if err != nil {
-			return sent, err
-		}
-		baseline := float64(before) / outbreakHistory
+		baseline := float64(before[store.TermKey{CountyID: c.CountyID, Township: c.Township, Term: c.Term}]) / outbreakHistory
 		if float64(c.Count) < 2*baseline+1 {
 			continue // usual for this township
 		}

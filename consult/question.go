@@ -493,28 +493,17 @@ func (s *Service) storeClaims(batch []*pendingClaim) error {
 		if len(won) == 0 {
 			return nil
 		}
-		if err := tx.AddEvents(ctx, events...); err != nil {
-			return err
-		}
-		media, err := tx.MediaOf(ctx, ids)
-		if err != nil {
-			return err
-		}
-		followups, err := tx.FollowupsOf(ctx, ids)
-		if err != nil {
-			return err
-		}
-		// Notices not yet delivered are settled first: that locks the ones in flight, so
-		// each is either recorded below or edited once it is.
-		notices, err := tx.SettleNoticesOf(ctx, ids, now)
+		// Notices not yet delivered are settled with the events: that locks the ones in
+		// flight, so each is either recorded below or edited once it is.
+		w, err := tx.RecordWins(ctx, events, ids, now)
 		if err != nil {
 			return err
 		}
 		var msgs []store.Message
 		for _, p := range won {
 			id := p.res.Question.ID
-			p.res.Media, p.res.Followups = media[id], followups[id]
-			p.res.Notices, p.res.InFlight = notices[id].Sent, notices[id].InFlight
+			p.res.Media, p.res.Followups = w.Media[id], w.Followups[id]
+			p.res.Notices, p.res.InFlight = w.Notices[id].Sent, w.Notices[id].InFlight
 			msgs = appendMessages(msgs, p.out.render(p.res))
 		}
 		return tx.Enqueue(ctx, msgs...)
@@ -630,6 +619,9 @@ func (s *Service) Answer(ctx context.Context, in AnswerInput, out Out[AnswerResu
 	if errors.Is(err, store.ErrConflict) {
 		// Lost a race with another change of the question between the read and the write.
 		return res, ErrNotHolder
+	}
+	if err == nil {
+		s.memo.forget() // the next farmer's lookup may find this answer
 	}
 	return res, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
@@ -126,5 +127,56 @@ func TestANewQuestionGetsSimilarAnsweredOnes(t *testing.T) {
 		if m == res.Question.ID {
 			t.Error("a question closed from the archive is still queued")
 		}
+	}
+}
+
+// What a lookup of earlier answers found is kept for half a minute for the next farmers
+// (an outbreak is many farmers asking about one trouble at once): an answer given through
+// this instance is offered at once, one given through another instance after that.
+func TestEarlierAnswersFoundAreKeptBriefly(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	ids := archive(t, svc)
+	other, _ := setupOn(t, b)
+	addExpert(t, svc, 502, "rice", "tea", "general")
+	farmer := int64(40)
+	ask := func(text string) []consult.SimilarAnswer {
+		t.Helper()
+		farmer++
+		res, err := svc.Ask(ctx, consult.AskInput{ChatID: -100, MessageID: farmer, Farmer: consult.Person{ID: farmer, Name: "农户"}, Text: text, UpdateID: nextUpdate()}, nil)
+		if err != nil {
+			t.Fatalf("ask %q: %v", text, err)
+		}
+		return res.Similar
+	}
+	if got := ask("稻飞虱又来了怎么办"); len(got) != 0 {
+		t.Fatalf("similar before any planthopper answer = %+v", got)
+	}
+	if _, err := other.Claim(ctx, ids["hopper"], 502, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Answer(ctx, consult.AnswerInput{QuestionID: ids["hopper"], Expert: consult.Person{ID: 502}, Text: "用吡蚜酮喷稻株基部", UpdateID: nextUpdate()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := ask("稻飞虱好多"); len(got) != 0 {
+		t.Errorf("similar a moment after another instance answered = %+v; want what was found before (none)", got)
+	}
+	b.clock.advance(31 * time.Second)
+	if got := ask("稻飞虱成灾了"); len(got) != 1 || got[0].Question.ID != ids["hopper"] {
+		t.Errorf("similar half a minute later = %+v; want the planthopper answer", got)
+	}
+	// This instance's own answer to the question is offered to the next farmer at once.
+	if _, err := svc.Claim(ctx, ids["urea"], 501, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := ask("水稻尿素什么时候追施"); len(got) != 0 {
+		t.Fatalf("similar before the urea answer = %+v", got)
+	}
+	if _, err := svc.Answer(ctx, consult.AnswerInput{QuestionID: ids["urea"], Expert: consult.Person{ID: 501}, Text: "分蘖期追施", UpdateID: nextUpdate()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := ask("水稻追施尿素的时间是什么时候"); len(got) != 1 || got[0].Question.ID != ids["urea"] {
+		t.Errorf("similar after this instance answered = %+v; want the urea answer", got)
 	}
 }

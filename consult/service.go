@@ -32,6 +32,8 @@ type Service struct {
 	asks combiner[*pendingAsk]
 	// later looks up earlier answers for questions stored in a batch (similar_later.go).
 	later similarLater
+	// memo keeps what recent lookups of earlier answers found (similar_memo.go).
+	memo similarMemo
 }
 
 // Limits keep one farmer from flooding the experts.

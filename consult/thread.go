@@ -215,6 +215,7 @@ func (s *Service) Feedback(ctx context.Context, questionID, userID int64, solved
 		return res, err
 	}
 	if !solved {
+		s.memo.forget() // an unsolved answer is no longer offered
 		s.requeue(ctx, v.County.ID, res.Question)
 	}
 	return res, nil

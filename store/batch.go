@@ -51,6 +51,12 @@ func (d *queries) AddEvents(ctx context.Context, events ...Event) error {
 	if len(events) == 0 {
 		return nil
 	}
+	b := &pgx.Batch{}
+	queueEvents(b, events)
+	return d.send(ctx, "add events", b)
+}
+
+func queueEvents(b *pgx.Batch, events []Event) {
 	var (
 		ids, actors []int64
 		kinds       []string
@@ -65,46 +71,55 @@ func (d *queries) AddEvents(ctx context.Context, events ...Event) error {
 		ids, kinds, actors = append(ids, e.QuestionID), append(kinds, e.Kind), append(actors, e.ActorID)
 		details, ats = append(details, detail), append(ats, e.At)
 	}
-	_, err := d.dbtx.Exec(ctx, `INSERT INTO question_events (question_id, kind, actor_id, detail, at)
+	b.Queue(`INSERT INTO question_events (question_id, kind, actor_id, detail, at)
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::jsonb[], $5::timestamptz[])`,
 		ids, kinds, actors, details, ats)
-	return wrap("add events", err)
+}
+
+// send runs a batch of statements in one round trip.
+func (d *queries) send(ctx context.Context, what string, b *pgx.Batch) error {
+	return wrap(what, d.dbtx.SendBatch(ctx, b).Close())
 }
 
 // MediaOf returns the media of each question, in the order the farmer sent them.
 func (d *queries) MediaOf(ctx context.Context, questionIDs []int64) (map[int64][]Media, error) {
-	rows, err := d.dbtx.Query(ctx, `SELECT question_id, chat_id, message_id, kind, file_id, file_unique_id,
-		coalesce(latitude, 0), coalesce(longitude, 0)
-		FROM question_media WHERE question_id = ANY ($1) ORDER BY question_id, message_id`, questionIDs)
-	if err != nil {
-		return nil, wrap("media of", err)
-	}
 	out := map[int64][]Media{}
-	var m Media
-	var id int64
-	_, err = pgx.ForEachRow(rows, []any{&id, &m.ChatID, &m.MessageID, &m.Kind, &m.FileID, &m.FileUniqueID, &m.Latitude, &m.Longitude}, func() error {
-		out[id] = append(out[id], m)
-		return nil
+	b := &pgx.Batch{}
+	queueMediaOf(b, questionIDs, out)
+	return out, d.send(ctx, "media of", b)
+}
+
+func queueMediaOf(b *pgx.Batch, questionIDs []int64, out map[int64][]Media) {
+	b.Queue(`SELECT question_id, chat_id, message_id, kind, file_id, file_unique_id,
+		coalesce(latitude, 0), coalesce(longitude, 0)
+		FROM question_media WHERE question_id = ANY ($1) ORDER BY question_id, message_id`, questionIDs).Query(func(rows pgx.Rows) error {
+		var m Media
+		var id int64
+		_, err := pgx.ForEachRow(rows, []any{&id, &m.ChatID, &m.MessageID, &m.Kind, &m.FileID, &m.FileUniqueID, &m.Latitude, &m.Longitude}, func() error {
+			out[id] = append(out[id], m)
+			return nil
+		})
+		return err
 	})
-	return out, wrap("media of", err)
 }
 
 // FollowupsOf returns what was added to each question's thread, oldest first.
 func (d *queries) FollowupsOf(ctx context.Context, questionIDs []int64) (map[int64][]Followup, error) {
-	rows, err := d.dbtx.Query(ctx, `SELECT id, question_id, author_id, author_name, text, kind, file_id,
-		chat_id, message_id, created_at FROM followups WHERE question_id = ANY ($1) ORDER BY id`, questionIDs)
-	if err != nil {
-		return nil, wrap("followups of", err)
-	}
-	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Followup])
-	if err != nil {
-		return nil, wrap("followups of", err)
-	}
 	out := map[int64][]Followup{}
-	for _, f := range all {
-		out[f.QuestionID] = append(out[f.QuestionID], f)
-	}
-	return out, nil
+	b := &pgx.Batch{}
+	queueFollowupsOf(b, questionIDs, out)
+	return out, d.send(ctx, "followups of", b)
+}
+
+func queueFollowupsOf(b *pgx.Batch, questionIDs []int64, out map[int64][]Followup) {
+	b.Queue(`SELECT id, question_id, author_id, author_name, text, kind, file_id,
+		chat_id, message_id, created_at FROM followups WHERE question_id = ANY ($1) ORDER BY id`, questionIDs).Query(func(rows pgx.Rows) error {
+		all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Followup])
+		for _, f := range all {
+			out[f.QuestionID] = append(out[f.QuestionID], f)
+		}
+		return err
+	})
 }
 
 // Notices are what SettleNotices returns for one question.
@@ -116,19 +131,54 @@ type Notices struct {
 // SettleNoticesOf does SettleNotices for many questions: the unsent notices no sender has
 // taken are dropped, those in flight are locked and returned, with the delivered ones.
 func (d *queries) SettleNoticesOf(ctx context.Context, questionIDs []int64, now time.Time) (map[int64]Notices, error) {
-	inFlight, err := d.supersedePendingOf(ctx, MessageQuestionNotice, questionIDs, now)
-	if err != nil {
+	b := &pgx.Batch{}
+	notices := queueSettleNotices(b, questionIDs, now)
+	if err := d.send(ctx, "settle notices", b); err != nil {
 		return nil, err
 	}
-	sent, err := d.botMessagesOf(ctx, MessageQuestionNotice, questionIDs)
-	if err != nil {
-		return nil, err
+	return notices(), nil
+}
+
+// queueSettleNotices queues SettleNoticesOf's statements; the func returned gives their
+// result once the batch has run.
+func queueSettleNotices(b *pgx.Batch, questionIDs []int64, now time.Time) func() map[int64]Notices {
+	inFlight, sent := map[int64][]PendingMessage{}, map[int64][]BotMessage{}
+	queueSupersedePending(b, MessageQuestionNotice, questionIDs, now, inFlight)
+	queueBotMessagesOf(b, MessageQuestionNotice, questionIDs, sent)
+	return func() map[int64]Notices {
+		out := make(map[int64]Notices, len(questionIDs))
+		for _, id := range questionIDs {
+			out[id] = Notices{Sent: sent[id], InFlight: inFlight[id]}
+		}
+		return out
 	}
-	out := make(map[int64]Notices, len(questionIDs))
-	for _, id := range questionIDs {
-		out[id] = Notices{Sent: sent[id], InFlight: inFlight[id]}
+}
+
+// Won is what the winners of a batch of claims are shown.
+type Won struct {
+	Media     map[int64][]Media
+	Followups map[int64][]Followup
+	Notices   map[int64]Notices
+}
+
+// RecordWins records the events of questions just claimed, settles their notices
+// (SettleNoticesOf) and reads their media and follow-ups, in one round trip: under a claim
+// race every claimer waits on the transaction that stores the winners' claims, and that
+// transaction waited on each of these in turn.
+func (d *queries) RecordWins(ctx context.Context, events []Event, questionIDs []int64, now time.Time) (Won, error) {
+	w := Won{Media: map[int64][]Media{}, Followups: map[int64][]Followup{}}
+	b := &pgx.Batch{}
+	if len(events) > 0 {
+		queueEvents(b, events)
 	}
-	return out, nil
+	queueMediaOf(b, questionIDs, w.Media)
+	queueFollowupsOf(b, questionIDs, w.Followups)
+	notices := queueSettleNotices(b, questionIDs, now)
+	if err := d.send(ctx, "record wins", b); err != nil {
+		return Won{}, err
+	}
+	w.Notices = notices()
+	return w, nil
 }
 
 // NewQuestion is a question to archive with CreateQuestions, and the update it came in.

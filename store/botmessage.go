@@ -55,20 +55,21 @@ func (d *queries) BotMessagesFor(ctx context.Context, kind string, refID int64) 
 
 // botMessagesOf does BotMessagesFor for many references at once.
 func (d *queries) botMessagesOf(ctx context.Context, kind string, refIDs []int64) (map[int64][]BotMessage, error) {
-	rows, err := d.dbtx.Query(ctx, `SELECT chat_id, message_id, kind, ref_id, user_id, language FROM bot_messages
-		WHERE kind = $1 AND ref_id = ANY ($2) ORDER BY sent_at, chat_id, message_id`, kind, refIDs)
-	if err != nil {
-		return nil, wrap("bot messages", err)
-	}
-	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[BotMessage])
-	if err != nil {
-		return nil, wrap("bot messages", err)
-	}
 	out := map[int64][]BotMessage{}
-	for _, m := range all {
-		out[m.RefID] = append(out[m.RefID], m)
-	}
-	return out, nil
+	b := &pgx.Batch{}
+	queueBotMessagesOf(b, kind, refIDs, out)
+	return out, d.send(ctx, "bot messages", b)
+}
+
+func queueBotMessagesOf(b *pgx.Batch, kind string, refIDs []int64, out map[int64][]BotMessage) {
+	b.Queue(`SELECT chat_id, message_id, kind, ref_id, user_id, language FROM bot_messages
+		WHERE kind = $1 AND ref_id = ANY ($2) ORDER BY sent_at, chat_id, message_id`, kind, refIDs).Query(func(rows pgx.Rows) error {
+		all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[BotMessage])
+		for _, m := range all {
+			out[m.RefID] = append(out[m.RefID], m)
+		}
+		return err
+	})
 }
 
 // PostedUnder reports whether a message remembered as kind for refID was sent, or is on

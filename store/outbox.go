@@ -237,25 +237,27 @@ func (d *queries) SupersedePending(ctx context.Context, kind string, refID int64
 
 // supersedePendingOf does SupersedePending for many references at once.
 func (d *queries) supersedePendingOf(ctx context.Context, kind string, refIDs []int64, now time.Time) (map[int64][]PendingMessage, error) {
-	if _, err := d.dbtx.Exec(ctx, `UPDATE outbox SET failed_at = $3, last_error = 'superseded before delivery'
-		WHERE remember_kind = $1 AND remember_ref = ANY ($2) AND sent_at IS NULL AND failed_at IS NULL
-			AND (locked_until IS NULL OR locked_until < $3)`, kind, refIDs, now); err != nil {
-		return nil, wrap("supersede pending", err)
-	}
-	rows, err := d.dbtx.Query(ctx, `SELECT remember_ref, id, chat_id, remember_user, language FROM outbox
-		WHERE remember_kind = $1 AND remember_ref = ANY ($2) AND sent_at IS NULL AND failed_at IS NULL
-		ORDER BY id FOR UPDATE`, kind, refIDs)
-	if err != nil {
-		return nil, wrap("supersede pending", err)
-	}
 	out := map[int64][]PendingMessage{}
-	var ref int64
-	var p PendingMessage
-	_, err = pgx.ForEachRow(rows, []any{&ref, &p.OutboxID, &p.ChatID, &p.UserID, &p.Language}, func() error {
-		out[ref] = append(out[ref], p)
-		return nil
+	b := &pgx.Batch{}
+	queueSupersedePending(b, kind, refIDs, now, out)
+	return out, d.send(ctx, "supersede pending", b)
+}
+
+func queueSupersedePending(b *pgx.Batch, kind string, refIDs []int64, now time.Time, out map[int64][]PendingMessage) {
+	b.Queue(`UPDATE outbox SET failed_at = $3, last_error = 'superseded before delivery'
+		WHERE remember_kind = $1 AND remember_ref = ANY ($2) AND sent_at IS NULL AND failed_at IS NULL
+			AND (locked_until IS NULL OR locked_until < $3)`, kind, refIDs, now)
+	b.Queue(`SELECT remember_ref, id, chat_id, remember_user, language FROM outbox
+		WHERE remember_kind = $1 AND remember_ref = ANY ($2) AND sent_at IS NULL AND failed_at IS NULL
+		ORDER BY id FOR UPDATE`, kind, refIDs).Query(func(rows pgx.Rows) error {
+		var ref int64
+		var p PendingMessage
+		_, err := pgx.ForEachRow(rows, []any{&ref, &p.OutboxID, &p.ChatID, &p.UserID, &p.Language}, func() error {
+			out[ref] = append(out[ref], p)
+			return nil
+		})
+		return err
 	})
-	return out, wrap("supersede pending", err)
 }
 
 // MarkSent records a delivered message, and in the same transaction what the message

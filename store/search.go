@@ -171,32 +171,31 @@ type SimilarCandidate struct {
 	Answer Answer
 }
 
-// SimilarCandidates returns the newest (up to limit) answered or closed questions of a
-// county's category asked since since that match query (any of its lexemes), with their
-// latest answer, leaving out exclude. They are found by walking back in time as Search
-// does, so the cost is that of the buckets walked and the rows returned, not of every
-// match; since ends the walk.
-func (d *queries) SimilarCandidates(ctx context.Context, county, category, query string, exclude int64, since time.Time, limit int) ([]SimilarCandidate, error) {
-	where := []string{"county_id = ANY ($1)", "category_id = $2", "search @@ $3::tsquery", "id <> $4",
-		"status IN ('answered', 'closed')", "coalesce(feedback, '') <> 'unsolved'", "asked_at >= $6"}
-	rows, err := d.dbtx.Query(ctx, `SELECT h.*, a_id, a_expert, a_name, a_text, a_msg, a_at, a_kind, a_file
-		FROM (`+newestMatches(where, "0::real", "$5", "$6", "")+` LIMIT `+strconv.Itoa(limit)+`) h
-		JOIN LATERAL (SELECT id AS a_id, expert_id AS a_expert, expert_name AS a_name, text AS a_text,
-			coalesce(group_message_id, 0) AS a_msg, answered_at AS a_at, kind AS a_kind, file_id AS a_file
-			FROM answers WHERE question_id = h.id ORDER BY id DESC LIMIT 1) a ON true`,
-		[]string{county}, category, query, exclude, []string{"category:" + category}, since)
+// SimilarRef is an earlier answered question as far as ranking it needs: its words.
+type SimilarRef struct {
+	ID      int64
+	Text    string
+	AskedAt time.Time
+}
+
+// SimilarRefs returns, of the newest (up to limit) answered or closed questions of a
+// county's category asked since since, that match query (any of its
+// lexemes), those with an answer. They are found by walking back in time as Search does, so the cost is that of
+// the buckets walked and the rows returned, not of every match; since ends the walk. Only
+// their words come back: the few that rank highest are read whole with SimilarByIDs.
+func (d *queries) SimilarRefs(ctx context.Context, county, category, query string, since time.Time, limit int) ([]SimilarRef, error) {
+	where := []string{"county_id = ANY ($1)", "category_id = $2", "search @@ $3::tsquery",
+		"status IN ('answered', 'closed')", "coalesce(feedback, '') <> 'unsolved'", "asked_at >= $5"}
+	// Those without an answer (closed from the archive) are left out after the limit: a
+	// condition inside the walk would walk on past every one of them.
+	rows, err := d.dbtx.Query(ctx, `SELECT id, text, asked_at FROM (`+newestMatches(where, "0::real", "$4", "$5", "")+
+		` LIMIT `+strconv.Itoa(limit)+`) h WHERE EXISTS (SELECT 1 FROM answers a WHERE a.question_id = h.id)`,
+		[]string{county}, category, query, []string{"category:" + category}, since)
 	if err != nil {
-		return nil, wrap("similar candidates", err)
+		return nil, wrap("similar refs", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SimilarCandidate, error) {
-		var c SimilarCandidate
-		a := &c.Answer
-		var rank float32
-		q, err := scanQuestionWith(r, &rank, &a.ID, &a.ExpertID, &a.ExpertName, &a.Text, &a.GroupMessageID, &a.AnsweredAt, &a.Kind, &a.FileID)
-		c.Question, a.QuestionID = q, q.ID
-		return c, err
-	})
-	return out, wrap("similar candidates", err)
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[SimilarRef])
+	return out, wrap("similar refs", err)
 }
 
 // AppendSearch adds lexemes (a tsvector literal) to a question's search vector: an
