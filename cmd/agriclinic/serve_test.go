@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -90,21 +91,15 @@ func TestServeRunsTheWholeBinaryAgainstABotAPIServer(t *testing.T) {
 			t.Errorf("%s = %d, want 200", path, resp.StatusCode)
 		}
 	}
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{
+	// The fake Bot API holds the bind reply as soon as the sender's call reaches it; the
+	// sender counts the send when the call returns. Scrape until the count shows.
+	if missing := scrapeUntil(t, "http://"+addr+"/metrics", []string{
 		`agriclinic_updates_total{kind="command:bind",outcome="ok"} 1`,
 		`agriclinic_queue_depth{category="rice",county="yuqing"} 0`,
 		`agriclinic_outbox_backlog`,
 		`agriclinic_sends_total{method="send",result="sent"}`,
-	} {
-		if !strings.Contains(string(body), want) {
-			t.Errorf("/metrics lacks %s", want)
-		}
+	}); len(missing) > 0 {
+		t.Errorf("/metrics lacks %s", strings.Join(missing, ", "))
 	}
 	var health bytes.Buffer
 	if err := run(ctx, []string{"health"}, envOf(env), &health, &health); err != nil {
@@ -134,4 +129,31 @@ func exampleWithAdmin(t *testing.T, adminID int64) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// scrapeUntil reads url until its body holds every one of wants, for at most 10 s, and
+// returns those still missing at the last read.
+func scrapeUntil(t *testing.T, url string, wants []string) []string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var missing []string
+		for _, want := range wants {
+			if !strings.Contains(string(body), want) {
+				missing = append(missing, want)
+			}
+		}
+		if len(missing) == 0 || time.Now().After(deadline) {
+			return missing
+		}
+		<-tick.C
+	}
 }
