@@ -29,6 +29,7 @@ func benchClaims(ctx context.Context, e *env, sz sizes) ([]result, error) {
 	for _, sql := range []string{
 		`DELETE FROM experts`,
 		`DELETE FROM question_events WHERE question_id IN (SELECT id FROM questions WHERE chat_id = -9)`,
+		`DELETE FROM question_search WHERE question_id IN (SELECT id FROM questions WHERE chat_id = -9)`,
 		`DELETE FROM questions WHERE chat_id = -9`,
 		`DELETE FROM groups WHERE chat_id = -9`,
 		`TRUNCATE outbox, bot_messages`,

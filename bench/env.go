@@ -126,6 +126,6 @@ func (e *env) close() {
 // index, the search one's posting lists included (333,000 after a day of reruns; the
 // claim race fell from 1,736 to 476 claims/s).
 func vacuum(ctx context.Context, e *env) error {
-	_, err := e.pool.Exec(ctx, "VACUUM ANALYZE questions, question_events, outbox, bot_messages, experts, groups")
+	_, err := e.pool.Exec(ctx, "VACUUM ANALYZE questions, question_search, question_events, outbox, bot_messages, experts, groups")
 	return err
 }

@@ -138,6 +138,7 @@ func benchIngest(ctx context.Context, e *env, sz sizes) ([]result, error) {
 	// its sender had not finished.
 	for _, sql := range []string{
 		`DELETE FROM question_events WHERE question_id IN (SELECT id FROM questions WHERE update_id >= $1)`,
+		`DELETE FROM question_search WHERE question_id IN (SELECT id FROM questions WHERE update_id >= $1)`,
 		`DELETE FROM questions WHERE update_id >= $1`,
 	} {
 		if _, err := e.pool.Exec(ctx, sql, warmUpdate); err != nil {

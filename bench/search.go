@@ -57,18 +57,34 @@ func fillArchive(ctx context.Context, e *env, n int) error {
 		if have == n {
 			return nil
 		}
-		if _, err := e.pool.Exec(ctx, "DELETE FROM questions WHERE county_id = $1", c.ID); err != nil {
-			return err
+		for _, sql := range []string{
+			"DELETE FROM question_search WHERE question_id IN (SELECT id FROM questions WHERE county_id = $1)",
+			"DELETE FROM questions WHERE county_id = $1",
+		} {
+			if _, err := e.pool.Exec(ctx, sql, c.ID); err != nil {
+				return err
+			}
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	start := time.Now().AddDate(-2, 0, 0)
 	step := 2 * 365 * 24 * time.Hour / time.Duration(n)
-	rows := make([][]any, 0, 10_000)
+	// The questions' numbers are taken from the sequence first, so that each search row
+	// can name its question.
+	var next int64
+	if err := e.pool.QueryRow(ctx, "SELECT setval('questions_id_seq', nextval('questions_id_seq') + $1)", n).Scan(&next); err != nil {
+		return err
+	}
+	id := next - int64(n)
+	rows, searchRows := make([][]any, 0, 10_000), make([][]any, 0, 10_000)
 	flush := func() error {
-		_, err := e.pool.CopyFrom(ctx, pgx.Identifier{"questions"}, []string{"county_id", "township", "chat_id", "message_id",
-			"farmer_id", "farmer_name", "category_id", "text", "status", "asked_at", "answered_at", "closed_at", "search", "crop", "terms"}, pgx.CopyFromRows(rows))
-		rows = rows[:0]
+		_, err := e.pool.CopyFrom(ctx, pgx.Identifier{"questions"}, []string{"id", "county_id", "township", "chat_id", "message_id",
+			"farmer_id", "farmer_name", "category_id", "text", "status", "asked_at", "answered_at", "closed_at", "crop", "terms"}, pgx.CopyFromRows(rows))
+		if err == nil {
+			_, err = e.pool.CopyFrom(ctx, pgx.Identifier{"question_search"}, []string{"question_id", "asked_at", "township",
+				"category_id", "crop", "search"}, pgx.CopyFromRows(searchRows))
+		}
+		rows, searchRows = rows[:0], searchRows[:0]
 		return err
 	}
 	for i := range n {
@@ -91,8 +107,11 @@ func fillArchive(ctx context.Context, e *env, n int) error {
 		if time.Since(at) > 7*24*time.Hour {
 			status, closed = "closed", at.Add(72*time.Hour)
 		}
-		rows = append(rows, []any{c.ID, c.Townships[r.IntN(len(c.Townships))], -100 - int64(r.IntN(50)), int64(i), int64(1000 + r.IntN(5000)),
-			"农户", cat.ID, text, status, at, at.Add(time.Hour), closed, consult.SearchVector(text, 'A'), crop, terms})
+		township := c.Townships[r.IntN(len(c.Townships))]
+		rows = append(rows, []any{id, c.ID, township, -100 - int64(r.IntN(50)), int64(i), int64(1000 + r.IntN(5000)),
+			"农户", cat.ID, text, status, at, at.Add(time.Hour), closed, crop, terms})
+		searchRows = append(searchRows, []any{id, at, township, cat.ID, crop, consult.SearchVector(text, 'A')})
+		id++
 		if len(rows) == cap(rows) {
 			if err := flush(); err != nil {
 				return err
@@ -106,7 +125,7 @@ func fillArchive(ctx context.Context, e *env, n int) error {
 	}
 	// What autovacuum does soon after a bulk load (it counts inserts too): without it the
 	// first searches pay for merging the index's pending entries and setting hint bits.
-	_, err := e.pool.Exec(ctx, "VACUUM ANALYZE questions")
+	_, err := e.pool.Exec(ctx, "VACUUM ANALYZE questions, question_search")
 	return err
 }
 

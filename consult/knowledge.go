@@ -43,17 +43,20 @@ func (s *Service) index(text string) (vector, crop string, terms []string) {
 	return SearchVector(text, 'A'), crop, terms
 }
 
-// IndexArchive builds the search vectors of questions archived before search existed,
-// batch by batch; it returns how many it indexed. It is safe while the bot works: a
-// question answered meanwhile gets its answer appended after.
+// IndexArchive builds the search vectors of the questions waiting for it (see
+// store.Unindexed): those archived before search existed or written straight into the
+// archive. It works batch by batch, each taken and indexed in one transaction, and
+// returns how many it indexed. It is safe while the bot works: an answer given meanwhile
+// puts its question back on the list.
 func (s *Service) IndexArchive(ctx context.Context) (int, error) {
 	done := 0
 	for {
-		batch, err := s.db.Unindexed(ctx, 500)
-		if err != nil || len(batch) == 0 {
-			return done, err
-		}
-		err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		n := 0
+		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			batch, err := tx.Unindexed(ctx, 500)
+			if err != nil {
+				return err
+			}
 			for _, it := range batch {
 				vector, crop, terms := s.index(it.Question)
 				vector = joinVectors(vector, SearchVector(it.Answers, 'B'), SearchVector(it.Followups, 'C'))
@@ -61,12 +64,13 @@ func (s *Service) IndexArchive(ctx context.Context) (int, error) {
 					return err
 				}
 			}
+			n = len(batch)
 			return nil
 		})
-		if err != nil {
+		if err != nil || n == 0 {
 			return done, err
 		}
-		done += len(batch)
+		done += n
 	}
 }
 

@@ -180,3 +180,99 @@ func TestEarlierAnswersFoundAreKeptBriefly(t *testing.T) {
 		t.Errorf("similar after this instance answered = %+v; want the urea answer", got)
 	}
 }
+
+// The search index lives apart from the question's state: claiming, answering and
+// closing change the question, not its search row, unless they add words; a transfer
+// moves the row's category tag with it, so a category filter finds the question where it
+// now is.
+func TestTheSearchRowChangesOnlyWithWordsAndTags(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	ids := archive(t, svc)
+	version := func(id int64) string {
+		t.Helper()
+		var v string
+		if err := b.pool.QueryRow(ctx, `SELECT xmin::text FROM question_search WHERE question_id = $1`, id).Scan(&v); err != nil {
+			t.Fatalf("search row of #%d: %v", id, err)
+		}
+		return v
+	}
+	asked := version(ids["tea"])
+	if _, err := svc.Claim(ctx, ids["tea"], 501, nil); err != nil {
+		t.Fatal(err)
+	}
+	if v := version(ids["tea"]); v != asked {
+		t.Errorf("a claim wrote the search row again (version %s, was %s)", v, asked)
+	}
+	if _, err := svc.Answer(ctx, consult.AnswerInput{QuestionID: ids["tea"], Expert: consult.Person{ID: 501}, Text: "用吡蚜酮防治", UpdateID: nextUpdate()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if v := version(ids["tea"]); v == asked {
+		t.Error("an answer did not add its words to the search row")
+	}
+	res, err := svc.Search(ctx, []string{"yuqing"}, consult.SearchInput{Text: "吡蚜酮"})
+	if err != nil || len(res.Hits) != 1 || res.Hits[0].Question.ID != ids["tea"] {
+		t.Errorf("searching the answer's words: %+v, %v; want #%d", res.Hits, err, ids["tea"])
+	}
+
+	if _, err := svc.Claim(ctx, ids["urea"], 501, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Transfer(ctx, ids["urea"], consult.Person{ID: 501, Name: "王"}, "茶叶", nil); err != nil {
+		t.Fatal(err)
+	}
+	for cat, want := range map[string]int{"tea": 1, "rice": 0} {
+		res, err := svc.Search(ctx, []string{"yuqing"}, consult.SearchInput{Text: "尿素", Category: cat})
+		got := 0
+		for _, h := range res.Hits {
+			if h.Question.ID == ids["urea"] {
+				got++
+			}
+		}
+		if err != nil || got != want {
+			t.Errorf("the transferred question under %s: found %d times, %v; want %d", cat, got, err, want)
+		}
+	}
+}
+
+// Questions written straight into the archive wait on a list for the indexer, which
+// builds their search rows from the question, its answers and its follow-ups; an answer
+// given before the indexer came round is in the row.
+func TestTheIndexerIndexesWhatWaitsForIt(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	ids := archive(t, svc)
+	// As if indexed never: the yellow-leaf question (answered) and the urea one.
+	for _, sql := range []string{
+		`DELETE FROM question_search WHERE question_id = ANY ($1)`,
+		`INSERT INTO search_pending (question_id) SELECT unnest($1::bigint[])`,
+	} {
+		if _, err := b.pool.Exec(ctx, sql, []int64{ids["yellow"], ids["urea"]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.Claim(ctx, ids["urea"], 501, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Answer(ctx, consult.AnswerInput{QuestionID: ids["urea"], Expert: consult.Person{ID: 501}, Text: "分蘖期追施", UpdateID: nextUpdate()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := svc.Search(ctx, []string{"yuqing"}, consult.SearchInput{Text: "分蘖"}); err != nil || len(res.Hits) != 0 {
+		t.Fatalf("before indexing: %+v, %v; want nothing", res.Hits, err)
+	}
+	n, err := svc.IndexArchive(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("indexed %d, %v; want 2", n, err)
+	}
+	for text, want := range map[string]int64{"分蘖": ids["urea"], "缺氮": ids["yellow"], "尿素": ids["urea"]} {
+		res, err := svc.Search(ctx, []string{"yuqing"}, consult.SearchInput{Text: text, Newest: true})
+		if err != nil || len(res.Hits) == 0 || res.Hits[0].Question.ID != want {
+			t.Errorf("after indexing, %s: %+v, %v; want #%d first", text, res.Hits, err, want)
+		}
+	}
+	if n, err := svc.IndexArchive(ctx); err != nil || n != 0 {
+		t.Errorf("indexing again: %d, %v; want nothing left", n, err)
+	}
+}

@@ -206,19 +206,29 @@ func (d *queries) CreateQuestions(ctx context.Context, qs []NewQuestion) (map[in
 		terms = append(terms, strings.Join(q.Terms, "\x1f"))
 		similar = append(similar, idList(q.SimilarIDs))
 	}
+	// Numbers are drawn first so that each question's search row, written by the same
+	// statement, can name it (a redelivered update's number goes unused).
 	rows, err := d.dbtx.Query(ctx, `
-		INSERT INTO questions (county_id, township, chat_id, message_id, farmer_id, farmer_name,
-			category_id, text, status, update_id, asked_at, thread_id, media_group_id, search, crop, terms, similar_ids)
-		SELECT county_id, township, chat_id, message_id, farmer_id, farmer_name, category_id, text, 'open',
-			update_id, asked_at, thread_id, nullif(media_group_id, ''), search::tsvector, crop,
-			CASE WHEN terms = '' THEN '{}'::text[] ELSE string_to_array(terms, E'\x1f') END,
-			CASE WHEN found = '' THEN '{}'::bigint[] ELSE string_to_array(found, ',')::bigint[] END
-		FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[],
-			$8::text[], $9::bigint[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
-			AS n(county_id, township, chat_id, message_id, farmer_id, farmer_name, category_id, text,
-			update_id, asked_at, thread_id, media_group_id, search, crop, terms, found)
-		ON CONFLICT DO NOTHING
-		RETURNING `+questionColumns+`, update_id`,
+		WITH n AS MATERIALIZED (
+			SELECT nextval('questions_id_seq') AS id, *
+			FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[],
+				$8::text[], $9::bigint[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+				AS n(county_id, township, chat_id, message_id, farmer_id, farmer_name, category_id, text,
+				update_id, asked_at, thread_id, media_group_id, search, crop, terms, found)),
+		q AS (
+			INSERT INTO questions (id, county_id, township, chat_id, message_id, farmer_id, farmer_name,
+				category_id, text, status, update_id, asked_at, thread_id, media_group_id, crop, terms, similar_ids)
+			SELECT id, county_id, township, chat_id, message_id, farmer_id, farmer_name, category_id, text, 'open',
+				update_id, asked_at, thread_id, nullif(media_group_id, ''), crop,
+				CASE WHEN terms = '' THEN '{}'::text[] ELSE string_to_array(terms, E'\x1f') END,
+				CASE WHEN found = '' THEN '{}'::bigint[] ELSE string_to_array(found, ',')::bigint[] END
+			FROM n
+			ON CONFLICT DO NOTHING
+			RETURNING `+questionColumns+`, update_id),
+		s AS (
+			INSERT INTO question_search (question_id, asked_at, township, category_id, crop, search)
+			SELECT id, asked_at, township, category_id, crop, search::tsvector FROM n WHERE id IN (SELECT id FROM q))
+		SELECT * FROM q`,
 		counties, townships, chats, messages, farmers, farmerNames, cats, texts, updates, asked, threads, groups, searches, crops, terms, similar)
 	if err != nil {
 		return nil, wrap("create questions", err)

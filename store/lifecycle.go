@@ -66,10 +66,16 @@ func (d *queries) RequeueQuestion(ctx context.Context, id int64, at time.Time) (
 // TransferQuestion moves an open or claimed question to another category's queue, at its
 // head.
 func (d *queries) TransferQuestion(ctx context.Context, id int64, category string, at time.Time) (Question, error) {
-	return d.updateQuestion(ctx, "transfer question", id, `UPDATE questions
+	q, err := d.updateQuestion(ctx, "transfer question", id, `UPDATE questions
 		SET category_id = $2, status = 'open', expert_id = NULL, claimed_at = NULL, priority_at = $3,
 			repushed_at = NULL
 		WHERE id = $1 AND status IN ('open', 'claimed') AND category_id <> $2`, id, category, at)
+	if err != nil {
+		return q, err
+	}
+	// The search index tags a question with its category.
+	_, err = d.dbtx.Exec(ctx, `UPDATE question_search SET category_id = $2 WHERE question_id = $1`, id, category)
+	return q, wrap("transfer question", err)
 }
 
 // CloseUnrated closes up to limit questions answered before cutoff that got no feedback,

@@ -132,11 +132,16 @@ func zeroEpoch(t time.Time) time.Time {
 // nothing.
 func (d *queries) CreateQuestion(ctx context.Context, q Question, updateID int64) (Question, error) {
 	out, err := scanQuestion(d.dbtx.QueryRow(ctx, `
-		INSERT INTO questions (county_id, township, chat_id, message_id, farmer_id, farmer_name,
-			category_id, text, status, update_id, asked_at, thread_id, media_group_id, search, crop, terms)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, nullif($12, ''), $13::tsvector, $14, $15)
-		ON CONFLICT DO NOTHING
-		RETURNING `+questionColumns,
+		WITH q AS (
+			INSERT INTO questions (county_id, township, chat_id, message_id, farmer_id, farmer_name,
+				category_id, text, status, update_id, asked_at, thread_id, media_group_id, crop, terms)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, nullif($12, ''), $14, $15)
+			ON CONFLICT DO NOTHING
+			RETURNING `+questionColumns+`),
+		s AS (
+			INSERT INTO question_search (question_id, asked_at, township, category_id, crop, search)
+			SELECT id, asked_at, township, category_id, crop, $13::tsvector FROM q)
+		SELECT * FROM q`,
 		q.CountyID, q.Township, q.ChatID, q.MessageID, q.FarmerID, q.FarmerName,
 		q.CategoryID, q.Text, updateID, q.AskedAt, q.ThreadID, q.MediaGroupID, q.Search, q.Crop, nonNil(q.Terms)))
 	if errors.Is(err, pgx.ErrNoRows) {

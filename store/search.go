@@ -60,11 +60,9 @@ func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool
 	// tags are the filters as the search index knows them (question_tags): with them the
 	// index narrows the matches before the heap is read.
 	var tags []string
-	rank := "0::real"
+	var query string
 	if f.Query != "" {
-		q := arg(f.Query)
-		where = append(where, "search @@ "+q+"::tsquery")
-		rank = "ts_rank(search, " + q + "::tsquery)"
+		query = arg(f.Query)
 	}
 	if f.Township != "" {
 		where = append(where, "township = "+arg(f.Township))
@@ -99,10 +97,10 @@ func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool
 	}
 	var sql string
 	if f.Query == "" {
-		sql = `SELECT ` + questionColumns + `, ` + rank + ` AS rank FROM questions WHERE ` +
+		sql = `SELECT ` + questionColumns + `, 0::real AS rank FROM questions WHERE ` +
 			strings.Join(where, " AND ") + ` ORDER BY asked_at DESC, id DESC`
 	} else {
-		sql = newestMatches(where, rank, arg(nonNil(tags)), from, to)
+		sql = newestMatches(where, query, true, arg(nonNil(tags)), from, to)
 	}
 	if f.Query != "" && !f.Newest {
 		// Best match first among the newest matches: ranking every match of a common word
@@ -136,31 +134,40 @@ func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool
 	return hits, more, nil
 }
 
-// newestMatches is the matches of a search (where: its conditions, the first the county
-// scope) newest first, read back in time one bucket at a time (see
-// migrations/0012_search_pyramid.sql): the index finds the matches of each bucket, the
-// heap is read only for those, and the LIMIT the caller adds stops the walk as soon as it
-// has its rows. tags is the placeholder of the filters' tags; from and to those of the
-// time filter, or "".
+// newestMatches is the matches of a search newest first, read back in time one bucket at
+// a time (see migrations/0012_search_pyramid.sql): the index finds the matches of each
+// bucket, the heap is read only for those, and the LIMIT the caller adds stops the walk
+// as soon as it has its rows. query is the placeholder of the tsquery; where the
+// conditions on the question (the first the county scope); ranked says to rank the
+// matches (else their rank is 0); tags is the placeholder of the filters' tags; from and
+// to those of the time filter, or "".
 //
 // Each bucket's scan is parameterised by the bucket and kept from being merged into the
 // outer query (OFFSET 0); otherwise a planner that takes a phrase (稻飞 <-> 飞虱) for rare
 // reads every match first and filters them by bucket after.
-func newestMatches(where []string, rank, tags, from, to string) string {
+func newestMatches(where []string, query string, ranked bool, tags, from, to string) string {
 	top := "SELECT max(asked_at) FROM questions WHERE county_id = c.id"
 	if to != "" {
 		top += " AND asked_at < " + to
 	}
 	oldest := "0"
+	rank := "0::real"
+	if ranked {
+		rank = "ts_rank(search, " + query + "::tsquery)"
+	}
 	if from != "" {
 		oldest = "question_slot(" + from + ")"
 	}
 	return `SELECT h.* FROM question_steps(
 			(SELECT question_slot(max(newest)) FROM unnest($1::text[]) c (id), LATERAL (` + top + `) n (newest)),
 			` + oldest + `) WITH ORDINALITY s (bucket, step)
-		CROSS JOIN LATERAL (SELECT ` + questionColumns + `, ` + rank + ` AS rank FROM questions
-			WHERE question_tags(asked_at, township, category_id, crop) @> array_prepend(s.bucket, ` + tags + `::text[])
-				AND ` + strings.Join(where, " AND ") + `
+		CROSS JOIN LATERAL (SELECT ` + questionColumns + `, m.rank FROM (
+				SELECT question_id, ` + rank + ` AS rank FROM question_search
+				WHERE question_tags(asked_at, township, category_id, crop) @> array_prepend(s.bucket, ` + tags + `::text[])
+					AND search @@ ` + query + `::tsquery
+				OFFSET 0) m
+			JOIN questions ON questions.id = m.question_id
+			WHERE ` + strings.Join(where, " AND ") + `
 			OFFSET 0) h
 		ORDER BY s.step, h.asked_at DESC, h.id DESC`
 }
@@ -184,11 +191,11 @@ type SimilarRef struct {
 // the buckets walked and the rows returned, not of every match; since ends the walk. Only
 // their words come back: the few that rank highest are read whole with SimilarByIDs.
 func (d *queries) SimilarRefs(ctx context.Context, county, category, query string, since time.Time, limit int) ([]SimilarRef, error) {
-	where := []string{"county_id = ANY ($1)", "category_id = $2", "search @@ $3::tsquery",
+	where := []string{"county_id = ANY ($1)", "category_id = $2",
 		"status IN ('answered', 'closed')", "coalesce(feedback, '') <> 'unsolved'", "asked_at >= $5"}
 	// Those without an answer (closed from the archive) are left out after the limit: a
 	// condition inside the walk would walk on past every one of them.
-	rows, err := d.dbtx.Query(ctx, `SELECT id, text, asked_at FROM (`+newestMatches(where, "0::real", "$4", "$5", "")+
+	rows, err := d.dbtx.Query(ctx, `SELECT id, text, asked_at FROM (`+newestMatches(where, "$3", false, "$4", "$5", "")+
 		` LIMIT `+strconv.Itoa(limit)+`) h WHERE EXISTS (SELECT 1 FROM answers a WHERE a.question_id = h.id)`,
 		[]string{county}, category, query, []string{"category:" + category}, since)
 	if err != nil {
@@ -199,28 +206,39 @@ func (d *queries) SimilarRefs(ctx context.Context, county, category, query strin
 }
 
 // AppendSearch adds lexemes (a tsvector literal) to a question's search vector: an
-// answer, a follow-up, or the new words of an edit.
+// answer, a follow-up, or the new words of an edit. A question not indexed yet is left
+// to the indexer, which reads its answers and follow-ups whole; it is marked again in
+// case the indexer has just read them.
 func (d *queries) AppendSearch(ctx context.Context, id int64, vector string) error {
 	if vector == "" {
 		return nil
 	}
-	_, err := d.dbtx.Exec(ctx, `UPDATE questions SET search = coalesce(search, ''::tsvector) || $2::tsvector WHERE id = $1`, id, vector)
+	_, err := d.dbtx.Exec(ctx, `WITH s AS (
+			UPDATE question_search SET search = search || $2::tsvector WHERE question_id = $1 RETURNING 1)
+		INSERT INTO search_pending (question_id) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM s)
+		ON CONFLICT DO NOTHING`, id, vector)
 	return wrap("append search", err)
 }
 
 // SetQuestionTerms records the crop and lexicon terms a question names.
 func (d *queries) SetQuestionTerms(ctx context.Context, id int64, crop string, terms []string) error {
-	_, err := d.dbtx.Exec(ctx, `UPDATE questions SET crop = $2, terms = $3 WHERE id = $1`, id, crop, terms)
+	_, err := d.dbtx.Exec(ctx, `WITH s AS (UPDATE question_search SET crop = $2 WHERE question_id = $1 AND crop <> $2)
+		UPDATE questions SET crop = $2, terms = $3 WHERE id = $1`, id, crop, terms)
 	return wrap("set question terms", err)
 }
 
-// Unindexed returns up to limit questions written before search existed, with the texts
-// of their answers and follow-ups.
+// Unindexed takes up to limit questions off the indexer's list (the table search_pending), with
+// the texts of their answers and follow-ups; the caller's transaction indexes them with
+// SetSearch. Questions another indexer has taken are skipped.
 func (d *queries) Unindexed(ctx context.Context, limit int) ([]IndexText, error) {
-	rows, err := d.dbtx.Query(ctx, `SELECT q.id, q.text,
+	rows, err := d.dbtx.Query(ctx, `WITH p AS (
+			DELETE FROM search_pending WHERE question_id IN (
+				SELECT question_id FROM search_pending ORDER BY question_id LIMIT $1 FOR UPDATE SKIP LOCKED)
+			RETURNING question_id)
+		SELECT q.id, q.text,
 			coalesce((SELECT string_agg(text, E'\n' ORDER BY id) FROM answers WHERE question_id = q.id), ''),
 			coalesce((SELECT string_agg(text, E'\n' ORDER BY id) FROM followups WHERE question_id = q.id), '')
-		FROM questions q WHERE q.search IS NULL ORDER BY q.id LIMIT $1`, limit)
+		FROM questions q JOIN p ON p.question_id = q.id ORDER BY q.id`, limit)
 	if err != nil {
 		return nil, wrap("unindexed", err)
 	}
@@ -238,7 +256,13 @@ type IndexText struct {
 
 // SetSearch writes a question's whole search vector and terms.
 func (d *queries) SetSearch(ctx context.Context, id int64, vector, crop string, terms []string) error {
-	_, err := d.dbtx.Exec(ctx, `UPDATE questions SET search = $2::tsvector, crop = $3, terms = COALESCE($4::text[], '{}') WHERE id = $1`, id, vector, crop, terms)
+	_, err := d.dbtx.Exec(ctx, `WITH q AS (
+			UPDATE questions SET crop = $3, terms = COALESCE($4::text[], '{}') WHERE id = $1
+			RETURNING id, asked_at, township, category_id, crop)
+		INSERT INTO question_search (question_id, asked_at, township, category_id, crop, search)
+		SELECT id, asked_at, township, category_id, crop, $2::tsvector FROM q
+		ON CONFLICT (question_id) DO UPDATE SET category_id = excluded.category_id, crop = excluded.crop, search = excluded.search`,
+		id, vector, crop, terms)
 	return wrap("set search", err)
 }
 

@@ -38,7 +38,7 @@ func searchArchive(t *testing.T) (*pgxpool.Pool, *store.DB) {
 	}{{"发黄", 400}, {"稻飞虱", 150}, {"猕猴桃", 100}, {"溃疡", 80}, {"leaf curl", 60}, {"缺硼", 8}, {"boron", 5}}
 	townships := []string{"白泥镇", "龙溪镇", "构皮滩镇"}
 	start := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
-	var rows [][]any
+	var rows, searchRows [][]any
 	for i := range 4000 {
 		var b strings.Builder
 		b.WriteString("水稻叶子")
@@ -69,15 +69,23 @@ func searchArchive(t *testing.T) (*pgxpool.Pool, *store.DB) {
 		if i%3 == 0 {
 			crop = "水稻"
 		}
-		rows = append(rows, []any{county, township, int64(-100), int64(i + 1), int64(1000 + i), "农户", cat, text,
-			"answered", at, consult.SearchVector(text, 'A'), crop, []string{}})
+		id := int64(i + 1)
+		rows = append(rows, []any{id, county, township, int64(-100), id, int64(1000 + i), "农户", cat, text,
+			"answered", at, crop, []string{}})
+		searchRows = append(searchRows, []any{id, at, township, cat, crop, consult.SearchVector(text, 'A')})
 	}
-	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"questions"}, []string{"county_id", "township", "chat_id", "message_id",
-		"farmer_id", "farmer_name", "category_id", "text", "status", "asked_at", "search", "crop", "terms"}, pgx.CopyFromRows(rows)); err != nil {
+	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"questions"}, []string{"id", "county_id", "township", "chat_id", "message_id",
+		"farmer_id", "farmer_name", "category_id", "text", "status", "asked_at", "crop", "terms"}, pgx.CopyFromRows(rows)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pool.Exec(ctx, "ANALYZE questions"); err != nil {
+	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"question_search"}, []string{"question_id", "asked_at", "township",
+		"category_id", "crop", "search"}, pgx.CopyFromRows(searchRows)); err != nil {
 		t.Fatal(err)
+	}
+	for _, sql := range []string{"SELECT setval('questions_id_seq', " + fmt.Sprint(len(rows)) + ")", "ANALYZE questions", "ANALYZE question_search"} {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return pool, db
 }
@@ -85,13 +93,14 @@ func searchArchive(t *testing.T) (*pgxpool.Pool, *store.DB) {
 // sortEveryMatch is what Search must return, found the plain way: every match, sorted.
 func sortEveryMatch(t *testing.T, pool *pgxpool.Pool, f store.SearchFilter) []int64 {
 	t.Helper()
-	where := "county_id = ANY ($1) AND search @@ $2::tsquery AND ($3 = '' OR township = $3) AND ($4 = '' OR category_id = $4)" +
-		" AND ($5::timestamptz IS NULL OR asked_at >= $5) AND ($6::timestamptz IS NULL OR asked_at < $6) AND ($9 = '' OR crop = $9)"
-	sql := "SELECT id FROM questions WHERE " + where + " ORDER BY asked_at DESC, id DESC LIMIT $7 OFFSET $8"
+	where := "q.county_id = ANY ($1) AND s.search @@ $2::tsquery AND ($3 = '' OR q.township = $3) AND ($4 = '' OR q.category_id = $4)" +
+		" AND ($5::timestamptz IS NULL OR q.asked_at >= $5) AND ($6::timestamptz IS NULL OR q.asked_at < $6) AND ($9 = '' OR q.crop = $9)"
+	const joined = " FROM questions q JOIN question_search s ON s.question_id = q.id WHERE "
+	sql := "SELECT q.id" + joined + where + " ORDER BY q.asked_at DESC, q.id DESC LIMIT $7 OFFSET $8"
 	window := f.Offset + f.Limit + 1
 	if !f.Newest {
 		window = max(200, window)
-		sql = "SELECT id FROM (SELECT id, asked_at, ts_rank(search, $2::tsquery) AS rank FROM questions WHERE " + where +
+		sql = "SELECT id FROM (SELECT q.id, q.asked_at, ts_rank(s.search, $2::tsquery) AS rank" + joined + where +
 			" ORDER BY asked_at DESC, id DESC LIMIT $10) recent ORDER BY rank DESC, asked_at DESC, id DESC LIMIT $7 OFFSET $8"
 	}
 	var from, to *time.Time

@@ -249,6 +249,11 @@ func seedRows(ctx context.Context, tx pgx.Tx, county *consult.County, now time.T
 			}
 		}
 	}
+	// Written straight into the archive, the questions wait for the indexer (IndexArchive
+	// runs right after the seed).
+	if _, err := tx.Exec(ctx, `INSERT INTO search_pending (question_id) SELECT unnest($1::bigint[])`, questionIDs); err != nil {
+		return err
+	}
 	return seedVisits(ctx, tx, rnd, questionIDs, now)
 }
 

@@ -43,7 +43,8 @@ func TestTheDemoSeedIsMadeOnce(t *testing.T) {
 	for sql, want := range map[string]int{
 		`SELECT count(*) FROM questions`:                                                  demoArchiveSize,
 		`SELECT count(*) FROM answers`:                                                    demoArchiveSize,
-		`SELECT count(*) FROM questions WHERE search IS NULL`:                             0,
+		`SELECT count(*) FROM question_search`:                                            demoArchiveSize,
+		`SELECT count(*) FROM search_pending`:                                             0,
 		`SELECT count(*) FROM groups`:                                                     1,
 		`SELECT count(*) FROM experts`:                                                    2,
 		`SELECT count(*) FROM visits`:                                                     6,

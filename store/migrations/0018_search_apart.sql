@@ -1,0 +1,39 @@
+-- The search index moves off the questions row into a table of its own.
+--
+-- A question's row changes several times in its life (claimed, answered, rated, closed,
+-- claimed again), and each change of an indexed column (status, expert_id, claimed_at
+-- …) writes a new row version with new entries in every index on the table. The search
+-- index held about fifty entries per question (its words and its time and filter tags),
+-- so a claim wrote fifty GIN entries that said nothing new; on a million-question archive
+-- that was most of a claim's cost in Postgres. question_search holds what the index is
+-- built from; it is written when the question is indexed and when its words or tags
+-- change (an answer, a follow-up, an edit, a transfer), never on a change of state.
+--
+-- Township, category and crop are copied here because the index's tags are made of them
+-- (see 0012_search_pyramid.sql); asked_at never changes, township neither, and the store
+-- changes the copies of category and crop with the question's own.
+CREATE TABLE question_search (
+    question_id bigint PRIMARY KEY,
+    asked_at    timestamptz NOT NULL,
+    township    text NOT NULL,
+    category_id text NOT NULL,
+    crop        text NOT NULL,
+    search      tsvector NOT NULL
+);
+INSERT INTO question_search (question_id, asked_at, township, category_id, crop, search)
+    SELECT id, asked_at, township, category_id, crop, search FROM questions WHERE search IS NOT NULL;
+CREATE INDEX question_search_in_time ON question_search
+    USING gin (question_tags(asked_at, township, category_id, crop), search)
+    WITH (gin_pending_list_limit = 64);
+
+-- Questions waiting to be indexed: those archived before search existed, those written
+-- straight into the archive (the demo's seed), and any whose indexing was put off. The
+-- indexer (consult.IndexArchive) takes them from here; a partial index on a NULL search
+-- column did this before, at the cost of a questions row version per question indexed.
+CREATE TABLE search_pending (
+    question_id bigint PRIMARY KEY
+);
+INSERT INTO search_pending (question_id) SELECT id FROM questions WHERE search IS NULL;
+
+-- Drops questions_search_in_time and questions_unindexed with it.
+ALTER TABLE questions DROP COLUMN search;
