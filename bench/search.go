@@ -82,7 +82,7 @@ func fillArchive(ctx context.Context, e *env, n int) error {
 			"farmer_id", "farmer_name", "category_id", "text", "status", "asked_at", "answered_at", "closed_at", "crop", "terms"}, pgx.CopyFromRows(rows))
 		if err == nil {
 			_, err = e.pool.CopyFrom(ctx, pgx.Identifier{"question_search"}, []string{"question_id", "asked_at", "township",
-				"category_id", "crop", "search"}, pgx.CopyFromRows(searchRows))
+				"category_id", "crop", "answered", "search"}, pgx.CopyFromRows(searchRows))
 		}
 		rows, searchRows = rows[:0], searchRows[:0]
 		return err
@@ -110,7 +110,7 @@ func fillArchive(ctx context.Context, e *env, n int) error {
 		township := c.Townships[r.IntN(len(c.Townships))]
 		rows = append(rows, []any{id, c.ID, township, -100 - int64(r.IntN(50)), int64(i), int64(1000 + r.IntN(5000)),
 			"农户", cat.ID, text, status, at, at.Add(time.Hour), closed, crop, terms})
-		searchRows = append(searchRows, []any{id, at, township, cat.ID, crop, consult.SearchVector(text, 'A')})
+		searchRows = append(searchRows, []any{id, at, township, cat.ID, crop, true, consult.SearchVector(text, 'A')})
 		id++
 		if len(rows) == cap(rows) {
 			if err := flush(); err != nil {

@@ -610,7 +610,7 @@ func (s *Service) Answer(ctx context.Context, in AnswerInput, out Out[AnswerResu
 			Detail: map[string]any{"answer": a.ID}, At: s.now()}); err != nil {
 			return err
 		}
-		if err := tx.AppendSearch(ctx, q.ID, SearchVector(a.Text, 'B')); err != nil {
+		if err := tx.AppendSearch(ctx, q.ID, SearchVector(a.Text, 'B'), true); err != nil {
 			return err
 		}
 		res.Question, res.Answer, res.Holder = q, a, expert

@@ -355,7 +355,7 @@ func (s *Service) Followup(ctx context.Context, in FollowupInput, out Out[Follow
 			Detail: map[string]any{"followup": res.Followup.ID}, At: s.now()}); err != nil {
 			return err
 		}
-		if err := tx.AppendSearch(ctx, q.ID, SearchVector(text, 'C')); err != nil {
+		if err := tx.AppendSearch(ctx, q.ID, SearchVector(text, 'C'), false); err != nil {
 			return err
 		}
 		return tx.Enqueue(ctx, out.render(res)...)
@@ -414,7 +414,7 @@ func (s *Service) EditQuestion(ctx context.Context, chatID, messageID, userID in
 		}
 		// The first words stay searchable (they are archived too); the new ones join them.
 		vector, crop, terms := s.index(text)
-		if err := tx.AppendSearch(ctx, q.ID, vector); err != nil {
+		if err := tx.AppendSearch(ctx, q.ID, vector, false); err != nil {
 			return err
 		}
 		if err := tx.SetQuestionTerms(ctx, q.ID, crop, terms); err != nil {

@@ -163,7 +163,7 @@ func newestMatches(where []string, query string, ranked bool, tags, from, to str
 			` + oldest + `) WITH ORDINALITY s (bucket, step)
 		CROSS JOIN LATERAL (SELECT ` + questionColumns + `, m.rank FROM (
 				SELECT question_id, ` + rank + ` AS rank FROM question_search
-				WHERE question_tags(asked_at, township, category_id, crop) @> array_prepend(s.bucket, ` + tags + `::text[])
+				WHERE search_tags(asked_at, township, category_id, crop, answered) @> array_prepend(s.bucket, ` + tags + `::text[])
 					AND search @@ ` + query + `::tsquery
 				OFFSET 0) m
 			JOIN questions ON questions.id = m.question_id
@@ -197,7 +197,7 @@ func (d *queries) SimilarRefs(ctx context.Context, county, category, query strin
 	// condition inside the walk would walk on past every one of them.
 	rows, err := d.dbtx.Query(ctx, `SELECT id, text, asked_at FROM (`+newestMatches(where, "$3", false, "$4", "$5", "")+
 		` LIMIT `+strconv.Itoa(limit)+`) h WHERE EXISTS (SELECT 1 FROM answers a WHERE a.question_id = h.id)`,
-		[]string{county}, category, query, []string{"category:" + category}, since)
+		[]string{county}, category, query, []string{"category:" + category, "answered"}, since)
 	if err != nil {
 		return nil, wrap("similar refs", err)
 	}
@@ -206,17 +206,19 @@ func (d *queries) SimilarRefs(ctx context.Context, county, category, query strin
 }
 
 // AppendSearch adds lexemes (a tsvector literal) to a question's search vector: an
-// answer, a follow-up, or the new words of an edit. A question not indexed yet is left
+// answer (answered: it tags the question answered), a follow-up, or the new words of an
+// edit. A question not indexed yet is left
 // to the indexer, which reads its answers and follow-ups whole; it is marked again in
 // case the indexer has just read them.
-func (d *queries) AppendSearch(ctx context.Context, id int64, vector string) error {
-	if vector == "" {
+func (d *queries) AppendSearch(ctx context.Context, id int64, vector string, answered bool) error {
+	if vector == "" && !answered {
 		return nil
 	}
 	_, err := d.dbtx.Exec(ctx, `WITH s AS (
-			UPDATE question_search SET search = search || $2::tsvector WHERE question_id = $1 RETURNING 1)
+			UPDATE question_search SET search = search || $2::tsvector, answered = answered OR $3
+			WHERE question_id = $1 RETURNING 1)
 		INSERT INTO search_pending (question_id) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM s)
-		ON CONFLICT DO NOTHING`, id, vector)
+		ON CONFLICT DO NOTHING`, id, vector, answered)
 	return wrap("append search", err)
 }
 
@@ -254,15 +256,17 @@ type IndexText struct {
 	Followups string
 }
 
-// SetSearch writes a question's whole search vector and terms.
-func (d *queries) SetSearch(ctx context.Context, id int64, vector, crop string, terms []string) error {
+// SetSearch writes a question's whole search vector and terms; answered says it has an
+// answer.
+func (d *queries) SetSearch(ctx context.Context, id int64, vector, crop string, terms []string, answered bool) error {
 	_, err := d.dbtx.Exec(ctx, `WITH q AS (
 			UPDATE questions SET crop = $3, terms = COALESCE($4::text[], '{}') WHERE id = $1
 			RETURNING id, asked_at, township, category_id, crop)
-		INSERT INTO question_search (question_id, asked_at, township, category_id, crop, search)
-		SELECT id, asked_at, township, category_id, crop, $2::tsvector FROM q
-		ON CONFLICT (question_id) DO UPDATE SET category_id = excluded.category_id, crop = excluded.crop, search = excluded.search`,
-		id, vector, crop, terms)
+		INSERT INTO question_search (question_id, asked_at, township, category_id, crop, answered, search)
+		SELECT id, asked_at, township, category_id, crop, $5, $2::tsvector FROM q
+		ON CONFLICT (question_id) DO UPDATE SET category_id = excluded.category_id, crop = excluded.crop,
+			answered = excluded.answered, search = excluded.search`,
+		id, vector, crop, terms, answered)
 	return wrap("set search", err)
 }
 

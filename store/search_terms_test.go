@@ -15,7 +15,7 @@ func TestSetSearchTakesAQuestionWithoutTerms(t *testing.T) {
 	db := store.NewDB(storetest.NewPool(t))
 	a := newAnswer(t, db)
 	ctx := context.Background()
-	if err := db.SetSearch(ctx, a.QuestionID, "'水稻':1A", "", nil); err != nil {
+	if err := db.SetSearch(ctx, a.QuestionID, "'水稻':1A", "", nil, true); err != nil {
 		t.Fatalf("SetSearch without terms: %v", err)
 	}
 }

@@ -72,14 +72,14 @@ func searchArchive(t *testing.T) (*pgxpool.Pool, *store.DB) {
 		id := int64(i + 1)
 		rows = append(rows, []any{id, county, township, int64(-100), id, int64(1000 + i), "农户", cat, text,
 			"answered", at, crop, []string{}})
-		searchRows = append(searchRows, []any{id, at, township, cat, crop, consult.SearchVector(text, 'A')})
+		searchRows = append(searchRows, []any{id, at, township, cat, crop, true, consult.SearchVector(text, 'A')})
 	}
 	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"questions"}, []string{"id", "county_id", "township", "chat_id", "message_id",
 		"farmer_id", "farmer_name", "category_id", "text", "status", "asked_at", "crop", "terms"}, pgx.CopyFromRows(rows)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"question_search"}, []string{"question_id", "asked_at", "township",
-		"category_id", "crop", "search"}, pgx.CopyFromRows(searchRows)); err != nil {
+		"category_id", "crop", "answered", "search"}, pgx.CopyFromRows(searchRows)); err != nil {
 		t.Fatal(err)
 	}
 	for _, sql := range []string{"SELECT setval('questions_id_seq', " + fmt.Sprint(len(rows)) + ")", "ANALYZE questions", "ANALYZE question_search"} {
