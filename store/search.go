@@ -100,7 +100,7 @@ func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool
 		sql = `SELECT ` + questionColumns + `, 0::real AS rank FROM questions WHERE ` +
 			strings.Join(where, " AND ") + ` ORDER BY asked_at DESC, id DESC`
 	} else {
-		sql = newestMatches(where, query, true, arg(nonNil(tags)), from, to)
+		sql = newestMatches(where, query, true, false, arg(nonNil(tags)), from, to)
 	}
 	if f.Query != "" && !f.Newest {
 		// Best match first among the newest matches: ranking every match of a common word
@@ -139,21 +139,25 @@ func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool
 // bucket, the heap is read only for those, and the LIMIT the caller adds stops the walk
 // as soon as it has its rows. query is the placeholder of the tsquery; where the
 // conditions on the question (the first the county scope); ranked says to rank the
-// matches (else their rank is 0); tags is the placeholder of the filters' tags; from and
-// to those of the time filter, or "".
+// matches (else their rank is 0); answeredOnly leaves out, before the question is read,
+// those never answered; tags is the placeholder of the filters' tags; from and to those
+// of the time filter, or "".
 //
 // Each bucket's scan is parameterised by the bucket and kept from being merged into the
 // outer query (OFFSET 0); otherwise a planner that takes a phrase (稻飞 <-> 飞虱) for rare
 // reads every match first and filters them by bucket after.
-func newestMatches(where []string, query string, ranked bool, tags, from, to string) string {
+func newestMatches(where []string, query string, ranked, answeredOnly bool, tags, from, to string) string {
 	top := "SELECT max(asked_at) FROM questions WHERE county_id = c.id"
 	if to != "" {
 		top += " AND asked_at < " + to
 	}
 	oldest := "0"
-	rank := "0::real"
+	rank, answered := "0::real", ""
 	if ranked {
 		rank = "ts_rank(search, " + query + "::tsquery)"
+	}
+	if answeredOnly {
+		answered = " AND answered"
 	}
 	if from != "" {
 		oldest = "question_slot(" + from + ")"
@@ -163,8 +167,8 @@ func newestMatches(where []string, query string, ranked bool, tags, from, to str
 			` + oldest + `) WITH ORDINALITY s (bucket, step)
 		CROSS JOIN LATERAL (SELECT ` + questionColumns + `, m.rank FROM (
 				SELECT question_id, ` + rank + ` AS rank FROM question_search
-				WHERE search_tags(asked_at, township, category_id, crop, answered) @> array_prepend(s.bucket, ` + tags + `::text[])
-					AND search @@ ` + query + `::tsquery
+				WHERE question_tags(asked_at, township, category_id, crop) @> array_prepend(s.bucket, ` + tags + `::text[])
+					AND search @@ ` + query + `::tsquery` + answered + `
 				OFFSET 0) m
 			JOIN questions ON questions.id = m.question_id
 			WHERE ` + strings.Join(where, " AND ") + `
@@ -195,9 +199,9 @@ func (d *queries) SimilarRefs(ctx context.Context, county, category, query strin
 		"status IN ('answered', 'closed')", "coalesce(feedback, '') <> 'unsolved'", "asked_at >= $5"}
 	// Those without an answer (closed from the archive) are left out after the limit: a
 	// condition inside the walk would walk on past every one of them.
-	rows, err := d.dbtx.Query(ctx, `SELECT id, text, asked_at FROM (`+newestMatches(where, "$3", false, "$4", "$5", "")+
+	rows, err := d.dbtx.Query(ctx, `SELECT id, text, asked_at FROM (`+newestMatches(where, "$3", false, true, "$4", "$5", "")+
 		` LIMIT `+strconv.Itoa(limit)+`) h WHERE EXISTS (SELECT 1 FROM answers a WHERE a.question_id = h.id)`,
-		[]string{county}, category, query, []string{"category:" + category, "answered"}, since)
+		[]string{county}, category, query, []string{"category:" + category}, since)
 	if err != nil {
 		return nil, wrap("similar refs", err)
 	}

@@ -14,11 +14,14 @@
 -- changes the copies of category and crop with the question's own.
 --
 -- answered says an expert has answered the question: the answer writes this row anyway
--- (its words), and the earlier-answer lookup wants only answered questions. Without the
--- tag, an outbreak's hundreds of open questions about one pest are every lookup's first
+-- (its words), and the earlier-answer lookup wants only answered questions. Without it,
+-- an outbreak's hundreds of open questions about one pest are every lookup's first
 -- matches, each read from the questions table only to be dropped (65 ms a lookup with
--- 10,000 open matches). A question reopened later keeps the tag; the lookup checks the
--- status on the question anyway, so a stale tag costs a read, never a wrong answer.
+-- 10,000 open matches); with it they are dropped here, from this narrower row. It is not
+-- a tag in the index: nearly every archived question is answered, and a tag nearly every
+-- row has slows every scan that names it (91 ms for the same lookup). A question
+-- reopened later keeps it; the lookup checks the status on the question anyway, so a
+-- stale flag costs a read, never a wrong answer.
 CREATE TABLE question_search (
     question_id bigint PRIMARY KEY,
     asked_at    timestamptz NOT NULL,
@@ -33,14 +36,8 @@ INSERT INTO question_search (question_id, asked_at, township, category_id, crop,
         EXISTS (SELECT 1 FROM answers a WHERE a.question_id = questions.id), search
     FROM questions WHERE search IS NOT NULL;
 
--- search_tags is question_tags and, for an answered question, the tag 'answered'.
-CREATE FUNCTION search_tags(asked timestamptz, township text, category text, crop text, answered boolean)
-    RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN CASE WHEN answered THEN question_tags(asked, township, category, crop) || 'answered'::text
-        ELSE question_tags(asked, township, category, crop) END;
-
 CREATE INDEX question_search_in_time ON question_search
-    USING gin (search_tags(asked_at, township, category_id, crop, answered), search)
+    USING gin (question_tags(asked_at, township, category_id, crop), search)
     WITH (gin_pending_list_limit = 64);
 
 -- Questions waiting to be indexed: those archived before search existed, those written
