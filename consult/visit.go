@@ -467,6 +467,13 @@ func (s *Service) ApproveVisit(ctx context.Context, visitID, adminID int64, out 
 		return n, ErrAlreadyDecided
 	}
 	d, err := s.db.Draft(ctx, visitID, adminID)
+	if errors.Is(err, store.ErrNotFound) {
+		// Deciding the visit ends the drafts: another admin's press may have done it since
+		// the visit was read.
+		if now, err := s.Visit(ctx, visitID); err == nil && !s.awaitsExperts(now) {
+			return VisitNews{VisitView: now}, ErrAlreadyDecided
+		}
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound) && v.Visit.Status == store.VisitApproved:
 		return n, ErrNoExpertChosen // its time is set; nobody was picked yet
