@@ -115,7 +115,11 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		d.message(w, r, http.StatusServiceUnavailable, nil, tr(lang, "signin"), tr(lang, "down"))
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,
+	// The cookie lasts as long as the session, counted from now (Max-Age) rather than as a
+	// date (Expires): a phone whose clock is hours off would otherwise drop it at once or
+	// keep it too long. The server checks the session's age itself either way.
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/",
+		MaxAge: max(1, int(sess.ExpiresAt.Sub(d.now()).Seconds())),
 		HttpOnly: true, Secure: d.Secure, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, "/archive", http.StatusSeeOther)
 }
