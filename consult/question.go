@@ -385,7 +385,9 @@ func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[C
 			s.log.Warn("claim mark left behind; it expires by itself", "question", questionID, "err", err)
 		}
 	}
-	q, expert, isExpert, err := s.db.QuestionForExpert(ctx, questionID, userID)
+	read := &claimRead{ctx: ctx, key: [2]int64{questionID, userID}}
+	s.claimReads.do(read, s.readClaims)
+	q, expert, isExpert, err := read.Question, read.Expert, read.IsExpert, read.err
 	if errors.Is(err, store.ErrNotFound) {
 		forget()
 		return ClaimResult{}, ErrNoSuchQuestion
@@ -426,6 +428,35 @@ func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[C
 		s.log.Warn("question claimed but still queued; the queue rebuild will drop it", "question", questionID, "err", err)
 	}
 	return res, nil
+}
+
+// claimRead is a claim's first read: the question and whether the presser is its
+// expert. Under a burst of presses the winners' reads go to Postgres together.
+type claimRead struct {
+	ctx context.Context
+	key [2]int64 // question, presser
+	store.ExpertQuestion
+	err error
+}
+
+// readClaims reads the questions and pressers of claims pressed at the same moment in one
+// statement; a question that does not exist gets store.ErrNotFound.
+func (s *Service) readClaims(batch []*claimRead) {
+	ids, users := make([]int64, len(batch)), make([]int64, len(batch))
+	for i, r := range batch {
+		ids[i], users[i] = r.key[0], r.key[1]
+	}
+	// The batch is read for every caller in it: one leaving does not stop the others'.
+	found, err := s.db.QuestionsForExperts(context.WithoutCancel(batch[0].ctx), ids, users)
+	for _, r := range batch {
+		var ok bool
+		r.ExpertQuestion, ok = found[r.key]
+		if err != nil {
+			r.err = err
+		} else if !ok {
+			r.err = store.ErrNotFound
+		}
+	}
 }
 
 // pendingClaim is a claim that won the race in Redis, on its way to Postgres.

@@ -26,6 +26,8 @@ type Service struct {
 	outbreaks Outbreaks
 	reminders Reminders
 	learned   learnedKeywords
+	// claimReads reads the questions of claims pressed at the same moment together.
+	claimReads combiner[*claimRead]
 	// claims stores the claims won at the same moment in one transaction.
 	claims combiner[*pendingClaim]
 	// asks stores the questions asked at the same moment in one transaction.

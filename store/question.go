@@ -156,24 +156,47 @@ func (d *queries) Question(ctx context.Context, id int64) (Question, error) {
 	return q, wrap("question", err)
 }
 
-// QuestionForExpert returns a question and, when the person is an expert of its county,
-// their registration, in one round trip: a claim reads both before anything else.
-func (d *queries) QuestionForExpert(ctx context.Context, id, userID int64) (Question, Expert, bool, error) {
-	var e Expert
-	var isExpert bool
-	q, err := scanQuestionWith(d.dbtx.QueryRow(ctx, `SELECT `+questionColumns+`,
+// ExpertQuestion is a question and, when the person asking for it is an expert of its
+// county, their registration.
+type ExpertQuestion struct {
+	Question Question
+	Expert   Expert
+	IsExpert bool
+}
+
+// QuestionsForExperts returns, for each pair of a question's number and a person, the
+// question and the person's registration as its county's expert, in one round trip: a
+// claim reads both before anything else, and claims pressed at once read together. A
+// question that does not exist is missing from the map.
+func (d *queries) QuestionsForExperts(ctx context.Context, ids, userIDs []int64) (map[[2]int64]ExpertQuestion, error) {
+	rows, err := d.dbtx.Query(ctx, `SELECT `+questionColumns+`, p.uid,
 			x.e_user IS NOT NULL, coalesce(x.e_county, ''), coalesce(x.e_user, 0), coalesce(x.e_name, ''),
 			coalesce(x.e_username, ''), coalesce(x.e_language, ''), coalesce(x.e_categories, '{}'),
 			coalesce(x.e_on_duty, false), coalesce(x.e_approved_by, 0), coalesce(x.e_approved_at, 'epoch'::timestamptz)
-		FROM questions LEFT JOIN LATERAL (
+		FROM unnest($1::bigint[], $2::bigint[]) p (qid, uid)
+		JOIN questions ON questions.id = p.qid
+		LEFT JOIN LATERAL (
 			SELECT county_id AS e_county, user_id AS e_user, name AS e_name, username AS e_username,
 				language AS e_language, categories AS e_categories, on_duty AS e_on_duty,
 				approved_by AS e_approved_by, approved_at AS e_approved_at
-			FROM experts WHERE experts.county_id = questions.county_id AND experts.user_id = $2) x ON true
-		WHERE id = $1`, id, userID),
-		&isExpert, &e.CountyID, &e.UserID, &e.Name, &e.Username, &e.Language, &e.Categories,
-		&e.OnDuty, &e.ApprovedBy, &e.ApprovedAt)
-	return q, e, isExpert, wrap("question for expert", err)
+			FROM experts WHERE experts.county_id = questions.county_id AND experts.user_id = p.uid) x ON true`, ids, userIDs)
+	if err != nil {
+		return nil, wrap("questions for experts", err)
+	}
+	defer rows.Close()
+	out := make(map[[2]int64]ExpertQuestion, len(ids))
+	for rows.Next() {
+		var r ExpertQuestion
+		var user int64
+		e := &r.Expert
+		r.Question, err = scanQuestionWith(rows, &user, &r.IsExpert, &e.CountyID, &e.UserID, &e.Name, &e.Username,
+			&e.Language, &e.Categories, &e.OnDuty, &e.ApprovedBy, &e.ApprovedAt)
+		if err != nil {
+			return nil, wrap("questions for experts", err)
+		}
+		out[[2]int64{r.Question.ID, user}] = r
+	}
+	return out, wrap("questions for experts", rows.Err())
 }
 
 // Questions returns the questions with these numbers, in the order given; missing numbers
