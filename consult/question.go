@@ -424,9 +424,6 @@ func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[C
 	if err != nil {
 		return ClaimResult{}, err
 	}
-	if err := s.queue.Claimed(ctx, v.County.ID, v.Category.ID, questionID, userID, expert.Name); err != nil {
-		s.log.Warn("question claimed but still queued; the queue rebuild will drop it", "question", questionID, "err", err)
-	}
 	return res, nil
 }
 
@@ -472,12 +469,15 @@ type pendingClaim struct {
 // of a few statements whatever their number: under a burst of claims each commit carries
 // all that arrived while the one before it ran. A claim Postgres refuses (the question
 // changed meanwhile) gets store.ErrConflict; if the transaction fails, each claim is tried
-// on its own so that one cannot fail the others.
+// on its own so that one cannot fail the others. Once stored, the claimed questions leave
+// their queues in one Redis round trip.
 func (s *Service) storeClaims(batch []*pendingClaim) error {
 	// The batch is stored for every caller in it: one leaving does not stop the others'.
 	ctx := context.WithoutCancel(batch[0].ctx)
 	now := s.now()
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	var dequeue []store.ClaimedEntry
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		dequeue = dequeue[:0]
 		claims := make([]store.Claim, len(batch))
 		for i, p := range batch {
 			p.res, p.err = p.won, nil
@@ -506,6 +506,8 @@ func (s *Service) storeClaims(batch []*pendingClaim) error {
 			p.res.Question = q
 			won = append(won, p)
 			ids = append(ids, q.ID)
+			dequeue = append(dequeue, store.ClaimedEntry{County: p.won.County.ID, Category: p.won.Category.ID,
+				QuestionID: q.ID, ExpertID: q.ExpertID, Name: p.won.Holder.Name})
 			events = append(events, store.Event{QuestionID: q.ID, Kind: "claimed", ActorID: q.ExpertID, At: now})
 		}
 		if len(lost) > 0 {
@@ -539,6 +541,13 @@ func (s *Service) storeClaims(batch []*pendingClaim) error {
 		}
 		return tx.Enqueue(ctx, msgs...)
 	})
+	if err != nil {
+		return err
+	}
+	if err := s.queue.ClaimedMany(ctx, dequeue); err != nil {
+		s.log.Warn("questions claimed but still queued; the queue rebuild will drop them", "questions", len(dequeue), "err", err)
+	}
+	return nil
 }
 
 // appendMessages adds one rendering's messages to those of others going into the same

@@ -146,9 +146,26 @@ func (q *Queue) Arbitrate(ctx context.Context, questionID, expertID int64, ttl t
 // Claimed takes a claimed question out of its queue and adds the winner's name to the
 // claim mark, for those who press Claim after them, in one round trip.
 func (q *Queue) Claimed(ctx context.Context, county, category string, questionID, expertID int64, name string) error {
+	return q.ClaimedMany(ctx, []ClaimedEntry{{County: county, Category: category, QuestionID: questionID, ExpertID: expertID, Name: name}})
+}
+
+// ClaimedEntry is a question claimed, for ClaimedMany.
+type ClaimedEntry struct {
+	County, Category     string
+	QuestionID, ExpertID int64
+	Name                 string
+}
+
+// ClaimedMany does what Claimed does for claims stored together, in one round trip.
+func (q *Queue) ClaimedMany(ctx context.Context, claimed []ClaimedEntry) error {
+	if len(claimed) == 0 {
+		return nil
+	}
 	pipe := q.rdb.Pipeline()
-	pipe.ZRem(ctx, q.queueKey(county, category), member(questionID))
-	nameScript.Eval(ctx, pipe, []string{q.claimKey(questionID)}, member(expertID), name)
+	for _, c := range claimed {
+		pipe.ZRem(ctx, q.queueKey(c.County, c.Category), member(c.QuestionID))
+		nameScript.Eval(ctx, pipe, []string{q.claimKey(c.QuestionID)}, member(c.ExpertID), c.Name)
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("queue claimed: %w", err)
 	}

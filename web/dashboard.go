@@ -119,7 +119,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 	// date (Expires): a phone whose clock is hours off would otherwise drop it at once or
 	// keep it too long. The server checks the session's age itself either way.
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/",
-		MaxAge: max(1, int(sess.ExpiresAt.Sub(d.now()).Seconds())),
+		MaxAge:   max(1, int(sess.ExpiresAt.Sub(d.now()).Seconds())),
 		HttpOnly: true, Secure: d.Secure, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, "/archive", http.StatusSeeOther)
 }
