@@ -366,7 +366,9 @@ func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[C
 	// Experts racing for a question are told apart in Redis first, so that only the winner
 	// goes on to Postgres; the others learn who won at no cost to the database. Without
 	// Redis, Postgres settles the race alone.
-	holder, name, err := s.queue.Arbitrate(ctx, questionID, userID, claimMark)
+	press := &pendingPress{ctx: ctx, Press: store.Press{QuestionID: questionID, ExpertID: userID}}
+	s.presses.do(press, s.arbitrate)
+	holder, name, err := press.Holder, press.HolderName, press.err
 	if err != nil {
 		s.log.Warn("claim arbitration unavailable; Postgres decides", "question", questionID, "err", err)
 		holder = userID
@@ -425,6 +427,27 @@ func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[C
 		return ClaimResult{}, err
 	}
 	return res, nil
+}
+
+// pendingPress is a press of Claim on its way to Redis, which settles the race.
+type pendingPress struct {
+	ctx context.Context
+	store.Press
+	err error
+}
+
+// arbitrate settles presses of Claim that arrived at the same moment in one Redis round
+// trip (see store.Queue.ArbitrateMany).
+func (s *Service) arbitrate(batch []*pendingPress) {
+	presses := make([]store.Press, len(batch))
+	for i, p := range batch {
+		presses[i] = p.Press
+	}
+	// Settled for every caller in the batch: one leaving does not stop the others'.
+	err := s.queue.ArbitrateMany(context.WithoutCancel(batch[0].ctx), presses, claimMark)
+	for i, p := range batch {
+		p.Press, p.err = presses[i], err
+	}
 }
 
 // claimRead is a claim's first read: the question and whether the presser is its

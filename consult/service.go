@@ -26,6 +26,8 @@ type Service struct {
 	outbreaks Outbreaks
 	reminders Reminders
 	learned   learnedKeywords
+	// presses settles the races of claims pressed at the same moment together.
+	presses combiner[*pendingPress]
 	// claimReads reads the questions of claims pressed at the same moment together.
 	claimReads combiner[*claimRead]
 	// claims stores the claims won at the same moment in one transaction.

@@ -131,16 +131,45 @@ return 0
 // claim the database refuses (not an expert, the question is no longer open) calls
 // Forget, and a question that goes back to a queue loses its mark (Push).
 func (q *Queue) Arbitrate(ctx context.Context, questionID, expertID int64, ttl time.Duration) (int64, string, error) {
-	v, err := arbitrateScript.Run(ctx, q.rdb, []string{q.claimKey(questionID)}, member(expertID), ttl.Milliseconds()).Text()
-	if err != nil {
-		return 0, "", fmt.Errorf("claim arbitration: %w", err)
+	presses := []Press{{QuestionID: questionID, ExpertID: expertID}}
+	if err := q.ArbitrateMany(ctx, presses, ttl); err != nil {
+		return 0, "", err
 	}
-	id, name, _ := strings.Cut(v, " ")
-	holder, err := strconv.ParseInt(id, 10, 64)
-	if err != nil {
-		return 0, "", fmt.Errorf("claim arbitration: bad mark %q", v)
+	return presses[0].Holder, presses[0].HolderName, nil
+}
+
+// Press is one press of Claim for ArbitrateMany, which fills in the question's holder.
+type Press struct {
+	QuestionID, ExpertID int64
+	Holder               int64
+	HolderName           string
+}
+
+// ArbitrateMany settles presses that arrived together, in one round trip, each as
+// Arbitrate would and in the order given: of two presses for one question, the first
+// wins.
+func (q *Queue) ArbitrateMany(ctx context.Context, presses []Press, ttl time.Duration) error {
+	pipe := q.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(presses))
+	for i, p := range presses {
+		cmds[i] = arbitrateScript.Eval(ctx, pipe, []string{q.claimKey(p.QuestionID)}, member(p.ExpertID), ttl.Milliseconds())
 	}
-	return holder, name, nil
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("claim arbitration: %w", err)
+	}
+	for i, cmd := range cmds {
+		v, err := cmd.Text()
+		if err != nil {
+			return fmt.Errorf("claim arbitration: %w", err)
+		}
+		id, name, _ := strings.Cut(v, " ")
+		holder, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
+			return fmt.Errorf("claim arbitration: bad mark %q", v)
+		}
+		presses[i].Holder, presses[i].HolderName = holder, name
+	}
+	return nil
 }
 
 // Claimed takes a claimed question out of its queue and adds the winner's name to the

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -66,6 +67,30 @@ func TestPeekMergesCategoriesOldestFirst(t *testing.T) {
 	// Another county's queue of the same category is separate.
 	if _, total, _ := q.Peek(ctx, "meitan", []string{"rice", "tea"}, 3); total != 0 {
 		t.Errorf("meitan: %d waiting, want 0", total)
+	}
+}
+
+// Presses settled together are settled in order: the first press for a question wins it,
+// the later ones in the same round trip learn who holds it, and each question has its own
+// race.
+func TestArbitrateManySettlesPressesInTheirOrder(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := storetest.NewRedis(t)
+	q := store.NewQueue(rdb, prefix)
+	ctx := context.Background()
+	if h, _, err := q.Arbitrate(ctx, 8, 21, time.Minute); err != nil || h != 21 {
+		t.Fatalf("an earlier press: %d, %v", h, err)
+	}
+	presses := []store.Press{{QuestionID: 7, ExpertID: 13}, {QuestionID: 7, ExpertID: 11}, {QuestionID: 8, ExpertID: 11}, {QuestionID: 9, ExpertID: 11}}
+	if err := q.ArbitrateMany(ctx, presses, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, p := range presses {
+		got = append(got, p.Holder)
+	}
+	if fmt.Sprint(got) != "[13 13 21 11]" {
+		t.Errorf("holders = %v, want [13 13 21 11]", got)
 	}
 }
 
