@@ -60,7 +60,7 @@ func (s *Service) IndexArchive(ctx context.Context) (int, error) {
 			for _, it := range batch {
 				vector, crop, terms := s.index(it.Question)
 				vector = joinVectors(vector, SearchVector(it.Answers, 'B'), SearchVector(it.Followups, 'C'))
-				if err := tx.SetSearch(ctx, it.ID, vector, crop, terms, it.Answers != ""); err != nil {
+				if err := tx.SetSearch(ctx, it.ID, vector, crop, terms, it.Answered); err != nil {
 					return err
 				}
 			}

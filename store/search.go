@@ -60,9 +60,12 @@ func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool
 	// tags are the filters as the search index knows them (question_tags): with them the
 	// index narrows the matches before the heap is read.
 	var tags []string
-	var query string
+	var match []string // conditions on the search row
+	rank := "0::real"
 	if f.Query != "" {
-		query = arg(f.Query)
+		q := arg(f.Query)
+		match = append(match, "search @@ "+q+"::tsquery")
+		rank = "ts_rank(search, " + q + "::tsquery)"
 	}
 	if f.Township != "" {
 		where = append(where, "township = "+arg(f.Township))
@@ -100,7 +103,7 @@ func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool
 		sql = `SELECT ` + questionColumns + `, 0::real AS rank FROM questions WHERE ` +
 			strings.Join(where, " AND ") + ` ORDER BY asked_at DESC, id DESC`
 	} else {
-		sql = newestMatches(where, query, true, false, arg(nonNil(tags)), from, to)
+		sql = newestMatches(match, where, rank, arg(nonNil(tags)), from, to)
 	}
 	if f.Query != "" && !f.Newest {
 		// Best match first among the newest matches: ranking every match of a common word
@@ -137,28 +140,20 @@ func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool
 // newestMatches is the matches of a search newest first, read back in time one bucket at
 // a time (see migrations/0012_search_pyramid.sql): the index finds the matches of each
 // bucket, the heap is read only for those, and the LIMIT the caller adds stops the walk
-// as soon as it has its rows. query is the placeholder of the tsquery; where the
-// conditions on the question (the first the county scope); ranked says to rank the
-// matches (else their rank is 0); answeredOnly leaves out, before the question is read,
-// those never answered; tags is the placeholder of the filters' tags; from and to those
-// of the time filter, or "".
+// as soon as it has its rows. match is the conditions on the search row (question_search:
+// the words, whether answered), checked before the question is read; where those on the
+// question, the first the county scope; rank ranks a match from its search row; tags is
+// the placeholder of the filters' tags; from and to those of the time filter, or "".
 //
 // Each bucket's scan is parameterised by the bucket and kept from being merged into the
 // outer query (OFFSET 0); otherwise a planner that takes a phrase (稻飞 <-> 飞虱) for rare
 // reads every match first and filters them by bucket after.
-func newestMatches(where []string, query string, ranked, answeredOnly bool, tags, from, to string) string {
+func newestMatches(match, where []string, rank, tags, from, to string) string {
 	top := "SELECT max(asked_at) FROM questions WHERE county_id = c.id"
 	if to != "" {
 		top += " AND asked_at < " + to
 	}
 	oldest := "0"
-	rank, answered := "0::real", ""
-	if ranked {
-		rank = "ts_rank(search, " + query + "::tsquery)"
-	}
-	if answeredOnly {
-		answered = " AND answered"
-	}
 	if from != "" {
 		oldest = "question_slot(" + from + ")"
 	}
@@ -168,7 +163,7 @@ func newestMatches(where []string, query string, ranked, answeredOnly bool, tags
 		CROSS JOIN LATERAL (SELECT ` + questionColumns + `, m.rank FROM (
 				SELECT question_id, ` + rank + ` AS rank FROM question_search
 				WHERE question_tags(asked_at, township, category_id, crop) @> array_prepend(s.bucket, ` + tags + `::text[])
-					AND search @@ ` + query + `::tsquery` + answered + `
+					AND ` + strings.Join(match, " AND ") + `
 				OFFSET 0) m
 			JOIN questions ON questions.id = m.question_id
 			WHERE ` + strings.Join(where, " AND ") + `
@@ -197,9 +192,9 @@ type SimilarRef struct {
 func (d *queries) SimilarRefs(ctx context.Context, county, category, query string, since time.Time, limit int) ([]SimilarRef, error) {
 	where := []string{"county_id = ANY ($1)", "category_id = $2",
 		"status IN ('answered', 'closed')", "coalesce(feedback, '') <> 'unsolved'", "asked_at >= $5"}
-	// Those without an answer (closed from the archive) are left out after the limit: a
-	// condition inside the walk would walk on past every one of them.
-	rows, err := d.dbtx.Query(ctx, `SELECT id, text, asked_at FROM (`+newestMatches(where, "$3", false, true, "$4", "$5", "")+
+	// The search row's answered flag drops the never-answered inside the walk; whether
+	// the answers are there is checked after the limit, on the few rows returned.
+	rows, err := d.dbtx.Query(ctx, `SELECT id, text, asked_at FROM (`+newestMatches([]string{"search @@ $3::tsquery", "answered"}, where, "0::real", "$4", "$5", "")+
 		` LIMIT `+strconv.Itoa(limit)+`) h WHERE EXISTS (SELECT 1 FROM answers a WHERE a.question_id = h.id)`,
 		[]string{county}, category, query, []string{"category:" + category}, since)
 	if err != nil {
@@ -243,7 +238,8 @@ func (d *queries) Unindexed(ctx context.Context, limit int) ([]IndexText, error)
 			RETURNING question_id)
 		SELECT q.id, q.text,
 			coalesce((SELECT string_agg(text, E'\n' ORDER BY id) FROM answers WHERE question_id = q.id), ''),
-			coalesce((SELECT string_agg(text, E'\n' ORDER BY id) FROM followups WHERE question_id = q.id), '')
+			coalesce((SELECT string_agg(text, E'\n' ORDER BY id) FROM followups WHERE question_id = q.id), ''),
+			EXISTS (SELECT 1 FROM answers WHERE question_id = q.id)
 		FROM questions q JOIN p ON p.question_id = q.id ORDER BY q.id`, limit)
 	if err != nil {
 		return nil, wrap("unindexed", err)
@@ -258,6 +254,7 @@ type IndexText struct {
 	Question  string
 	Answers   string
 	Followups string
+	Answered  bool // it has an answer (a photo's may have no text)
 }
 
 // SetSearch writes a question's whole search vector and terms; answered says it has an
