@@ -244,12 +244,20 @@ func TestTheIndexerIndexesWhatWaitsForIt(t *testing.T) {
 	svc, b := setup(t)
 	ctx := context.Background()
 	ids := archive(t, svc)
-	// As if indexed never: the yellow-leaf question (answered) and the urea one.
+	// The tea question is answered with a photo alone: an answer with no words.
+	if _, err := svc.Claim(ctx, ids["tea"], 501, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Answer(ctx, consult.AnswerInput{QuestionID: ids["tea"], Expert: consult.Person{ID: 501}, UpdateID: nextUpdate(),
+		Media: &store.Media{Kind: store.MediaPhoto, FileID: "photo-answer"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// As if indexed never: the yellow-leaf question (answered), the tea one and the urea one.
 	for _, sql := range []string{
 		`DELETE FROM question_search WHERE question_id = ANY ($1)`,
 		`INSERT INTO search_pending (question_id) SELECT unnest($1::bigint[])`,
 	} {
-		if _, err := b.pool.Exec(ctx, sql, []int64{ids["yellow"], ids["urea"]}); err != nil {
+		if _, err := b.pool.Exec(ctx, sql, []int64{ids["yellow"], ids["tea"], ids["urea"]}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -263,8 +271,14 @@ func TestTheIndexerIndexesWhatWaitsForIt(t *testing.T) {
 		t.Fatalf("before indexing: %+v, %v; want nothing", res.Hits, err)
 	}
 	n, err := svc.IndexArchive(ctx)
-	if err != nil || n != 2 {
-		t.Fatalf("indexed %d, %v; want 2", n, err)
+	if err != nil || n != 3 {
+		t.Fatalf("indexed %d, %v; want 3", n, err)
+	}
+	for _, k := range []string{"yellow", "tea", "urea"} {
+		var answered bool
+		if err := b.pool.QueryRow(ctx, `SELECT answered FROM question_search WHERE question_id = $1`, ids[k]).Scan(&answered); err != nil || !answered {
+			t.Errorf("%s: indexed as answered = %v, %v; want true (earlier answers are looked for among these)", k, answered, err)
+		}
 	}
 	for text, want := range map[string]int64{"分蘖": ids["urea"], "缺氮": ids["yellow"], "尿素": ids["urea"]} {
 		res, err := svc.Search(ctx, []string{"yuqing"}, consult.SearchInput{Text: text, Newest: true})
