@@ -147,8 +147,9 @@ func (s *Service) attachSimilar(j similarJob) (err error) {
 			ack = append(ack, m)
 		}
 	}
-	if len(ack) != 1 || ack[0].Remember.Kind != store.MessageAck {
-		// A very long question's acknowledgement comes in parts; it stays as sent.
+	if len(ack) != 1 || ack[0].Remember.Kind != store.MessageAck || q.Status == store.StatusAnswered || q.Status == store.StatusClosed {
+		// A very long question's acknowledgement comes in parts; it stays as sent. So does
+		// that of a question answered meanwhile: the farmer has the answer itself.
 		return s.db.SetSimilar(ctx, q.ID, similarIDs(res.Similar))
 	}
 	a := ack[0]

@@ -380,40 +380,38 @@ type Revision struct {
 	Sent int64
 }
 
-// Revise gives the message remembered as kind for refID in a chat a new text and buttons
-// if it is still waiting in the outbox. Otherwise it says where the message is, so the
-// caller can queue an edit (EditOutboxID or EditMessageID); a message given up on is
-// neither.
+// Revise gives the first message remembered as kind for refID in a chat a new text and
+// buttons if it is still waiting in the outbox. Otherwise it says where that message is,
+// so the caller can queue an edit (EditOutboxID or EditMessageID); a message given up on
+// is neither. Only the first: an answer posted in the group is remembered like the
+// question's acknowledgement, so that replies to either join the question's thread, and
+// revising the acknowledgement must leave the answer alone.
 func (d *queries) Revise(ctx context.Context, chatID int64, kind string, refID int64, text string, markup json.RawMessage, now time.Time) (Revision, error) {
 	var mk any
 	if len(markup) > 0 {
 		mk = string(markup)
 	}
-	tag, err := d.dbtx.Exec(ctx, `UPDATE outbox SET text = $4, markup = $5::jsonb
-		WHERE chat_id = $1 AND remember_kind = $2 AND remember_ref = $3
-			AND sent_at IS NULL AND failed_at IS NULL AND (locked_until IS NULL OR locked_until < $6)`,
-		chatID, kind, refID, text, mk, now)
-	if err != nil {
-		return Revision{}, wrap("revise", err)
-	}
-	if tag.RowsAffected() > 0 {
-		return Revision{Revised: true}, nil
-	}
 	var r Revision
 	var id, sent int64
-	var delivered bool
-	err = d.dbtx.QueryRow(ctx, `SELECT id, coalesce(message_id, 0), sent_at IS NOT NULL FROM outbox
-		WHERE chat_id = $1 AND remember_kind = $2 AND remember_ref = $3 AND failed_at IS NULL
-		ORDER BY id DESC LIMIT 1`, chatID, kind, refID).Scan(&id, &sent, &delivered)
+	var delivered, failed, held bool
+	err := d.dbtx.QueryRow(ctx, `SELECT id, coalesce(message_id, 0), sent_at IS NOT NULL, failed_at IS NOT NULL,
+			coalesce(locked_until >= $4, false)
+		FROM outbox WHERE chat_id = $1 AND remember_kind = $2 AND remember_ref = $3
+		ORDER BY id LIMIT 1 FOR UPDATE`, chatID, kind, refID, now).Scan(&id, &sent, &delivered, &failed, &held)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return r, nil
 	case err != nil:
 		return r, wrap("revise", err)
+	case failed:
+		return r, nil
 	case delivered:
 		r.Sent = sent
-	default:
+		return r, nil
+	case held:
 		r.InFlight = id
+		return r, nil
 	}
-	return r, nil
+	_, err = d.dbtx.Exec(ctx, `UPDATE outbox SET text = $2, markup = $3::jsonb WHERE id = $1`, id, text, mk)
+	return Revision{Revised: err == nil}, wrap("revise", err)
 }

@@ -641,3 +641,44 @@ func TestReviseChangesAWaitingMessageAndSaysWhereOthersAre(t *testing.T) {
 		t.Errorf("revising a delivered message: %+v, want message 321", r)
 	}
 }
+
+// TestReviseLeavesTheAnswerAlone: the answer posted in the group is remembered as the
+// question's too (replies to it join the thread). Revising the acknowledgement, waiting or
+// delivered, must not put the acknowledgement's text over the answer.
+func TestReviseLeavesTheAnswerAlone(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	ctx := context.Background()
+	remembered := func(text string) store.Message {
+		return store.Message{ChatID: groupChat, Method: store.MethodSend, Text: text,
+			Remember: store.BotMessage{Kind: store.MessageAck, RefID: 7, Language: "zh"}}
+	}
+	revise := func() store.Revision {
+		t.Helper()
+		r, err := b.db.Revise(ctx, groupChat, store.MessageAck, 7, "#7 已收到，以前解答过的类似问题", nil, after())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	b.enqueue(t, remembered("#7 已收到"))
+	b.enqueue(t, remembered("#7 的解答：喷施吡虫啉"))
+	if r := revise(); !r.Revised {
+		t.Fatalf("revising a waiting acknowledgement: %+v, want revised", r)
+	}
+	claimed := b.claim(t, after())
+	if len(claimed) != 1 || !strings.Contains(claimed[0].Text, "类似问题") {
+		t.Fatalf("claimed %+v, want the revised acknowledgement first", claimed)
+	}
+	if err := b.db.MarkSent(ctx, claimed[0], 400, after()); err != nil {
+		t.Fatal(err)
+	}
+	// Delivered: the edit is for message 400, while the answer still waits.
+	if r := revise(); r.Revised || r.Sent != 400 {
+		t.Errorf("revising a delivered acknowledgement with the answer waiting: %+v, want message 400", r)
+	}
+	claimed = b.claim(t, after())
+	if len(claimed) != 1 || claimed[0].Text != "#7 的解答：喷施吡虫啉" {
+		t.Errorf("claimed %+v, want the answer as written", claimed)
+	}
+}
