@@ -86,6 +86,11 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 			keys[i].Text = texts[i]
 		}
 	}
+	// A question's search words depend on its text alone, so they are worked out on the
+	// other core while the checks read Postgres and Redis: in a burst each batch waits on
+	// the one before, and these waits are its longest.
+	indexed := make(chan []textIndex, 1)
+	go func() { indexed <- s.indexAll(texts) }()
 	facts, err := s.db.AskFacts(ctx, keys, s.now().Add(-s.limits.Repeat))
 	if err != nil {
 		for i := range outcomes {
@@ -97,7 +102,7 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 	live = s.floodLimit(ctx, ins, live, outcomes)
 	// A question asked on its own gets its earlier answers now; a batch's come after.
 	single := len(live) == 1
-	pending := s.pendingAsks(ctx, ins, texts, live, facts, outcomes, out, single)
+	pending := s.pendingAsks(ctx, ins, texts, <-indexed, live, facts, outcomes, out, single)
 	run := alone(s.storeAsks, func(p *pendingAsk, err error) { p.err = err })
 	if single {
 		// A question on its own shares a transaction with whatever else arrives meanwhile.
@@ -194,7 +199,7 @@ func (s *Service) checkAsks(ins []AskInput, texts []string, facts store.AskFacts
 // pendingAsks makes the questions at live ready to store: routed to their on-duty
 // experts (pushed or digested, in one round trip to Redis), indexed, and, for a question
 // asked on its own (single), with its earlier answers.
-func (s *Service) pendingAsks(ctx context.Context, ins []AskInput, texts []string, live []int, facts store.AskFacts,
+func (s *Service) pendingAsks(ctx context.Context, ins []AskInput, texts []string, indexed []textIndex, live []int, facts store.AskFacts,
 	outcomes []AskOutcome, out Out[AskResult], single bool) []*pendingAsk {
 	onDuty := make([][]store.Expert, len(live))
 	for j, i := range live {
@@ -206,6 +211,13 @@ func (s *Service) pendingAsks(ctx context.Context, ins []AskInput, texts []strin
 		}
 	}
 	push, digest := s.splitPushesMany(ctx, onDuty)
+	if indexed == nil {
+		// Indexing panicked on its goroutine: again here, where the caller recovers.
+		indexed = make([]textIndex, len(texts))
+		for _, i := range live {
+			indexed[i].vector, indexed[i].crop, indexed[i].terms = s.index(texts[i])
+		}
+	}
 	pending := make([]*pendingAsk, len(live))
 	for j, i := range live {
 		in, r := ins[i], outcomes[i].Result
@@ -217,7 +229,7 @@ func (s *Service) pendingAsks(ctx context.Context, ins []AskInput, texts []strin
 				looked = similarIDs(r.Similar)
 			}
 		}
-		vector, crop, terms := s.index(texts[i])
+		vector, crop, terms := indexed[i].vector, indexed[i].crop, indexed[i].terms
 		pending[j] = &pendingAsk{ctx: ctx, res: r, out: out, media: in.Media, q: store.NewQuestion{UpdateID: in.UpdateID, Question: store.Question{
 			CountyID: r.County.ID, Township: facts.Groups[in.ChatID].Township, ChatID: in.ChatID, MessageID: in.MessageID,
 			FarmerID: in.Farmer.ID, FarmerName: in.Farmer.Name, CategoryID: r.Category.ID, Text: texts[i], AskedAt: s.now(),
@@ -225,6 +237,26 @@ func (s *Service) pendingAsks(ctx context.Context, ins []AskInput, texts []strin
 		}}}
 	}
 	return pending
+}
+
+// textIndex is what the search index and the archive's statistics keep of a text.
+type textIndex struct {
+	vector, crop string
+	terms        []string
+}
+
+// indexAll indexes each text; it returns nil if that panics.
+func (s *Service) indexAll(texts []string) (out []textIndex) {
+	defer func() {
+		if recover() != nil {
+			out = nil
+		}
+	}()
+	out = make([]textIndex, len(texts))
+	for i, t := range texts {
+		out[i].vector, out[i].crop, out[i].terms = s.index(t)
+	}
+	return out
 }
 
 // floodLimit takes a question from each farmer's allowance, in one round trip for the
@@ -265,7 +297,8 @@ type pendingAsk struct {
 }
 
 // storeAsks archives questions asked at the same moment (a batch of updates from many
-// groups) in one transaction of a few statements, like storeClaims. A redelivered update
+// groups) in one transaction of two round trips, like storeClaims: the questions with
+// their search rows and events, then what they caused. A redelivered update
 // gets store.ErrDuplicate; if the transaction fails, each question is tried on its own.
 func (s *Service) storeAsks(batch []*pendingAsk) error {
 	ctx := context.WithoutCancel(batch[0].ctx)
@@ -278,7 +311,6 @@ func (s *Service) storeAsks(batch []*pendingAsk) error {
 		if err != nil {
 			return err
 		}
-		var events []store.Event
 		var digested []store.Expert
 		var msgs []store.Message
 		media := map[int64][]store.Media{}
@@ -295,19 +327,9 @@ func (s *Service) storeAsks(batch []*pendingAsk) error {
 				media[q.ID] = p.media
 			}
 			digested = append(digested, p.res.Digested...)
-			events = append(events, store.Event{QuestionID: q.ID, Kind: "asked", ActorID: q.FarmerID, At: q.AskedAt})
 			msgs = appendMessages(msgs, p.out.render(p.res))
 		}
-		if err := tx.AddMediaOf(ctx, media); err != nil {
-			return err
-		}
-		if err := s.digest(ctx, tx, digested); err != nil {
-			return err
-		}
-		if err := tx.AddEvents(ctx, events...); err != nil {
-			return err
-		}
-		return tx.Enqueue(ctx, msgs...)
+		return tx.RecordAsks(ctx, media, digested, s.now(), msgs)
 	})
 }
 

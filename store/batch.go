@@ -181,14 +181,34 @@ func (d *queries) RecordWins(ctx context.Context, events []Event, questionIDs []
 	return w, nil
 }
 
+// RecordAsks writes what a batch of questions just created caused besides themselves:
+// their media, a count in the digests of the experts not pushed to, and the messages
+// to send, in one round trip. Under a burst each getUpdates batch waits on the one
+// before, so its transaction is kept to three round trips.
+func (d *queries) RecordAsks(ctx context.Context, media map[int64][]Media, digested []Expert, at time.Time, msgs []Message) error {
+	b := &pgx.Batch{}
+	queueMedia(b, media)
+	queueDigests(b, digested, at)
+	if len(msgs) > 0 {
+		if err := queueEnqueue(b, msgs); err != nil {
+			return err
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return d.send(ctx, "record asks", b)
+}
+
 // NewQuestion is a question to archive with CreateQuestions, and the update it came in.
 type NewQuestion struct {
 	Question
 	UpdateID int64
 }
 
-// CreateQuestions archives new open questions in one statement and returns them numbered,
-// by update id. A question whose update was stored before (a redelivery) is left out.
+// CreateQuestions archives new open questions in one statement, with each one's search
+// row and "asked" event, and returns them numbered, by update id. A question whose update
+// was stored before (a redelivery) is left out.
 func (d *queries) CreateQuestions(ctx context.Context, qs []NewQuestion) (map[int64]Question, error) {
 	var (
 		counties, townships, farmerNames, cats, texts, groups, searches, crops, terms []string
@@ -227,7 +247,10 @@ func (d *queries) CreateQuestions(ctx context.Context, qs []NewQuestion) (map[in
 			RETURNING `+questionColumns+`, update_id),
 		s AS (
 			INSERT INTO question_search (question_id, asked_at, township, category_id, crop, search)
-			SELECT id, asked_at, township, category_id, crop, search::tsvector FROM n WHERE id IN (SELECT id FROM q))
+			SELECT id, asked_at, township, category_id, crop, search::tsvector FROM n WHERE id IN (SELECT id FROM q)),
+		e AS (
+			INSERT INTO question_events (question_id, kind, actor_id, detail, at)
+			SELECT id, 'asked', farmer_id, '{}', asked_at FROM q)
 		SELECT * FROM q`,
 		counties, townships, chats, messages, farmers, farmerNames, cats, texts, updates, asked, threads, groups, searches, crops, terms, similar)
 	if err != nil {

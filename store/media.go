@@ -42,6 +42,16 @@ func (d *queries) AddMedia(ctx context.Context, questionID int64, items ...Media
 
 // AddMediaOf does AddMedia for many questions in one statement.
 func (d *queries) AddMediaOf(ctx context.Context, media map[int64][]Media) error {
+	b := &pgx.Batch{}
+	queueMedia(b, media)
+	if b.Len() == 0 {
+		return nil
+	}
+	return d.send(ctx, "add media", b)
+}
+
+// queueMedia queues AddMediaOf's statement, if there is any media.
+func queueMedia(b *pgx.Batch, media map[int64][]Media) {
 	var (
 		qids, chats, msgs     []int64
 		kinds, files, uniques []string
@@ -55,15 +65,14 @@ func (d *queries) AddMediaOf(ctx context.Context, media map[int64][]Media) error
 		}
 	}
 	if len(qids) == 0 {
-		return nil
+		return
 	}
-	_, err := d.dbtx.Exec(ctx, `INSERT INTO question_media (question_id, chat_id, message_id, kind,
+	b.Queue(`INSERT INTO question_media (question_id, chat_id, message_id, kind,
 			file_id, file_unique_id, latitude, longitude)
 		SELECT q, c, m, k, f, u, nullif(la, 0::float8), nullif(lo, 0::float8)
 		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[])
 			AS n(q, c, m, k, f, u, la, lo)
 		ON CONFLICT (chat_id, message_id) DO NOTHING`, qids, chats, msgs, kinds, files, uniques, lats, longs)
-	return wrap("add media", err)
 }
 
 // QuestionMedia returns a question's media in the order the farmer sent them.
@@ -229,6 +238,16 @@ func (d *queries) AddToDigests(ctx context.Context, experts []Expert, at time.Ti
 	if len(experts) == 0 {
 		return nil
 	}
+	b := &pgx.Batch{}
+	queueDigests(b, experts, at)
+	return d.send(ctx, "add to digests", b)
+}
+
+// queueDigests queues AddToDigests' statement, if there is anyone to count.
+func queueDigests(b *pgx.Batch, experts []Expert, at time.Time) {
+	if len(experts) == 0 {
+		return
+	}
 	var (
 		ids    []int64
 		langs  []string
@@ -243,10 +262,9 @@ func (d *queries) AddToDigests(ctx context.Context, experts []Expert, at time.Ti
 		row[e.UserID] = len(ids)
 		ids, langs, counts = append(ids, e.UserID), append(langs, e.Language), append(counts, 1)
 	}
-	_, err := d.dbtx.Exec(ctx, `INSERT INTO expert_digest_items (user_id, language, at, questions)
+	b.Queue(`INSERT INTO expert_digest_items (user_id, language, at, questions)
 		SELECT user_id, language, $3, questions FROM unnest($1::bigint[], $2::text[], $4::int[]) AS e(user_id, language, questions)`,
 		ids, langs, at, counts)
-	return wrap("add to digests", err)
 }
 
 // TakeDigests removes and returns the digests started before cutoff, each with how many

@@ -50,81 +50,71 @@ type Message struct {
 // Enqueue writes messages to the outbox. Called on a Tx, they are sent only if the
 // transaction commits.
 func (d *queries) Enqueue(ctx context.Context, msgs ...Message) error {
-	switch len(msgs) {
-	case 0:
+	if len(msgs) == 0 {
 		return nil
-	case 1:
-		// One message, one round trip; no id to know beforehand.
-		m := msgs[0]
-		r, err := outboxRow(m, nil)
+	}
+	b := &pgx.Batch{}
+	if err := queueEnqueue(b, msgs); err != nil {
+		return err
+	}
+	return d.send(ctx, "enqueue", b)
+}
+
+// queueEnqueue queues Enqueue's one statement. Many messages (a question pushed to twenty
+// experts) go in one statement that draws their ids in the order given, so that a chat's
+// messages keep that order and After can name an earlier one by its position.
+func queueEnqueue(b *pgx.Batch, msgs []Message) error {
+	var (
+		chats, replyTo, editMsg, refs, users, answers, threads, editOf []int64
+		afterPos                                                       []int32
+		methods, texts, kinds, langs, apis                             []string
+		markups, params                                                []*string
+	)
+	for i, m := range msgs {
+		r, err := outboxRow(m)
 		if err != nil {
 			return err
 		}
-		_, err = d.dbtx.Exec(ctx, `
-			INSERT INTO outbox (chat_id, method, text, reply_to, edit_message_id, markup,
-				remember_kind, remember_ref, remember_user, language, answer_id, after_id, edit_outbox_id,
-				api_method, params, thread_id)
-			VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16)`,
-			m.ChatID, m.Method, m.Text, m.ReplyTo, m.EditMessageID, r.markup,
-			m.Remember.Kind, m.Remember.RefID, m.Remember.UserID, m.Remember.Language, m.AnswerID, r.after, r.editOf,
-			m.API, r.params, m.ThreadID)
-		return wrap("enqueue", err)
-	}
-	// Many messages (a question pushed to twenty experts) go in one statement. Their ids
-	// are taken from the sequence first, in order, so that a chat's messages keep the order
-	// they were given in and After can name an earlier one.
-	rows, err := d.dbtx.Query(ctx, `SELECT nextval('outbox_id_seq') FROM generate_series(1, $1) ORDER BY 1`, len(msgs))
-	if err != nil {
-		return wrap("enqueue", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return wrap("enqueue", err)
-	}
-	var (
-		chats, replyTo, editMsg, refs, users, answers, threads []int64
-		after, editOf                                          []*int64
-		methods, texts, kinds, langs, apis                     []string
-		markups, params                                        []*string
-	)
-	for i, m := range msgs {
-		r, err := outboxRow(m, ids[:i])
-		if err != nil {
-			return err
+		pos := int32(0)
+		if m.After > 0 && m.After <= i {
+			pos = int32(m.After)
 		}
 		chats, methods, texts = append(chats, m.ChatID), append(methods, m.Method), append(texts, m.Text)
 		replyTo, editMsg, markups = append(replyTo, m.ReplyTo), append(editMsg, m.EditMessageID), append(markups, r.markup)
 		kinds, refs, users = append(kinds, m.Remember.Kind), append(refs, m.Remember.RefID), append(users, m.Remember.UserID)
 		langs, answers = append(langs, m.Remember.Language), append(answers, m.AnswerID)
-		after, editOf = append(after, r.after), append(editOf, r.editOf)
+		afterPos, editOf = append(afterPos, pos), append(editOf, m.EditOutboxID)
 		apis, params, threads = append(apis, m.API), append(params, r.params), append(threads, m.ThreadID)
 	}
-	_, err = d.dbtx.Exec(ctx, `
+	b.Queue(`
+		WITH m AS MATERIALIZED (
+			SELECT nextval('outbox_id_seq') AS id, *
+			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[],
+				$7::text[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12::int[], $13::bigint[],
+				$14::text[], $15::text[], $16::bigint[]) WITH ORDINALITY
+				AS m(chat_id, method, text, reply_to, edit_message_id, markup,
+				remember_kind, remember_ref, remember_user, language, answer_id, after_pos, edit_outbox_id,
+				api_method, params, thread_id, pos))
 		INSERT INTO outbox (id, chat_id, method, text, reply_to, edit_message_id, markup,
 			remember_kind, remember_ref, remember_user, language, answer_id, after_id, edit_outbox_id,
 			api_method, params, thread_id)
-		SELECT id, chat_id, method, text, reply_to, edit_message_id, markup::jsonb,
-			remember_kind, remember_ref, remember_user, language, answer_id, after_id, edit_outbox_id,
-			api_method, params::jsonb, thread_id
-		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[],
-			$8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[],
-			$15::text[], $16::text[], $17::bigint[])
-			AS m(id, chat_id, method, text, reply_to, edit_message_id, markup,
-			remember_kind, remember_ref, remember_user, language, answer_id, after_id, edit_outbox_id,
-			api_method, params, thread_id)`,
-		ids, chats, methods, texts, replyTo, editMsg, markups, kinds, refs, users, langs, answers,
-		after, editOf, apis, params, threads)
-	return wrap("enqueue", err)
+		SELECT m.id, m.chat_id, m.method, m.text, m.reply_to, m.edit_message_id, m.markup::jsonb,
+			m.remember_kind, m.remember_ref, m.remember_user, m.language, m.answer_id,
+			coalesce(a.id, nullif(m.edit_outbox_id, 0)), nullif(m.edit_outbox_id, 0),
+			m.api_method, m.params::jsonb, m.thread_id
+		FROM m LEFT JOIN m a ON a.pos = m.after_pos
+		ORDER BY m.id`,
+		chats, methods, texts, replyTo, editMsg, markups, kinds, refs, users, langs, answers,
+		afterPos, editOf, apis, params, threads)
+	return nil
 }
 
-// outboxColumns are the columns of a message that need converting; earlier are the ids
-// of the messages before it in the same call, for After.
+// outboxColumns are the columns of a message that need converting.
 type outboxColumns struct {
 	markup, params *string
-	after, editOf  *int64
 }
 
-func outboxRow(m Message, earlier []int64) (outboxColumns, error) {
+func outboxRow(m Message) (outboxColumns, error) {
 	var r outboxColumns
 	if len(m.Markup) > 0 {
 		s := string(m.Markup)
@@ -137,15 +127,6 @@ func outboxRow(m Message, earlier []int64) (outboxColumns, error) {
 		}
 		p := string(data)
 		r.params = &p
-	}
-	if m.After > 0 && m.After <= len(earlier) {
-		r.after = &earlier[m.After-1]
-	}
-	if m.EditOutboxID != 0 {
-		r.editOf = &m.EditOutboxID
-		if r.after == nil {
-			r.after = r.editOf
-		}
 	}
 	return r, nil
 }
