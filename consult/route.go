@@ -54,13 +54,31 @@ func score(text string, keywords []string) int {
 	total := 0
 	for i, kw := range keywords {
 		// Allocates only for a keyword written with capitals; most are Chinese or lower-case.
-		kw = strings.ToLower(kw)
+		kw = lowerKeyword(kw)
 		if kw == "" || !found(text, kw) || listedBefore(keywords[:i], kw) {
 			continue
 		}
 		total += utf8.RuneCountInString(kw)
 	}
 	return total
+}
+
+// lowerKeyword is strings.ToLower, quick for the keywords a county file holds: Chinese
+// or lower-case Latin, which have no case to change. Routing runs every keyword of every
+// category against every question of a burst.
+func lowerKeyword(kw string) string {
+	for _, r := range kw {
+		if r < utf8.RuneSelf && ('A' <= r && r <= 'Z') || r >= utf8.RuneSelf && !isHan(r) {
+			return strings.ToLower(kw)
+		}
+	}
+	return kw
+}
+
+// isHan is a quick unicode.Is(unicode.Han, r) for the common ideographs, which have no
+// case and are not word runes.
+func isHan(r rune) bool {
+	return 0x4E00 <= r && r <= 0x9FFF || unicode.Is(unicode.Han, r)
 }
 
 // listedBefore reports whether a keyword repeats an earlier one, which must not count twice.
@@ -101,6 +119,12 @@ func found(text, kw string) bool {
 // isWordRune reports whether r is part of a word in a script that separates words with
 // spaces: letters, digits and combining marks, but not Chinese characters.
 func isWordRune(r rune) bool {
+	switch {
+	case r < utf8.RuneSelf:
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	case 0x4E00 <= r && r <= 0x9FFF: // the common Chinese characters, checked first
+		return false
+	}
 	return (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)) && !unicode.Is(unicode.Han, r)
 }
 
