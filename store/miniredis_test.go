@@ -110,7 +110,7 @@ func TestMiniredisRunsTheLimiterScript(t *testing.T) {
 	}
 }
 
-func TestMiniredisRunsTheQuotaScriptAndItsWindowEnds(t *testing.T) {
+func TestMiniredisCountsAQuotaAndItsWindowEnds(t *testing.T) {
 	t.Parallel()
 	mr, rdb := newMiniredis(t)
 	q := store.NewQuota(rdb, "demo:")

@@ -39,3 +39,24 @@ func TestTakeEachCountsSomeoneNamedSeveralTimesInOrder(t *testing.T) {
 		t.Errorf("someone new: %v, %v; want allowed", waits, err)
 	}
 }
+
+// TestTakeEachGivesACountWithoutExpiryAWindow: a count that lost its expiry (restored
+// from a dump, say) would otherwise refuse its owner for ever; the next use starts a
+// window on it, and a refusal says how long that window has left.
+func TestTakeEachGivesACountWithoutExpiryAWindow(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := storetest.NewRedis(t)
+	q := store.NewQuota(rdb, prefix)
+	ctx := context.Background()
+	key := prefix + "{quota}:ask:9"
+	if err := rdb.Set(ctx, key, 5, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waits, err := q.TakeEach(ctx, "ask", []int64{9}, 2, time.Minute)
+	if err != nil || len(waits) != 1 || waits[0] <= 0 || waits[0] > time.Minute {
+		t.Fatalf("TakeEach = %v, %v; want refused for at most the window", waits, err)
+	}
+	if ttl := rdb.PTTL(ctx, key).Val(); ttl <= 0 || ttl > time.Minute {
+		t.Errorf("the count's expiry is %v, want within the window", ttl)
+	}
+}
