@@ -211,3 +211,34 @@ func TestSearchStepsCoverEverySlotOnceNewestFirst(t *testing.T) {
 		}
 	}
 }
+
+// The walk runs with Postgres' kept plan (walkGeneric): the setting must end with the
+// search, or every later statement on the connection would be planned without its values.
+func TestSearchLeavesTheConnectionsPlanningAlone(t *testing.T) {
+	url := storetest.NewDatabase(t)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 1 // the search's connection is the one asked next
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	db := store.NewDB(pool)
+	ctx := context.Background()
+	for _, f := range []store.SearchFilter{
+		{CountyIDs: []string{"yuqing"}, Query: consult.SearchQuery("稻飞虱"), Township: "白泥镇", Newest: true},
+		{CountyIDs: []string{"yuqing"}, Query: "'('"}, // a broken query fails inside the batch
+	} {
+		_, _, err := db.Search(ctx, f)
+		var mode string
+		if qerr := pool.QueryRow(ctx, `SELECT current_setting('plan_cache_mode')`).Scan(&mode); qerr != nil {
+			t.Fatal(qerr)
+		}
+		if mode != "auto" {
+			t.Errorf("after a search (err %v), plan_cache_mode = %q on its connection, want auto", err, mode)
+		}
+	}
+}
