@@ -114,6 +114,8 @@ func TestMiniredisCountsAQuotaAndItsWindowEnds(t *testing.T) {
 	t.Parallel()
 	mr, rdb := newMiniredis(t)
 	q := store.NewQuota(rdb, "demo:")
+	clock := time.Now() // moved with miniredis' own
+	q.Now = func() time.Time { return clock }
 	ctx := context.Background()
 	take := func(who int64) (time.Duration, error) {
 		waits, err := q.TakeEach(ctx, "ask", []int64{who}, 2, time.Minute)
@@ -131,7 +133,13 @@ func TestMiniredisCountsAQuotaAndItsWindowEnds(t *testing.T) {
 	if err != nil || wait <= 0 || wait > time.Minute {
 		t.Fatalf("third use: wait %v, %v; want up to a minute", wait, err)
 	}
+	// Full, the count is remembered: Redis is not asked again within the window.
+	before := mr.CommandCount()
+	if wait, err := take(7); err != nil || wait <= 0 || mr.CommandCount() != before {
+		t.Errorf("fourth use: wait %v, %v, %d commands; want a wait and no command", wait, err, mr.CommandCount()-before)
+	}
 	mr.FastForward(time.Minute)
+	clock = clock.Add(time.Minute)
 	if wait, err := take(7); err != nil || wait != 0 {
 		t.Errorf("after the window: wait %v, %v; want a new window", wait, err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -13,11 +14,23 @@ import (
 type Quota struct {
 	rdb    redis.UniversalClient
 	prefix string
+	// Now reads the clock the windows remembered in full end by (time.Now; a test whose
+	// Redis keeps another time sets it to that).
+	Now func() time.Time
+
+	mu   sync.Mutex
+	full map[fullKey]time.Time // counts at their limit, until their window ends
+}
+
+// fullKey is a count at a limit.
+type fullKey struct {
+	key   string
+	limit int
 }
 
 // NewQuota keeps counts in rdb under prefix.
 func NewQuota(rdb redis.UniversalClient, prefix string) *Quota {
-	return &Quota{rdb: rdb, prefix: prefix}
+	return &Quota{rdb: rdb, prefix: prefix, Now: time.Now, full: map[fullKey]time.Time{}}
 }
 
 // TakeEach counts one use of name by each of whos in one round trip, and returns for each
@@ -28,13 +41,34 @@ func (q *Quota) TakeEach(ctx context.Context, name string, whos []int64, limit i
 	if len(whos) == 0 {
 		return nil, nil
 	}
+	// A count at its limit stays there until its window ends: in a burst every expert
+	// reaches their push limit within seconds, and asking Redis again for each of them
+	// for each batch of questions (three commands a person) only confirmed it. Such
+	// counts are remembered here; the uses they are not told of would all be over the
+	// limit anyway, and the count starts again with its window whoever counts it.
+	now := q.Now()
 	var order []int64
 	uses := map[int64]int{}
+	allowed, wait := map[int64]int64{}, map[int64]time.Duration{}
+	q.mu.Lock()
 	for _, who := range whos {
-		if uses[who] == 0 {
-			order = append(order, who)
+		if uses[who]++; uses[who] > 1 {
+			continue
 		}
-		uses[who]++
+		k := fullKey{q.quotaKey(name, who), limit}
+		until, full := q.full[k]
+		if full && until.After(now) {
+			wait[who] = until.Sub(now)
+			continue
+		}
+		if full {
+			delete(q.full, k)
+		}
+		order = append(order, who)
+	}
+	q.mu.Unlock()
+	if len(order) == 0 {
+		return waitsOf(whos, allowed, wait), nil
 	}
 	// Per person: add the uses, start the window if the count has none (a new count, or
 	// one that lost its expiry), and read how long the window has left. Plain commands,
@@ -53,16 +87,37 @@ func (q *Quota) TakeEach(ctx context.Context, name string, whos []int64, limit i
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("quota %s: %w", name, err)
 	}
-	allowed, wait := map[int64]int64{}, map[int64]time.Duration{}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.full) > maxFull {
+		for k, until := range q.full {
+			if !until.After(now) {
+				delete(q.full, k)
+			}
+		}
+	}
 	for i, who := range order {
 		n, u := counts[i].Val(), int64(uses[who])
 		allowed[who] = max(0, min(u, int64(limit)-(n-u)))
-		if ttl := ttls[i].Val(); ttl > 0 {
+		ttl := ttls[i].Val()
+		if ttl > 0 {
 			wait[who] = ttl
 		} else {
 			wait[who] = window // the count expired just now: a whole window is the safe answer
 		}
+		if n >= int64(limit) && ttl > 0 && len(q.full) < maxFull {
+			q.full[fullKey{q.quotaKey(name, who), limit}] = now.Add(ttl)
+		}
 	}
+	return waitsOf(whos, allowed, wait), nil
+}
+
+// maxFull bounds the counts remembered at their limit (a few bytes each).
+const maxFull = 100_000
+
+// waitsOf hands out, in the order of whos, each person's allowed uses first and then
+// their wait.
+func waitsOf(whos []int64, allowed map[int64]int64, wait map[int64]time.Duration) []time.Duration {
 	out := make([]time.Duration, len(whos))
 	for i, who := range whos {
 		if allowed[who] > 0 {
@@ -71,5 +126,5 @@ func (q *Quota) TakeEach(ctx context.Context, name string, whos []int64, limit i
 		}
 		out[i] = wait[who]
 	}
-	return out, nil
+	return out
 }
