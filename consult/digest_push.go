@@ -16,7 +16,8 @@ func (s *Service) splitPushes(ctx context.Context, experts []store.Expert) (push
 }
 
 // splitPushesMany is splitPushes for several questions, in one round trip to Redis; the
-// questions take from the experts' allowances in order.
+// questions take from the experts' allowances in order. A question's push or digest may
+// be the very slice it was given (not a copy): neither is to be changed.
 func (s *Service) splitPushesMany(ctx context.Context, experts [][]store.Expert) (push, digest [][]store.Expert) {
 	push, digest = make([][]store.Expert, len(experts)), make([][]store.Expert, len(experts))
 	var ids []int64
@@ -36,13 +37,32 @@ func (s *Service) splitPushesMany(ctx context.Context, experts [][]store.Expert)
 	}
 	k := 0
 	for q, es := range experts {
-		for _, e := range es {
-			if waits[k] > 0 {
+		w := waits[k : k+len(es)]
+		k += len(es)
+		over := 0
+		for _, d := range w {
+			if d > 0 {
+				over++
+			}
+		}
+		// In a burst every expert is soon past their allowance, and each question of a
+		// batch of a hundred is gathered for the same twenty: their list is passed on as
+		// it came, not copied.
+		switch over {
+		case 0:
+			push[q] = es
+			continue
+		case len(es):
+			digest[q] = es
+			continue
+		}
+		push[q], digest[q] = make([]store.Expert, 0, len(es)-over), make([]store.Expert, 0, over)
+		for i, e := range es {
+			if w[i] > 0 {
 				digest[q] = append(digest[q], e)
 			} else {
 				push[q] = append(push[q], e)
 			}
-			k++
 		}
 	}
 	return push, digest

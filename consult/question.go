@@ -201,14 +201,24 @@ func (s *Service) checkAsks(ins []AskInput, texts []string, facts store.AskFacts
 // asked on its own (single), with its earlier answers.
 func (s *Service) pendingAsks(ctx context.Context, ins []AskInput, texts []string, indexed []textIndex, live []int, facts store.AskFacts,
 	outcomes []AskOutcome, out Out[AskResult], single bool) []*pendingAsk {
+	// The questions of one county and category go to the same experts: one list each,
+	// shared (splitPushesMany passes it on uncopied where it can).
 	onDuty := make([][]store.Expert, len(live))
+	lists := map[[2]string][]store.Expert{}
 	for j, i := range live {
 		r := &outcomes[i].Result
-		for _, e := range facts.OnDuty[r.County.ID] {
-			if slices.Contains(e.Categories, r.Category.ID) {
-				onDuty[j] = append(onDuty[j], e)
+		key := [2]string{r.County.ID, r.Category.ID}
+		list, ok := lists[key]
+		if !ok {
+			for _, e := range facts.OnDuty[r.County.ID] {
+				if slices.Contains(e.Categories, r.Category.ID) {
+					list = append(list, e)
+				}
 			}
+			list = slices.Clip(list) // an append to it elsewhere copies
+			lists[key] = list
 		}
+		onDuty[j] = list
 	}
 	push, digest := s.splitPushesMany(ctx, onDuty)
 	if indexed == nil {
@@ -311,7 +321,7 @@ func (s *Service) storeAsks(batch []*pendingAsk) error {
 		if err != nil {
 			return err
 		}
-		var digested []store.Expert
+		var digested [][]store.Expert
 		var msgs []store.Message
 		media := map[int64][]store.Media{}
 		for _, p := range batch {
@@ -326,7 +336,7 @@ func (s *Service) storeAsks(batch []*pendingAsk) error {
 			if len(p.media) > 0 {
 				media[q.ID] = p.media
 			}
-			digested = append(digested, p.res.Digested...)
+			digested = append(digested, p.res.Digested)
 			msgs = appendMessages(msgs, p.out.render(p.res))
 		}
 		return tx.RecordAsks(ctx, media, digested, s.now(), msgs)

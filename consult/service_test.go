@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -902,6 +903,49 @@ func TestAskManyGivesEachQuestionOfABatchTheOutcomeAskWould(t *testing.T) {
 	_, tea, _ := b.queue.Peek(ctx, "yuqing", []string{"tea"}, 1)
 	if questions != 4 || asked != 4 || rice != 3 || tea != 1 {
 		t.Errorf("%d stored, %d asked events, %d rice and %d tea queued; want 4, 4, 3, 1", questions, asked, rice, tea)
+	}
+}
+
+// In a batch, each question is pushed to the experts with pushes left and gathered for
+// the others; questions that go to the same experts share their list, and one
+// question's split must not show in another's.
+func TestAskManySplitsEachQuestionsExpertsByTheirPushesLeft(t *testing.T) {
+	t.Parallel()
+	svc, _ := setup(t, func(o *consult.Options) {
+		rdb, prefix := storetest.NewRedis(t)
+		o.Quota = store.NewQuota(rdb, prefix)
+		o.Limits = &consult.Limits{Pushes: 1, PushWindow: time.Hour}
+	})
+	ctx := context.Background()
+	addExpert(t, svc, 21, "rice", "tea")
+	addExpert(t, svc, 22, "rice")
+	if _, _, err := svc.Bind(ctx, -100, "群", adminID, "白泥镇", nil); err != nil {
+		t.Fatal(err)
+	}
+	// Expert 21's one push goes to a tea question.
+	if r, err := svc.Ask(ctx, consult.AskInput{ChatID: -100, MessageID: 1, Farmer: consult.Person{ID: 1}, Text: "茶叶 有虫", UpdateID: nextUpdate()}, nil); err != nil || len(r.Experts) != 1 {
+		t.Fatalf("tea question: %v, pushed to %d; want expert 21", err, len(r.Experts))
+	}
+	out := svc.AskMany(ctx, []consult.AskInput{
+		{ChatID: -100, MessageID: 2, Farmer: consult.Person{ID: 2}, Text: "水稻 卷叶", UpdateID: nextUpdate()},
+		{ChatID: -100, MessageID: 3, Farmer: consult.Person{ID: 3}, Text: "水稻 稻瘟病", UpdateID: nextUpdate()},
+	}, nil)
+	ids := func(es []store.Expert) []int64 {
+		var out []int64
+		for _, e := range es {
+			out = append(out, e.UserID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	want := []struct{ push, digest []int64 }{{[]int64{22}, []int64{21}}, {nil, []int64{21, 22}}}
+	for i, o := range out {
+		if o.Err != nil {
+			t.Fatalf("question %d: %v", i, o.Err)
+		}
+		if p, d := ids(o.Result.Experts), ids(o.Result.Digested); !slices.Equal(p, want[i].push) || !slices.Equal(d, want[i].digest) {
+			t.Errorf("question %d: pushed to %v, gathered for %v; want %v and %v", i, p, d, want[i].push, want[i].digest)
+		}
 	}
 }
 

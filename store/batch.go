@@ -185,7 +185,7 @@ func (d *queries) RecordWins(ctx context.Context, events []Event, questionIDs []
 // their media, a count in the digests of the experts not pushed to, and the messages
 // to send, in one round trip. Under a burst each getUpdates batch waits on the one
 // before, so its transaction is kept to three round trips.
-func (d *queries) RecordAsks(ctx context.Context, media map[int64][]Media, digested []Expert, at time.Time, msgs []Message) error {
+func (d *queries) RecordAsks(ctx context.Context, media map[int64][]Media, digested [][]Expert, at time.Time, msgs []Message) error {
 	b := &pgx.Batch{}
 	queueMedia(b, media)
 	queueDigests(b, digested, at)

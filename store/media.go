@@ -235,32 +235,35 @@ type Digest struct {
 // twice counts two). It appends a row per expert: a burst of questions to the same
 // experts does not queue up behind one counter row per expert.
 func (d *queries) AddToDigests(ctx context.Context, experts []Expert, at time.Time) error {
-	if len(experts) == 0 {
+	b := &pgx.Batch{}
+	queueDigests(b, [][]Expert{experts}, at)
+	if b.Len() == 0 {
 		return nil
 	}
-	b := &pgx.Batch{}
-	queueDigests(b, experts, at)
 	return d.send(ctx, "add to digests", b)
 }
 
-// queueDigests queues AddToDigests' statement, if there is anyone to count.
-func queueDigests(b *pgx.Batch, experts []Expert, at time.Time) {
-	if len(experts) == 0 {
-		return
-	}
+// queueDigests queues AddToDigests' statement for the experts of several questions (an
+// expert named in n of them counts n), if there is anyone to count.
+func queueDigests(b *pgx.Batch, experts [][]Expert, at time.Time) {
 	var (
 		ids    []int64
 		langs  []string
 		counts []int32
 		row    = map[int64]int{}
 	)
-	for _, e := range experts {
-		if i, ok := row[e.UserID]; ok {
-			counts[i]++
-			continue
+	for _, es := range experts {
+		for _, e := range es {
+			if i, ok := row[e.UserID]; ok {
+				counts[i]++
+				continue
+			}
+			row[e.UserID] = len(ids)
+			ids, langs, counts = append(ids, e.UserID), append(langs, e.Language), append(counts, 1)
 		}
-		row[e.UserID] = len(ids)
-		ids, langs, counts = append(ids, e.UserID), append(langs, e.Language), append(counts, 1)
+	}
+	if len(ids) == 0 {
+		return
 	}
 	b.Queue(`INSERT INTO expert_digest_items (user_id, language, at, questions)
 		SELECT user_id, language, $3, questions FROM unnest($1::bigint[], $2::text[], $4::int[]) AS e(user_id, language, questions)`,
