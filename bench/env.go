@@ -72,6 +72,7 @@ func newEnv(ctx context.Context, keep bool) (*env, error) {
 	}
 	cfg.ConnConfig.Database = e.name
 	cfg.MaxConns = 32
+	store.TunePool(cfg) // as the service's own pool
 	// ConnString is the URL parsed, not the config changed since: name the database in it.
 	u, err := url.Parse(e.admin)
 	if err != nil {

@@ -133,6 +133,9 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 		}
 		outcomes[i].Result.Question, outcomes[i].Err = outcomes[k].Result.Question, ErrRepeated
 	}
+	if len(queued) > 1 {
+		s.mergeAfterBurst()
+	}
 	if err := s.queue.PushMany(ctx, queued); err != nil {
 		s.log.Warn("questions stored but not queued; the reconciler will add them", "questions", len(queued), "err", err)
 	}

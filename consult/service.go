@@ -36,6 +36,8 @@ type Service struct {
 	asks combiner[*pendingAsk]
 	// later looks up earlier answers for questions stored in a batch (similar_later.go).
 	later similarLater
+	// merge merges the search index's pending list after a burst (index_merge.go).
+	merge burstMerge
 	// memo keeps what recent lookups of earlier answers found (similar_memo.go).
 	memo similarMemo
 }

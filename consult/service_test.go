@@ -949,6 +949,42 @@ func TestAskManySplitsEachQuestionsExpertsByTheirPushesLeft(t *testing.T) {
 	}
 }
 
+// A batch's search entries may wait in the index's pending list (which every search
+// reads whole) while a burst goes on; once it is over they are merged into the index.
+func TestABatchsSearchEntriesAreMergedOnceTheBurstIsOver(t *testing.T) {
+	t.Parallel()
+	svc, b := setup(t)
+	ctx := context.Background()
+	var limit string
+	if err := b.pool.QueryRow(ctx, `SELECT current_setting('gin_pending_list_limit')`).Scan(&limit); err != nil || limit != "64kB" {
+		t.Errorf("the service's sessions have a pending list limit of %q (%v), want 64kB", limit, err)
+	}
+	if _, _, err := svc.Bind(ctx, -100, "群", adminID, "白泥镇", nil); err != nil {
+		t.Fatal(err)
+	}
+	out := svc.AskMany(ctx, []consult.AskInput{
+		{ChatID: -100, MessageID: 2, Farmer: consult.Person{ID: 2}, Text: "水稻 卷叶", UpdateID: nextUpdate()},
+		{ChatID: -100, MessageID: 3, Farmer: consult.Person{ID: 3}, Text: "水稻 稻瘟病", UpdateID: nextUpdate()},
+	}, nil)
+	for i, o := range out {
+		if o.Err != nil {
+			t.Fatalf("question %d: %v", i, o.Err)
+		}
+	}
+	svc.Settle()
+	var pages int64
+	if err := b.pool.QueryRow(ctx, `SELECT gin_clean_pending_list('question_search_in_time'::regclass)`).Scan(&pages); err != nil || pages != 0 {
+		t.Errorf("after the burst %d pages were still pending (%v), want 0", pages, err)
+	}
+	if err := b.pool.QueryRow(ctx, `SELECT current_setting('gin_pending_list_limit')`).Scan(&limit); err != nil || limit != "64kB" {
+		t.Errorf("after the batch a session's pending list limit is %q (%v), want 64kB", limit, err)
+	}
+	res, err := svc.Search(ctx, []string{"yuqing"}, consult.SearchInput{Text: "稻瘟病"})
+	if err != nil || len(res.Hits) != 1 || res.Hits[0].Question.ID != out[1].Result.Question.ID {
+		t.Errorf("search for 稻瘟病 after the burst: %+v, %v; want question %d", res.Hits, err, out[1].Result.Question.ID)
+	}
+}
+
 func TestQuestionsAskedTogetherGetTheirEarlierAnswersOnceStored(t *testing.T) {
 	t.Parallel()
 	svc, b := setup(t)

@@ -76,6 +76,27 @@ func (l *similarLater) storing() func() {
 	}
 }
 
+// untilQuiet returns once no batch is being stored and none has been for similarQuiet.
+func (l *similarLater) untilQuiet() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for {
+		for l.asking > 0 {
+			if l.quiet == nil {
+				l.quiet = sync.NewCond(&l.mu)
+			}
+			l.quiet.Wait()
+		}
+		wait := similarQuiet - time.Since(l.storedAt)
+		if wait <= 0 {
+			return
+		}
+		l.mu.Unlock()
+		time.Sleep(wait) // then look again: another batch may have come meanwhile
+		l.mu.Lock()
+	}
+}
+
 // similarAfter queues lookups and starts a worker if none runs.
 func (s *Service) similarAfter(jobs []similarJob) {
 	l := &s.later
@@ -125,9 +146,12 @@ func (s *Service) runSimilar() {
 	}
 }
 
-// Settle waits until the earlier answers of the questions asked so far are attached.
-// Tests use it; so does shutdown, briefly.
-func (s *Service) Settle() { s.later.idle.Wait() }
+// Settle waits until the earlier answers of the questions asked so far are attached and
+// the search index has merged their entries. Tests use it; so does shutdown, briefly.
+func (s *Service) Settle() {
+	s.later.idle.Wait()
+	s.merge.idle.Wait()
+}
 
 // attachSimilar looks up one question's earlier answers and puts them in its
 // acknowledgement: into the message if it is still waiting, else as an edit of it.

@@ -228,7 +228,7 @@ func (d *queries) CreateQuestions(ctx context.Context, qs []NewQuestion) (map[in
 	}
 	// Numbers are drawn first so that each question's search row, written by the same
 	// statement, can name it (a redelivered update's number goes unused).
-	rows, err := d.dbtx.Query(ctx, `
+	const create = `
 		WITH n AS MATERIALIZED (
 			SELECT nextval('questions_id_seq') AS id, *
 			FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[],
@@ -244,29 +244,39 @@ func (d *queries) CreateQuestions(ctx context.Context, qs []NewQuestion) (map[in
 				CASE WHEN found = '' THEN '{}'::bigint[] ELSE string_to_array(found, ',')::bigint[] END
 			FROM n
 			ON CONFLICT DO NOTHING
-			RETURNING `+questionColumns+`, update_id),
+			RETURNING ` + questionColumns + `, update_id),
 		s AS (
 			INSERT INTO question_search (question_id, asked_at, township, category_id, crop, search)
 			SELECT id, asked_at, township, category_id, crop, search::tsvector FROM n WHERE id IN (SELECT id FROM q)),
 		e AS (
 			INSERT INTO question_events (question_id, kind, actor_id, detail, at)
 			SELECT id, 'asked', farmer_id, '{}', asked_at FROM q)
-		SELECT * FROM q`,
-		counties, townships, chats, messages, farmers, farmerNames, cats, texts, updates, asked, threads, groups, searches, crops, terms, similar)
-	if err != nil {
-		return nil, wrap("create questions", err)
-	}
-	defer rows.Close()
+		SELECT * FROM q`
 	out := make(map[int64]Question, len(qs))
-	for rows.Next() {
-		var update int64
-		q, err := scanQuestionWith(rows, &update)
-		if err != nil {
-			return nil, wrap("create questions", err)
-		}
-		out[update] = q
+	b := &pgx.Batch{}
+	if len(qs) > 1 {
+		// A batch is a burst: its search entries wait in the index's pending list until it
+		// holds a megabyte, and are merged into the index together (see
+		// migrations/0019_pending_list_per_session.sql); the service merges what is left
+		// once the burst is over.
+		b.Queue(`SET LOCAL gin_pending_list_limit = '` + pendingListBurst + `'`)
 	}
-	return out, wrap("create questions", rows.Err())
+	b.Queue(create, counties, townships, chats, messages, farmers, farmerNames, cats, texts, updates, asked, threads, groups,
+		searches, crops, terms, similar).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var update int64
+			q, err := scanQuestionWith(rows, &update)
+			if err != nil {
+				return err
+			}
+			out[update] = q
+		}
+		return rows.Err()
+	})
+	if err := d.send(ctx, "create questions", b); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // AskKey is one question of a batch, for AskFacts.

@@ -42,6 +42,23 @@ type DB struct {
 	pool *pgxpool.Pool
 }
 
+// TunePool sets what the service's connections need of Postgres besides the defaults:
+// the search index's pending list limit (migrations/0019_pending_list_per_session.sql).
+// A pool without it works, with slower searches while new questions wait to be merged.
+func TunePool(cfg *pgxpool.Config) {
+	if cfg.ConnConfig.RuntimeParams == nil {
+		cfg.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	cfg.ConnConfig.RuntimeParams["gin_pending_list_limit"] = pendingListQuiet
+}
+
+// The search index's pending list limit: pendingListQuiet for every session,
+// pendingListBurst for the transaction of a batch of questions.
+const (
+	pendingListQuiet = "64kB"
+	pendingListBurst = "1MB"
+)
+
 // NewDB wraps a pool.
 func NewDB(pool *pgxpool.Pool) *DB {
 	return &DB{queries: queries{dbtx: pool}, pool: pool}

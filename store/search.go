@@ -195,6 +195,15 @@ func walkGeneric(sql string, args []any, collect func(pgx.Rows) error) *pgx.Batc
 	return b
 }
 
+// MergeSearchIndex moves the search index's pending entries into the index proper
+// (gin_clean_pending_list), as the service does once a burst of questions is over, and
+// returns how many pending pages it emptied.
+func (d *DB) MergeSearchIndex(ctx context.Context) (int64, error) {
+	var pages int64
+	err := d.pool.QueryRow(ctx, `SELECT gin_clean_pending_list('question_search_in_time'::regclass)`).Scan(&pages)
+	return pages, wrap("merge search index", err)
+}
+
 // SimilarCandidate is an answered question that shares words with a new one.
 type SimilarCandidate struct {
 	Question

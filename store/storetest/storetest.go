@@ -90,7 +90,12 @@ func NewPool(t testing.TB) *pgxpool.Pool {
 // NewPoolAt opens a pool on url, closed when the test ends.
 func NewPoolAt(t testing.TB, url string) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatalf("storetest: pool: %v", err)
+	}
+	store.TunePool(cfg)
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("storetest: pool: %v", err)
 	}
