@@ -120,21 +120,15 @@ func (s *Service) runSimilar() {
 	l := &s.later
 	defer l.idle.Done()
 	for {
+		l.untilQuiet()
 		l.mu.Lock()
-		for l.asking > 0 && len(l.jobs) > 0 {
-			if l.quiet == nil {
-				l.quiet = sync.NewCond(&l.mu)
-			}
-			l.quiet.Wait()
-		}
 		if len(l.jobs) == 0 {
 			l.running = false
 			l.mu.Unlock()
 			return
 		}
-		if wait := similarQuiet - time.Since(l.storedAt); wait > 0 {
-			l.mu.Unlock()
-			time.Sleep(wait) // then look again: another batch may have come meanwhile
+		if l.asking > 0 || time.Since(l.storedAt) < similarQuiet {
+			l.mu.Unlock() // a batch came meanwhile
 			continue
 		}
 		j := l.jobs[0]
