@@ -127,6 +127,24 @@ const (
 	warmUpdate  = firstUpdate - 100
 )
 
+// forgetIngest removes what an ingest run leaves: its questions, and the messages its
+// sender had not finished.
+func forgetIngest(ctx context.Context, e *env) error {
+	for _, sql := range []string{
+		`DELETE FROM question_events WHERE question_id IN (SELECT id FROM questions WHERE update_id >= $1)`,
+		`DELETE FROM question_search WHERE question_id IN (SELECT id FROM questions WHERE update_id >= $1)`,
+		`DELETE FROM questions WHERE update_id >= $1`,
+	} {
+		if _, err := e.pool.Exec(ctx, sql, warmUpdate); err != nil {
+			return err
+		}
+	}
+	if _, err := e.pool.Exec(ctx, `TRUNCATE outbox, bot_messages, expert_digest_items`); err != nil {
+		return err
+	}
+	return vacuum(ctx, e)
+}
+
 // benchIngest runs `agriclinic serve` against ingestAPI with sz.ingest questions from 100
 // village groups, 20 on-duty experts in each category, and measures questions stored per
 // second, each batch's time from handed out to confirmed, and the process's resident
@@ -134,18 +152,8 @@ const (
 // Postgres: what committing each update on its own can reach.
 func benchIngest(ctx context.Context, e *env, sz sizes) ([]result, error) {
 	c := &e.counties[0]
-	// A kept database still holds an earlier run's ingest: its questions, and the messages
-	// its sender had not finished.
-	for _, sql := range []string{
-		`DELETE FROM question_events WHERE question_id IN (SELECT id FROM questions WHERE update_id >= $1)`,
-		`DELETE FROM question_search WHERE question_id IN (SELECT id FROM questions WHERE update_id >= $1)`,
-		`DELETE FROM questions WHERE update_id >= $1`,
-	} {
-		if _, err := e.pool.Exec(ctx, sql, warmUpdate); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := e.pool.Exec(ctx, `TRUNCATE outbox, bot_messages, expert_digest_items`); err != nil {
+	// A kept database may still hold an interrupted run's ingest.
+	if err := forgetIngest(ctx, e); err != nil {
 		return nil, err
 	}
 	// Earlier benchmarks' experts (the claim race's) would each be told of every question.
@@ -192,6 +200,14 @@ func benchIngest(ctx context.Context, e *env, sz sizes) ([]result, error) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	// Once the service has stopped (the deferred stop below runs first), the ingest is
+	// removed again: on a kept database, a search benchmark run next would otherwise walk
+	// back through its 10,000 questions first, the newest of the archive.
+	defer func() {
+		if err := forgetIngest(context.WithoutCancel(ctx), e); err != nil {
+			fmt.Fprintln(os.Stderr, "ingest: removing the ingested questions:", err)
+		}
+	}()
 	cmd := exec.Command(bin, "serve")
 	prefix := e.prefix + "ingest:"
 	cmd.Env = append(os.Environ(), "TELEGRAM_TOKEN=42:bench", "TELEGRAM_API_URL="+srv.URL, "DATABASE_URL="+e.databaseURL()+getenv("BENCH_DSN_EXTRA", ""),
