@@ -112,10 +112,9 @@ func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool
 		window := max(rankWindow, f.Offset+limit+1)
 		sql = `SELECT * FROM (` + sql + ` LIMIT ` + strconv.Itoa(window) + `) recent ORDER BY rank DESC, asked_at DESC, id DESC`
 	}
-	// The limits are written into the statement, not passed: with them known, Postgres
-	// plans the search once per connection and reuses the plan (planning it again each
-	// time costs more than running it); a limit passed as a parameter makes the reusable
-	// plan look as costly as reading every match, and it is planned again on every call.
+	// The limits are written into the statement, not passed: the plan kept for the
+	// statement (walkGeneric) is made without the parameters' values, and with a limit
+	// passed as a parameter it would be costed, and chosen, as if every match were read.
 	sql += ` LIMIT ` + strconv.Itoa(limit+1) + ` OFFSET ` + strconv.Itoa(max(f.Offset, 0))
 	var hits []SearchHit
 	collect := func(rows pgx.Rows) (err error) {
