@@ -114,7 +114,7 @@ func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool
 	}
 	// The limits are written into the statement, not passed: the plan kept for the
 	// statement (walkGeneric) is made without the parameters' values, and with a limit
-	// passed as a parameter it would be costed, and chosen, as if every match were read.
+	// passed as a parameter it would be made without knowing how few rows are wanted.
 	sql += ` LIMIT ` + strconv.Itoa(limit+1) + ` OFFSET ` + strconv.Itoa(max(f.Offset, 0))
 	var hits []SearchHit
 	collect := func(rows pgx.Rows) (err error) {
