@@ -47,7 +47,10 @@ func (q *Quota) TakeEach(ctx context.Context, name string, whos []int64, limit i
 	// counts are remembered here; the uses they are not told of would all be over the
 	// limit anyway, and the count starts again with its window whoever counts it.
 	now := q.Now()
-	var order []int64
+	var (
+		order []int64  // the people Redis is asked about
+		keys  []string // their counts' keys
+	)
 	uses := map[int64]int{}
 	allowed, wait := map[int64]int64{}, map[int64]time.Duration{}
 	q.mu.Lock()
@@ -55,16 +58,12 @@ func (q *Quota) TakeEach(ctx context.Context, name string, whos []int64, limit i
 		if uses[who]++; uses[who] > 1 {
 			continue
 		}
-		k := fullKey{q.quotaKey(name, who), limit}
-		until, full := q.full[k]
-		if full && until.After(now) {
+		key := q.quotaKey(name, who)
+		if until, full := q.full[fullKey{key, limit}]; full && until.After(now) {
 			wait[who] = until.Sub(now)
 			continue
 		}
-		if full {
-			delete(q.full, k)
-		}
-		order = append(order, who)
+		order, keys = append(order, who), append(keys, key)
 	}
 	q.mu.Unlock()
 	if len(order) == 0 {
@@ -79,7 +78,7 @@ func (q *Quota) TakeEach(ctx context.Context, name string, whos []int64, limit i
 	counts := make([]*redis.IntCmd, len(order))
 	ttls := make([]*redis.DurationCmd, len(order))
 	for i, who := range order {
-		key := q.quotaKey(name, who)
+		key := keys[i]
 		counts[i] = pipe.IncrBy(ctx, key, int64(uses[who]))
 		pipe.Do(ctx, "PEXPIRE", key, window.Milliseconds(), "NX")
 		ttls[i] = pipe.PTTL(ctx, key)
@@ -89,12 +88,8 @@ func (q *Quota) TakeEach(ctx context.Context, name string, whos []int64, limit i
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.full) > maxFull {
-		for k, until := range q.full {
-			if !until.After(now) {
-				delete(q.full, k)
-			}
-		}
+	if len(q.full) >= maxFull {
+		clear(q.full) // remembered to save Redis a question, never needed
 	}
 	for i, who := range order {
 		n, u := counts[i].Val(), int64(uses[who])
@@ -105,8 +100,8 @@ func (q *Quota) TakeEach(ctx context.Context, name string, whos []int64, limit i
 		} else {
 			wait[who] = window // the count expired just now: a whole window is the safe answer
 		}
-		if n >= int64(limit) && ttl > 0 && len(q.full) < maxFull {
-			q.full[fullKey{q.quotaKey(name, who), limit}] = now.Add(ttl)
+		if n >= int64(limit) && ttl > 0 {
+			q.full[fullKey{keys[i], limit}] = now.Add(ttl) // an older entry is overwritten
 		}
 	}
 	return waitsOf(whos, allowed, wait), nil
