@@ -32,14 +32,16 @@ func (s *Service) mergeAfterBurst() {
 	m.idle.Add(1)
 	go func() {
 		defer m.idle.Done()
+		s.later.mu.Lock()
 		s.later.untilQuiet()
+		s.later.mu.Unlock()
 		// A batch stored from here on starts the next wait.
 		m.mu.Lock()
 		m.waiting = false
 		m.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if _, err := s.db.MergeSearchIndex(ctx); err != nil {
+		if err := s.db.MergeSearchIndex(ctx); err != nil {
 			// The next insert over the list's limit merges it; searches are slower meanwhile.
 			s.log.Warn("search index pending list not merged", "err", err)
 		}

@@ -77,9 +77,9 @@ func (l *similarLater) storing() func() {
 }
 
 // untilQuiet returns once no batch is being stored and none has been for similarQuiet.
+// It is called with l.mu held and returns with it held, so the caller acts on the quiet
+// it waited for.
 func (l *similarLater) untilQuiet() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	for {
 		for l.asking > 0 {
 			if l.quiet == nil {
@@ -120,16 +120,12 @@ func (s *Service) runSimilar() {
 	l := &s.later
 	defer l.idle.Done()
 	for {
-		l.untilQuiet()
 		l.mu.Lock()
+		l.untilQuiet()
 		if len(l.jobs) == 0 {
 			l.running = false
 			l.mu.Unlock()
 			return
-		}
-		if l.asking > 0 || time.Since(l.storedAt) < similarQuiet {
-			l.mu.Unlock() // a batch came meanwhile
-			continue
 		}
 		j := l.jobs[0]
 		l.jobs = l.jobs[1:]

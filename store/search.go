@@ -113,7 +113,7 @@ func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool
 		sql = `SELECT * FROM (` + sql + ` LIMIT ` + strconv.Itoa(window) + `) recent ORDER BY rank DESC, asked_at DESC, id DESC`
 	}
 	// The limits are written into the statement, not passed: the plan kept for the
-	// statement (walkGeneric) is made without the parameters' values, and with a limit
+	// statement (keepPlan) is made without the parameters' values, and with a limit
 	// passed as a parameter it would be made without knowing how few rows are wanted.
 	sql += ` LIMIT ` + strconv.Itoa(limit+1) + ` OFFSET ` + strconv.Itoa(max(f.Offset, 0))
 	var hits []SearchHit
@@ -126,15 +126,12 @@ func (d *queries) Search(ctx context.Context, f SearchFilter) ([]SearchHit, bool
 		})
 		return err
 	}
-	if f.Query == "" {
-		rows, err := d.dbtx.Query(ctx, sql, args...)
-		if err == nil {
-			err = collect(rows)
-		}
-		if err != nil {
-			return nil, false, wrap("search", err)
-		}
-	} else if err := d.send(ctx, "search", walkGeneric(sql, args, collect)); err != nil {
+	b := &pgx.Batch{}
+	if f.Query != "" {
+		keepPlan(b)
+	}
+	b.Queue(sql, args...).Query(collect)
+	if err := d.send(ctx, "search", b); err != nil {
 		return nil, false, err
 	}
 	more := len(hits) > limit
@@ -178,29 +175,24 @@ func newestMatches(match, where []string, rank, tags, from, to string) string {
 		ORDER BY s.step, h.asked_at DESC, h.id DESC`
 }
 
-// walkGeneric is a batch that runs a walk back in time (newestMatches) with the plan
-// Postgres keeps for the statement, in one round trip. Postgres plans a prepared
+// keepPlan makes the next statement of a batch, a walk back in time (newestMatches), run
+// with the plan Postgres keeps for it, in the same round trip. Postgres plans a prepared
 // statement afresh for its first five runs, then keeps a plan made without the
 // parameters' values only if it looks no costlier than those; for the walk it often does
 // not (a filter makes the estimates differ), and then plans every search again: 0.7 ms of
 // a 2.5 ms search on the benchmark's million questions, for the same plan each time. The
 // walk's plan does not depend on the values: whatever the words, it is a nested loop over
 // the buckets with the index inside. SET LOCAL lasts until the batch's implicit
-// transaction ends.
-func walkGeneric(sql string, args []any, collect func(pgx.Rows) error) *pgx.Batch {
-	b := &pgx.Batch{}
+// transaction ends. Searches by filters alone keep Postgres' choice.
+func keepPlan(b *pgx.Batch) {
 	b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
-	b.Queue(sql, args...).Query(collect)
-	return b
 }
 
 // MergeSearchIndex moves the search index's pending entries into the index proper
-// (gin_clean_pending_list), as the service does once a burst of questions is over, and
-// returns how many pending pages it emptied.
-func (d *DB) MergeSearchIndex(ctx context.Context) (int64, error) {
-	var pages int64
-	err := d.pool.QueryRow(ctx, `SELECT gin_clean_pending_list('question_search_in_time'::regclass)`).Scan(&pages)
-	return pages, wrap("merge search index", err)
+// (gin_clean_pending_list), as the service does once a burst of questions is over.
+func (d *DB) MergeSearchIndex(ctx context.Context) error {
+	_, err := d.pool.Exec(ctx, `SELECT gin_clean_pending_list('question_search_in_time'::regclass)`)
+	return wrap("merge search index", err)
 }
 
 // SimilarCandidate is an answered question that shares words with a new one.
