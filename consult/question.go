@@ -103,7 +103,10 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 	// A question asked on its own gets its earlier answers now; a batch's come after.
 	single := len(live) == 1
 	pending := s.pendingAsks(ctx, ins, texts, <-indexed, live, facts, outcomes, out, single)
-	run := alone(s.storeAsks, func(p *pendingAsk, err error) { p.err = err })
+	// A batch is a burst: its search entries are merged into the index after it
+	// (index_merge.go), not at each batch.
+	burst := !single
+	run := alone(func(b []*pendingAsk) error { return s.storeAsks(b, burst) }, func(p *pendingAsk, err error) { p.err = err })
 	if single {
 		// A question on its own shares a transaction with whatever else arrives meanwhile.
 		s.asks.do(pending[0], run)
@@ -133,7 +136,7 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 		}
 		outcomes[i].Result.Question, outcomes[i].Err = outcomes[k].Result.Question, ErrRepeated
 	}
-	if len(queued) > 1 {
+	if burst && len(queued) > 0 {
 		s.mergeAfterBurst()
 	}
 	if err := s.queue.PushMany(ctx, queued); err != nil {
@@ -313,14 +316,15 @@ type pendingAsk struct {
 // groups) in one transaction of two round trips, like storeClaims: the questions with
 // their search rows and events, then what they caused. A redelivered update
 // gets store.ErrDuplicate; if the transaction fails, each question is tried on its own.
-func (s *Service) storeAsks(batch []*pendingAsk) error {
+// burst says they are a batch of a burst (store.CreateQuestions).
+func (s *Service) storeAsks(batch []*pendingAsk, burst bool) error {
 	ctx := context.WithoutCancel(batch[0].ctx)
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		qs := make([]store.NewQuestion, len(batch))
 		for i, p := range batch {
 			qs[i], p.err = p.q, nil
 		}
-		created, err := tx.CreateQuestions(ctx, qs)
+		created, err := tx.CreateQuestions(ctx, qs, burst)
 		if err != nil {
 			return err
 		}

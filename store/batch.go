@@ -208,8 +208,12 @@ type NewQuestion struct {
 
 // CreateQuestions archives new open questions in one statement, with each one's search
 // row and "asked" event, and returns them numbered, by update id. A question whose update
-// was stored before (a redelivery) is left out.
-func (d *queries) CreateQuestions(ctx context.Context, qs []NewQuestion) (map[int64]Question, error) {
+// was stored before (a redelivery) is left out. burst says the questions are a batch of a
+// burst: their search entries then wait in the index's pending list until it holds a
+// megabyte and are merged into the index together (see
+// migrations/0019_pending_list_per_session.sql), and the caller merges what is left once
+// the burst is over (MergeSearchIndex).
+func (d *queries) CreateQuestions(ctx context.Context, qs []NewQuestion, burst bool) (map[int64]Question, error) {
 	var (
 		counties, townships, farmerNames, cats, texts, groups, searches, crops, terms []string
 		chats, messages, farmers, updates, threads                                    []int64
@@ -254,11 +258,7 @@ func (d *queries) CreateQuestions(ctx context.Context, qs []NewQuestion) (map[in
 		SELECT * FROM q`
 	out := make(map[int64]Question, len(qs))
 	b := &pgx.Batch{}
-	if len(qs) > 1 {
-		// A batch is a burst: its search entries wait in the index's pending list until it
-		// holds a megabyte, and are merged into the index together (see
-		// migrations/0019_pending_list_per_session.sql); the service merges what is left
-		// once the burst is over.
+	if burst {
 		b.Queue(`SET LOCAL gin_pending_list_limit = '` + pendingListBurst + `'`)
 	}
 	b.Queue(create, counties, townships, chats, messages, farmers, farmerNames, cats, texts, updates, asked, threads, groups,

@@ -212,7 +212,7 @@ func TestSearchStepsCoverEverySlotOnceNewestFirst(t *testing.T) {
 	}
 }
 
-// The walk runs with Postgres' kept plan (walkGeneric): the setting must end with the
+// The walk runs with Postgres' kept plan (keepPlan): the setting must end with the
 // search, or every later statement on the connection would be planned without its values.
 func TestSearchLeavesTheConnectionsPlanningAlone(t *testing.T) {
 	url := storetest.NewDatabase(t)
@@ -239,6 +239,47 @@ func TestSearchLeavesTheConnectionsPlanningAlone(t *testing.T) {
 		}
 		if mode != "auto" {
 			t.Errorf("after a search (err %v), plan_cache_mode = %q on its connection, want auto", err, mode)
+		}
+	}
+}
+
+// A burst's batch raises its transaction's pending list limit, and only its own; other
+// writes of questions keep the session's.
+func TestABurstsQuestionsRaiseThePendingListLimitForTheirTransaction(t *testing.T) {
+	t.Parallel()
+	pool := storetest.NewPool(t)
+	db := store.NewDB(pool)
+	ctx := context.Background()
+	if err := db.UpsertCounties(ctx, []store.CountyRecord{{ID: "yuqing", Name: "余庆县", Timezone: "Asia/Shanghai",
+		Townships: []string{"白泥镇"}, Categories: []store.CategoryRecord{{ID: "rice", Name: "水稻"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	update := int64(0)
+	for _, burst := range []bool{false, true} {
+		var during, after string
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			var qs []store.NewQuestion
+			for range 2 {
+				update++
+				qs = append(qs, store.NewQuestion{UpdateID: update, Question: store.Question{CountyID: "yuqing", Township: "白泥镇",
+					ChatID: -100, MessageID: update, FarmerID: 1, CategoryID: "rice", Text: "水稻发黄", AskedAt: time.Now(),
+					Search: consult.SearchVector("水稻发黄", 'A')}})
+			}
+			created, err := tx.CreateQuestions(ctx, qs, burst)
+			if err != nil || len(created) != 2 {
+				return fmt.Errorf("created %d: %v", len(created), err)
+			}
+			return tx.QueryRowForTest(ctx, `SELECT current_setting('gin_pending_list_limit')`).Scan(&during)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pool.QueryRow(ctx, `SELECT current_setting('gin_pending_list_limit')`).Scan(&after); err != nil {
+			t.Fatal(err)
+		}
+		want := map[bool]string{false: "64kB", true: "1MB"}[burst]
+		if during != want || after != "64kB" {
+			t.Errorf("burst %v: limit %s in the transaction and %s after, want %s and 64kB", burst, during, after, want)
 		}
 	}
 }
