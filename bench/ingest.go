@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -139,10 +140,8 @@ func forgetIngest(ctx context.Context, e *env) error {
 			return err
 		}
 	}
-	if _, err := e.pool.Exec(ctx, `TRUNCATE outbox, bot_messages, expert_digest_items`); err != nil {
-		return err
-	}
-	return vacuum(ctx, e)
+	_, err := e.pool.Exec(ctx, `TRUNCATE outbox, bot_messages, expert_digest_items`)
+	return err
 }
 
 // benchIngest runs `agriclinic serve` against ingestAPI with sz.ingest questions from 100
@@ -204,7 +203,8 @@ func benchIngest(ctx context.Context, e *env, sz sizes) ([]result, error) {
 	// removed again: on a kept database, a search benchmark run next would otherwise walk
 	// back through its 10,000 questions first, the newest of the archive.
 	defer func() {
-		if err := forgetIngest(context.WithoutCancel(ctx), e); err != nil {
+		ctx := context.WithoutCancel(ctx)
+		if err := errors.Join(forgetIngest(ctx, e), vacuum(ctx, e)); err != nil {
 			fmt.Fprintln(os.Stderr, "ingest: removing the ingested questions:", err)
 		}
 	}()
