@@ -97,6 +97,8 @@ func New(svc *consult.Service, db *store.DB, tg *Client, log *slog.Logger) *Bot 
 // poisoned update cannot stop the bot.
 func (b *Bot) Handle(ctx context.Context, u Update) (err error) {
 	start := time.Now()
+	// Each write this update causes is a step of it, stored once (store.WithUpdate).
+	ctx = store.WithUpdate(ctx, int64(u.UpdateID))
 	defer func() {
 		outcome := "ok"
 		if r := recover(); r != nil {

@@ -207,11 +207,7 @@ func (c *Client) GetUpdates(ctx context.Context, offset int, timeout time.Durati
 	if err != nil {
 		return nil, c.redact(err)
 	}
-	var updates []Update
-	if err := json.Unmarshal(resp.Result, &updates); err != nil {
-		return nil, err
-	}
-	return updates, nil
+	return decodeUpdates(resp.Result)
 }
 
 // maxFile is the largest file the Bot API lets a bot download.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/agriclinic/agriclinic/consult"
+	"github.com/agriclinic/agriclinic/store"
 )
 
 // handleWorkers bounds how many updates of a batch that are not plain questions are
@@ -136,7 +137,7 @@ func (b *Bot) askMany(ctx context.Context, us []Update, asks []int, ins []*incom
 	outcomes := b.svc.AskMany(ctx, inputs, AskMessages)
 	errs = make([]error, len(asks))
 	for j, o := range outcomes {
-		errs[j] = b.asked(ctx, ins[asks[j]], o.Result, o.Err)
+		errs[j] = b.asked(store.WithUpdate(ctx, ins[asks[j]].updateID), ins[asks[j]], o.Result, o.Err)
 		outcome := "ok"
 		if errs[j] != nil {
 			outcome = "retry"

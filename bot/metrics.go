@@ -11,6 +11,7 @@ type Metrics struct {
 	updates     *prometheus.CounterVec
 	sends       *prometheus.CounterVec
 	rateLimited prometheus.Counter
+	setAsides   prometheus.Counter
 	toClaim     prometheus.Histogram
 	toAnswer    prometheus.Histogram
 }
@@ -31,6 +32,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "agriclinic_telegram_429_total", Help: "Times Telegram answered 429 Too Many Requests.",
 		}),
+		setAsides: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "agriclinic_updates_set_aside_total", Help: "Updates set aside in dead_updates after failing repeatedly (see the dashboard's problems page).",
+		}),
 		toClaim: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "agriclinic_time_to_claim_seconds", Help: "From a question asked to an expert claiming it.", Buckets: minutes,
 		}),
@@ -38,7 +42,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "agriclinic_time_to_answer_seconds", Help: "From a question asked to its answer.", Buckets: minutes,
 		}),
 	}
-	reg.MustRegister(m.updates, m.sends, m.rateLimited, m.toClaim, m.toAnswer)
+	reg.MustRegister(m.updates, m.sends, m.rateLimited, m.setAsides, m.toClaim, m.toAnswer)
 	return m
 }
 
@@ -58,6 +62,12 @@ func (m *Metrics) send(method, result string) {
 func (m *Metrics) limited() {
 	if m != nil {
 		m.rateLimited.Inc()
+	}
+}
+
+func (m *Metrics) setAside() {
+	if m != nil {
+		m.setAsides.Inc()
 	}
 }
 

@@ -126,7 +126,7 @@ func (p *Poller) handleBatch(ctx context.Context, updates []Update, offset int) 
 	if len(updates) == 0 {
 		return offset, false
 	}
-	firstFail := -1
+	firstFail, failed := -1, false
 	for i, err := range p.handle(ctx, updates) {
 		if err == nil {
 			continue
@@ -134,13 +134,16 @@ func (p *Poller) handleBatch(ctx context.Context, updates []Update, offset int) 
 		u := updates[i]
 		if !errors.Is(err, ErrHeldBack) {
 			p.log.Error("update failed", "update", u.UpdateID, "err", err)
+			failed = true
 		}
 		if firstFail < 0 || u.UpdateID < firstFail {
 			firstFail = u.UpdateID
 		}
 	}
 	if firstFail >= 0 {
-		return firstFail, true
+		// Only held back (the update before them was set aside): fetch them again at
+		// once, no backoff.
+		return firstFail, failed
 	}
 	return updates[len(updates)-1].UpdateID + 1, false
 }

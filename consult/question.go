@@ -318,7 +318,7 @@ type pendingAsk struct {
 // gets store.ErrDuplicate; if the transaction fails, each question is tried on its own.
 // burst says they are a batch of a burst (store.CreateQuestions).
 func (s *Service) storeAsks(batch []*pendingAsk, burst bool) error {
-	ctx := context.WithoutCancel(batch[0].ctx)
+	ctx := store.WithoutUpdate(context.WithoutCancel(batch[0].ctx))
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		qs := make([]store.NewQuestion, len(batch))
 		for i, p := range batch {
@@ -483,7 +483,7 @@ func (s *Service) arbitrate(batch []*pendingPress) {
 		presses[i] = p.Press
 	}
 	// Settled for every caller in the batch: one leaving does not stop the others'.
-	err := s.queue.ArbitrateMany(context.WithoutCancel(batch[0].ctx), presses, claimMark)
+	err := s.queue.ArbitrateMany(store.WithoutUpdate(context.WithoutCancel(batch[0].ctx)), presses, claimMark)
 	for i, p := range batch {
 		p.Press, p.err = presses[i], err
 	}
@@ -506,7 +506,7 @@ func (s *Service) readClaims(batch []*claimRead) {
 		ids[i], users[i] = r.key[0], r.key[1]
 	}
 	// The batch is read for every caller in it: one leaving does not stop the others'.
-	found, err := s.db.QuestionsForExperts(context.WithoutCancel(batch[0].ctx), ids, users)
+	found, err := s.db.QuestionsForExperts(store.WithoutUpdate(context.WithoutCancel(batch[0].ctx)), ids, users)
 	for _, r := range batch {
 		var ok bool
 		r.ExpertQuestion, ok = found[r.key]
@@ -535,7 +535,7 @@ type pendingClaim struct {
 // their queues in one Redis round trip.
 func (s *Service) storeClaims(batch []*pendingClaim) error {
 	// The batch is stored for every caller in it: one leaving does not stop the others'.
-	ctx := context.WithoutCancel(batch[0].ctx)
+	ctx := store.WithoutUpdate(context.WithoutCancel(batch[0].ctx))
 	now := s.now()
 	var dequeue []store.ClaimedEntry
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {

@@ -54,7 +54,7 @@ func (d *queries) Enqueue(ctx context.Context, msgs ...Message) error {
 		return nil
 	}
 	b := &pgx.Batch{}
-	if err := queueEnqueue(b, msgs); err != nil {
+	if err := queueEnqueueOnce(b, msgs, nextStep(ctx)); err != nil {
 		return err
 	}
 	return d.send(ctx, "enqueue", b)
@@ -64,6 +64,13 @@ func (d *queries) Enqueue(ctx context.Context, msgs ...Message) error {
 // experts) go in one statement that draws their ids in the order given, so that a chat's
 // messages keep that order and After can name an earlier one by its position.
 func queueEnqueue(b *pgx.Batch, msgs []Message) error {
+	return queueEnqueueOnce(b, msgs, step{})
+}
+
+// queueEnqueueOnce is queueEnqueue for a step of an update's handling (WithUpdate): the
+// step is recorded in handled_updates by the same statement, and the messages are written
+// only if it was not recorded before, so an update handled again sends nothing twice.
+func queueEnqueueOnce(b *pgx.Batch, msgs []Message, st step) error {
 	var (
 		chats, replyTo, editMsg, refs, users, answers, threads, editOf []int64
 		afterPos                                                       []int32
@@ -86,15 +93,27 @@ func queueEnqueue(b *pgx.Batch, msgs []Message) error {
 		afterPos, editOf = append(afterPos, pos), append(editOf, m.EditOutboxID)
 		apis, params, threads = append(apis, m.API), append(params, r.params), append(threads, m.ThreadID)
 	}
+	args := []any{chats, methods, texts, replyTo, editMsg, markups, kinds, refs, users, langs, answers,
+		afterPos, editOf, apis, params, threads}
+	// The step's mark, when there is one: the messages are selected only if this
+	// statement's insert of the mark did insert it.
+	mark, once := "", ""
+	if st.update != 0 {
+		mark = `mark AS (INSERT INTO handled_updates (update_id, step) VALUES ($17, $18)
+			ON CONFLICT DO NOTHING RETURNING 1),`
+		once = `WHERE EXISTS (SELECT 1 FROM mark)`
+		args = append(args, st.update, st.n)
+	}
 	b.Queue(`
-		WITH m AS MATERIALIZED (
+		WITH `+mark+` m AS MATERIALIZED (
 			SELECT nextval('outbox_id_seq') AS id, *
 			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[],
 				$7::text[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12::int[], $13::bigint[],
 				$14::text[], $15::text[], $16::bigint[]) WITH ORDINALITY
 				AS m(chat_id, method, text, reply_to, edit_message_id, markup,
 				remember_kind, remember_ref, remember_user, language, answer_id, after_pos, edit_outbox_id,
-				api_method, params, thread_id, pos))
+				api_method, params, thread_id, pos)
+			`+once+`)
 		INSERT INTO outbox (id, chat_id, method, text, reply_to, edit_message_id, markup,
 			remember_kind, remember_ref, remember_user, language, answer_id, after_id, edit_outbox_id,
 			api_method, params, thread_id)
@@ -103,9 +122,7 @@ func queueEnqueue(b *pgx.Batch, msgs []Message) error {
 			coalesce(a.id, nullif(m.edit_outbox_id, 0)), nullif(m.edit_outbox_id, 0),
 			m.api_method, m.params::jsonb, m.thread_id
 		FROM m LEFT JOIN m a ON a.pos = m.after_pos
-		ORDER BY m.id`,
-		chats, methods, texts, replyTo, editMsg, markups, kinds, refs, users, langs, answers,
-		afterPos, editOf, apis, params, threads)
+		ORDER BY m.id`, args...)
 	return nil
 }
 

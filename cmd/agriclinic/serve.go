@@ -159,6 +159,11 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 		newStateCollector(db, queue, counties, log))
 	metrics := bot.NewMetrics(reg)
 	b.Metrics = metrics
+	// Between the transport and the bot: each update handled once, none holding back the
+	// others (bot.Guard). A failure counts against an update only while both stores answer.
+	guard := b.Guard(func(ctx context.Context) error {
+		return errors.Join(db.Ping(ctx), queue.Ping(ctx))
+	})
 	if err := tg.RegisterCommands(ctx); err != nil {
 		log.Warn("could not publish the command menu", "err", err)
 	}
@@ -186,14 +191,14 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 		b.PublicURL = cfg.PublicURL
 	}
 	dash := &web.Dashboard{Svc: svc, DB: db, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), Log: log, SLA: cfg.SLAEscalate,
-		Files: tg, CacheDir: filepath.Join(os.TempDir(), "agriclinic-media")}
+		Retry: b.Retry, Files: tg, CacheDir: filepath.Join(os.TempDir(), "agriclinic-media")}
 	dash.Register(mux)
 	if extras.routes != nil {
 		extras.routes(mux, svc, db)
 	}
 	if cfg.WebhookURL != "" {
 		u, _ := url.Parse(cfg.WebhookURL) // checked in loadConfig
-		mux.Handle("POST "+u.Path, bot.NewWebhook(cfg.WebhookSecret, b.Handle, log))
+		mux.Handle("POST "+u.Path, bot.NewWebhook(cfg.WebhookSecret, guard.Handle, log))
 	}
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -227,7 +232,11 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 				keywordErr := svc.RefreshKeywords(ctx)
 				_, escalateErr := svc.EscalateLate(ctx, cfg.SLAEscalate, bot.EscalationMessages)
 				_, morningErr := svc.MorningDigest(ctx, cfg.DigestTime, cfg.SLAEscalate, bot.MorningDigestMessages)
-				return errors.Join(expireErr, repushErr, closeErr, indexErr, outbreakErr, keywordErr, escalateErr, morningErr, svc.ReconcileQueues(ctx))
+				_, tellErr := b.TellSetAside(ctx)
+				// Telegram keeps an unconfirmed update for a day; two days of records suffice.
+				_, forgetErr := db.ForgetHandled(ctx, svc.Now().Add(-48*time.Hour))
+				return errors.Join(expireErr, repushErr, closeErr, indexErr, outbreakErr, keywordErr, escalateErr, morningErr,
+					tellErr, forgetErr, svc.ReconcileQueues(ctx))
 			})
 		})
 	}()
@@ -268,7 +277,7 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 	} else {
 		// One instance polls; the others stand by and take over when it dies.
 		log.Info("long polling")
-		poller := bot.NewPoller(tg, b.HandleMany, log)
+		poller := bot.NewPoller(tg, guard.HandleMany, log)
 		if err := whileLeader(ctx, leases, "poller", instance, leaseTTL, log, poller.Run); err != nil {
 			return err
 		}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/agriclinic/agriclinic/bot/telegramtest"
+	"github.com/agriclinic/agriclinic/store/storetest"
+)
+
+// TestAPoisonedUpdateIsSetAsideAndTheOthersGoOn runs the binary, in long polling and in
+// webhook mode, and sends a question with a NUL in it, a question that Postgres refuses
+// every time (a trigger in the test's database stands for any such cause), and 150
+// ordinary questions in five groups, with a few other commands among them. The NUL
+// question is cleaned and answered like any other; the refused one is set aside once,
+// its farmer is told, and it is listed on the dashboard; every ordinary question is
+// acknowledged exactly once, and no reply is sent twice.
+func TestAPoisonedUpdateIsSetAsideAndTheOthersGoOn(t *testing.T) {
+	for _, mode := range []string{"polling", "webhook"} {
+		t.Run(mode, func(t *testing.T) { poisonRun(t, mode == "webhook") })
+	}
+}
+
+func poisonRun(t *testing.T, webhook bool) {
+	tg := telegramtest.NewServer(t)
+	admin := tg.NewUser("王", "局长", "zh-hans")
+	counties := exampleWithAdmin(t, admin.ID)
+	dbURL := storetest.NewDatabase(t)
+	_, prefix := storetest.NewRedis(t)
+	addr := freeAddr(t)
+	env := map[string]string{
+		"TELEGRAM_TOKEN":      tg.Token(),
+		"TELEGRAM_API_URL":    tg.URL(),
+		"DATABASE_URL":        dbURL,
+		"REDIS_PREFIX":        prefix,
+		"HTTP_ADDR":           addr,
+		"PUBLIC_URL":          "http://" + addr,
+		"AGRICLINIC_COUNTIES": counties,
+		"SEND_RATE_CHAT":      "1000",
+		"SEND_RATE_GROUP":     "100000",
+		"SEND_RATE_GLOBAL":    "10000",
+	}
+	if webhook {
+		env["WEBHOOK_URL"] = "http://" + addr + "/telegram"
+		env["WEBHOOK_SECRET"] = "poison-test-secret"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, envOf(env), &logs, &logs) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	})
+
+	townships := []string{"白泥镇", "敖溪镇", "龙溪镇", "构皮滩镇", "大乌江镇"}
+	groups := make([]tgbotapi.Chat, len(townships))
+	for i, name := range townships {
+		groups[i] = tg.NewGroup(name + "农技群")
+		bind := tg.SendText(groups[i], admin, "/bind "+name)
+		tg.WaitMessage(t, groups[i].ID, replyContaining(bind, "余庆县"))
+	}
+	// Postgres refuses one question, whatever the bot does: as it refused a NUL before the
+	// bot cleaned its input.
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `
+		CREATE FUNCTION refuse_poison() RETURNS trigger AS $$
+		BEGIN RAISE EXCEPTION 'the test refuses this question'; END $$ LANGUAGE plpgsql;
+		CREATE TRIGGER refuse_poison BEFORE INSERT ON questions
+			FOR EACH ROW WHEN (NEW.text LIKE '%毒药%') EXECUTE FUNCTION refuse_poison();`); err != nil {
+		t.Fatal(err)
+	}
+
+	first := tg.NewUser("张", "大伯", "zh-hans")
+	nul := tg.SendText(groups[0], first, "/ask 水稻\x00叶子发黄怎么办")
+	poisoner := tg.NewUser("赵", "四", "zh-hans")
+	poison := tg.SendText(groups[0], poisoner, "/ask 毒药 水稻叶子卷了")
+	var asked []tgbotapi.Message
+	var helps []tgbotapi.Message
+	for i := range 150 {
+		g := groups[i%len(groups)]
+		farmer := tg.NewUser("农户", fmt.Sprint(i), "zh-hans")
+		asked = append(asked, tg.SendText(g, farmer, fmt.Sprintf("/ask 第%d块田的水稻叶尖发黄是什么病", i)))
+		if i%30 == 0 {
+			helps = append(helps, tg.SendText(g, farmer, "/help"))
+		}
+	}
+	for _, m := range append(asked, nul) {
+		tg.WaitMessage(t, m.Chat.ID, replyContaining(m, "#"))
+	}
+	for _, m := range helps {
+		tg.WaitMessage(t, m.Chat.ID, replyContaining(m, ""))
+	}
+	// The poisoned question's farmer hears that it was not handled.
+	tg.WaitMessage(t, groups[0].ID, replyContaining(poison, "抱歉"))
+
+	// Once the outbox is drained, count what was sent.
+	waitOutboxEmpty(t, conn)
+	for _, m := range append(asked, nul) {
+		if n := countReplies(tg, m.Chat.ID, m); n != 1 {
+			t.Errorf("question %q got %d acknowledgements, want 1", m.Text, n)
+		}
+	}
+	for _, m := range helps {
+		if n := countReplies(tg, m.Chat.ID, m); n != 1 {
+			t.Errorf("/help got %d answers, want 1", n)
+		}
+	}
+	if n := countReplies(tg, groups[0].ID, poison); n != 1 {
+		t.Errorf("the poisoned question got %d replies, want 1 apology", n)
+	}
+
+	// The NUL became U+FFFD in the archive.
+	var text string
+	if err := conn.QueryRow(ctx, `SELECT text FROM questions WHERE message_id = $1 AND chat_id = $2`,
+		nul.MessageID, nul.Chat.ID).Scan(&text); err != nil {
+		t.Fatalf("the NUL question is not archived: %v", err)
+	}
+	if text != "水稻\uFFFD叶子发黄怎么办" {
+		t.Errorf("archived text %q, want the NUL replaced by U+FFFD", text)
+	}
+	// Set aside once, after MaxTries failures.
+	var dead, tries int
+	if err := conn.QueryRow(ctx, `SELECT count(*), coalesce(max(tries), 0) FROM dead_updates
+		WHERE set_aside_at IS NOT NULL`).Scan(&dead, &tries); err != nil {
+		t.Fatal(err)
+	}
+	if dead != 1 || tries != 5 {
+		t.Errorf("%d updates set aside after %d tries, want 1 after 5", dead, tries)
+	}
+
+	// Listed on the dashboard's groups page, for the county's admin.
+	tg.Start(admin)
+	ask := tg.SendText(telegramtest.PrivateChat(admin), admin, "/dashboard")
+	linkMsg := tg.WaitMessage(t, admin.ID, replyContaining(ask, "login?token="))
+	link := regexp.MustCompile(`http://\S+login\?token=[A-Za-z0-9_-]+`).FindString(linkMsg.Text)
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	resp, err := client.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	status, page := getPage(t, client, "http://"+addr+"/groups")
+	if status != http.StatusOK || strings.Count(page, `<tr class="dead">`) != 1 {
+		t.Errorf("groups page: %d, %d updates set aside listed, want 1", status, strings.Count(page, `<tr class="dead">`))
+	}
+}
+
+func getPage(t *testing.T, c *http.Client, url string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return resp.StatusCode, b.String()
+}
+
+// waitOutboxEmpty waits until every message in the outbox was delivered (or given up),
+// checking again whenever a few milliseconds pass, for at most 30 s.
+func waitOutboxEmpty(t *testing.T, conn *pgx.Conn) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var n int
+		if err := conn.QueryRow(context.Background(),
+			`SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages still in the outbox after 30 s", n)
+		}
+		<-tick.C
+	}
+}
