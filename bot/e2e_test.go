@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -20,12 +21,14 @@ import (
 // clinic is a running bot wired to real Postgres and Redis and to the fake Bot API, with
 // the people of one county.
 type clinic struct {
-	tg      *telegramtest.Server
-	client  *bot.Client
-	pool    *pgxpool.Pool
-	db      *store.DB
-	svc     *consult.Service
-	bot     *bot.Bot
+	tg     *telegramtest.Server
+	client *bot.Client
+	pool   *pgxpool.Pool
+	db     *store.DB
+	svc    *consult.Service
+	bot    *bot.Bot
+	// guard is what the transports call, as in serve: each update once, none stuck.
+	guard   *bot.Guard
 	admin   tgbotapi.User
 	group   tgbotapi.Chat
 	farmer  tgbotapi.User
@@ -58,7 +61,7 @@ func newClinic(t *testing.T, opts ...clinicOption) *clinic {
 	c := newClinicWithoutPolling(t, opts...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- bot.NewPoller(c.client, c.bot.HandleMany, quietLog()).Run(ctx) }()
+	go func() { done <- bot.NewPoller(c.client, c.guard.HandleMany, quietLog()).Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -102,6 +105,7 @@ func newClinicWithoutPolling(t testing.TB, opts ...clinicOption) *clinic {
 		t.Fatalf("client: %v", err)
 	}
 	c.bot = bot.New(c.svc, c.db, c.client, log)
+	c.guard = c.bot.Guard(func(ctx context.Context) error { return errors.Join(c.db.Ping(ctx), rdb.Ping(ctx).Err()) })
 
 	// Tests are not held to Telegram's pace, except the test of the pace itself.
 	limiter := store.NewLimiter(rdb, prefix, store.Rates{Global: 10000, PerChat: 10000, GroupMin: 100000})

@@ -121,6 +121,7 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 		p := pending[j]
 		if p.err != nil {
 			outcomes[i] = AskOutcome{Err: p.err}
+			s.giveBackAsk(ctx, ins[i].Farmer.ID, p.err)
 			continue
 		}
 		outcomes[i].Result = p.res
@@ -273,6 +274,18 @@ func (s *Service) indexAll(texts []string) (out []textIndex) {
 		out[i].vector, out[i].crop, out[i].terms = s.index(t)
 	}
 	return out
+}
+
+// giveBackAsk returns a question's use of the flood limit when it was not stored: it will
+// be tried again, and a farmer whose question the archive refused a few times (until it
+// was set aside and handed back) must not be told they asked too often.
+func (s *Service) giveBackAsk(ctx context.Context, farmer int64, err error) {
+	if s.quota == nil || s.limits.Questions <= 0 || errors.Is(err, store.ErrDuplicate) {
+		return
+	}
+	if gerr := s.quota.GiveBack(ctx, "ask", farmer); gerr != nil {
+		s.log.Warn("flood limit use not given back", "err", gerr)
+	}
 }
 
 // floodLimit takes a question from each farmer's allowance, in one round trip for the

@@ -143,6 +143,16 @@ func TestMiniredisCountsAQuotaAndItsWindowEnds(t *testing.T) {
 	if wait, err := take(7); err != nil || wait != 0 {
 		t.Errorf("after the window: wait %v, %v; want a new window", wait, err)
 	}
+	// A use given back (the archive refused the question) is allowed again.
+	if wait, err := take(7); err != nil || wait != 0 {
+		t.Fatalf("second use of the new window: wait %v, %v", wait, err)
+	}
+	if err := q.GiveBack(ctx, "ask", 7); err != nil {
+		t.Fatal(err)
+	}
+	if wait, err := take(7); err != nil || wait != 0 {
+		t.Errorf("a use given back: wait %v, %v; want allowed", wait, err)
+	}
 }
 
 func TestMiniredisRunsTheLeaseScripts(t *testing.T) {

@@ -123,3 +123,29 @@ func waitsOf(whos []int64, allowed map[int64]int64, wait map[int64]time.Duration
 	}
 	return out
 }
+
+// GiveBack returns one use of name to who: a question counted but not stored (the archive
+// refused it) is tried again, and its tries must not use up the farmer's allowance.
+func (q *Quota) GiveBack(ctx context.Context, name string, who int64) error {
+	key := q.quotaKey(name, who)
+	q.mu.Lock()
+	for k := range q.full {
+		if k.key == key {
+			delete(q.full, k)
+		}
+	}
+	q.mu.Unlock()
+	// Never below zero: a count that expired meanwhile stays gone.
+	if err := giveBack.Run(ctx, q.rdb, []string{key}).Err(); err != nil {
+		return fmt.Errorf("quota %s: give back: %w", name, err)
+	}
+	return nil
+}
+
+// giveBack decrements a count that exists and is above zero.
+//
+// KEYS[1]: the count. Result: the count after, or 0 when there was none.
+var giveBack = redis.NewScript(`
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then return redis.call('DECR', KEYS[1]) end
+return 0`)

@@ -60,3 +60,37 @@ func TestTakeEachGivesACountWithoutExpiryAWindow(t *testing.T) {
 		t.Errorf("the count's expiry is %v, want within the window", ttl)
 	}
 }
+
+// TestAUseGivenBackIsAllowedAgain: a question counted but refused by the archive gives its
+// use back, even when the count had reached its limit; a count is never taken below zero.
+func TestAUseGivenBackIsAllowedAgain(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := storetest.NewRedis(t)
+	q := store.NewQuota(rdb, prefix)
+	ctx := context.Background()
+	for range 2 {
+		if waits, err := q.TakeEach(ctx, "ask", []int64{4}, 2, time.Minute); err != nil || waits[0] != 0 {
+			t.Fatalf("a use within the limit: %v, %v", waits, err)
+		}
+	}
+	if waits, _ := q.TakeEach(ctx, "ask", []int64{4}, 2, time.Minute); waits[0] == 0 {
+		t.Fatal("a third use was allowed with a limit of two")
+	}
+	// The refused third use and one that was allowed are given back.
+	for range 2 {
+		if err := q.GiveBack(ctx, "ask", 4); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if waits, err := q.TakeEach(ctx, "ask", []int64{4}, 2, time.Minute); err != nil || waits[0] != 0 {
+		t.Errorf("after giving back: %v, %v; want allowed", waits, err)
+	}
+	for range 5 {
+		if err := q.GiveBack(ctx, "ask", 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := rdb.Get(ctx, prefix+"{quota}:ask:5").Int(); n != 0 {
+		t.Errorf("a count given back below zero: %d", n)
+	}
+}

@@ -2,8 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/subtle"
 	"embed"
-	"encoding/csv"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -39,7 +39,9 @@ type Dashboard struct {
 	// Files fetches photos from Telegram; CacheDir keeps copies ("": none).
 	Files    Files
 	CacheDir string
-	pages    map[string]*template.Template
+	// Retry hands an update set aside back to the bot; nil: no Retry buttons work.
+	Retry Retrier
+	pages map[string]*template.Template
 }
 
 // Register adds the dashboard's pages to a mux.
@@ -48,25 +50,50 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	for _, name := range []string{"archive", "question", "message", "stats", "experts", "groups", "categories", "visits"} {
 		d.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
-	mux.HandleFunc("GET /login", d.login)
-	mux.HandleFunc("POST /logout", d.signedIn(d.logout))
-	mux.HandleFunc("GET /archive", d.signedIn(d.archive))
-	mux.HandleFunc("GET /questions/{id}", d.signedIn(d.question))
-	mux.HandleFunc("GET /export.csv", d.signedIn(d.exportCSV))
-	mux.HandleFunc("GET /export.xlsx", d.signedIn(d.exportXLSX))
-	mux.HandleFunc("GET /stats.csv", d.signedIn(d.exportStatsCSV))
-	mux.HandleFunc("GET /stats", d.signedIn(d.stats))
-	mux.HandleFunc("GET /media/{id}/{n}", d.signedIn(d.media))
-	mux.HandleFunc("GET /experts", d.signedIn(d.experts))
-	mux.HandleFunc("POST /experts/{id}", d.signedIn(d.editExpert))
-	mux.HandleFunc("POST /experts/{id}/remove", d.signedIn(d.removeExpert))
-	mux.HandleFunc("POST /requests/{id}", d.signedIn(d.decideRequest))
-	mux.HandleFunc("GET /groups", d.signedIn(d.groups))
-	mux.HandleFunc("GET /categories", d.signedIn(d.categories))
-	mux.HandleFunc("POST /categories/{id}/keywords", d.signedIn(d.addKeyword))
-	mux.HandleFunc("GET /visits", d.signedIn(d.visits))
-	mux.HandleFunc("POST /visits/{id}/approve", d.signedIn(d.approveVisit))
+	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, secured(pagePolicy, h)) }
+	handle("GET /login", d.login)
+	handle("POST /logout", d.signedIn(d.logout))
+	handle("GET /archive", d.signedIn(d.archive))
+	handle("GET /questions/{id}", d.signedIn(d.question))
+	handle("GET /export.csv", d.signedIn(d.exportCSV))
+	handle("GET /export.xlsx", d.signedIn(d.exportXLSX))
+	handle("GET /stats.csv", d.signedIn(d.exportStatsCSV))
+	handle("GET /stats", d.signedIn(d.stats))
+	handle("GET /media/{id}/{n}", d.signedIn(d.media))
+	handle("GET /experts", d.signedIn(d.experts))
+	handle("POST /experts/{id}", d.signedIn(d.editExpert))
+	handle("POST /experts/{id}/remove", d.signedIn(d.removeExpert))
+	handle("POST /requests/{id}", d.signedIn(d.decideRequest))
+	handle("GET /groups", d.signedIn(d.groups))
+	handle("POST /dead/{id}/retry", d.signedIn(d.retryDead))
+	handle("GET /categories", d.signedIn(d.categories))
+	handle("POST /categories/{id}/keywords", d.signedIn(d.addKeyword))
+	handle("GET /visits", d.signedIn(d.visits))
+	handle("POST /visits/{id}/approve", d.signedIn(d.approveVisit))
 }
+
+// pagePolicy is the dashboard's Content-Security-Policy: its pages run no script at all
+// (a farmer's words that slipped past escaping would still not run), load images and
+// styles from here only, post forms here only and are framed by no one.
+const pagePolicy = "default-src 'none'; img-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// secured sets the headers every response of ours carries, before h writes any: the
+// Content-Security-Policy, no MIME sniffing, no framing (also for browsers that predate
+// frame-ancestors) and no sign-in token in a Referer. A handler serving a farmer's file
+// replaces the policy with a stricter one (serveFile).
+func secured(policy string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", policy)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// maxFormBytes bounds a request body to the dashboard: its forms are a few fields.
+const maxFormBytes = 64 << 10
 
 // page is what every template gets.
 type page struct {
@@ -91,8 +118,6 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, n
 		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("X-Frame-Options", "DENY")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'")
 	w.WriteHeader(status)
 	if err := d.pages[name].ExecuteTemplate(w, name+".html", data); err != nil && d.Log != nil {
 		d.Log.Warn("dashboard page failed", "page", name, "err", err)
@@ -127,6 +152,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 // signedIn runs h for a live session; anyone else is told how to sign in.
 func (d *Dashboard) signedIn(h func(http.ResponseWriter, *http.Request, *consult.Session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		lang := langOf(r)
 		c, err := r.Cookie(sessionCookie)
 		if err != nil {
@@ -149,8 +175,7 @@ func (d *Dashboard) signedIn(h func(http.ResponseWriter, *http.Request, *consult
 
 // logout ends the session; its form carries the session's CSRF token.
 func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request, s *consult.Session) {
-	if r.PostFormValue("csrf") != s.CSRF {
-		d.message(w, r, http.StatusForbidden, s, tr(langOf(r), "signout"), tr(langOf(r), "csrf"))
+	if !d.postedBy(w, r, s, "signout") {
 		return
 	}
 	if err := d.Svc.SignOut(r.Context(), s.Token); err != nil {
@@ -159,6 +184,27 @@ func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request, s *consult.Se
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: d.Secure, SameSite: http.SameSiteLaxMode})
 	d.message(w, r, http.StatusOK, nil, tr(langOf(r), "signout"), tr(langOf(r), "signedout"))
+}
+
+// postedBy reads a posted form (at most maxFormBytes, as signedIn limits the body) and
+// checks that it carries the session's CSRF token; if not, the visitor is told why (the
+// page titled title) and it is false. The token is compared in constant time, so how long
+// a wrong guess takes to refuse says nothing about how much of it was right.
+func (d *Dashboard) postedBy(w http.ResponseWriter, r *http.Request, s *consult.Session, title string) bool {
+	lang := langOf(r)
+	if err := r.ParseForm(); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			d.message(w, r, http.StatusRequestEntityTooLarge, s, tr(lang, title), tr(lang, "toobig"))
+		} else {
+			d.message(w, r, http.StatusBadRequest, s, tr(lang, title), tr(lang, "csrf"))
+		}
+		return false
+	}
+	if len(s.CSRF) == 0 || subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(s.CSRF)) != 1 {
+		d.message(w, r, http.StatusForbidden, s, tr(lang, title), tr(lang, "csrf"))
+		return false
+	}
+	return true
 }
 
 // archiveFilter reads the archive's filters from a query string.
@@ -286,8 +332,7 @@ func (d *Dashboard) load(ctx context.Context, id int64, p *questionPage) error {
 	return err
 }
 
-// exportCSV writes the filtered archive as CSV, UTF-8 with a byte-order mark so that
-// Excel reads the Chinese right.
+// exportCSV writes the filtered archive as CSV (newCSV: for Excel, every cell text).
 func (d *Dashboard) exportCSV(w http.ResponseWriter, r *http.Request, s *consult.Session) {
 	lang := langOf(r)
 	in, _ := archiveFilter(r.URL.Query(), s.County)
@@ -299,8 +344,7 @@ func (d *Dashboard) exportCSV(w http.ResponseWriter, r *http.Request, s *consult
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="archive.csv"`)
-	_, _ = w.Write([]byte("\ufeff"))
-	out := csv.NewWriter(w)
+	out := newCSV(w)
 	_ = out.Write(strings.Split(tr(lang, "csvhead"), ","))
 	for offset := 0; ; offset += 200 {
 		in.Limit, in.Offset = 200, offset
@@ -317,7 +361,7 @@ func (d *Dashboard) exportCSV(w http.ResponseWriter, r *http.Request, s *consult
 			break
 		}
 	}
-	out.Flush()
+	_ = out.Flush()
 }
 
 // funcs are the templates' helpers.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -161,7 +162,29 @@ func poisonRun(t *testing.T, webhook bool) {
 	resp.Body.Close()
 	status, page := getPage(t, client, "http://"+addr+"/groups")
 	if status != http.StatusOK || strings.Count(page, `<tr class="dead">`) != 1 {
-		t.Errorf("groups page: %d, %d updates set aside listed, want 1", status, strings.Count(page, `<tr class="dead">`))
+		t.Fatalf("groups page: %d, %d updates set aside listed, want 1", status, strings.Count(page, `<tr class="dead">`))
+	}
+
+	// Its cause fixed, the admin presses Retry: the question is handled as Telegram
+	// delivered it, and leaves the list.
+	if _, err := conn.Exec(ctx, `DROP TRIGGER refuse_poison ON questions`); err != nil {
+		t.Fatal(err)
+	}
+	form := regexp.MustCompile(`action="(/dead/\d+/retry)"><input type="hidden" name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if form == nil {
+		t.Fatalf("no Retry button on the groups page")
+	}
+	resp, err = client.PostForm("http://"+addr+form[1], url.Values{"csrf": {form[2]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/groups" {
+		t.Fatalf("retry: %d at %s, want the groups page again", resp.StatusCode, resp.Request.URL.Path)
+	}
+	tg.WaitMessage(t, groups[0].ID, replyContaining(poison, "#"))
+	if _, page := getPage(t, client, "http://"+addr+"/groups"); strings.Contains(page, `<tr class="dead">`) {
+		t.Error("the update handed back is still listed")
 	}
 }
 
