@@ -312,7 +312,7 @@ func (b *Bot) onMembership(ctx context.Context, m *tgbotapi.ChatMemberUpdated) e
 }
 
 func (b *Bot) start(ctx context.Context, in *incoming) error {
-	return b.reply(ctx, in, startText(in.lang, in.msg.From, b.roleOf(ctx, in.msg.From.ID), b.isCoordinator(ctx, in.msg.From.ID)), nil)
+	return b.reply(ctx, in, startText(in.lang, in.msg.From, b.roleOf(ctx, in.msg.From.ID), b.isCoordinator(ctx, in.msg.From.ID), !in.private()), nil)
 }
 
 // help lists the commands of the person's role; in a group, in the group's language.
@@ -325,7 +325,7 @@ func (b *Bot) help(ctx context.Context, in *incoming) error {
 }
 
 func (b *Bot) whoami(ctx context.Context, in *incoming) error {
-	return b.reply(ctx, in, whoamiText(in.lang, in.msg.From), nil)
+	return b.reply(ctx, in, whoamiText(in.lang, in.msg.From, !in.private(), b.self.UserName), nil)
 }
 
 func person(u *tgbotapi.User) consult.Person {

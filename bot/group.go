@@ -11,7 +11,7 @@ import (
 
 // bind handles /bind <township> in a group.
 func (b *Bot) bind(ctx context.Context, in *incoming) error {
-	_, _, err := b.svc.Bind(ctx, in.msg.Chat.ID, in.msg.Chat.Title, in.msg.From.ID, in.args, func(r consult.BindResult) []store.Message {
+	g, county, err := b.svc.Bind(ctx, in.msg.Chat.ID, in.msg.Chat.Title, in.msg.From.ID, in.args, func(r consult.BindResult) []store.Message {
 		return in.replyWith(fmt.Sprintf("✅ 本群已绑定到 %s %s。\n大家可以发送 /ask 问题 提问（也可以@我或回复我的消息），农技专家会在群里解答。\n"+
 			"This group is now bound to %s. Ask with /ask, by mentioning me, or by replying to me.",
 			esc(r.County.Name), esc(r.Group.Township), esc(r.Group.Township)), nil)
@@ -19,6 +19,9 @@ func (b *Bot) bind(ctx context.Context, in *incoming) error {
 	switch {
 	case errors.Is(err, consult.ErrNotAdmin):
 		return b.reply(ctx, in, "只有县农业农村局的管理员可以绑定本群。\nOnly a county bureau admin can bind this group.", nil)
+	case errors.Is(err, consult.ErrBoundElsewhere):
+		return b.reply(ctx, in, fmt.Sprintf("本群已绑定到%s %s，只有%s的管理员可以更改。\nThis group is already bound to %s %s; only an admin of %s can change that.",
+			esc(county.Name), esc(g.Township), esc(county.Name), esc(county.Name), esc(g.Township), esc(county.Name)), nil)
 	case errors.Is(err, consult.ErrUnknownTownship):
 		head := "请写上乡镇名，例如：/bind 白泥镇\nName the township, e.g. /bind 白泥镇"
 		if in.args != "" {

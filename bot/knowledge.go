@@ -63,18 +63,16 @@ func (b *Bot) previousAnswer(ctx context.Context, cq *tgbotapi.CallbackQuery, ea
 	}
 	chat := cq.Message.Chat.ID
 	l := b.chatLang(ctx, chat)
-	v, err := b.svc.Question(ctx, earlierID)
-	if errors.Is(err, consult.ErrNoSuchQuestion) {
+	v, err := b.svc.EarlierQuestionIn(ctx, chat, earlierID)
+	switch {
+	case errors.Is(err, consult.ErrNoSuchQuestion):
 		b.answerCallback(ctx, cq, l.pick("没有这个问题。", "No such question."), true)
 		return nil
-	}
-	if err != nil {
-		return err
-	}
-	// Only answers of the group's own county are shown, whatever the button says.
-	if g, county, err := b.svc.Group(ctx, chat); err != nil || county.ID != v.County.ID || g.ChatID != chat {
+	case errors.Is(err, consult.ErrNotPermitted):
 		b.answerCallback(ctx, cq, l.pick("这个按钮已失效。", "This button no longer works."), true)
 		return nil
+	case err != nil:
+		return err
 	}
 	answers, err := b.db.Answers(ctx, earlierID)
 	if err != nil {
@@ -143,12 +141,12 @@ const searchLimit = 8
 // admins), best match first.
 func (b *Bot) search(ctx context.Context, in *incoming) error {
 	l := in.lang
-	scope, err := b.svc.Scope(ctx, in.msg.From.ID)
+	scope, err := b.svc.SearchScope(ctx, in.msg.From.ID)
+	if errors.Is(err, consult.ErrNotPermitted) {
+		return b.reply(ctx, in, l.pick("只有专家和县局管理员可以查询问题档案。", "Only experts and county admins can search the archive."), nil)
+	}
 	if err != nil {
 		return err
-	}
-	if len(scope) == 0 {
-		return b.reply(ctx, in, l.pick("只有专家和县局管理员可以查询问题档案。", "Only experts and county admins can search the archive."), nil)
 	}
 	if blankText(in.args) {
 		return b.reply(ctx, in, l.pick("用法：/search 关键词，例如 /search 稻飞虱", "Usage: /search &lt;words&gt;, e.g. /search planthopper"), nil)
@@ -203,12 +201,8 @@ func statusLabel(l lang, q store.Question) string {
 // show sends a found question's whole thread to an expert or admin of its county.
 func (b *Bot) show(ctx context.Context, cq *tgbotapi.CallbackQuery, questionID int64) error {
 	l := b.langFor(ctx, cq.From)
-	scope, err := b.svc.Scope(ctx, cq.From.ID)
-	if err != nil {
-		return err
-	}
-	v, err := b.svc.Question(ctx, questionID)
-	if errors.Is(err, consult.ErrNoSuchQuestion) || (err == nil && !containsString(scope, v.County.ID)) {
+	v, err := b.svc.QuestionFor(ctx, cq.From.ID, questionID)
+	if errors.Is(err, consult.ErrNoSuchQuestion) {
 		b.answerCallback(ctx, cq, fmt.Sprintf(l.pick("没有 #%d 号问题。", "There is no question #%d."), questionID), true)
 		return nil
 	}
@@ -239,15 +233,6 @@ func (b *Bot) show(ctx context.Context, cq *tgbotapi.CallbackQuery, questionID i
 	}
 	b.answerCallback(ctx, cq, "", false)
 	return nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // keywords handles /keywords: per category, words of questions experts transferred into

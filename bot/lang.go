@@ -7,6 +7,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
 )
 
@@ -31,28 +32,26 @@ func (b *Bot) chatLang(ctx context.Context, chatID int64) lang {
 }
 
 // setLang handles /lang zh|en: in a private chat for the person, in a group for the
-// group (county admins only, as it changes what every farmer there reads).
+// group (who may is consult's rule: an admin of the group's county).
 func (b *Bot) setLang(ctx context.Context, in *incoming) error {
 	var code string
 	switch strings.ToLower(in.args) {
 	case "zh", "cn", "中文":
-		code = "zh"
+		code = consult.LanguageChinese
 	case "en", "english", "英文":
-		code = "en"
+		code = consult.LanguageEnglish
 	default:
 		return b.reply(ctx, in, "用法：/lang zh（中文）或 /lang en（English）\nUsage: /lang zh (Chinese) or /lang en (English)", nil)
 	}
-	if !in.private() && len(b.svc.AdminCounties(in.msg.From.ID)) == 0 {
-		return b.reply(ctx, in, "只有县农业农村局的管理员可以更改本群的语言。\nOnly a county bureau admin can change this group's language.", nil)
-	}
-	err := b.db.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.SetLanguage(ctx, in.msg.Chat.ID, code); err != nil {
-			return err
-		}
-		l := langFromCode(code)
-		return tx.Enqueue(ctx, in.replyWith(l.pick("✅ 已切换为中文。", "✅ Switched to English."), nil)...)
+	err := b.svc.SetLanguage(ctx, in.msg.Chat.ID, in.msg.From.ID, code, func(code string) []store.Message {
+		return in.replyWith(langFromCode(code).pick("✅ 已切换为中文。", "✅ Switched to English."), nil)
 	})
-	if errors.Is(err, store.ErrDuplicate) {
+	switch {
+	case errors.Is(err, consult.ErrGroupNotBound):
+		return b.reply(ctx, in, notBoundText, nil)
+	case errors.Is(err, consult.ErrNotAdmin):
+		return b.reply(ctx, in, "只有本县农业农村局的管理员可以更改本群的语言。\nOnly a county bureau admin of this group's county can change its language.", nil)
+	case errors.Is(err, store.ErrDuplicate):
 		return nil
 	}
 	return err

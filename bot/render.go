@@ -56,14 +56,26 @@ func esc(s string) string { return html.EscapeString(s) }
 
 func categoryLabel(l lang, c *consult.Category) string { return esc(c.Label(l.code())) }
 
-func startText(l lang, u *tgbotapi.User, r role, coordinator bool) string {
+// startText greets a person. Their Telegram id is shown only in a private chat: in a
+// group everyone would read it.
+func startText(l lang, u *tgbotapi.User, r role, coordinator, group bool) string {
+	id := fmt.Sprintf(l.pick("\n你的 Telegram ID：<code>%d</code>", "\nYour Telegram id: <code>%d</code>"), u.ID)
+	if group {
+		id = ""
+	}
 	return l.pick(
-		fmt.Sprintf("你好，%s！这里是县农业农村局的农技坐诊机器人：农户在乡镇群里提问，县里的农技专家在群里解答。\n你的 Telegram ID：<code>%d</code>\n\n", esc(u.FirstName), u.ID),
-		fmt.Sprintf("Hello, %s! This is the county agriculture bureau's clinic bot: farmers ask in their township groups, the county's experts answer there.\nYour Telegram id: <code>%d</code>\n\n", esc(u.FirstName), u.ID),
-	) + helpFor(l, r, coordinator, false)
+		fmt.Sprintf("你好，%s！这里是县农业农村局的农技坐诊机器人：农户在乡镇群里提问，县里的农技专家在群里解答。%s\n\n", esc(u.FirstName), id),
+		fmt.Sprintf("Hello, %s! This is the county agriculture bureau's clinic bot: farmers ask in their township groups, the county's experts answer there.%s\n\n", esc(u.FirstName), id),
+	) + helpFor(l, r, coordinator, group)
 }
 
-func whoamiText(l lang, u *tgbotapi.User) string {
+// whoamiText tells a person their Telegram id; in a group, where everyone would read it,
+// only where to ask for it.
+func whoamiText(l lang, u *tgbotapi.User, group bool, botName string) string {
+	if group {
+		return fmt.Sprintf(l.pick("为保护隐私，Telegram ID 只在私聊中显示：请私聊 @%s 发送 /whoami。",
+			"To keep it private, your Telegram ID is shown only in a private chat: send /whoami to @%s."), esc(botName))
+	}
 	return fmt.Sprintf(l.pick("你的 Telegram ID：<code>%d</code>", "Your Telegram id: <code>%d</code>"), u.ID)
 }
 

@@ -327,15 +327,19 @@ func (b *Bot) calendar(ctx context.Context, in *incoming) error {
 	if b.CalendarLink == nil {
 		return b.reply(ctx, in, l.pick("日历订阅还没有开通（需要设置 PUBLIC_URL）。", "Calendar feeds are off (PUBLIC_URL is not set)."), nil)
 	}
+	counties, own, err := b.svc.CalendarFeeds(ctx, in.msg.From.ID)
+	if errors.Is(err, consult.ErrNotPermitted) {
+		return b.reply(ctx, in, l.pick("日历订阅只给专家和县局管理员。", "Calendar feeds are for experts and county admins."), nil)
+	}
+	if err != nil {
+		return err
+	}
 	var lines []string
-	for _, c := range b.svc.AdminCounties(in.msg.From.ID) {
+	for _, c := range counties {
 		lines = append(lines, fmt.Sprintf(l.pick("%s全县上门服务：%s", "All visits of %s: %s"), esc(c.Name), esc(b.CalendarLink("county", c.ID))))
 	}
-	if experts, err := b.svc.Experts(ctx, in.msg.From.ID); err == nil && len(experts) > 0 {
+	if own {
 		lines = append(lines, fmt.Sprintf(l.pick("我的上门服务：%s", "My visits: %s"), esc(b.CalendarLink("expert", strconv.FormatInt(in.msg.From.ID, 10)))))
-	}
-	if len(lines) == 0 {
-		return b.reply(ctx, in, l.pick("日历订阅只给专家和县局管理员。", "Calendar feeds are for experts and county admins."), nil)
 	}
 	return b.reply(ctx, in, l.pick("📅 在手机日历里“订阅日历”并粘贴链接，上门服务就会出现在日历里。链接请勿外传。\n",
 		"📅 Subscribe to a link in your phone's calendar and visits appear there. Keep the links private.\n")+strings.Join(lines, "\n"), nil)

@@ -690,7 +690,7 @@ func (b *Bot) needsVisit(ctx context.Context, q *tgbotapi.CallbackQuery, questio
 	case errors.Is(err, consult.ErrNoSuchQuestion):
 		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("没有 #%d 号问题。", "There is no question #%d."), questionID), true)
 	case errors.Is(err, consult.ErrNotExpert):
-		b.answerCallback(ctx, q, l.pick("只有本县的专家可以申请上门服务。", "Only an expert of this county can order a visit."), true)
+		b.answerCallback(ctx, q, l.pick("只有本县该类别的专家可以申请上门服务。", "Only an expert of this question's category can order a visit."), true)
 	case errors.Is(err, store.ErrDuplicate):
 		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("问题 #%d 已有上门服务 #%d。", "Question #%d already has visit #%d."), questionID, n.Visit.ID), false)
 	case err != nil:
@@ -767,7 +767,8 @@ func (b *Bot) coordinator(ctx context.Context, in *incoming) error {
 	case errors.Is(err, consult.ErrGroupNotBound):
 		return b.reply(ctx, in, notBoundText, nil)
 	case errors.Is(err, consult.ErrNotAdmin):
-		return b.reply(ctx, in, gl.pick("只有本县农业农村局的管理员可以授权乡镇联络员。", "Only an admin of this county can appoint township coordinators."), nil)
+		// Told to the person refused, in their language; what the group reads is in its.
+		return b.reply(ctx, in, in.lang.pick("只有本县农业农村局的管理员可以授权乡镇联络员。", "Only an admin of this county can appoint township coordinators."), nil)
 	case errors.Is(err, consult.ErrNotCoordinator):
 		return b.reply(ctx, in, gl.pick("这个人不是本乡镇的联络员。", "That person is not a coordinator of this township."), nil)
 	}

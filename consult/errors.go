@@ -7,6 +7,7 @@ var (
 	ErrNotAdmin         = errors.New("not a county admin")
 	ErrUnknownTownship  = errors.New("unknown township")
 	ErrGroupNotBound    = errors.New("group not bound to a township")
+	ErrBoundElsewhere   = errors.New("group bound to another county")
 	ErrEmptyQuestion    = errors.New("empty question")
 	ErrNoCategories     = errors.New("no categories given")
 	ErrUnknownCategory  = errors.New("unknown category")

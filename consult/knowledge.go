@@ -178,6 +178,58 @@ func (s *Service) Scope(ctx context.Context, userID int64) ([]string, error) {
 	return ids, nil
 }
 
+// SearchScope is the counties whose archive the person may search: those they administer
+// or are an expert of. Anyone else (a farmer, someone unknown) gets ErrNotPermitted.
+func (s *Service) SearchScope(ctx context.Context, userID int64) ([]string, error) {
+	scope, err := s.Scope(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if len(scope) == 0 {
+		return nil, ErrNotPermitted
+	}
+	return scope, nil
+}
+
+// QuestionFor returns a question of the archive to a person who may read it: an admin or
+// an expert of its county. To anyone else it does not exist (ErrNoSuchQuestion): whether
+// another county has a question of that number is not theirs to learn.
+func (s *Service) QuestionFor(ctx context.Context, userID, id int64) (QuestionView, error) {
+	scope, err := s.Scope(ctx, userID)
+	if err != nil {
+		return QuestionView{}, err
+	}
+	v, err := s.Question(ctx, id)
+	if err != nil {
+		return QuestionView{}, err
+	}
+	if !slices.Contains(scope, v.County.ID) {
+		return QuestionView{}, ErrNoSuchQuestion
+	}
+	return v, nil
+}
+
+// EarlierQuestionIn returns an earlier question whose answer someone asked to see in a
+// chat (the buttons under an acknowledgement). Only a question of the county the group is
+// bound to is shown there, whatever the button's data says: anything else gets
+// ErrNotPermitted, as does a chat that is no bound group.
+func (s *Service) EarlierQuestionIn(ctx context.Context, chatID, id int64) (QuestionView, error) {
+	v, err := s.Question(ctx, id)
+	if err != nil {
+		return QuestionView{}, err
+	}
+	_, county, err := s.Group(ctx, chatID)
+	switch {
+	case errors.Is(err, ErrGroupNotBound):
+		return QuestionView{}, ErrNotPermitted
+	case err != nil:
+		return QuestionView{}, err
+	case county.ID != v.County.ID:
+		return QuestionView{}, ErrNotPermitted
+	}
+	return v, nil
+}
+
 // SearchResult is a page of questions found.
 type SearchResult struct {
 	Hits []QuestionView

@@ -241,11 +241,19 @@ type BindResult struct {
 	County *County
 }
 
-// Bind binds a group to a township of a county the person administers.
+// Bind binds a group to a township of a county the person administers. A group bound
+// already stays its county's: an admin of another county gets ErrBoundElsewhere with the
+// binding as it stands, and the group's own admins may move it to another township.
 func (s *Service) Bind(ctx context.Context, chatID int64, title string, userID int64, township string, out Out[BindResult]) (store.Group, *County, error) {
 	counties := s.AdminCounties(userID)
 	if len(counties) == 0 {
 		return store.Group{}, nil, ErrNotAdmin
+	}
+	switch g, county, err := s.Group(ctx, chatID); {
+	case err == nil && !county.IsAdmin(userID):
+		return g, county, ErrBoundElsewhere
+	case err != nil && !errors.Is(err, ErrGroupNotBound):
+		return store.Group{}, nil, err
 	}
 	township = strings.TrimSpace(township)
 	for _, c := range counties {

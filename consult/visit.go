@@ -264,7 +264,9 @@ func (s *Service) news(ctx context.Context, tx *store.Tx, v store.Visit, settle 
 }
 
 // VisitFromQuestion orders a visit for a question that needs an expert on the spot,
-// pressed by an expert of its county: the township, topic and problem are the question's.
+// pressed by an expert of its county and category, or by the expert who holds or answered
+// it: the township, topic and problem are the question's. An expert of another category
+// knows no more of the trouble than the farmer, and gets ErrNotExpert like anyone else.
 // A question with a visit under way returns that visit and store.ErrDuplicate.
 func (s *Service) VisitFromQuestion(ctx context.Context, questionID int64, by Person, out Out[VisitNews]) (VisitNews, error) {
 	qv, err := s.Question(ctx, questionID)
@@ -277,6 +279,9 @@ func (s *Service) VisitFromQuestion(ctx context.Context, questionID int64, by Pe
 	}
 	if err != nil {
 		return VisitNews{}, err
+	}
+	if !slices.Contains(expert.Categories, qv.Category.ID) && qv.Question.ExpertID != by.ID {
+		return VisitNews{}, ErrNotExpert
 	}
 	q := qv.Question
 	v := store.Visit{CountyID: q.CountyID, Township: q.Township, Topic: qv.Category.Name, Crops: q.Crop, Problem: q.Text,
@@ -576,6 +581,21 @@ func (s *Service) AnswerProposal(ctx context.Context, visitID int64, by Person, 
 		n.Candidates, err = s.candidates(ctx, tx, n.VisitView, n.Visit.ScheduledAt)
 		return err
 	})
+}
+
+// CalendarFeeds says which visit calendars a person may subscribe to: every visit of the
+// counties they administer, and their own visits when they are an expert. Anyone else
+// gets ErrNotPermitted.
+func (s *Service) CalendarFeeds(ctx context.Context, userID int64) (counties []*County, own bool, err error) {
+	experts, err := s.db.ExpertCounties(ctx, userID)
+	if err != nil {
+		return nil, false, err
+	}
+	counties, own = s.AdminCounties(userID), len(experts) > 0
+	if len(counties) == 0 && !own {
+		return nil, false, ErrNotPermitted
+	}
+	return counties, own, nil
 }
 
 // The roles a list of visits is for.
