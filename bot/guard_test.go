@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/agriclinic/agriclinic/bot"
+	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
 	"github.com/agriclinic/agriclinic/store/storetest"
 )
@@ -172,5 +174,46 @@ func TestAnUnreadableUpdateIsSetAsideAtOnce(t *testing.T) {
 	dead, err := g.db.DeadUpdates(context.Background(), "", 10)
 	if err != nil || len(dead) != 1 || dead[0].Tries != 1 {
 		t.Fatalf("dead updates %+v, %v: want the unreadable one after 1 try", dead, err)
+	}
+}
+
+// TestAdminsHearOfUpdatesSetAsideOnceADayAtMost: the county's admins get one private
+// notice with the count; more set aside the same day wait for the next day's notice.
+func TestAdminsHearOfUpdatesSetAsideOnceADayAtMost(t *testing.T) {
+	clock := time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
+	c := newClinicWithoutPolling(t, func(o *consult.Options, _ redis.UniversalClient, _ string) {
+		o.Now = func() time.Time { return clock }
+	})
+	ctx := context.Background()
+	setAside := func(id int64) {
+		t.Helper()
+		if _, err := c.db.RecordFailure(ctx, store.FailedUpdate{UpdateID: id, Raw: "{}", CountyID: "yuqing", Err: "refused"}, 1, clock); err != nil {
+			t.Fatal(err)
+		}
+	}
+	notices := func() int {
+		var n int
+		if err := c.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE chat_id = $1 AND text LIKE '%搁置%'`, c.admin.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	setAside(1)
+	setAside(2)
+	if told, err := c.bot.TellSetAside(ctx); err != nil || told != 1 {
+		t.Fatalf("told %d counties, %v; want 1", told, err)
+	}
+	var text string
+	if err := c.pool.QueryRow(ctx, `SELECT text FROM outbox WHERE chat_id = $1`, c.admin.ID).Scan(&text); err != nil || !strings.Contains(text, "有 2 条") {
+		t.Fatalf("notice %q, %v; want the count of 2", text, err)
+	}
+	setAside(3)
+	clock = clock.Add(23 * time.Hour)
+	if told, err := c.bot.TellSetAside(ctx); err != nil || told != 0 || notices() != 1 {
+		t.Fatalf("within the day: told %d, %v, %d notices; want none more", told, err, notices())
+	}
+	clock = clock.Add(time.Hour)
+	if told, err := c.bot.TellSetAside(ctx); err != nil || told != 1 || notices() != 2 {
+		t.Fatalf("a day later: told %d, %v, %d notices; want the second", told, err, notices())
 	}
 }
