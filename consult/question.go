@@ -415,8 +415,32 @@ type ClaimResult struct {
 // claiming at once exactly one wins; the others get ErrTaken with the holder, so they can be
 // told who has it. Only an approved expert of the question's county and category may claim.
 func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[ClaimResult]) (ClaimResult, error) {
-	// Experts racing for a question are told apart in Redis first, so that only the winner
-	// goes on to Postgres; the others learn who won at no cost to the database. Without
+	// Who may claim is settled before the race: a press by anyone else (a farmer, an
+	// expert of another category or county, a forged button) must never hold the
+	// question's mark in Redis, not even for the moment it takes to learn it lost, or the
+	// real experts pressing meanwhile would be told it is taken. Presses at the same moment
+	// read their questions and pressers in one statement.
+	read := &claimRead{ctx: ctx, key: [2]int64{questionID, userID}}
+	s.claimReads.do(read, s.readClaims)
+	q, expert, isExpert, err := read.Question, read.Expert, read.IsExpert, read.err
+	if errors.Is(err, store.ErrNotFound) {
+		return ClaimResult{}, ErrNoSuchQuestion
+	}
+	if err != nil {
+		return ClaimResult{}, err
+	}
+	v, err := s.view(q)
+	if err != nil {
+		return ClaimResult{}, err
+	}
+	if !isExpert || !slices.Contains(expert.Categories, v.Category.ID) {
+		return ClaimResult{QuestionView: v}, ErrNotExpert
+	}
+	if v.Question.Status != store.StatusOpen {
+		return s.claimConflict(ctx, v, userID)
+	}
+	// Experts racing for an open question are told apart in Redis, so that only the winner
+	// goes on to write Postgres; the others learn who won without a transaction. Without
 	// Redis, Postgres settles the race alone.
 	press := &pendingPress{ctx: ctx, Press: store.Press{QuestionID: questionID, ExpertID: userID}}
 	s.presses.do(press, s.arbitrate)
@@ -426,42 +450,15 @@ func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[C
 		holder = userID
 	}
 	if holder != userID {
-		// The question's number is all a loser needs back, with the winner's name when the
-		// winner has given it (the notices everyone sees name them in a moment anyway).
-		v := QuestionView{Question: store.Question{ID: questionID, Status: store.StatusClaimed, ExpertID: holder}}
+		// The winner's name comes with the mark once the winner has given it (the notices
+		// everyone sees name them in a moment anyway).
+		v.Question.Status, v.Question.ExpertID = store.StatusClaimed, holder
 		return ClaimResult{QuestionView: v, Holder: store.Expert{UserID: holder, Name: name}}, ErrTaken
 	}
 	forget := func() {
-		if holder != userID {
-			return
-		}
 		if err := s.queue.Forget(ctx, questionID, userID); err != nil {
 			s.log.Warn("claim mark left behind; it expires by itself", "question", questionID, "err", err)
 		}
-	}
-	read := &claimRead{ctx: ctx, key: [2]int64{questionID, userID}}
-	s.claimReads.do(read, s.readClaims)
-	q, expert, isExpert, err := read.Question, read.Expert, read.IsExpert, read.err
-	if errors.Is(err, store.ErrNotFound) {
-		forget()
-		return ClaimResult{}, ErrNoSuchQuestion
-	}
-	if err != nil {
-		forget()
-		return ClaimResult{}, err
-	}
-	v, err := s.view(q)
-	if err != nil {
-		forget()
-		return ClaimResult{}, err
-	}
-	if !isExpert || !slices.Contains(expert.Categories, v.Category.ID) {
-		forget()
-		return ClaimResult{QuestionView: v}, ErrNotExpert
-	}
-	if v.Question.Status != store.StatusOpen {
-		forget()
-		return s.claimConflict(ctx, v, userID)
 	}
 	res := ClaimResult{QuestionView: v, Holder: expert, Similar: s.SimilarFor(ctx, v.Question)}
 	p := &pendingClaim{ctx: ctx, won: res, out: out}
@@ -503,7 +500,7 @@ func (s *Service) arbitrate(batch []*pendingPress) {
 }
 
 // claimRead is a claim's first read: the question and whether the presser is its
-// expert. Under a burst of presses the winners' reads go to Postgres together.
+// expert. Under a burst of presses the reads go to Postgres together.
 type claimRead struct {
 	ctx context.Context
 	key [2]int64 // question, presser

@@ -123,10 +123,11 @@ end
 return 0
 `)
 
-// Arbitrate settles a race of experts claiming a question before any of them touches
+// Arbitrate settles a race of experts claiming a question before any of them writes to
 // Postgres: the first caller wins and gets its own id back; every later caller gets the
-// winner's id (and name, once the claim is stored: Claimed) at no cost to the
-// database. The mark lives for ttl, long enough for the winner to store the claim; after
+// winner's id (and name, once the claim is stored: Claimed) without a transaction. Only
+// someone who may claim the question should race for it (consult checks first): whoever
+// holds the mark, however briefly, is the one everyone else is told has it. The mark lives for ttl, long enough for the winner to store the claim; after
 // that Postgres says who holds the question. Postgres keeps the last word: a winner whose
 // claim the database refuses (not an expert, the question is no longer open) calls
 // Forget, and a question that goes back to a queue loses its mark (Push).
