@@ -207,7 +207,7 @@ type outcome struct {
 	absent string
 }
 
-func refused(zh, en string) outcome  { return outcome{refused: true, zh: zh, en: en} }
+func refused(zh, en string) outcome   { return outcome{refused: true, zh: zh, en: en} }
 func allowedTo(zh, en string) outcome { return outcome{zh: zh, en: en} }
 
 func (o outcome) without(s string) outcome { o.absent = s; return o }

@@ -108,8 +108,9 @@ func followupMessages(res consult.FollowupResult, in *incoming, gl lang, media *
 	return append(msgs, in.replyWith(fmt.Sprintf("#%d ", q.ID)+ack, nil)...)
 }
 
-// onEdit follows a farmer's edit of their question: the archive takes the new words and
-// keeps the first ones, and the expert holding it is told.
+// onEdit follows a farmer's edit of their question: before an answer the archive takes
+// the new words and keeps the first ones; after one it keeps the words answered and
+// records the edit beside them (consult.EditQuestion). The expert holding it is told.
 func (b *Bot) onEdit(ctx context.Context, msg *tgbotapi.Message) error {
 	if msg.Chat.IsPrivate() || msg.From.IsBot {
 		return nil
@@ -126,6 +127,10 @@ func (b *Bot) onEdit(ctx context.Context, msg *tgbotapi.Message) error {
 		}
 		l := langFromCode(res.Holder.Language)
 		card := l.pick("✏️ <b>农户修改了问题</b>\n", "✏️ <b>The farmer edited the question</b>\n") + questionCardFull(l, res.QuestionView, nil, nil)
+		if res.AfterAnswer {
+			card = l.pick("✏️ <b>农户在解答后修改了问题</b>：", "✏️ <b>After the answer, the farmer edited the question to</b>: ") +
+				esc(res.Edit) + "\n\n" + questionCardFull(l, res.QuestionView, nil, nil)
+		}
 		return remembered(sendTo(res.Holder.UserID, card, nil), store.MessageQuestionNotice, res.Question.ID, res.Holder.UserID, l)
 	})
 	switch {

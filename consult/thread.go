@@ -378,10 +378,18 @@ func (s *Service) Followup(ctx context.Context, in FollowupInput, out Out[Follow
 type EditResult struct {
 	QuestionView
 	Holder store.Expert
+	// AfterAnswer says the question was answered before the edit: the question stays as
+	// answered, and Edit holds the words the farmer wrote since.
+	AfterAnswer bool
+	Edit        string
 }
 
-// EditQuestion replaces the text of the question asked by a message the farmer edited;
-// the words first asked are kept in the archive.
+// EditQuestion follows a farmer's edit of the message that asked a question. Before any
+// answer, the new words are the question (the words first asked are kept in the archive,
+// and both stay searchable). Once an expert has answered, the words they answered stay the
+// question of record: the edit is kept as a step of the question's timeline, after the
+// answer, and neither search nor the earlier answers offered to later farmers pair the
+// answer with words it never answered.
 func (s *Service) EditQuestion(ctx context.Context, chatID, messageID, userID int64, text string, out Out[EditResult]) (EditResult, error) {
 	q, err := s.db.QuestionAt(ctx, chatID, messageID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -402,12 +410,31 @@ func (s *Service) EditQuestion(ctx context.Context, chatID, messageID, userID in
 	case Blank(text) || UTF16Len(text) > MaxQuestion:
 		return res, ErrEmptyQuestion
 	}
+	// Answered, even if reopened since: the answer was to the words as they stood.
+	answers, err := s.db.Answers(ctx, q.ID)
+	if err != nil {
+		return res, err
+	}
+	res.AfterAnswer = len(answers) > 0
+	if res.AfterAnswer {
+		if text == q.Text {
+			return res, nil // the words answered, again: nothing changed
+		}
+		res.Edit = text
+	}
 	if q.Status == store.StatusClaimed {
 		if res.Holder, err = s.db.Expert(ctx, v.County.ID, q.ExpertID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return res, err
 		}
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if res.AfterAnswer {
+			if err := tx.AddEvent(ctx, store.Event{QuestionID: q.ID, Kind: "edited", ActorID: userID,
+				Detail: map[string]any{"after_answer": true, "text": text}, At: s.now()}); err != nil {
+				return err
+			}
+			return tx.Enqueue(ctx, out.render(res)...)
+		}
 		var err error
 		if res.Question, err = tx.EditQuestion(ctx, q.ID, text, s.now()); err != nil {
 			return err
