@@ -135,6 +135,10 @@ func forgetIngest(ctx context.Context, e *env) error {
 		`DELETE FROM question_events WHERE question_id IN (SELECT id FROM questions WHERE update_id >= $1)`,
 		`DELETE FROM question_search WHERE question_id IN (SELECT id FROM questions WHERE update_id >= $1)`,
 		`DELETE FROM questions WHERE update_id >= $1`,
+		// Each run numbers its updates from the same ids; those a run handled would be
+		// skipped as redeliveries by the next.
+		`DELETE FROM handled_updates WHERE update_id >= $1`,
+		`DELETE FROM dead_updates WHERE update_id >= $1`,
 	} {
 		if _, err := e.pool.Exec(ctx, sql, warmUpdate); err != nil {
 			return err
