@@ -214,6 +214,16 @@ func (b *Bot) onMessage(ctx context.Context, u Update, msg *tgbotapi.Message) er
 }
 
 func (b *Bot) onCommand(ctx context.Context, in *incoming, name string) error {
+	// A person's commands are paced (consult.Pace); /ask has its own limit, counted with
+	// its batch (many.go), so it costs no Redis round trip of its own here.
+	if name != "ask" {
+		if p := b.svc.PaceCommand(ctx, in.msg.From.ID); p.Over {
+			if !p.Tell {
+				return nil
+			}
+			return b.reply(ctx, in, tooFastText(in.lang, p.Wait), nil)
+		}
+	}
 	r, ok := b.routes[name]
 	switch {
 	case !ok:

@@ -16,6 +16,11 @@ import (
 // onCallback routes a button press. Every press is answered, or the person's app keeps
 // spinning.
 func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery, thread int64) error {
+	// Presses are paced per person (consult.Pace): past it a press only hears so.
+	if p := b.svc.PacePress(ctx, q.From.ID); p.Over {
+		b.answerCallback(ctx, q, b.langFor(ctx, q.From).pick("操作太频繁了，请稍等几秒再按。", "Too many presses; please wait a few seconds."), false)
+		return nil
+	}
 	action, id, ok := parseCallback(q.Data)
 	switch {
 	case ok && action == actionClaim:

@@ -69,6 +69,13 @@ func startText(l lang, u *tgbotapi.User, r role, coordinator, group bool) string
 	) + helpFor(l, r, coordinator, group)
 }
 
+// tooFastText tells a person sending commands past their pace how long to wait, in
+// whole minutes.
+func tooFastText(l lang, wait time.Duration) string {
+	minutes := max(1, int((wait+time.Minute-1)/time.Minute))
+	return fmt.Sprintf(l.pick("你发送命令太频繁了，请 %d 分钟后再试。", "Too many commands; please try again in %d min."), minutes)
+}
+
 // whoamiText tells a person their Telegram id; in a group, where everyone would read it,
 // only where to ask for it.
 func whoamiText(l lang, u *tgbotapi.User, group bool, botName string) string {

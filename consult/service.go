@@ -18,6 +18,7 @@ type Service struct {
 	queue     *store.Queue
 	quota     *store.Quota
 	limits    Limits
+	pace      Pace
 	counties  []County
 	byID      map[string]*County
 	now       func() time.Time
@@ -67,6 +68,8 @@ type Options struct {
 	Quota *store.Quota
 	// Limits default to DefaultLimits.
 	Limits *Limits
+	// Pace defaults to DefaultPace; it counts with Quota, so without one nobody is paced.
+	Pace *Pace
 	// Similar defaults to DefaultSimilar.
 	Similar *Similar
 	// Outbreaks defaults to DefaultOutbreaks.
@@ -84,6 +87,10 @@ func NewService(db *store.DB, queue *store.Queue, counties []County, opts Option
 	s := &Service{db: db, queue: queue, quota: opts.Quota, limits: DefaultLimits, counties: counties, byID: map[string]*County{}, now: opts.Now, log: opts.Logger, learned: learnedKeywords{byCounty: map[string]map[string][]string{}}}
 	if opts.Limits != nil {
 		s.limits = *opts.Limits
+	}
+	s.pace = DefaultPace
+	if opts.Pace != nil {
+		s.pace = *opts.Pace
 	}
 	s.similar = DefaultSimilar
 	if opts.Similar != nil {

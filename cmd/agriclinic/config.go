@@ -31,6 +31,7 @@ type config struct {
 	LogFormat      string
 	Rates          store.Rates
 	Limits         consult.Limits
+	Pace           consult.Pace
 	Reconcile      time.Duration
 	ClaimLease     time.Duration
 	SLAClaim       time.Duration
@@ -66,6 +67,10 @@ var envVars = []envVar{
 	{"SEND_RATE_MARGIN", "50ms", "how much wider than a second or a minute the bot keeps each window of the SEND_RATE_* limits, for messages delayed on the way to Telegram"},
 	{"ASK_LIMIT", "5", "questions one farmer may ask per ASK_WINDOW (0: no limit)"},
 	{"ASK_WINDOW", "10m", "the window of ASK_LIMIT"},
+	{"PRESS_LIMIT", "20", "button presses one person may make per PRESS_WINDOW; more are answered \"too many\" and do nothing (0: no limit)"},
+	{"PRESS_WINDOW", "10s", "the window of PRESS_LIMIT"},
+	{"COMMAND_LIMIT", "30", "commands (other than /ask) one person may send per COMMAND_WINDOW; the next gets one short reply, then silence (0: no limit)"},
+	{"COMMAND_WINDOW", "1m", "the window of COMMAND_LIMIT"},
 	{"REPEAT_WINDOW", "10m", "how long the same words from the same farmer count as the same question (0: off)"},
 	{"CLAIM_LEASE", "30m", "a claim not answered within this goes back to the queue"},
 	{"SLA_CLAIM", "15m", "a question unclaimed this long is pushed once more to the on-duty experts"},
@@ -237,6 +242,15 @@ func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 	}
 	c.Limits = consult.Limits{Questions: askLimit, Window: duration("ASK_WINDOW"), Repeat: duration("REPEAT_WINDOW"),
 		Pushes: pushes, PushWindow: duration("PUSH_WINDOW")}
+	presses, err := strconv.Atoi(get("PRESS_LIMIT"))
+	if err != nil || presses < 0 {
+		errs = append(errs, fmt.Errorf("PRESS_LIMIT: %q is not a whole number", getenv("PRESS_LIMIT")))
+	}
+	commands, err := strconv.Atoi(get("COMMAND_LIMIT"))
+	if err != nil || commands < 0 {
+		errs = append(errs, fmt.Errorf("COMMAND_LIMIT: %q is not a whole number", getenv("COMMAND_LIMIT")))
+	}
+	c.Pace = consult.Pace{Presses: presses, PressWindow: duration("PRESS_WINDOW"), Commands: commands, CommandWindow: duration("COMMAND_WINDOW")}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not debug, info, warn or error", getenv("LOG_LEVEL")))
 	}

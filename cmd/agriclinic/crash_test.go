@@ -166,6 +166,10 @@ func TestCrashesLoseNothingAndDoubleNothing(t *testing.T) {
 		"SEND_RATE_GROUP=1000000000",
 		// Six farmers ask 240 questions: counted, but never refused.
 		"ASK_LIMIT=100000",
+		// Each expert claims and answers a hundred questions within seconds, far past
+		// a person's pace.
+		"PRESS_LIMIT=0",
+		"COMMAND_LIMIT=0",
 		// The experts claim from their pushes, one per question: no digests here.
 		"PUSH_BURST=0",
 		"LOG_LEVEL=debug",

@@ -130,7 +130,7 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 	db := store.NewDB(pool)
 	queue := store.NewQueue(rdb, cfg.RedisPrefix)
 	svc := consult.NewService(db, queue, counties, consult.Options{
-		Logger: log, Quota: store.NewQuota(rdb, cfg.RedisPrefix), Limits: &cfg.Limits, Similar: &cfg.Similar, Outbreaks: &cfg.Outbreaks,
+		Logger: log, Quota: store.NewQuota(rdb, cfg.RedisPrefix), Limits: &cfg.Limits, Pace: &cfg.Pace, Similar: &cfg.Similar, Outbreaks: &cfg.Outbreaks,
 		Reminders: &cfg.Reminders,
 	})
 	if err := svc.SaveCounties(ctx); err != nil {
