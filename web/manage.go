@@ -69,17 +69,17 @@ type outcome struct {
 }
 
 // change runs an admin's change posted from a page (title names it, back is where to
-// return): it checks the session's CSRF token and the admin role, runs do, and answers
-// with a redirect back, the message of the first outcome whose error do returned (a
-// non-admin gets 403), or 503 when the archive could not be reached.
+// return): it checks the form (postedBy: its size and the session's CSRF token) and the
+// admin role, runs do, and answers with a redirect back, the message of the first outcome
+// whose error do returned (a non-admin gets 403), or 503 when the archive could not be
+// reached.
 func (d *Dashboard) change(w http.ResponseWriter, r *http.Request, s *consult.Session, title, back string, do func() error, known ...outcome) {
 	lang := langOf(r)
 	fail := func(status int, text string) { d.message(w, r, status, s, tr(lang, title), tr(lang, text)) }
-	switch {
-	case r.PostFormValue("csrf") != s.CSRF:
-		fail(http.StatusForbidden, "csrf")
+	if !d.postedBy(w, r, s, title) {
 		return
-	case s.Role != store.RoleAdmin:
+	}
+	if s.Role != store.RoleAdmin {
 		fail(http.StatusForbidden, "readonly")
 		return
 	}

@@ -40,7 +40,7 @@ func (d *Dashboard) media(w http.ResponseWriter, r *http.Request, s *consult.Ses
 	item := items[n]
 	var data []byte
 	cached := ""
-	if d.CacheDir != "" && safeName.MatchString(item.FileUniqueID) {
+	if d.CacheDir != "" && safeName.MatchString(item.FileUniqueID) && privateDir(d.CacheDir) {
 		cached = filepath.Join(d.CacheDir, item.FileUniqueID)
 		data, _ = os.ReadFile(cached)
 	}
@@ -54,12 +54,58 @@ func (d *Dashboard) media(w http.ResponseWriter, r *http.Request, s *consult.Ses
 			d.message(w, r, http.StatusBadGateway, s, tr(lang, "question"), tr(lang, "down"))
 			return
 		}
-		if cached != "" && os.MkdirAll(d.CacheDir, 0o700) == nil {
+		if cached != "" {
 			_ = os.WriteFile(cached, data, 0o600)
 		}
 	}
-	w.Header().Set("Content-Type", http.DetectContentType(data))
-	w.Header().Set("Cache-Control", "private, max-age=86400")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	serveFile(w, data, "agriclinic-"+strconv.FormatInt(id, 10)+"-"+strconv.Itoa(n))
+}
+
+// mediaPolicy confines whatever a farmer's file is: nothing in it may run, load or
+// navigate, even if a browser were to render it as a page.
+const mediaPolicy = "default-src 'none'; img-src 'self'; sandbox"
+
+// inlineImages are the only types a farmer's file is shown as, judged by its bytes
+// (http.DetectContentType), never by its name or the type Telegram was told.
+var inlineImages = map[string]bool{"image/jpeg": true, "image/png": true, "image/webp": true, "image/gif": true}
+
+// serveFile answers a file that came from a farmer or an expert. Its bytes are anyone's:
+// an HTML or SVG file served as what it sniffs like would run its script on the
+// dashboard's origin, with the session of whoever opened it. So only a recognised image
+// is shown inline; everything else is a download of unknown type, named name.
+func serveFile(w http.ResponseWriter, data []byte, name string) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", mediaPolicy)
+	h.Set("Cache-Control", "private, max-age=86400")
+	if ct := http.DetectContentType(data); inlineImages[ct] {
+		h.Set("Content-Type", ct)
+	} else {
+		h.Set("Content-Type", "application/octet-stream")
+		h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	}
 	_, _ = w.Write(data)
+}
+
+// privateDir makes dir (mode 0700) when it is missing and reports whether it is a
+// directory of this user that no one else may write to: in a cache someone else can
+// write to, a file planted under a photo's name would be served as that photo.
+func privateDir(dir string) bool {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return false
+	}
+	st, err := os.Lstat(dir)
+	return err == nil && st.IsDir() && st.Mode().Perm()&0o022 == 0 && ownedByMe(st)
+}
+
+// NewCacheDir makes a directory for the dashboard's copies of photos (Dashboard.CacheDir)
+// that belongs to this process alone: new, randomly named and mode 0700, so no other user
+// of the machine can read farmers' photos there or plant a file in it, and no other
+// process shares it. remove deletes it with what it holds, when the process ends.
+func NewCacheDir() (dir string, remove func(), err error) {
+	dir, err = os.MkdirTemp("", "agriclinic-media-")
+	if err != nil {
+		return "", nil, err
+	}
+	return dir, func() { _ = os.RemoveAll(dir) }, nil
 }

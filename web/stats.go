@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -234,7 +233,7 @@ func statsLines(lang string, st store.Stats, fromText, toText string) [][]any {
 	return lines
 }
 
-// exportStatsCSV writes the period's statistics as CSV (UTF-8 with a BOM, for Excel).
+// exportStatsCSV writes the period's statistics as CSV (newCSV: for Excel, every cell text).
 func (d *Dashboard) exportStatsCSV(w http.ResponseWriter, r *http.Request, s *consult.Session) {
 	lang := langOf(r)
 	from, to, fromText, toText := statsPeriod(r, s.County, d.now())
@@ -245,8 +244,7 @@ func (d *Dashboard) exportStatsCSV(w http.ResponseWriter, r *http.Request, s *co
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="stats.csv"`)
-	_, _ = w.Write([]byte("\ufeff"))
-	out := csv.NewWriter(w)
+	out := newCSV(w)
 	for _, l := range statsLines(lang, st, fromText, toText) {
 		row := make([]string, len(l))
 		for i, v := range l {
@@ -254,5 +252,5 @@ func (d *Dashboard) exportStatsCSV(w http.ResponseWriter, r *http.Request, s *co
 		}
 		_ = out.Write(row)
 	}
-	out.Flush()
+	_ = out.Flush()
 }
