@@ -407,7 +407,11 @@ func (s *Server) getUpdates(r *http.Request, p params) (any, *apiError) {
 			return nil, errPollConflict
 		case len(s.pending) > 0 || expired == nil || s.closed:
 			n := min(int(limit), len(s.pending))
-			return append([]tgbotapi.Update{}, s.pending[:n]...), nil
+			out := make([]any, n)
+			for i, u := range s.pending[:n] {
+				out[i] = s.wire(u)
+			}
+			return out, nil
 		}
 		changed := s.changed
 		s.mu.Unlock()

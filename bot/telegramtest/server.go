@@ -84,6 +84,9 @@ type Server struct {
 	confirmed    int      // every update up to this id is confirmed
 	allowed      []string // allowed_updates; nil means Telegram's default
 	pollGen      int      // the newest getUpdates; an older one still waiting is terminated
+	// raws holds PushRaw's updates by update_id; their entries in pending stand in for
+	// them and carry only the id.
+	raws map[int]json.RawMessage
 
 	calls    []Call
 	faults   map[string][]*apiError // by lower-cased method

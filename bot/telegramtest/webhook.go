@@ -130,9 +130,10 @@ func (s *Server) deliverWebhooks() {
 			return
 		}
 		hook, u := *s.hook, s.pending[0]
+		body := s.wire(u)
 		s.mu.Unlock()
 
-		status, err := s.postUpdate(hook, u)
+		status, err := s.postUpdate(hook, body)
 		ok := err == nil && status >= 200 && status < 300
 
 		s.mu.Lock()
@@ -175,7 +176,7 @@ func (s *Server) deliverWebhooks() {
 
 // postUpdate makes one delivery; it returns the HTTP status, or the error that kept the
 // request from getting one.
-func (s *Server) postUpdate(hook webhook, u tgbotapi.Update) (int, error) {
+func (s *Server) postUpdate(hook webhook, u any) (int, error) {
 	body, err := s.encode(u)
 	if err != nil {
 		return 0, err
