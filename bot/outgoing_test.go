@@ -359,6 +359,11 @@ func FuzzSplit(f *testing.F) {
 	f.Add("", "🌾", uint16(2100))
 	f.Add("", "<a href=\"https://example.com/?q=1\">链接</a>", uint16(150))
 	f.Add("", "<b>#7</b>\n<i>茶叶 &#39;龙井&#39;</i> &lt;病害&gt; ", uint16(120))
+	// NUL and invalid UTF-8: a run of bad bytes, a truncated multi-byte character.
+	f.Add("水稻\x00卷叶", "喷施\x00三环唑 <b>\x00</b>\n", uint16(400))
+	f.Add("\xff\xfe", "稻纵卷叶螟\xff\xfe幼虫 ", uint16(500))
+	f.Add("<b>#7\xe6\xb0</b>", "茶叶\xe6\xb0 &amp;", uint16(900))
+	f.Add("", "\x00", uint16(5000))
 	f.Fuzz(func(t *testing.T, head, piece string, n uint16) {
 		// 64 KiB is sixteen messages' worth of cuts; bigger inputs only made the checks slow
 		// enough on a busy machine for the fuzzer to give up on a worker.
