@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -51,13 +50,17 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	var u Update
-	if err := json.Unmarshal(body, &u); err != nil || u.UpdateID <= 0 {
-		// Telegram only sends well-formed updates; this did not come from Telegram.
+	// One update, read as getUpdates' are: one that does not decode but has its id is
+	// handed on to be set aside (see Guard), or Telegram would send it again and again
+	// while every later update waited.
+	us, err := decodeUpdates(append(append([]byte{'['}, body...), ']'))
+	if err != nil || len(us) != 1 || us[0].UpdateID <= 0 {
+		// The secret was right but this is no update at all.
 		h.log.Warn("webhook body is not an update", "err", err)
 		http.Error(w, "not an update", http.StatusBadRequest)
 		return
 	}
+	u := us[0]
 	// Telegram may give up on the request; the update is finished regardless.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
 	defer cancel()

@@ -803,7 +803,9 @@ const MaxQuestion = 4096
 func Blank(text string) bool {
 	for _, r := range text {
 		switch {
-		case unicode.IsSpace(r), r == '\u200b', r == '\u200c', r == '\u200d', r == '\u2060', r == '\ufeff':
+		// U+FFFD is what a NUL or invalid UTF-8 became at the edge (bot/update.go): it says
+		// nothing a farmer wrote.
+		case unicode.IsSpace(r), r == '\u200b', r == '\u200c', r == '\u200d', r == '\u2060', r == '\ufeff', r == '\ufffd':
 		default:
 			return false
 		}
