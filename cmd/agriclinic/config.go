@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -24,6 +25,8 @@ type config struct {
 	RedisURL       string
 	RedisPrefix    string
 	HTTPAddr       string
+	MetricsAddr    string // empty: no metrics (METRICS_ADDR=off)
+	HTTPTimeouts   httpTimeouts
 	CountiesFile   string // empty: the shipped example
 	WebhookURL     string
 	WebhookSecret  string
@@ -57,7 +60,8 @@ var envVars = []envVar{
 	{"DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/agriclinic?sslmode=disable", "Postgres, the archive (or DATABASE_URL_FILE); the database is created if missing"},
 	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis, the queues (rebuilt from Postgres at start)"},
 	{"REDIS_PREFIX", "agriclinic:", "prefix of every Redis key"},
-	{"HTTP_ADDR", ":8080", "address of the HTTP server: /healthz, /readyz, /metrics and the webhook"},
+	{"HTTP_ADDR", ":8080", "address of the HTTP server: the dashboard, calendars, /healthz, /readyz and the webhook"},
+	{"METRICS_ADDR", "127.0.0.1:9090", "address of /metrics (Prometheus), kept off HTTP_ADDR's public port; off: no metrics (the demo's default)"},
 	{"AGRICLINIC_COUNTIES", "", "county file (YAML); unset: the shipped Yuqing County example"},
 	{"WEBHOOK_URL", "", "public https URL for Telegram to post updates to; unset: long polling"},
 	{"WEBHOOK_SECRET", "", "secret Telegram sends with each webhook request (required with WEBHOOK_URL; or WEBHOOK_SECRET_FILE)"},
@@ -106,19 +110,30 @@ func defaultOf(name string) string {
 
 var secretTokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 
+// lookupEnv is a variable as set: its value, else the contents of the file its name+"_FILE"
+// names (for secrets kept in files, e.g. Docker secrets), else "". Defaults are not
+// applied here.
+func lookupEnv(getenv func(string) string, name string) (string, error) {
+	v := strings.TrimSpace(getenv(name))
+	if file := getenv(name + "_FILE"); v == "" && file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("%s_FILE: %w", name, err)
+		}
+		v = strings.TrimSpace(string(data))
+	}
+	return v, nil
+}
+
 // loadConfig reads and checks the environment; every error names its variable. needToken
 // is false for subcommands that do not talk to Telegram.
 func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 	var errs []error
 	get := func(name string) string {
-		v := strings.TrimSpace(getenv(name))
-		if file := getenv(name + "_FILE"); v == "" && file != "" {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s_FILE: %w", name, err))
-				return ""
-			}
-			v = strings.TrimSpace(string(data))
+		v, err := lookupEnv(getenv, name)
+		if err != nil {
+			errs = append(errs, err)
+			return ""
 		}
 		if v == "" {
 			v = defaultOf(name)
@@ -138,6 +153,15 @@ func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 		LogFormat:      get("LOG_FORMAT"),
 		PublicURL:      get("PUBLIC_URL"),
 		CalendarSecret: get("CALENDAR_SECRET"),
+		HTTPTimeouts:   defaultHTTPTimeouts(),
+	}
+	if m := get("METRICS_ADDR"); !strings.EqualFold(m, "off") {
+		if _, _, err := net.SplitHostPort(m); err != nil {
+			errs = append(errs, fmt.Errorf("METRICS_ADDR: %q is not an address like 127.0.0.1:9090, or off", m))
+		} else if m == c.HTTPAddr {
+			errs = append(errs, fmt.Errorf("METRICS_ADDR: %q is HTTP_ADDR's; /metrics needs an address of its own", m))
+		}
+		c.MetricsAddr = m
 	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

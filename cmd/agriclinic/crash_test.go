@@ -157,6 +157,7 @@ func TestCrashesLoseNothingAndDoubleNothing(t *testing.T) {
 		"REDIS_URL=" + redisURL,
 		"REDIS_PREFIX=" + prefix,
 		"HTTP_ADDR=" + freeAddr(t),
+		"METRICS_ADDR=off",
 		"AGRICLINIC_COUNTIES=" + counties,
 		// Telegram's pace would make a few hundred questions take many minutes. The limiter
 		// spaces sends by whole milliseconds, rounded up, so only rates above 1000/s (60000

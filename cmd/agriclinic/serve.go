@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -178,7 +177,6 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 		_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
 	})
 	mux.Handle("GET /readyz", ready(db, queue))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	calendars := &web.Calendars{DB: db, Secret: calendarSecret(cfg), Names: func(id string) string {
 		if c, ok := svc.County(id); ok {
 			return c.Name
@@ -190,8 +188,13 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 		b.CalendarLink = func(kind, id string) string { return calendars.Link(cfg.PublicURL, kind, id) }
 		b.PublicURL = cfg.PublicURL
 	}
+	cacheDir, dropCache, err := web.NewCacheDir()
+	if err != nil {
+		return fmt.Errorf("photo cache: %w", err)
+	}
+	defer dropCache()
 	dash := &web.Dashboard{Svc: svc, DB: db, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), Log: log, SLA: cfg.SLAEscalate,
-		Retry: b.Retry, Files: tg, CacheDir: filepath.Join(os.TempDir(), "agriclinic-media")}
+		Retry: b.Retry, Files: tg, CacheDir: cacheDir}
 	dash.Register(mux)
 	if extras.routes != nil {
 		extras.routes(mux, svc, db)
@@ -200,16 +203,14 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 		u, _ := url.Parse(cfg.WebhookURL) // checked in loadConfig
 		mux.Handle("POST "+u.Path, bot.NewWebhook(cfg.WebhookSecret, guard.Handle, log))
 	}
-	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	servers, err := listenHTTP(cfg, mux, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), log)
 	if err != nil {
-		return fmt.Errorf("HTTP_ADDR: %w", err)
+		return err
 	}
-	httpErr := make(chan error, 1)
-	go func() { httpErr <- srv.Serve(ln) }()
-	log.Info("http listening", "addr", ln.Addr().String())
+	defer servers.Close()
+	httpErr := servers.errs
 	if extras.listening != nil {
-		extras.listening(ln.Addr())
+		extras.listening(servers.addr)
 	}
 
 	// Periodic jobs run on one instance at a time. The reconciler puts back every open
@@ -285,7 +286,7 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := servers.Shutdown(sctx); err != nil {
 		log.Warn("http shutdown", "err", err)
 	}
 	// Earlier answers still being looked up for acknowledgements: a few seconds, so that

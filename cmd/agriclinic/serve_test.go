@@ -56,7 +56,7 @@ func TestServeRunsTheWholeBinaryAgainstABotAPIServer(t *testing.T) {
 	admin := tg.NewUser("王", "局长", "zh-hans")
 	counties := exampleWithAdmin(t, admin.ID)
 	_, prefix := storetest.NewRedis(t)
-	addr := freeAddr(t)
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	env := map[string]string{
 		"TELEGRAM_TOKEN":      tg.Token(),
 		"TELEGRAM_API_URL":    tg.URL(),
@@ -64,6 +64,7 @@ func TestServeRunsTheWholeBinaryAgainstABotAPIServer(t *testing.T) {
 		"REDIS_URL":           storetest.DefaultRedisURL,
 		"REDIS_PREFIX":        prefix,
 		"HTTP_ADDR":           addr,
+		"METRICS_ADDR":        metricsAddr,
 		"AGRICLINIC_COUNTIES": counties,
 	}
 	if v := os.Getenv("TEST_REDIS_URL"); v != "" {
@@ -93,7 +94,7 @@ func TestServeRunsTheWholeBinaryAgainstABotAPIServer(t *testing.T) {
 	}
 	// The fake Bot API holds the bind reply as soon as the sender's call reaches it; the
 	// sender counts the send when the call returns. Scrape until the count shows.
-	if missing := scrapeUntil(t, "http://"+addr+"/metrics", []string{
+	if missing := scrapeUntil(t, "http://"+metricsAddr+"/metrics", []string{
 		`agriclinic_updates_total{kind="command:bind",outcome="ok"} 1`,
 		`agriclinic_queue_depth{category="rice",county="yuqing"} 0`,
 		`agriclinic_outbox_backlog`,
