@@ -33,7 +33,7 @@ func (b *Bot) expertRequest(ctx context.Context, in *incoming) error {
 	case errors.Is(err, consult.ErrNoCategories), errors.Is(err, consult.ErrUnknownCategory):
 		var s strings.Builder
 		if errors.Is(err, consult.ErrUnknownCategory) {
-			fmt.Fprintf(&s, l.pick("没有这个类别：%s\n", "Unknown category: %s\n"), esc(strings.TrimPrefix(err.Error(), consult.ErrUnknownCategory.Error()+": ")))
+			fmt.Fprintf(&s, l.pick("没有这个类别：%s\n", "Unknown category: %s\n"), echo(strings.TrimPrefix(err.Error(), consult.ErrUnknownCategory.Error()+": ")))
 		}
 		s.WriteString(l.pick("用法：/expert 类别…，例如 /expert 水稻 茶叶\n可选类别：", "Usage: /expert &lt;category&gt;…, e.g. /expert rice tea\nCategories: "))
 		counties := b.svc.Counties()

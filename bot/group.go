@@ -25,7 +25,7 @@ func (b *Bot) bind(ctx context.Context, in *incoming) error {
 	case errors.Is(err, consult.ErrUnknownTownship):
 		head := "请写上乡镇名，例如：/bind 白泥镇\nName the township, e.g. /bind 白泥镇"
 		if in.args != "" {
-			head = fmt.Sprintf("没有“%s”这个乡镇。\nNo township called “%s”.", esc(in.args), esc(in.args))
+			head = fmt.Sprintf("没有“%s”这个乡镇。\nNo township called “%s”.", echo(in.args), echo(in.args))
 		}
 		return b.reply(ctx, in, head+"\n可选 Known:"+townshipList(b.svc.AdminCounties(in.msg.From.ID)), nil)
 	}

@@ -156,10 +156,10 @@ func (b *Bot) search(ctx context.Context, in *incoming) error {
 		return err
 	}
 	if len(res.Hits) == 0 {
-		return b.reply(ctx, in, fmt.Sprintf(l.pick("档案里没有找到“%s”。", "Nothing about “%s” in the archive."), esc(in.args)), nil)
+		return b.reply(ctx, in, fmt.Sprintf(l.pick("档案里没有找到“%s”。", "Nothing about “%s” in the archive."), echo(in.args)), nil)
 	}
 	var s strings.Builder
-	fmt.Fprintf(&s, l.pick("🔎 <b>“%s”的查询结果</b>", "🔎 <b>Found for “%s”</b>"), esc(in.args))
+	fmt.Fprintf(&s, l.pick("🔎 <b>“%s”的查询结果</b>", "🔎 <b>Found for “%s”</b>"), echo(in.args))
 	var rows [][]tgbotapi.InlineKeyboardButton
 	var row []tgbotapi.InlineKeyboardButton
 	for _, v := range res.Hits {

@@ -5,6 +5,7 @@ import (
 	"html"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -53,6 +54,20 @@ func (l lang) code() string { return l.pick("zh", "en") }
 
 // esc escapes user text for HTML parse mode.
 func esc(s string) string { return html.EscapeString(s) }
+
+// echoLimit is how much of what someone typed a refusal repeats back.
+const echoLimit = 30
+
+// echo is what someone typed, repeated in an answer ("no township called …"): short
+// and escaped, so that 5,000 characters in do not come back as three messages in a
+// village group.
+func echo(s string) string {
+	if utf8.RuneCountInString(s) <= echoLimit {
+		return esc(s)
+	}
+	r := []rune(s)
+	return esc(string(r[:echoLimit])) + "…"
+}
 
 func categoryLabel(l lang, c *consult.Category) string { return esc(c.Label(l.code())) }
 

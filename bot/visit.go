@@ -806,7 +806,7 @@ func (b *Bot) visitCommand(ctx context.Context, in *incoming) error {
 		}
 		head := l.pick("请写上乡镇名，例如：/visit ", "Name the township, e.g. /visit ")
 		if errors.Is(err, consult.ErrUnknownTownship) {
-			head = fmt.Sprintf(l.pick("没有“%s”这个乡镇（或你不能为它预约）。例如：/visit ", "No township “%s” you can order for. E.g. /visit "), esc(in.args))
+			head = fmt.Sprintf(l.pick("没有“%s”这个乡镇（或你不能为它预约）。例如：/visit ", "No township “%s” you can order for. E.g. /visit "), echo(in.args))
 		}
 		example := ""
 		if len(names) > 0 {
