@@ -169,6 +169,9 @@ func (b *Bot) onMessage(ctx context.Context, u Update, msg *tgbotapi.Message) er
 	if msg.MigrateToChatID != 0 {
 		return b.svc.MigrateGroup(ctx, msg.Chat.ID, msg.MigrateToChatID)
 	}
+	if msg.SenderChat != nil && !msg.Chat.IsPrivate() {
+		return b.onBehalfOfChat(ctx, u, msg)
+	}
 	if msg.From == nil || msg.From.IsBot {
 		return nil
 	}
@@ -211,6 +214,20 @@ func (b *Bot) onMessage(ctx context.Context, u Update, msg *tgbotapi.Message) er
 		return b.ask(ctx, in)
 	}
 	return b.openModeAsk(ctx, in)
+}
+
+// onBehalfOfChat answers a command sent on behalf of a chat: by an anonymous group admin
+// or by a channel. Telegram does not say who sent it, so no rule of who may do what can
+// be applied: the sender is asked to send it as themselves. Anything else sent so (a
+// channel's posts in its discussion group) is not for the bot.
+func (b *Bot) onBehalfOfChat(ctx context.Context, u Update, msg *tgbotapi.Message) error {
+	_, at, _, ok := parseCommand(words(msg))
+	if !ok || (at != "" && !strings.EqualFold(at, b.self.UserName)) {
+		return nil
+	}
+	in := &incoming{updateID: int64(u.UpdateID), msg: msg, thread: u.ThreadID}
+	return b.reply(ctx, in, "无法确认匿名身份或频道身份的发送者。请关闭“匿名管理员”，或以个人身份发送此命令。\n"+
+		"The bot cannot tell who sent this on behalf of a chat. Turn off “Remain anonymous”, or send the command as yourself.", nil)
 }
 
 func (b *Bot) onCommand(ctx context.Context, in *incoming, name string) error {

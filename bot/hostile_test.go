@@ -750,7 +750,7 @@ func hostileRows() []hostileRow {
 				return r.postMessage(group(r), r.farmer, tgbotapi.Message{Text: "/ask 水稻烂秧怎么防", ForwardFromChat: &tgbotapi.Chat{ID: -1009999, Type: "channel", Title: "县农业\x00频道"},
 					ForwardFromMessageID: 12, ForwardDate: int(time.Now().Unix())})
 			}},
-		{name: "an anonymous admin's /bind", want: silent,
+		{name: "an anonymous admin's /bind", want: "以个人身份发送",
 			send: func(t *testing.T, r *hostileRig) delivered {
 				g := r.tg.NewGroup("敖溪村群")
 				anon := tgbotapi.User{ID: 1087968824, IsBot: true, FirstName: "Group", UserName: "GroupAnonymousBot"}
@@ -758,7 +758,7 @@ func hostileRows() []hostileRow {
 				d.from = r.admin
 				return d
 			}},
-		{name: "a channel posting /ask in the group", want: silent,
+		{name: "a channel posting /ask in the group", want: "send the command as yourself",
 			send: func(t *testing.T, r *hostileRig) delivered {
 				channelBot := tgbotapi.User{ID: 136817688, IsBot: true, FirstName: "Channel", UserName: "Channel_Bot"}
 				d := r.postMessage(group(r), channelBot, tgbotapi.Message{Text: "/ask 水稻种植技术", SenderChat: &tgbotapi.Chat{ID: -1009999, Type: "channel", Title: "县农业频道"}})
