@@ -60,7 +60,7 @@ var envVars = []envVar{
 	{"DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/agriclinic?sslmode=disable", "Postgres, the archive (or DATABASE_URL_FILE); the database is created if missing"},
 	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis, the queues (rebuilt from Postgres at start)"},
 	{"REDIS_PREFIX", "agriclinic:", "prefix of every Redis key"},
-	{"HTTP_ADDR", ":8080", "address of the HTTP server: the dashboard, calendars, /healthz, /readyz and the webhook"},
+	{"HTTP_ADDR", ":8080", "address of the HTTP server: the dashboard, calendars, /healthz, /readyz and the webhook (demo: default 127.0.0.1:8080, this machine only)"},
 	{"METRICS_ADDR", "127.0.0.1:9090", "address of /metrics (Prometheus), kept off HTTP_ADDR's public port; off: no metrics (the demo's default)"},
 	{"AGRICLINIC_COUNTIES", "", "county file (YAML); unset: the shipped Yuqing County example"},
 	{"WEBHOOK_URL", "", "public https URL for Telegram to post updates to; unset: long polling"},

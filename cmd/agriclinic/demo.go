@@ -12,6 +12,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/agriclinic/agriclinic/bot/telegramtest"
@@ -33,7 +35,13 @@ func demo(ctx context.Context, getenv func(string) string, stdout, stderr io.Wri
 	}
 	log := newLogger(base, stderr)
 
-	redisURL := strings.TrimSpace(getenv("REDIS_URL"))
+	// As serve does, each of these may come from a file (NAME_FILE).
+	redisURL, redisErr := lookupEnv(getenv, "REDIS_URL")
+	dbURL, dbErr := lookupEnv(getenv, "DATABASE_URL")
+	publicURL, publicErr := lookupEnv(getenv, "PUBLIC_URL")
+	if err := errors.Join(redisErr, dbErr, publicErr); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
 	if redisURL == "" {
 		mr := miniredis.NewMiniRedis()
 		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
@@ -45,8 +53,7 @@ func demo(ctx context.Context, getenv func(string) string, stdout, stderr io.Wri
 		log.Info("embedded Redis (miniredis); set REDIS_URL to use a real one")
 	}
 
-	dbURL := strings.TrimSpace(getenv("DATABASE_URL"))
-	if dbURL == "" && getenv("DATABASE_URL_FILE") == "" {
+	if dbURL == "" {
 		pg, err := startPrivatePostgres(ctx, getenv, log)
 		if err != nil {
 			return err
@@ -59,12 +66,14 @@ func demo(ctx context.Context, getenv func(string) string, stdout, stderr io.Wri
 		dbURL = pg.URL()
 		log.Info("the demo's own Postgres", "dir", pg.dir, "port", pg.port)
 	}
+	if err := refuseOtherArchive(ctx, dbURL); err != nil {
+		return err
+	}
 
 	fake := telegramtest.NewStandalone(telegramtest.StandaloneOptions{FirstUpdateID: updateIDBase(time.Now())})
 	defer fake.Close()
 	var chats *demoChats // opened once the archive says where message ids go on
 
-	publicURL := strings.TrimSpace(getenv("PUBLIC_URL"))
 	if publicURL == "" {
 		publicURL = localURL(base.HTTPAddr)
 	}
@@ -123,10 +132,15 @@ func demo(ctx context.Context, getenv func(string) string, stdout, stderr io.Wri
 }
 
 // demoEnv is the environment with the demo's own values over it. The demo always runs
-// the shipped example county and long polling, whatever the environment says.
+// the shipped example county and long polling, whatever the environment says; every
+// other variable (or its NAME_FILE) is read as serve reads it.
 func demoEnv(getenv func(string) string, over map[string]string) func(string) string {
 	fixed := map[string]string{"AGRICLINIC_COUNTIES": "", "WEBHOOK_URL": "", "WEBHOOK_SECRET": "",
-		"TELEGRAM_TOKEN_FILE": "", "DATABASE_URL_FILE": "", "WEBHOOK_SECRET_FILE": ""}
+		"AGRICLINIC_COUNTIES_FILE": "", "WEBHOOK_URL_FILE": "", "WEBHOOK_SECRET_FILE": "", "TELEGRAM_TOKEN_FILE": ""}
+	// The demo's own defaults: its /play/dashboard signs anyone in as the admin, so it
+	// answers this machine only unless HTTP_ADDR says otherwise, and a demo beside a real
+	// bot must not take its metrics port.
+	defaults := map[string]string{"HTTP_ADDR": "127.0.0.1:8080", "METRICS_ADDR": "off"}
 	return func(name string) string {
 		if v, ok := over[name]; ok {
 			return v
@@ -134,8 +148,60 @@ func demoEnv(getenv func(string) string, over map[string]string) func(string) st
 		if v, ok := fixed[name]; ok {
 			return v
 		}
-		return getenv(name)
+		v := getenv(name)
+		if d, ok := defaults[name]; ok && strings.TrimSpace(v) == "" && getenv(name+"_FILE") == "" {
+			return d
+		}
+		return v
 	}
+}
+
+// refuseOtherArchive stops the demo on a database that holds an archive other than the
+// demo's: it would seed its example clinic into it, and /play/dashboard would sign anyone
+// in as an admin of it. The test is cheap and errs towards refusing: a group other than
+// the demo's, or a question from a chat the seed never uses, is another archive. A
+// database not made yet, or not migrated yet, is fine.
+func refuseOtherArchive(ctx context.Context, dsn string) error {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	name := fmt.Sprintf("%q on %s:%d", cfg.Database, cfg.Host, cfg.Port)
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "3D000" {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: cannot reach Postgres: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var migrated bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('groups') IS NOT NULL AND to_regclass('questions') IS NOT NULL`).Scan(&migrated); err != nil {
+		return fmt.Errorf("demo: read the database %s: %w", name, err)
+	}
+	if !migrated {
+		return nil
+	}
+	var group, chat *int64
+	err = conn.QueryRow(ctx, `SELECT
+			(SELECT chat_id FROM groups WHERE chat_id <> $1 LIMIT 1),
+			(SELECT chat_id FROM questions WHERE chat_id <> $1 AND chat_id NOT BETWEEN $2 AND $3 LIMIT 1)`,
+		int64(demoGroupID), int64(demoTownshipChats-demoTownshipsMax+1), int64(demoTownshipChats)).Scan(&group, &chat)
+	if err != nil {
+		return fmt.Errorf("demo: read the database %s: %w", name, err)
+	}
+	what := ""
+	switch {
+	case group != nil:
+		what = fmt.Sprintf("it has group %d", *group)
+	case chat != nil:
+		what = fmt.Sprintf("it has questions from chat %d", *chat)
+	default:
+		return nil
+	}
+	return fmt.Errorf("demo: the database %s holds an archive that is not the demo's (%s): the demo seeds its example clinic into "+
+		"the database it runs on and signs anyone who opens /play/dashboard in as its admin, so it will not run on it. "+
+		"Unset DATABASE_URL (the demo then runs its own Postgres) or point it at a database of its own", name, what)
 }
 
 // localURL is the address a browser on this machine reaches HTTP_ADDR at.

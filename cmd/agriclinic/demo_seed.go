@@ -22,6 +22,10 @@ const (
 	demoGroupName = "白泥镇农技服务群"
 	demoTownship  = "白泥镇"
 	demoAdminID   = 123456789
+	// The seeded archive's other townships ask in chats of their own, counting down
+	// from demoTownshipChats, room for demoTownshipsMax of them.
+	demoTownshipChats = -1001000000100
+	demoTownshipsMax  = 100
 )
 
 // demoPerson is someone the playground lets you be.
@@ -169,7 +173,7 @@ func seedRows(ctx context.Context, tx pgx.Tx, county *consult.County, now time.T
 	for i := range demoArchiveSize {
 		qa := demoArchive[rnd.IntN(len(demoArchive))]
 		township := townships[rnd.IntN(len(townships))]
-		chatID, messageID := int64(-1001000000100-int64(indexOf(townships, township))), int64(i+1)
+		chatID, messageID := int64(demoTownshipChats-int64(indexOf(townships, township))), int64(i+1)
 		if township == demoTownship {
 			chatID = demoGroupID
 		}

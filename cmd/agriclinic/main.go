@@ -95,7 +95,9 @@ Usage:
 Commands:
   serve     run the bot (default): migrate the archive, load the county file, take updates
   demo      a local clinic in the browser without Telegram: open http://localhost:8080/play
-            (uses DATABASE_URL and REDIS_URL when set, else its own Postgres and Redis)
+            (uses DATABASE_URL and REDIS_URL when set, else its own Postgres and Redis;
+            listens on 127.0.0.1:8080 unless HTTP_ADDR says otherwise; refuses a
+            database that holds an archive other than its own)
   migrate   apply database migrations and exit
   health    ask the running server's /healthz (for container health checks)
   help      show this help
@@ -109,7 +111,7 @@ Environment:
 		}
 		fmt.Fprintf(w, "  %-20s %s%s\n", v.name, v.help, def)
 	}
-	fmt.Fprintln(w, "\nSecrets may also come from a file: TELEGRAM_TOKEN_FILE, DATABASE_URL_FILE, WEBHOOK_SECRET_FILE.")
+	fmt.Fprintln(w, "\nAny variable may also come from a file that NAME_FILE names (serve and demo alike), e.g. TELEGRAM_TOKEN_FILE,\nDATABASE_URL_FILE, WEBHOOK_SECRET_FILE.")
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {
