@@ -73,7 +73,7 @@ func TestBadInputGetsAClearAnswerAndChangesNothing(t *testing.T) {
 		{"/answer to no question", send{telegramtest.PrivateChat(chinese), chinese, "/answer 99 喷药"}, "没有 #99 号问题"},
 		{"/ask in private", send{telegramtest.PrivateChat(chinese), chinese, "/ask 水稻"}, "请在乡镇群里使用 /ask"},
 		{"an unknown command in private", send{telegramtest.PrivateChat(chinese), chinese, "/frobnicate"}, "未知命令"},
-		{"plain text with emoji in private", send{telegramtest.PrivateChat(chinese), chinese, "你好 🌾 <>&"}, "请直接回复问题消息"},
+		{"plain text with emoji in private", send{telegramtest.PrivateChat(chinese), chinese, "你好 🌾 <>&"}, "乡镇的群里发送：/ask"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -323,6 +323,12 @@ func (b *Bot) onPrivateText(ctx context.Context, in *incoming) error {
 	if handled, err := b.formReply(ctx, in); handled || err != nil {
 		return err
 	}
+	// Most who write here are farmers, who ask in their group; experts answer here.
+	if b.roleOf(ctx, in.msg.From.ID) == roleFarmer {
+		return b.reply(ctx, in, in.lang.pick(
+			"提问请到你们乡镇的群里发送：/ask 问题（可以带照片），专家会在群里解答。发送 /help 查看说明。",
+			"To ask, send /ask &lt;question&gt; in your township's group (photos welcome); an expert answers there. Send /help for more."), nil)
+	}
 	return b.reply(ctx, in, in.lang.pick(
 		"要解答问题，请直接回复问题消息，或发送 /answer 编号 内容。发送 /help 查看全部命令。",
 		"To answer a question, reply to its message or send /answer &lt;number&gt; &lt;text&gt;. Send /help for all commands."), nil)

@@ -578,7 +578,7 @@ func hostileRows() []hostileRow {
 			send: func(t *testing.T, r *hostileRig) delivered {
 				return r.say(private(r.english), r.english, "/expert "+strings.Repeat("x", 5000))
 			}},
-		{name: "an English farmer's private text of 5,000 characters", want: "To answer a question",
+		{name: "an English farmer's private text of 5,000 characters", want: "in your township's group",
 			send: func(t *testing.T, r *hostileRig) delivered {
 				return r.say(private(r.english), r.english, strings.Repeat("a", 5000))
 			}},
@@ -668,7 +668,7 @@ func hostileRows() []hostileRow {
 			send: func(t *testing.T, r *hostileRig) delivered {
 				dm := private(r.english)
 				m := r.tg.SendText(dm, r.english, "hello")
-				hint := r.tg.WaitMessage(t, dm.ID, repliesTo(m, "To answer a question"))
+				hint := r.tg.WaitMessage(t, dm.ID, repliesTo(m, "in your township's group"))
 				r.tg.EditText(dm, r.english, m, "hello\x00again")
 				return delivered{chat: dm, from: r.english, updates: []int{r.tg.LastUpdateID()}, since: hint.MessageID}
 			}},
@@ -737,11 +737,11 @@ func hostileRows() []hostileRow {
 				d.updates = []int{r.tg.PushUpdate(tgbotapi.Update{Message: d.msg})}
 				return d
 			}},
-		{name: "a dice in an English farmer's private chat", want: "To answer a question",
+		{name: "a dice in an English farmer's private chat", want: "in your township's group",
 			send: func(t *testing.T, r *hostileRig) delivered {
 				return r.postMessage(private(r.english), r.english, tgbotapi.Message{Dice: &tgbotapi.Dice{Emoji: "🎯", Value: 1}})
 			}},
-		{name: "a contact in private", want: "要解答问题",
+		{name: "a contact in private", want: "乡镇的群里发送",
 			send: func(t *testing.T, r *hostileRig) delivered {
 				return r.postMessage(private(r.farmer), r.farmer, tgbotapi.Message{Contact: &tgbotapi.Contact{PhoneNumber: "+86 138\x000000", FirstName: "王\x00"}})
 			}},
