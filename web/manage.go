@@ -123,6 +123,9 @@ func (d *Dashboard) editExpert(w http.ResponseWriter, r *http.Request, s *consul
 type groupsPage struct {
 	page
 	Groups []store.GroupRow
+	// Dead are the updates set aside (see problems.go); Admin may retry them.
+	Dead  []store.DeadUpdate
+	Admin bool
 }
 
 func (d *Dashboard) groups(w http.ResponseWriter, r *http.Request, s *consult.Session) {
@@ -132,7 +135,13 @@ func (d *Dashboard) groups(w http.ResponseWriter, r *http.Request, s *consult.Se
 		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "groups"), tr(lang, "down"))
 		return
 	}
-	d.render(w, r, http.StatusOK, "groups", groupsPage{page: page{Lang: lang, Title: tr(lang, "groups"), Session: s}, Groups: rows})
+	dead, err := d.DB.DeadUpdates(r.Context(), s.County.ID, deadShown)
+	if err != nil {
+		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "groups"), tr(lang, "down"))
+		return
+	}
+	d.render(w, r, http.StatusOK, "groups", groupsPage{page: page{Lang: lang, Title: tr(lang, "groups"), Session: s}, Groups: rows,
+		Dead: dead, Admin: s.Role == store.RoleAdmin})
 }
 
 type categoriesPage struct {
