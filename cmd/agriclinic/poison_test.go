@@ -37,8 +37,9 @@ func poisonRun(t *testing.T, webhook bool) {
 	counties := exampleWithAdmin(t, admin.ID)
 	dbURL := storetest.NewDatabase(t)
 	_, prefix := storetest.NewRedis(t)
-	addr := freeAddr(t)
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	env := map[string]string{
+		"METRICS_ADDR":        metricsAddr,
 		"TELEGRAM_TOKEN":      tg.Token(),
 		"TELEGRAM_API_URL":    tg.URL(),
 		"DATABASE_URL":        dbURL,
@@ -146,6 +147,11 @@ func poisonRun(t *testing.T, webhook bool) {
 	}
 	if dead != 1 || tries != 5 {
 		t.Errorf("%d updates set aside after %d tries, want 1 after 5", dead, tries)
+	}
+
+	// Counted in /metrics.
+	if missing := scrapeUntil(t, "http://"+metricsAddr+"/metrics", []string{"agriclinic_updates_set_aside_total 1"}); len(missing) > 0 {
+		t.Errorf("/metrics lacks %q", missing)
 	}
 
 	// Listed on the dashboard's groups page, for the county's admin.
