@@ -64,7 +64,7 @@ func benchFootprint(ctx context.Context, e *env, sz sizes) ([]result, error) {
 	for run := range 3 {
 		cmd := exec.Command(bin, "serve")
 		cmd.Env = append(os.Environ(), "TELEGRAM_TOKEN=42:bench", "TELEGRAM_API_URL="+api.URL, "DATABASE_URL="+e.databaseURL(),
-			"REDIS_URL=redis://127.0.0.1:6379/0", "REDIS_PREFIX="+e.prefix+"serve:", "HTTP_ADDR="+addr, "LOG_LEVEL=error")
+			"REDIS_URL=redis://127.0.0.1:6379/0", "REDIS_PREFIX="+e.prefix+"serve:", "HTTP_ADDR="+addr, "METRICS_ADDR=off", "LOG_LEVEL=error")
 		t0 := time.Now()
 		if err := cmd.Start(); err != nil {
 			return nil, err

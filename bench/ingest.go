@@ -215,7 +215,7 @@ func benchIngest(ctx context.Context, e *env, sz sizes) ([]result, error) {
 	cmd := exec.Command(bin, "serve")
 	prefix := e.prefix + "ingest:"
 	cmd.Env = append(os.Environ(), "TELEGRAM_TOKEN=42:bench", "TELEGRAM_API_URL="+srv.URL, "DATABASE_URL="+e.databaseURL()+getenv("BENCH_DSN_EXTRA", ""),
-		"REDIS_URL=redis://127.0.0.1:6379/0", "REDIS_PREFIX="+prefix, "HTTP_ADDR="+addr, "LOG_LEVEL="+getenv("BENCH_LOG_LEVEL", "error"))
+		"REDIS_URL=redis://127.0.0.1:6379/0", "REDIS_PREFIX="+prefix, "HTTP_ADDR="+addr, "METRICS_ADDR=off", "LOG_LEVEL="+getenv("BENCH_LOG_LEVEL", "error"))
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
