@@ -369,7 +369,6 @@ func TestEveryCommandAndButtonRefusesWhoMayNot(t *testing.T) {
 	}
 
 	vid := visit.Visit.ID
-	onGroup := func(m tgbotapi.Message) *tgbotapi.Message { return &m }
 	buttons := []struct {
 		data string
 		on   *tgbotapi.Message // a message of the group to press on; nil: the person's own chat
@@ -379,9 +378,9 @@ func TestEveryCommandAndButtonRefusesWhoMayNot(t *testing.T) {
 		{"claim:3", nil, refused("只有该类别经审核的专家可以认领", "Only an approved expert of this category can claim it"), nil},
 		{fmt.Sprintf("approve:%d", request.ID), nil, refused("只有本县管理员可以审核", "Only an admin of this county can decide"), nil},
 		{fmt.Sprintf("reject:%d", request.ID), nil, refused("只有本县管理员可以审核", "Only an admin of this county can decide"), nil},
-		{"solved:1", onGroup(answer), refused("只有提问的农户可以评价这个解答", "Only the farmer who asked can rate this answer"), nil},
-		{"unsolved:1", onGroup(answer), refused("只有提问的农户可以评价这个解答", "Only the farmer who asked can rate this answer"), nil},
-		{"arch:3", onGroup(ack3), refused("只有提问的农户可以关闭这个问题", "Only the farmer who asked can close this question"), nil},
+		{"solved:1", &answer, refused("只有提问的农户可以评价这个解答", "Only the farmer who asked can rate this answer"), nil},
+		{"unsolved:1", &answer, refused("只有提问的农户可以评价这个解答", "Only the farmer who asked can rate this answer"), nil},
+		{"arch:3", &ack3, refused("只有提问的农户可以关闭这个问题", "Only the farmer who asked can close this question"), nil},
 		{"prev:1", nil, refused("这个按钮已失效", "This button no longer works"), nil},
 		{"show:1", nil, refused("没有 #1 号问题", "There is no question #1"), map[string]outcome{
 			asOtherCategory: allowedTo("水稻卷叶怎么办", "水稻卷叶怎么办"),
@@ -433,7 +432,7 @@ func TestEveryCommandAndButtonRefusesWhoMayNot(t *testing.T) {
 			if cmd.group {
 				where = "group"
 			}
-			t.Run(fmt.Sprintf("%s in %s as %s", cmd.text, where, p.name), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s in %s as %s", strings.TrimPrefix(cmd.text, "/"), where, p.name), func(t *testing.T) {
 				text := cmd.text
 				if p.english() {
 					text = strings.ReplaceAll(text, "{code}", "en")
