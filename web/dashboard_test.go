@@ -557,3 +557,19 @@ func TestAnAdminRemovesAnExpertAndTheirQuestionsGoBack(t *testing.T) {
 		t.Errorf("the held question = %+v, %v; want open at the head of the queue", v.Question, err)
 	}
 }
+
+// TestAnEditAfterTheAnswerIsShownInTheTimelineWithItsWords: the question of record stays
+// what the expert answered; the later words are in the timeline, escaped.
+func TestAnEditAfterTheAnswerIsShownInTheTimelineWithItsWords(t *testing.T) {
+	d := newDash(t)
+	id := d.ids["yellow"]
+	if err := d.db.AddEvent(context.Background(), store.Event{QuestionID: id, Kind: "edited", ActorID: 101,
+		Detail: map[string]any{"after_answer": true, "text": "改成茶叶了 <i>x</i>"}, At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := d.signIn(t, 9001)
+	code, body := get(t, c, fmt.Sprintf("%s/questions/%d", d.srv.URL, id))
+	if code != http.StatusOK || !strings.Contains(body, "解答之后修改") || !strings.Contains(body, "改成茶叶了 &lt;i&gt;x&lt;/i&gt;") {
+		t.Fatalf("question page %d lacks the edit's words:\n%s", code, body)
+	}
+}

@@ -61,6 +61,7 @@ var texts = map[string][2]string{
 	"ev:expired":      {"认领超时", "claim expired"},
 	"ev:transferred":  {"转交", "transferred"},
 	"ev:edited":       {"修改", "edited"},
+	"editedafter":     {"解答之后修改，解答针对的是原来的问题", "after the answer, which answers the words above"},
 	"ev:reopened":     {"重新开放", "reopened"},
 	"ev:closed":       {"关闭", "closed"},
 	"ev:escalated":    {"上报管理员", "escalated"},
