@@ -50,19 +50,7 @@ func TestTheBotRidesOutPostgresAndRedisOutages(t *testing.T) {
 		"SEND_RATE_GROUP":     "100000",
 		"SEND_RATE_GLOBAL":    "10000",
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, envOf(env), &logs, &logs) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		if t.Failed() {
-			t.Log(logs.String())
-		}
-	})
+	runServe(t, env)
 
 	group := tg.NewGroup("白泥镇群")
 	bind := tg.SendText(group, admin, "/bind 白泥镇")

@@ -55,19 +55,8 @@ func poisonRun(t *testing.T, webhook bool) {
 		env["WEBHOOK_URL"] = "http://" + addr + "/telegram"
 		env["WEBHOOK_SECRET"] = "poison-test-secret"
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, envOf(env), &logs, &logs) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		if t.Failed() {
-			t.Log(logs.String())
-		}
-	})
+	runServe(t, env)
+	ctx := context.Background()
 
 	townships := []string{"白泥镇", "敖溪镇", "龙溪镇", "构皮滩镇", "大乌江镇"}
 	groups := make([]tgbotapi.Chat, len(townships))

@@ -158,3 +158,22 @@ func scrapeUntil(t *testing.T, url string, wants []string) []string {
 		<-tick.C
 	}
 }
+
+// runServe runs `agriclinic serve` with env until the test ends, and logs what it wrote
+// when the test failed.
+func runServe(t *testing.T, env map[string]string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, envOf(env), &logs, &logs) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	})
+}
