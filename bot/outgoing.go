@@ -156,10 +156,27 @@ func cutPoint(s string) int {
 	}
 	// A "tag" longer than a message is no tag (a lone "<" in the text); cut through it, but
 	// still not inside an entity.
-	if amp := strings.LastIndex(s[:limit], "&"); amp > 0 && !strings.Contains(s[amp:limit], ";") && limit-amp < 10 {
+	if amp, ok := openEntity(s, limit); ok && amp > 0 {
 		return amp
 	}
 	return limit
+}
+
+// openEntity reports whether s[:cut] ends inside an HTML entity ("&amp", "&#39"), and
+// where it starts. Only letters, digits and '#' may follow the '&': a bare "&" followed by
+// a space is text, and treating it as an entity pulled a cut back through a whole run of
+// " &00 &00" to the start of the message.
+func openEntity(s string, cut int) (int, bool) {
+	amp := strings.LastIndex(s[:cut], "&")
+	if amp < 0 || cut-amp >= 10 {
+		return 0, false
+	}
+	for _, c := range []byte(s[amp+1 : cut]) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '#') {
+			return 0, false
+		}
+	}
+	return amp, true
 }
 
 // safeCut moves a cut back out of an HTML tag or entity, until neither moves it (an entity
@@ -170,7 +187,7 @@ func safeCut(s string, cut int) int {
 		if lt := strings.LastIndex(s[:cut], "<"); lt >= 0 && !strings.Contains(s[lt:cut], ">") {
 			cut = lt
 		}
-		if amp := strings.LastIndex(s[:cut], "&"); amp >= 0 && !strings.Contains(s[amp:cut], ";") && cut-amp < 10 {
+		if amp, ok := openEntity(s, cut); ok {
 			cut = amp
 		}
 		if cut == prev {

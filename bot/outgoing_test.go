@@ -316,7 +316,8 @@ func checkSplit(t *testing.T, text string, tokens *regexp.Regexp) {
 			}
 		}
 	}
-	if pos != len(text) {
+	// What follows the last cut may be only the spaces and line breaks there.
+	if strings.Trim(text[pos:], " \n") != "" {
 		t.Errorf("the parts end at byte %d of %d: %q was lost", pos, len(text), text[pos:])
 	}
 }
