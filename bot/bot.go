@@ -29,7 +29,7 @@ type Bot struct {
 	tg     *Client
 	self   tgbotapi.User
 	log    *slog.Logger
-	routes map[string]route
+	routes map[string]command // commandTable by name
 	// Metrics may be set after New; nil counts nothing.
 	Metrics *Metrics
 	// CalendarLink makes a visit calendar's secret link ("county" or "expert", and its
@@ -37,13 +37,6 @@ type Bot struct {
 	CalendarLink func(kind, id string) string
 	// PublicURL is where people reach the dashboard; "" turns /dashboard off.
 	PublicURL string
-}
-
-// route is a command's handler and where it may be used.
-type route struct {
-	handle  func(ctx context.Context, in *incoming) error
-	private bool // works in a private chat
-	group   bool // works in a group
 }
 
 // incoming is one message with what every handler needs to know about it.
@@ -60,33 +53,9 @@ func (in *incoming) private() bool { return in.msg.Chat.IsPrivate() }
 // New returns a Bot.
 func New(svc *consult.Service, db *store.DB, tg *Client, log *slog.Logger) *Bot {
 	b := &Bot{svc: svc, db: db, tg: tg, self: tg.Self(), log: log}
-	b.routes = map[string]route{
-		"start":     {handle: b.start, private: true, group: true},
-		"help":      {handle: b.help, private: true, group: true},
-		"whoami":    {handle: b.whoami, private: true, group: true},
-		"bind":      {handle: b.bind, group: true},
-		"ask":       {handle: b.askCommand, group: true},
-		"expert":    {handle: b.expertRequest, private: true},
-		"queue":     {handle: b.queue, private: true},
-		"answer":    {handle: b.answerCommand, private: true},
-		"mine":      {handle: b.mine, private: true},
-		"release":   {handle: b.release, private: true},
-		"duty":      {handle: b.duty, private: true},
-		"lang":      {handle: b.setLang, private: true, group: true},
-		"transfer":  {handle: b.transfer, private: true},
-		"mode":      {handle: b.mode, group: true},
-		"search":    {handle: b.search, private: true},
-		"keywords":  {handle: b.keywords, private: true},
-		"clinic":    {handle: b.clinic, private: true},
-		"plan":      {handle: b.plan, private: true},
-		"calendar":  {handle: b.calendar, private: true},
-		"dashboard": {handle: b.dashboard, private: true},
-		"reviewer":  {handle: b.reviewer, private: true},
-		// Township ordering (visit.go).
-		"coordinator": {handle: b.coordinator, group: true},
-		"visit":       {handle: b.visitCommand, private: true, group: true},
-		"visits":      {handle: b.visits, private: true},
-		"report":      {handle: b.report, private: true},
+	b.routes = map[string]command{}
+	for _, c := range commandTable() {
+		b.routes[c.name] = c
 	}
 	return b
 }
@@ -254,7 +223,7 @@ func (b *Bot) onCommand(ctx context.Context, in *incoming, name string) error {
 			fmt.Sprintf("请私聊 @%s 使用 /%s。", esc(b.self.UserName), name),
 			fmt.Sprintf("Send /%s to @%s in a private chat.", name, esc(b.self.UserName))), nil)
 	}
-	return r.handle(ctx, in)
+	return r.handle(b, ctx, in)
 }
 
 // commandPattern is a bot command as Telegram recognises one: "/name" or "/name@bot" at

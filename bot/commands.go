@@ -29,9 +29,13 @@ func hasRole(roles []role, r role) bool {
 	return slices.Contains(roles, r) || (r == roleCoordinator && slices.Contains(roles, roleAdmin))
 }
 
-// command is one line of the menu and of /help.
+// command is one command: its handler, who is shown it and where it works, and its line
+// in the menu and in /help in each language. It is the only place a command is listed:
+// the router (Bot.onCommand), the menus, /help and the metric labels all read it.
 type command struct {
 	name      string
+	handle    func(b *Bot, ctx context.Context, in *incoming) error
+	hidden    bool   // in no menu and not in /help (Telegram's own Start button sends it)
 	zh, en    string // menu descriptions
 	zhUse     string // how /help shows it, when it takes arguments
 	enUse     string
@@ -43,37 +47,45 @@ type command struct {
 	coordinator bool
 }
 
-var commands = []command{
-	{name: "ask", zh: "提问（在乡镇群里）", en: "Ask a question (in the township group)", zhUse: "/ask 问题", enUse: "/ask &lt;question&gt;", forRole: roleFarmer, group: true},
-	{name: "expert", zh: "申请成为专家", en: "Apply as an expert", zhUse: "/expert 类别…", enUse: "/expert &lt;category&gt;…", forRole: roleFarmer, private: true},
-	{name: "queue", zh: "待认领的问题", en: "Open questions to claim", forRole: roleExpert, private: true},
-	{name: "mine", zh: "我认领的问题", en: "Questions I hold", forRole: roleExpert, private: true},
-	{name: "answer", zh: "解答：/answer 编号 内容", en: "Answer: /answer <number> <text>", zhUse: "/answer 编号 内容", enUse: "/answer &lt;number&gt; &lt;text&gt;", forRole: roleExpert, private: true},
-	{name: "release", zh: "退回队列：/release 编号", en: "Give back: /release <number>", zhUse: "/release 编号", enUse: "/release &lt;number&gt;", forRole: roleExpert, private: true},
-	{name: "transfer", zh: "转给其他类别：/transfer 编号 类别", en: "Move to another category", zhUse: "/transfer 编号 类别", enUse: "/transfer &lt;number&gt; &lt;category&gt;", forRole: roleExpert, private: true},
-	{name: "search", zh: "查询问题档案", en: "Search the archive", zhUse: "/search 关键词", enUse: "/search &lt;words&gt;", forRole: roleExpert, private: true},
-	{name: "calendar", zh: "上门服务日历订阅链接", en: "Visit calendar link", forRole: roleExpert, private: true},
-	{name: "duty", zh: "值班 on / 下班 off", en: "On duty (on) or off (off)", zhUse: "/duty on|off", enUse: "/duty on|off", forRole: roleExpert, private: true},
-	{name: "visit", zh: "预约专家上门（乡镇点单）", en: "Order an expert visit", zhUse: "/visit [乡镇]", enUse: "/visit [&lt;township&gt;]", forRole: roleCoordinator, group: true, private: true},
-	{name: "report", zh: "填写上门服务记录：/report 编号", en: "Report a visit: /report <number>", zhUse: "/report 编号", enUse: "/report &lt;number&gt;", forRole: roleExpert, private: true},
-	{name: "visits", zh: "近期的上门服务", en: "Upcoming visits", forRole: roleExpert, private: true, coordinator: true},
-	{name: "coordinator", zh: "授权乡镇联络员（回复其消息）", en: "Appoint a township coordinator (reply to them)", zhUse: "/coordinator [off] [ID]", enUse: "/coordinator [off] [&lt;id&gt;]", forRole: roleAdmin, group: true, adminOnly: true},
-	{name: "bind", zh: "绑定本群到乡镇", en: "Bind this group to a township", zhUse: "/bind 乡镇", enUse: "/bind &lt;township&gt;", forRole: roleAdmin, group: true, adminOnly: true},
-	{name: "clinic", zh: "坐诊日程（私聊）", en: "Clinic sessions (private)", zhUse: "/clinic add 类别 时长 cron", enUse: "/clinic add &lt;category&gt; &lt;duration&gt; &lt;cron&gt;", forRole: roleAdmin, private: true, adminOnly: true},
-	{name: "plan", zh: "上门计划（私聊）", en: "Visit plans (private)", zhUse: "/plan add 乡镇 主题 cron", enUse: "/plan add &lt;township&gt; &lt;topic&gt; &lt;cron&gt;", forRole: roleAdmin, private: true, adminOnly: true},
-	{name: "dashboard", zh: "网页后台登录链接（私聊）", en: "Dashboard sign-in link (private)", forRole: roleAdmin, private: true, adminOnly: true},
-	{name: "reviewer", zh: "授予只读后台权限（私聊）", en: "Grant read-only dashboard access", zhUse: "/reviewer Telegram ID", enUse: "/reviewer &lt;telegram id&gt;", forRole: roleAdmin, private: true, adminOnly: true},
-	{name: "keywords", zh: "分类关键词建议（私聊）", en: "Routing keyword suggestions (private)", forRole: roleAdmin, private: true, adminOnly: true},
-	{name: "mode", zh: "本群提问方式 open / ask", en: "How this group asks: open / ask", zhUse: "/mode open|ask", enUse: "/mode open|ask", forRole: roleAdmin, group: true, adminOnly: true},
-	{name: "lang", zh: "切换语言 zh / en", en: "Switch language: zh / en", zhUse: "/lang zh|en", enUse: "/lang zh|en", forRole: roleFarmer, group: true, private: true},
-	{name: "whoami", zh: "查看我的 Telegram ID", en: "Show my Telegram id", forRole: roleFarmer, group: true, private: true},
-	{name: "help", zh: "使用说明", en: "Help", forRole: roleFarmer, group: true, private: true},
+// commandTable is every command. A function, not a variable: the handlers read the table
+// themselves (/help), which a package-level variable could not allow.
+func commandTable() []command {
+	return []command{
+		{name: "start", handle: (*Bot).start, hidden: true, zh: "开始", en: "Start", forRole: roleFarmer, group: true, private: true},
+		{name: "ask", handle: (*Bot).askCommand, zh: "提问（在乡镇群里）", en: "Ask a question (in the township group)", zhUse: "/ask 问题", enUse: "/ask &lt;question&gt;", forRole: roleFarmer, group: true},
+		{name: "expert", handle: (*Bot).expertRequest, zh: "申请成为专家", en: "Apply as an expert", zhUse: "/expert 类别…", enUse: "/expert &lt;category&gt;…", forRole: roleFarmer, private: true},
+		{name: "queue", handle: (*Bot).queue, zh: "待认领的问题", en: "Open questions to claim", forRole: roleExpert, private: true},
+		{name: "mine", handle: (*Bot).mine, zh: "我认领的问题", en: "Questions I hold", forRole: roleExpert, private: true},
+		{name: "answer", handle: (*Bot).answerCommand, zh: "解答：/answer 编号 内容", en: "Answer: /answer <number> <text>", zhUse: "/answer 编号 内容", enUse: "/answer &lt;number&gt; &lt;text&gt;", forRole: roleExpert, private: true},
+		{name: "release", handle: (*Bot).release, zh: "退回队列：/release 编号", en: "Give back: /release <number>", zhUse: "/release 编号", enUse: "/release &lt;number&gt;", forRole: roleExpert, private: true},
+		{name: "transfer", handle: (*Bot).transfer, zh: "转给其他类别：/transfer 编号 类别", en: "Move to another category", zhUse: "/transfer 编号 类别", enUse: "/transfer &lt;number&gt; &lt;category&gt;", forRole: roleExpert, private: true},
+		{name: "search", handle: (*Bot).search, zh: "查询问题档案", en: "Search the archive", zhUse: "/search 关键词", enUse: "/search &lt;words&gt;", forRole: roleExpert, private: true},
+		{name: "calendar", handle: (*Bot).calendar, zh: "上门服务日历订阅链接", en: "Visit calendar link", forRole: roleExpert, private: true},
+		{name: "duty", handle: (*Bot).duty, zh: "值班 on / 下班 off", en: "On duty (on) or off (off)", zhUse: "/duty on|off", enUse: "/duty on|off", forRole: roleExpert, private: true},
+		{name: "visit", handle: (*Bot).visitCommand, zh: "预约专家上门（乡镇点单）", en: "Order an expert visit", zhUse: "/visit [乡镇]", enUse: "/visit [&lt;township&gt;]", forRole: roleCoordinator, group: true, private: true},
+		{name: "report", handle: (*Bot).report, zh: "填写上门服务记录：/report 编号", en: "Report a visit: /report <number>", zhUse: "/report 编号", enUse: "/report &lt;number&gt;", forRole: roleExpert, private: true},
+		{name: "visits", handle: (*Bot).visits, zh: "近期的上门服务", en: "Upcoming visits", forRole: roleExpert, private: true, coordinator: true},
+		{name: "coordinator", handle: (*Bot).coordinator, zh: "授权乡镇联络员（回复其消息）", en: "Appoint a township coordinator (reply to them)", zhUse: "/coordinator [off] [ID]", enUse: "/coordinator [off] [&lt;id&gt;]", forRole: roleAdmin, group: true, adminOnly: true},
+		{name: "bind", handle: (*Bot).bind, zh: "绑定本群到乡镇", en: "Bind this group to a township", zhUse: "/bind 乡镇", enUse: "/bind &lt;township&gt;", forRole: roleAdmin, group: true, adminOnly: true},
+		{name: "clinic", handle: (*Bot).clinic, zh: "坐诊日程（私聊）", en: "Clinic sessions (private)", zhUse: "/clinic add 类别 时长 cron", enUse: "/clinic add &lt;category&gt; &lt;duration&gt; &lt;cron&gt;", forRole: roleAdmin, private: true, adminOnly: true},
+		{name: "plan", handle: (*Bot).plan, zh: "上门计划（私聊）", en: "Visit plans (private)", zhUse: "/plan add 乡镇 主题 cron", enUse: "/plan add &lt;township&gt; &lt;topic&gt; &lt;cron&gt;", forRole: roleAdmin, private: true, adminOnly: true},
+		{name: "dashboard", handle: (*Bot).dashboard, zh: "网页后台登录链接（私聊）", en: "Dashboard sign-in link (private)", forRole: roleAdmin, private: true, adminOnly: true},
+		{name: "reviewer", handle: (*Bot).reviewer, zh: "授予只读后台权限（私聊）", en: "Grant read-only dashboard access", zhUse: "/reviewer Telegram ID", enUse: "/reviewer &lt;telegram id&gt;", forRole: roleAdmin, private: true, adminOnly: true},
+		{name: "keywords", handle: (*Bot).keywords, zh: "分类关键词建议（私聊）", en: "Routing keyword suggestions (private)", forRole: roleAdmin, private: true, adminOnly: true},
+		{name: "mode", handle: (*Bot).mode, zh: "本群提问方式 open / ask", en: "How this group asks: open / ask", zhUse: "/mode open|ask", enUse: "/mode open|ask", forRole: roleAdmin, group: true, adminOnly: true},
+		{name: "lang", handle: (*Bot).setLang, zh: "切换语言 zh / en", en: "Switch language: zh / en", zhUse: "/lang zh|en", enUse: "/lang zh|en", forRole: roleFarmer, group: true, private: true},
+		{name: "whoami", handle: (*Bot).whoami, zh: "查看我的 Telegram ID", en: "Show my Telegram id", forRole: roleFarmer, group: true, private: true},
+		{name: "help", handle: (*Bot).help, zh: "使用说明", en: "Help", forRole: roleFarmer, group: true, private: true},
+	}
 }
 
 // menu is the command list for the roles a person has, in a private chat or a group.
 func menu(l lang, roles []role, group bool) []tgbotapi.BotCommand {
 	var out []tgbotapi.BotCommand
-	for _, c := range commands {
+	for _, c := range commandTable() {
+		if c.hidden {
+			continue
+		}
 		if !(hasRole(roles, c.forRole) || (c.coordinator && hasRole(roles, roleCoordinator))) || (group && !c.group) || (!group && !c.private) {
 			continue
 		}
@@ -173,7 +185,10 @@ func helpFor(l lang, r role, coordinator, group bool) string {
 			continue
 		}
 		b.WriteString(l.pick(s.zh, s.en))
-		for _, c := range commands {
+		for _, c := range commandTable() {
+			if c.hidden {
+				continue
+			}
 			// A command of experts that coordinators have too is listed once, with the experts'.
 			inSection := c.forRole == s.r || (s.r == roleCoordinator && c.coordinator && r < roleExpert)
 			if !inSection || c.name == "help" || c.name == "whoami" || c.name == "lang" {

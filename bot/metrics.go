@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -87,13 +89,18 @@ func (m *Metrics) answered(seconds float64) {
 func kindLabel(kind string) string {
 	const prefix = "command:"
 	if len(kind) > len(prefix) && kind[:len(prefix)] == prefix {
-		if _, ok := knownCommands[kind[len(prefix):]]; !ok {
+		if _, ok := knownCommands()[kind[len(prefix):]]; !ok {
 			return prefix + "unknown"
 		}
 	}
 	return kind
 }
 
-var knownCommands = map[string]struct{}{
-	"start": {}, "help": {}, "whoami": {}, "bind": {}, "ask": {}, "expert": {}, "queue": {}, "answer": {}, "mine": {}, "release": {}, "duty": {}, "lang": {},
-}
+// knownCommands are the commands of commandTable, each its own label.
+var knownCommands = sync.OnceValue(func() map[string]struct{} {
+	known := map[string]struct{}{}
+	for _, c := range commandTable() {
+		known[c.name] = struct{}{}
+	}
+	return known
+})

@@ -1,0 +1,62 @@
+package bot
+
+import (
+	"testing"
+)
+
+// TestEveryCommandIsOneEntryWithAHandlerMenuLinesAndALabel: the table is the only list of
+// commands, so each entry must carry all that the router, the menus, /help and the
+// metrics read of it; and only a command not in it is counted as unknown.
+func TestEveryCommandIsOneEntryWithAHandlerMenuLinesAndALabel(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range commandTable() {
+		if seen[c.name] {
+			t.Errorf("/%s is listed twice", c.name)
+		}
+		seen[c.name] = true
+		if c.handle == nil {
+			t.Errorf("/%s has no handler", c.name)
+		}
+		if c.zh == "" || c.en == "" {
+			t.Errorf("/%s lacks a menu line in a language: zh %q, en %q", c.name, c.zh, c.en)
+		}
+		if (c.zhUse == "") != (c.enUse == "") {
+			t.Errorf("/%s shows its arguments in one language only", c.name)
+		}
+		if !c.group && !c.private {
+			t.Errorf("/%s works nowhere", c.name)
+		}
+		if got := kindLabel("command:" + c.name); got != "command:"+c.name {
+			t.Errorf("/%s is counted as %q", c.name, got)
+		}
+	}
+	for _, name := range []string{"frobnicate", "Ask", "start1", ""} {
+		if got := kindLabel("command:" + name); name != "" && got != "command:unknown" {
+			t.Errorf("/%s is counted as %q, want command:unknown", name, got)
+		}
+	}
+	// What the issue found counted as unknown before the table.
+	for _, name := range []string{"search", "visit", "transfer", "mode", "report", "coordinator"} {
+		if kindLabel("command:"+name) != "command:"+name {
+			t.Errorf("/%s is counted as unknown", name)
+		}
+	}
+}
+
+// TestTheMenusComeFromTheTable: a hidden command is in no menu; every other is in the
+// menu of its role where it works.
+func TestTheMenusComeFromTheTable(t *testing.T) {
+	inMenu := map[string]bool{}
+	for _, l := range []lang{zh, en} {
+		for _, group := range []bool{false, true} {
+			for _, c := range menu(l, []role{roleFarmer, roleExpert, roleAdmin, roleCoordinator}, group) {
+				inMenu[c.Command] = true
+			}
+		}
+	}
+	for _, c := range commandTable() {
+		if inMenu[c.name] == c.hidden {
+			t.Errorf("/%s in a menu: %v, hidden: %v", c.name, inMenu[c.name], c.hidden)
+		}
+	}
+}
