@@ -30,20 +30,23 @@ func (s *Service) mergeAfterBurst() {
 	}
 	m.waiting = true
 	m.idle.Add(1)
-	go func() {
+	s.goBackground(func(ctx context.Context) {
 		defer m.idle.Done()
 		s.later.mu.Lock()
-		s.later.untilQuiet()
+		err := s.later.untilQuiet(ctx)
 		s.later.mu.Unlock()
 		// A batch stored from here on starts the next wait.
 		m.mu.Lock()
 		m.waiting = false
 		m.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if err != nil {
+			return // stopping: the next insert over the list's limit merges it
+		}
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		if err := s.db.MergeSearchIndex(ctx); err != nil {
 			// The next insert over the list's limit merges it; searches are slower meanwhile.
 			s.log.Warn("search index pending list not merged", "err", err)
 		}
-	}()
+	})
 }

@@ -41,6 +41,8 @@ type Service struct {
 	merge burstMerge
 	// memo keeps what recent lookups of earlier answers found (similar_memo.go).
 	memo similarMemo
+	// bg runs later and merge on Run's context (background.go).
+	bg background
 }
 
 // Limits keep one farmer from flooding the experts.
@@ -107,6 +109,7 @@ func NewService(db *store.DB, queue *store.Queue, counties []County, opts Option
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.later.now = s.now
 	if s.log == nil {
 		s.log = slog.Default()
 	}

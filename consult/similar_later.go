@@ -57,6 +57,10 @@ type similarLater struct {
 	asking   int
 	quiet    *sync.Cond
 	storedAt time.Time
+	// stored counts the batches stored, so that a wait can tell whether one came meanwhile
+	// even on a clock that stands still (a test's).
+	stored uint64
+	now    func() time.Time // the service's clock
 }
 
 // storing marks a batch being stored until the returned func is called.
@@ -67,33 +71,58 @@ func (l *similarLater) storing() func() {
 	return func() {
 		l.mu.Lock()
 		defer l.mu.Unlock()
+		l.stored++
 		if l.asking--; l.asking == 0 {
-			l.storedAt = time.Now()
-			if l.quiet != nil {
-				l.quiet.Broadcast()
-			}
+			l.storedAt = l.now()
+			l.wake()
 		}
 	}
 }
 
-// untilQuiet returns once no batch is being stored and none has been for similarQuiet.
-// It is called with l.mu held and returns with it held, so the caller acts on the quiet
-// it waited for.
-func (l *similarLater) untilQuiet() {
+// wake tells the waits in untilQuiet to look again; l.mu is held.
+func (l *similarLater) wake() {
+	if l.quiet != nil {
+		l.quiet.Broadcast()
+	}
+}
+
+// untilQuiet returns once no batch is being stored and none has been for similarQuiet,
+// or with ctx's error once ctx ends. It is called with l.mu held and returns with it
+// held, so the caller acts on the quiet it waited for.
+func (l *similarLater) untilQuiet(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.wake()
+	})
+	defer stop()
 	for {
-		for l.asking > 0 {
+		for l.asking > 0 && ctx.Err() == nil {
 			if l.quiet == nil {
 				l.quiet = sync.NewCond(&l.mu)
 			}
 			l.quiet.Wait()
 		}
-		wait := similarQuiet - time.Since(l.storedAt)
-		if wait <= 0 {
-			return
+		if err := ctx.Err(); err != nil {
+			return err
 		}
+		// At most similarQuiet, whatever the clock did meanwhile.
+		wait := min(similarQuiet, similarQuiet-l.now().Sub(l.storedAt))
+		if wait <= 0 {
+			return nil
+		}
+		stored := l.stored
 		l.mu.Unlock()
-		time.Sleep(wait) // then look again: another batch may have come meanwhile
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
 		l.mu.Lock()
+		if l.asking == 0 && l.stored == stored && ctx.Err() == nil {
+			return nil // no batch came meanwhile
+		}
 	}
 }
 
@@ -112,25 +141,29 @@ func (s *Service) similarAfter(jobs []similarJob) {
 	}
 	l.running = true
 	l.idle.Add(1)
-	go s.runSimilar()
+	s.goBackground(s.runSimilar)
 }
 
-// runSimilar does the waiting lookups, oldest first, and stops when none is left.
-func (s *Service) runSimilar() {
+// runSimilar does the waiting lookups, oldest first, and stops when none is left or ctx
+// ends.
+func (s *Service) runSimilar(ctx context.Context) {
 	l := &s.later
 	defer l.idle.Done()
 	for {
 		l.mu.Lock()
-		l.untilQuiet()
-		if len(l.jobs) == 0 {
-			l.running = false
+		err := l.untilQuiet(ctx)
+		if err != nil || len(l.jobs) == 0 {
+			if err != nil && len(l.jobs) > 0 {
+				s.log.Warn("earlier-answer lookups dropped on stopping; those acknowledgements go without", "skipped", len(l.jobs))
+			}
+			l.jobs, l.running = nil, false
 			l.mu.Unlock()
 			return
 		}
 		j := l.jobs[0]
 		l.jobs = l.jobs[1:]
 		l.mu.Unlock()
-		if err := s.attachSimilar(j); err != nil {
+		if err := s.attachSimilar(ctx, j); err != nil && ctx.Err() == nil {
 			s.log.Warn("earlier answers not attached", "question", j.question, "err", err)
 		}
 	}
@@ -145,13 +178,13 @@ func (s *Service) Settle() {
 
 // attachSimilar looks up one question's earlier answers and puts them in its
 // acknowledgement: into the message if it is still waiting, else as an edit of it.
-func (s *Service) attachSimilar(j similarJob) (err error) {
+func (s *Service) attachSimilar(ctx context.Context, j similarJob) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	v, err := s.Question(ctx, j.question)
 	if err != nil {
