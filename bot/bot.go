@@ -30,6 +30,8 @@ type Bot struct {
 	self   tgbotapi.User
 	log    *slog.Logger
 	routes map[string]command // commandTable by name
+	// buttons is buttonTable by action.
+	buttons map[string]button
 	// Metrics may be set after New; nil counts nothing.
 	Metrics *Metrics
 	// CalendarLink makes a visit calendar's secret link ("county" or "expert", and its
@@ -56,6 +58,10 @@ func New(svc *consult.Service, db *store.DB, tg *Client, log *slog.Logger) *Bot 
 	b.routes = map[string]command{}
 	for _, c := range commandTable() {
 		b.routes[c.name] = c
+	}
+	b.buttons = map[string]button{}
+	for _, btn := range buttonTable() {
+		b.buttons[btn.action] = btn
 	}
 	return b
 }
@@ -110,7 +116,7 @@ func updateKind(u tgbotapi.Update) string {
 		}
 		return "message"
 	case u.CallbackQuery != nil:
-		action, _, _ := parseCallback(u.CallbackQuery.Data)
+		action, _, _ := strings.Cut(u.CallbackQuery.Data, ":")
 		return "button:" + action
 	case u.EditedMessage != nil:
 		return "edited_message"

@@ -21,35 +21,11 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery, thread 
 		b.answerCallback(ctx, q, b.langFor(ctx, q.From).pick("操作太频繁了，请稍等几秒再按。", "Too many presses; please wait a few seconds."), false)
 		return nil
 	}
-	action, id, ok := parseCallback(q.Data)
-	switch {
-	case ok && action == actionClaim:
-		return b.claim(ctx, q, id)
-	case ok && (action == actionApprove || action == actionReject):
-		return b.decideExpert(ctx, q, id, action == actionApprove)
-	case ok && (action == actionSolved || action == actionUnsolved):
-		return b.feedback(ctx, q, id, action == actionSolved)
-	case ok && action == actionQueue:
-		return b.queueButton(ctx, q)
-	case ok && action == actionPrevious:
-		return b.previousAnswer(ctx, q, id, thread)
-	case ok && action == actionArchive:
-		return b.closeFromArchive(ctx, q, id)
-	case ok && action == actionShow:
-		return b.show(ctx, q, id)
-	case strings.HasPrefix(q.Data, actionClinicExpert+":"), ok && action == actionClinicGo:
-		return b.clinicButton(ctx, q)
-	case ok && action == actionVisitFromAlert:
-		return b.visitFromAlert(ctx, q, id)
-	case strings.HasPrefix(q.Data, actionKeyword+":"):
-		return b.addKeyword(ctx, q)
-	case strings.HasPrefix(q.Data, actionAssign+":"):
-		return b.assign(ctx, q)
-	case isVisitButton(q.Data):
-		return b.visitButton(ctx, q, thread)
+	p := readPress(q, thread)
+	if btn, ok := b.buttons[p.action]; ok {
+		return btn.handle(b, ctx, p)
 	}
-	b.answerCallback(ctx, q, b.langFor(ctx, q.From).pick("这个按钮已失效。", "This button no longer works."), false)
-	return nil
+	return b.expiredButton(ctx, q)
 }
 
 // claim gives the question to the expert who pressed Claim, or tells them who has it.

@@ -21,19 +21,6 @@ const (
 
 func callbackData(action string, id int64) string { return action + ":" + strconv.FormatInt(id, 10) }
 
-// parseCallback splits callback data; ok is false for anything the bot did not write.
-func parseCallback(data string) (action string, id int64, ok bool) {
-	action, rest, found := strings.Cut(data, ":")
-	if !found {
-		return "", 0, false
-	}
-	id, err := strconv.ParseInt(rest, 10, 64)
-	if err != nil || id <= 0 {
-		return "", 0, false
-	}
-	return action, id, true
-}
-
 // actionAssign is an admin's choice of expert for a late question; its data is
 // "assign:<question id>:<expert user id>", at most 45 bytes.
 const actionAssign = "assign"

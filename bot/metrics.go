@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -85,12 +86,18 @@ func (m *Metrics) answered(seconds float64) {
 	}
 }
 
-// kindLabel keeps the label set bounded: unknown commands are one label.
+// kindLabel keeps the label set bounded: unknown commands are one label, and so are
+// buttons of unknown actions (forged data would otherwise make a label per press).
 func kindLabel(kind string) string {
-	const prefix = "command:"
-	if len(kind) > len(prefix) && kind[:len(prefix)] == prefix {
-		if _, ok := knownCommands()[kind[len(prefix):]]; !ok {
-			return prefix + "unknown"
+	for _, k := range []struct {
+		prefix string
+		known  func() map[string]struct{}
+	}{{"command:", knownCommands}, {"button:", knownButtons}} {
+		if name, ok := strings.CutPrefix(kind, k.prefix); ok {
+			if _, known := k.known()[name]; !known {
+				return k.prefix + "unknown"
+			}
+			return kind
 		}
 	}
 	return kind
@@ -101,6 +108,15 @@ var knownCommands = sync.OnceValue(func() map[string]struct{} {
 	known := map[string]struct{}{}
 	for _, c := range commandTable() {
 		known[c.name] = struct{}{}
+	}
+	return known
+})
+
+// knownButtons are the actions of buttonTable, each its own label.
+var knownButtons = sync.OnceValue(func() map[string]struct{} {
+	known := map[string]struct{}{}
+	for _, btn := range buttonTable() {
+		known[btn.action] = struct{}{}
 	}
 	return known
 })

@@ -49,18 +49,6 @@ const (
 	modePropose = 'p'
 )
 
-// isVisitButton reports whether callback data is a visit's or a form's button.
-func isVisitButton(data string) bool {
-	action, _, _ := strings.Cut(data, ":")
-	switch action {
-	case actionForm, actionVisitApprove, actionVisitPropose, actionVisitDecline, actionVisitBack, actionVisitOpen,
-		actionVisitDate, actionVisitTime, actionVisitExpert, actionVisitDone, actionVisitAccept, actionVisitReject,
-		actionNeedsVisit:
-		return true
-	}
-	return false
-}
-
 // visitButton routes a press on a visit's or a form's button.
 func (b *Bot) visitButton(ctx context.Context, q *tgbotapi.CallbackQuery, thread int64) error {
 	l := b.langFor(ctx, q.From)
