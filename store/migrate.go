@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -77,6 +79,21 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
 		done = append(done, f.version)
 	}
 	return done, nil
+}
+
+// MigrationsDigest returns a short hash of every embedded migration's name and text, so a
+// database migrated from one set can be told apart from one migrated from another (the
+// tests name their template database after it).
+func MigrationsDigest() (string, error) {
+	files, err := migrationFiles()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, f := range files {
+		fmt.Fprintf(h, "%s\x00%d\x00%s\x00", f.name, len(f.sql), f.sql)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
 type migration struct {
