@@ -82,8 +82,10 @@ func TestCrashesLoseNothingAndDoubleNothing(t *testing.T) {
 	if v := os.Getenv("CRASH_SEED"); v != "" {
 		seed, _ = strconv.ParseUint(v, 10, 64)
 	}
+	notes := &crashNotes{}
+	t.Cleanup(func() { notes.printIfFailed(t) })
 	// The seed repeats the choices (who asks, who presses, when to kill), not the timing.
-	t.Logf("CRASH_SEED=%d", seed)
+	notes.add("CRASH_SEED=%d", seed)
 
 	bin := filepath.Join(t.TempDir(), "agriclinic")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -94,6 +96,7 @@ func TestCrashesLoseNothingAndDoubleNothing(t *testing.T) {
 	tg := telegramtest.NewServer(crashTB{t})
 	c := &crashTest{
 		t:          t,
+		notes:      notes,
 		tg:         tg,
 		rng:        rand.New(rand.NewPCG(seed, 1)),
 		byQID:      map[int64]*crashAsk{},
@@ -184,10 +187,34 @@ func TestCrashesLoseNothingAndDoubleNothing(t *testing.T) {
 	c.load(rand.New(rand.NewPCG(seed, 2)))
 	loadDone := time.Now()
 	c.waitQuiet()
-	t.Logf("build %v, set-up %v, load with %d kills %v, quiet after %v; %d questions, %d presses, %d contested, %d late taps",
+	notes.add("build %v, set-up %v, load with %d kills %v, quiet after %v; %d questions, %d presses, %d contested, %d late taps",
 		built.Sub(began).Round(time.Millisecond), setUpDone.Sub(built).Round(time.Millisecond), crashKills, loadDone.Sub(setUpDone).Round(time.Millisecond),
 		time.Since(loadDone).Round(time.Millisecond), len(c.asks), c.pressCount(), c.contested(), c.lateTaps)
 	c.check(began)
+}
+
+// crashNotes keeps what the crash test found out along the way (the seed, when each kill
+// came, the at-least-once copies it tolerated and why) for a failing run to print. A
+// passing run prints none of it: tolerated findings are expected, and a page of "SIGKILL"
+// and "FINDING" lines on every green run reads like a failure.
+type crashNotes struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (n *crashNotes) add(format string, args ...any) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.lines = append(n.lines, fmt.Sprintf(format, args...))
+}
+
+func (n *crashNotes) printIfFailed(t *testing.T) {
+	if !t.Failed() {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	t.Logf("what the crash test noted before it failed:\n%s", strings.Join(n.lines, "\n"))
 }
 
 // crashTB hands the fake Bot API a testing.TB whose Fatal and Fatalf panic with a
@@ -424,11 +451,12 @@ type crashOdd struct {
 }
 
 type crashTest struct {
-	t    *testing.T
-	tg   *telegramtest.Server
-	pool *pgxpool.Pool
-	proc *crashProcess
-	rng  *rand.Rand
+	t     *testing.T
+	notes *crashNotes
+	tg    *telegramtest.Server
+	pool  *pgxpool.Pool
+	proc  *crashProcess
+	rng   *rand.Rand
 
 	admin   tgbotapi.User
 	watcher tgbotapi.User
@@ -1059,7 +1087,7 @@ func (c *crashTest) check(began time.Time) {
 		if i < len(kills) {
 			line += fmt.Sprintf(", SIGKILL at %s after it handled %d updates", crashSince(began, kills[i]), c.proc.handledBeforeKill(i))
 		}
-		t.Log(line)
+		c.notes.add("%s", line)
 	}
 	if len(kills) != crashKills || len(starts) != crashKills+1 {
 		t.Errorf("%d kills and %d starts, want %d and %d", len(kills), len(starts), crashKills, crashKills+1)
@@ -1100,7 +1128,7 @@ func (c *crashTest) check(began time.Time) {
 			longest = max(longest, r.sent.Sub(r.created))
 		}
 	}
-	t.Logf("outbox: %d rows, %d taken more than once (a killed sender's lease ran out, or a retry); the longest of them took %v from stored to sent",
+	c.notes.add("outbox: %d rows, %d taken more than once (a killed sender's lease ran out, or a retry); the longest of them took %v from stored to sent",
 		len(all), len(retaken), longest.Round(time.Millisecond))
 
 	// Every message of the bot is one the outbox sent, or a copy Telegram accepted just
@@ -1135,7 +1163,7 @@ func (c *crashTest) check(began time.Time) {
 		}
 	}
 	for _, p := range resent {
-		t.Logf("FINDING (at-least-once window, tolerated with this proof): %s", p)
+		c.notes.add("FINDING (at-least-once window, tolerated with this proof): %s", p)
 	}
 
 	// The archive.
@@ -1352,11 +1380,11 @@ func (c *crashTest) check(began time.Time) {
 		}
 	}
 	if len(raced) > 0 {
-		t.Logf("FINDING: %d replies to a bot message came before the sender had recorded that message in bot_messages (milliseconds after Telegram showed it) and were refused with a hint; the expert then used /answer. For example:\n  %s",
+		c.notes.add("FINDING: %d replies to a bot message came before the sender had recorded that message in bot_messages (milliseconds after Telegram showed it) and were refused with a hint; the expert then used /answer. For example:\n  %s",
 			len(raced), strings.Join(raced[:min(3, len(raced))], "\n  "))
 	}
 	for _, line := range unremembered {
-		t.Logf("FINDING: %s", line)
+		c.notes.add("FINDING: %s", line)
 	}
 
 	// Once-known bugs (both fixed), reported last so that everything above is checked first.
