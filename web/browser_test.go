@@ -16,6 +16,7 @@ import (
 )
 
 func TestTheDashboardInABrowser(t *testing.T) {
+	t.Parallel()
 	d := newDash(t)
 	links, err := d.svc.DashboardLinks(context.Background(), 9001)
 	if err != nil {

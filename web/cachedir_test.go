@@ -9,6 +9,7 @@ import (
 )
 
 func TestNewCacheDirIsPrivateAndRemovedAfter(t *testing.T) {
+	t.Parallel()
 	dir, remove, err := web.NewCacheDir()
 	if err != nil {
 		t.Fatal(err)

@@ -55,6 +55,7 @@ func parseICS(t *testing.T, text string) []map[string]string {
 }
 
 func TestVisitCalendarsPerCountyAndExpert(t *testing.T) {
+	t.Parallel()
 	pool := storetest.NewPool(t)
 	db := store.NewDB(pool)
 	ctx := context.Background()

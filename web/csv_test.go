@@ -47,6 +47,7 @@ func runnable(rows [][]string) []string {
 }
 
 func TestExportedCellsASpreadsheetWouldRunAreNeutralised(t *testing.T) {
+	t.Parallel()
 	d := newDash(t)
 	ctx := context.Background()
 	for i, text := range formulas {

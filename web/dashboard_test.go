@@ -138,6 +138,7 @@ func get(t *testing.T, c *http.Client, link string) (int, string) {
 }
 
 func TestTheDashboardSignsInOnceAndShowsOnlyTheCountysArchive(t *testing.T) {
+	t.Parallel()
 	d := newDash(t)
 	browser, link := d.signIn(t, 9001)
 
@@ -211,6 +212,7 @@ func TestTheDashboardSignsInOnceAndShowsOnlyTheCountysArchive(t *testing.T) {
 }
 
 func TestAReviewerReadsAndLosesAccessWhenRevoked(t *testing.T) {
+	t.Parallel()
 	d := newDash(t)
 	ctx := context.Background()
 	if _, _, err := d.svc.SetReviewer(ctx, 1, 777, true); err == nil {
@@ -232,6 +234,7 @@ func TestAReviewerReadsAndLosesAccessWhenRevoked(t *testing.T) {
 }
 
 func TestStatisticsAndTheExcelExport(t *testing.T) {
+	t.Parallel()
 	d := newDash(t)
 	ctx := context.Background()
 	d.expert(t, 501, "李明", "yuqing", "水稻", 9001)
@@ -275,6 +278,7 @@ func TestStatisticsAndTheExcelExport(t *testing.T) {
 }
 
 func TestAQuestionsPhotoIsServedWithoutTheBotToken(t *testing.T) {
+	t.Parallel()
 	tg := telegramtest.NewServer(t)
 	client, err := bot.NewClient(context.Background(), tg.Token(), tg.URL())
 	if err != nil {
@@ -353,6 +357,7 @@ func post(t *testing.T, c *http.Client, link string, form url.Values) (int, stri
 }
 
 func TestAdminsManageAndReviewersOnlyRead(t *testing.T) {
+	t.Parallel()
 	d := newDash(t)
 	ctx := context.Background()
 	d.expert(t, 501, "专家501", "yuqing", "水稻", 9001)
@@ -409,6 +414,7 @@ func TestAdminsManageAndReviewersOnlyRead(t *testing.T) {
 }
 
 func TestAnAdminApprovesAnExpertOnTheDashboard(t *testing.T) {
+	t.Parallel()
 	d := newDash(t)
 	ctx := context.Background()
 	mine := d.request(t, 502, "王五", "yuqing", "水稻")
@@ -434,6 +440,7 @@ func TestAnAdminApprovesAnExpertOnTheDashboard(t *testing.T) {
 }
 
 func TestAnAdminSchedulesAVisitOnTheDashboardAndSeesItsReport(t *testing.T) {
+	t.Parallel()
 	d := newDash(t)
 	ctx := context.Background()
 	d.expert(t, 501, "李明", "yuqing", "水稻", 9001)
@@ -480,6 +487,7 @@ func TestAnAdminSchedulesAVisitOnTheDashboardAndSeesItsReport(t *testing.T) {
 }
 
 func TestLinksAndSessionsExpire(t *testing.T) {
+	t.Parallel()
 	list, err := consult.ParseCounties([]byte(counties), "test.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -518,6 +526,7 @@ func TestLinksAndSessionsExpire(t *testing.T) {
 }
 
 func TestTheArchiveFiltersByExpertAndExportsStatistics(t *testing.T) {
+	t.Parallel()
 	d := newDash(t)
 	ctx := context.Background()
 	d.expert(t, 501, "李明", "yuqing", "水稻", 9001)
@@ -536,6 +545,7 @@ func TestTheArchiveFiltersByExpertAndExportsStatistics(t *testing.T) {
 }
 
 func TestAnAdminRemovesAnExpertAndTheirQuestionsGoBack(t *testing.T) {
+	t.Parallel()
 	d := newDash(t)
 	ctx := context.Background()
 	d.expert(t, 501, "李明", "yuqing", "水稻", 9001)
@@ -561,6 +571,7 @@ func TestAnAdminRemovesAnExpertAndTheirQuestionsGoBack(t *testing.T) {
 // TestAnEditAfterTheAnswerIsShownInTheTimelineWithItsWords: the question of record stays
 // what the expert answered; the later words are in the timeline, escaped.
 func TestAnEditAfterTheAnswerIsShownInTheTimelineWithItsWords(t *testing.T) {
+	t.Parallel()
 	d := newDash(t)
 	id := d.ids["yellow"]
 	if err := d.db.AddEvent(context.Background(), store.Event{QuestionID: id, Kind: "edited", ActorID: 101,

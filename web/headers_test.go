@@ -62,6 +62,7 @@ func checkPageHeaders(h http.Header) []string {
 }
 
 func TestEveryDashboardPageForbidsInlineScriptFramingAndSniffing(t *testing.T) {
+	t.Parallel()
 	d := newDash(t)
 	admin, _ := d.signIn(t, 9001)
 	pages := map[string]*http.Client{
@@ -103,6 +104,7 @@ func (playChats) Press(context.Context, int64, int64, int, string) (string, erro
 }
 
 func TestThePlaygroundServesItsPageAndFilesAsTheDashboardDoes(t *testing.T) {
+	t.Parallel()
 	mux := http.NewServeMux()
 	(&web.Play{Chats: playChats{files: map[string][]byte{"photo": pngBytes, "page": htmlBytes}}, GroupTitle: "白泥群",
 		People: []web.PlayPerson{{ID: 1, Name: "王大伯", Role: "farmer"}}}).Register(mux)
@@ -134,6 +136,7 @@ func TestThePlaygroundServesItsPageAndFilesAsTheDashboardDoes(t *testing.T) {
 // TestTheTemplatesRunNoInlineScript keeps the policy true: every script the pages run is
 // a file of ours, never an inline element, handler attribute or javascript: link.
 func TestTheTemplatesRunNoInlineScript(t *testing.T) {
+	t.Parallel()
 	paths, err := filepath.Glob("templates/*.html")
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("templates: %v, %v", paths, err)
@@ -161,6 +164,7 @@ func TestTheTemplatesRunNoInlineScript(t *testing.T) {
 }
 
 func TestAnOversizedFormIsRefusedUnread(t *testing.T) {
+	t.Parallel()
 	d := newDash(t)
 	admin, _ := d.signIn(t, 9001)
 	csrf := csrfOf(t, admin, d.srv.URL+"/categories")
@@ -209,6 +213,7 @@ func webSources(t *testing.T) (*token.FileSet, map[string]*ast.File) {
 // (a field named CSRF, or the form's "csrf" value): a byte-by-byte comparison that stops
 // at the first difference tells a patient attacker the token, byte by byte.
 func TestCSRFTokensAreComparedInConstantTime(t *testing.T) {
+	t.Parallel()
 	fset, files := webSources(t)
 	touchesCSRF := func(e ast.Expr) bool {
 		found := false
@@ -245,6 +250,7 @@ func TestCSRFTokensAreComparedInConstantTime(t *testing.T) {
 // TestEveryCSVGoesThroughTheNeutralisingWriter keeps the one place: no file of the
 // package but csv.go writes CSV itself, so an export added later cannot forget.
 func TestEveryCSVGoesThroughTheNeutralisingWriter(t *testing.T) {
+	t.Parallel()
 	_, files := webSources(t)
 	for path, f := range files {
 		for _, imp := range f.Imports {

@@ -112,6 +112,7 @@ func (m *mediaDash) fetch(t *testing.T, n int) (*http.Response, []byte) {
 }
 
 func TestAFarmersFileIsShownInlineOnlyWhenItsBytesAreAnImage(t *testing.T) {
+	t.Parallel()
 	files := []struct {
 		name   string
 		post   telegramtest.Post
@@ -156,6 +157,7 @@ func TestAFarmersFileIsShownInlineOnlyWhenItsBytesAreAnImage(t *testing.T) {
 }
 
 func TestTheMediaCacheIsNeverADirectoryOthersCanWrite(t *testing.T) {
+	t.Parallel()
 	shared := t.TempDir()
 	if err := os.Chmod(shared, 0o777); err != nil {
 		t.Fatal(err)
