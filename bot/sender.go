@@ -29,7 +29,7 @@ type Sender struct {
 	tg      *Client
 	limiter *store.Limiter
 	log     *slog.Logger
-	now     func() time.Time
+	clock   Clock
 	// lease is how long a taken message belongs to this sender; a sender that dies
 	// mid-send leaves it to another after that.
 	lease time.Duration
@@ -55,9 +55,23 @@ type Sender struct {
 	Metrics *Metrics
 }
 
+// Clock is the sender's time: the time now, and waiting for later. Tests drive their
+// own, so that the sender's spacing is checked without the wall clock.
+type Clock interface {
+	Now() time.Time
+	// After sends the time on the returned channel once d has passed on this clock.
+	After(d time.Duration) <-chan time.Time
+}
+
+// wallClock is the real time.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time                         { return time.Now() }
+func (wallClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
 // NewSender returns a sender.
 func NewSender(db *store.DB, tg *Client, limiter *store.Limiter, log *slog.Logger) *Sender {
-	return &Sender{db: db, tg: tg, limiter: limiter, log: log, now: time.Now, lease: 15 * time.Second, batch: 64,
+	return &Sender{db: db, tg: tg, limiter: limiter, log: log, clock: wallClock{}, lease: 15 * time.Second, batch: 64,
 		ahead: time.Second, poll: time.Second, gap: 100 * time.Millisecond, freed: make(chan struct{}, 1)}
 }
 
@@ -70,7 +84,7 @@ func (s *Sender) Run(ctx context.Context) error {
 		if err != nil {
 			failures++
 			s.log.Warn("sender cannot reach Postgres", "err", err, "retry_in", backoff(failures).String())
-			wait(ctx, backoff(failures))
+			s.sleep(ctx, backoff(failures))
 			continue
 		}
 		err = s.loop(ctx, listener)
@@ -78,7 +92,7 @@ func (s *Sender) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			failures++
 			s.log.Warn("sender stopped", "err", err, "retry_in", backoff(failures).String())
-			wait(ctx, backoff(failures))
+			s.sleep(ctx, backoff(failures))
 		}
 	}
 	return nil
@@ -93,9 +107,9 @@ func (s *Sender) loop(ctx context.Context, l *store.Listener) error {
 	var busySince time.Time // when the last look began, if it found the outbox busy
 	for ctx.Err() == nil {
 		if d := s.untilNextRound(busySince); d > 0 {
-			wait(ctx, d)
+			s.sleep(ctx, d)
 		}
-		began := s.now()
+		began := s.clock.Now()
 		r, err := s.round(ctx)
 		if err != nil {
 			return err
@@ -113,7 +127,7 @@ func (s *Sender) loop(ctx context.Context, l *store.Listener) error {
 		}
 		d := s.poll
 		if len(wakes) > 0 {
-			now := s.now()
+			now := s.clock.Now()
 			passed := 0
 			for passed < len(wakes) && !wakes[passed].After(now) {
 				passed++
@@ -134,13 +148,21 @@ func (s *Sender) loop(ctx context.Context, l *store.Listener) error {
 	return nil
 }
 
+// sleep waits for d on the sender's clock, or until ctx ends.
+func (s *Sender) sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-s.clock.After(d):
+	}
+}
+
 // untilNextRound is how long to wait before the next look at the outbox, the last one
 // having found it busy at busySince (zero: it was not busy).
 func (s *Sender) untilNextRound(busySince time.Time) time.Duration {
 	if busySince.IsZero() {
 		return 0
 	}
-	return max(0, s.gap-s.now().Sub(busySince))
+	return max(0, s.gap-s.clock.Now().Sub(busySince))
 }
 
 // idle waits for an enqueued message, for d, or, with onFreed, for a sent message whose
@@ -181,7 +203,7 @@ func (s *Sender) Drain(ctx context.Context) error {
 		if err != nil || backlog == 0 {
 			return err
 		}
-		wait(ctx, min(max(next, 50*time.Millisecond), s.poll))
+		s.sleep(ctx, min(max(next, 50*time.Millisecond), s.poll))
 	}
 	return ctx.Err()
 }
@@ -241,14 +263,14 @@ func (r *round) failed() error {
 // rest are given back as they were, and the round says when there is room again.
 func (s *Sender) round(ctx context.Context) (*round, error) {
 	r := &round{}
-	msgs, err := s.db.ClaimDue(ctx, s.now(), s.lease, s.batch)
+	msgs, err := s.db.ClaimDue(ctx, s.clock.Now(), s.lease, s.batch)
 	if err != nil || len(msgs) == 0 {
 		return r, err
 	}
 	r.taken = len(msgs)
 	var soon time.Duration
 	for i, m := range msgs {
-		now := s.now()
+		now := s.clock.Now()
 		if m.Method == store.MethodEdit && m.EditMessageID == 0 {
 			// The message to edit never reached Telegram; there is nothing to change.
 			s.Metrics.send(m.Method, "failed")
@@ -263,7 +285,7 @@ func (s *Sender) round(ctx context.Context) (*round, error) {
 			s.log.Warn("rate limiter unavailable", "err", err)
 			// Its slot is now: finding Redis gone took time, and a slot in the past
 			// would have the message put back as late, again and again.
-			booking, wait, now = store.Booked, 0, s.now()
+			booking, wait, now = store.Booked, 0, s.clock.Now()
 		}
 		switch booking {
 		case store.Booked:
@@ -310,13 +332,13 @@ func (s *Sender) start(ctx context.Context, r *round, m store.Message, at time.T
 		// would be sent again later.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.lease)
 		defer cancel()
-		if d := at.Sub(s.now()); d > 0 {
-			time.Sleep(d)
+		if d := at.Sub(s.clock.Now()); d > 0 {
+			<-s.clock.After(d)
 		}
-		if late := s.now().Sub(at); s.limiter.Margin() > 0 && late > s.limiter.Margin()/2 {
+		if late := s.clock.Now().Sub(at); s.limiter.Margin() > 0 && late > s.limiter.Margin()/2 {
 			s.Metrics.send(m.Method, "limited")
 			s.log.Warn("missed its sending slot; put back", "chat", m.ChatID, "outbox", m.ID, "late", late.String())
-			r.fail(s.db.Defer(dctx, m.ID, s.now()))
+			r.fail(s.db.Defer(dctx, m.ID, s.clock.Now()))
 		} else {
 			r.fail(s.deliver(dctx, m))
 		}
@@ -333,7 +355,7 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) error {
 	method, params := request(m)
 	sent, err := s.tg.attempt(ctx, method, params)
 	if err == nil {
-		if err := s.limiter.Sent(ctx, m.ChatID, s.now()); err != nil {
+		if err := s.limiter.Sent(ctx, m.ChatID, s.clock.Now()); err != nil {
 			s.log.Warn("rate limiter unavailable", "err", err)
 		}
 		s.Metrics.send(m.Method, "sent")
@@ -349,7 +371,7 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) error {
 		s.Metrics.limited()
 		s.Metrics.send(m.Method, "retry")
 		s.log.Warn("Telegram asked to slow down", "chat", m.ChatID, "retry_after", after.String())
-		return s.db.Retry(ctx, m.ID, s.now().Add(after), err.Error())
+		return s.db.Retry(ctx, m.ID, s.clock.Now().Add(after), err.Error())
 	case isAPI && m.Method == store.MethodEdit && strings.Contains(apiErr.Message, "message is not modified"):
 		s.Metrics.send(m.Method, "sent")
 		return s.markSent(ctx, m, m.EditMessageID)
@@ -358,12 +380,12 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) error {
 		// Telegram will never take this one (blocked by the person, chat gone, message to
 		// edit deleted); holding it would hold up the chat's later messages.
 		s.log.Warn("message refused; dropped", "chat", m.ChatID, "outbox", m.ID, "err", err)
-		return s.db.Fail(ctx, m.ID, s.now(), err.Error())
+		return s.db.Fail(ctx, m.ID, s.clock.Now(), err.Error())
 	default:
 		after := backoff(m.Attempts)
 		s.Metrics.send(m.Method, "retry")
 		s.log.Warn("send failed; will retry", "chat", m.ChatID, "outbox", m.ID, "retry_in", after.String(), "err", err)
-		return s.db.Retry(ctx, m.ID, s.now().Add(after), err.Error())
+		return s.db.Retry(ctx, m.ID, s.clock.Now().Add(after), err.Error())
 	}
 }
 
@@ -372,12 +394,12 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) error {
 // an outage longer than the lease (ctx's deadline) can still cause that second send.
 func (s *Sender) markSent(ctx context.Context, m store.Message, messageID int64) error {
 	for attempt := 0; ; attempt++ {
-		err := s.db.MarkSent(ctx, m, messageID, s.now())
+		err := s.db.MarkSent(ctx, m, messageID, s.clock.Now())
 		if err == nil || ctx.Err() != nil {
 			return err
 		}
 		s.log.Warn("delivered but not yet recorded; retrying", "outbox", m.ID, "err", err)
-		wait(ctx, backoff(attempt))
+		s.sleep(ctx, backoff(attempt))
 	}
 }
 

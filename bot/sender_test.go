@@ -313,15 +313,24 @@ func TestSenderWaitsRetryAfterBeforeSendingToTheChatAgain(t *testing.T) {
 	group := b.tg.NewGroup("白泥镇农户群")
 	b.tg.FailNext("sendMessage", http.StatusTooManyRequests, "Too Many Requests: retry after 1", 1)
 	b.enqueue(t, sendText(group.ID, "一"), sendText(group.ID, "二"))
+	// On a clock the sender moves by waiting: the retry's second passes without sleeping.
+	// It starts ahead of the database clock, which stamps new rows due at its now().
+	start := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+	s := b.newSender(t, noLimits)
+	s.clock = newStepClock(start)
 
-	b.drain(t, b.newSender(t, noLimits))
+	b.drain(t, s)
 
 	got := statuses(t, b.tg)
 	calls := b.tg.Calls("sendMessage")
 	if len(calls) != 3 || calls[0].Status != http.StatusTooManyRequests {
 		t.Fatalf("sendMessage answers by status %v, want a 429 then two sends", got)
 	}
-	if gap := calls[1].At.Sub(calls[0].At); gap < time.Second {
+	var sentAt time.Time
+	if err := b.pool.QueryRow(context.Background(), `SELECT sent_at FROM outbox WHERE text = '一'`).Scan(&sentAt); err != nil {
+		t.Fatal(err)
+	}
+	if gap := sentAt.Sub(start); gap < time.Second {
 		t.Errorf("retried %v after a 429 with retry_after 1, want at least 1s", gap)
 	}
 	if calls[1].Params["text"] != "一" {
@@ -544,7 +553,8 @@ func TestSenderBackoffDoesNotGrowWithLimiterDeferrals(t *testing.T) {
 		group := b.tg.NewGroup("白泥镇农户群")
 		s := b.newSender(t, rates)
 		now := base
-		s.now = func() time.Time { return now }
+		clock := newStepClock(now)
+		s.clock = clock
 		other := store.NewLimiter(b.rdb, b.prefix, rates) // another instance
 		b.enqueue(t, sendText(group.ID, "专家解答"))
 		ctx := context.Background()
@@ -556,6 +566,7 @@ func TestSenderBackoffDoesNotGrowWithLimiterDeferrals(t *testing.T) {
 				t.Fatalf("SendDue = %d, %v; want the message taken and deferred", n, err)
 			}
 			now = now.Add(time.Second)
+			clock.Set(now)
 		}
 		b.tg.FailNext("sendMessage", http.StatusBadGateway, "Bad Gateway", 0)
 		if n, _, err := s.SendDue(ctx); n != 1 || err != nil {
@@ -621,7 +632,7 @@ func TestASendTelegramAcceptedIsRecordedEvenIfTheSenderIsStopping(t *testing.T) 
 func TestSenderLooksAtABusyOutboxAtMostOncePerGap(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
-	s := &Sender{gap: 100 * time.Millisecond, now: func() time.Time { return now }}
+	s := &Sender{gap: 100 * time.Millisecond, clock: newStepClock(now)}
 	if d := s.untilNextRound(time.Time{}); d != 0 {
 		t.Errorf("after a look that was not busy: wait %v, want none", d)
 	}
