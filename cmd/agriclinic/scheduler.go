@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/robfig/cron/v3"
@@ -15,7 +16,7 @@ import (
 // the service records every piece of work in Postgres, so every instance may run this at
 // once and a restart at any moment repeats nothing. It also runs once at start, which
 // catches up on what fell due while the bot was down.
-func runScheduler(ctx context.Context, svc *consult.Service, log *slog.Logger) {
+func runScheduler(ctx context.Context, svc *consult.Service, log *slog.Logger) error {
 	due := func() {
 		if n, err := svc.RunDue(ctx, bot.ScheduledMessages); err != nil {
 			log.Warn("scheduled work failed; the next minute tries again", "err", err)
@@ -26,13 +27,13 @@ func runScheduler(ctx context.Context, svc *consult.Service, log *slog.Logger) {
 	logger := cronLogger{log}
 	c := cron.New(cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)), cron.WithLogger(logger))
 	if _, err := c.AddFunc("* * * * *", due); err != nil {
-		log.Error("scheduler not started", "err", err)
-		return
+		return fmt.Errorf("scheduler not started: %w", err)
 	}
 	due()
 	c.Start()
 	<-ctx.Done()
 	<-c.Stop().Done()
+	return nil
 }
 
 // cronLogger writes cron's own messages (a recovered panic, a skipped run) to our log.

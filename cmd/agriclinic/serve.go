@@ -217,18 +217,37 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 	// question Redis lost (a restart without persistence, a FLUSHALL) within seconds.
 	leases := store.NewLeases(rdb, cfg.RedisPrefix)
 	instance := instanceID()
+	// The jobs stop with ctx; the service's background work outlives it by the settling
+	// at shutdown, so that earlier answers found by then go out with the outbox.
+	jobsCtx, stopJobs := context.WithCancel(ctx)
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	work := &workers{log: log}
+	stopWorkers := func(ctx context.Context) {
+		stopJobs()
+		stopBackground()
+		work.wait(ctx)
+	}
+	joined := false
+	defer func() {
+		if !joined { // returning early: still join them, within the drain timeout
+			jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+			defer cancel()
+			stopWorkers(jctx)
+		}
+	}()
+	work.start(bgCtx, "earlier answers and index merging", svc.Run)
 	var lastOutbreakCheck time.Time // outbreaks are counted once a minute, not every round
-	go func() {
-		_ = whileLeader(ctx, leases, "jobs", instance, leaseTTL, log, func(ctx context.Context) error {
+	work.start(jobsCtx, "jobs", func(ctx context.Context) error {
+		return whileLeader(ctx, leases, "jobs", instance, leaseTTL, log, func(ctx context.Context) error {
 			return every(ctx, cfg.Reconcile, log, "reconcile queues, expire claims, push late questions again", func(ctx context.Context) error {
 				_, expireErr := svc.ExpireClaims(ctx, cfg.ClaimLease, bot.ExpiredClaimMessages)
 				_, repushErr := svc.RepushUnclaimed(ctx, cfg.SLAClaim, bot.RepushMessages)
 				_, closeErr := svc.CloseUnrated(ctx, cfg.AutoClose)
 				_, indexErr := svc.IndexArchive(ctx)
 				var outbreakErr error
-				if time.Since(lastOutbreakCheck) >= time.Minute {
+				if now := svc.Now(); now.Sub(lastOutbreakCheck) >= time.Minute {
 					_, outbreakErr = svc.DetectOutbreaks(ctx, bot.OutbreakMessages)
-					lastOutbreakCheck = time.Now()
+					lastOutbreakCheck = now
 				}
 				keywordErr := svc.RefreshKeywords(ctx)
 				_, escalateErr := svc.EscalateLate(ctx, cfg.SLAEscalate, bot.EscalationMessages)
@@ -240,22 +259,19 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 					tellErr, forgetErr, svc.ReconcileQueues(ctx))
 			})
 		})
-	}()
+	})
 	// Albums and push digests wait seconds, not the reconciler's interval.
-	go func() {
-		_ = whileLeader(ctx, leases, "gather", instance, leaseTTL, log, func(ctx context.Context) error {
+	work.start(jobsCtx, "gather", func(ctx context.Context) error {
+		return whileLeader(ctx, leases, "gather", instance, leaseTTL, log, func(ctx context.Context) error {
 			return every(ctx, min(time.Second, cfg.AlbumWait), log, "turn albums into questions, send push digests", func(ctx context.Context) error {
 				_, albumErr := svc.FlushAlbums(ctx, cfg.AlbumWait, bot.AskMessages)
 				_, digestErr := svc.FlushDigests(ctx, cfg.Limits.PushWindow, bot.DigestMessages)
 				return errors.Join(albumErr, digestErr)
 			})
 		})
-	}()
-
+	})
 	// Clinic sessions, visit plans and reminders; safe on every instance (see runScheduler).
-	schedulerDone := make(chan struct{})
-	go func() { runScheduler(ctx, svc, log); close(schedulerDone) }()
-	defer func() { <-schedulerDone }()
+	work.start(jobsCtx, "scheduler", func(ctx context.Context) error { return runScheduler(ctx, svc, log) })
 
 	// The sender outlives the update loop by a drain: what was stored gets delivered.
 	sender := bot.NewSender(db, tg, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.Rates), log)
@@ -298,8 +314,12 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 	case <-time.After(settleTimeout):
 		log.Warn("stopping before every earlier-answer lookup was done; those acknowledgements go without")
 	}
+	joined = true
+	stopWorkers(sctx)
 	stopSending()
-	<-sendDone
+	if err := <-sendDone; err != nil {
+		log.Error("sender stopped", "err", err)
+	}
 	if err := sender.Drain(sctx); err != nil {
 		backlog, _ := db.OutboxBacklog(context.WithoutCancel(ctx))
 		log.Warn("stopped with messages still to send; the next start sends them", "backlog", backlog, "err", err)
