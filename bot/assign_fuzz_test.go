@@ -32,6 +32,7 @@ func FuzzParseAssign(f *testing.F) {
 }
 
 func TestTheLongestAssignDataFitsTelegramsLimit(t *testing.T) {
+	t.Parallel()
 	if data := assignData(math.MaxInt64, math.MaxInt64); len(data) > 64 {
 		t.Errorf("%q is %d bytes; Telegram takes 64", data, len(data))
 	}

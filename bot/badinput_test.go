@@ -30,6 +30,7 @@ func (c *clinic) snapshot(t *testing.T) string {
 // each the answer they get and that the archive is exactly as before. The fake Bot API
 // rejects malformed HTML, so an answer that arrives was well-formed.
 func TestBadInputGetsAClearAnswerAndChangesNothing(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)

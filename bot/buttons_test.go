@@ -21,6 +21,7 @@ func parseCallback(data string) (action string, id int64, ok bool) {
 // handler and its own metric label; data of no known action, however made up, is
 // counted as one label.
 func TestEveryButtonIsOneEntryAndForgedDataIsOneLabel(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, btn := range buttonTable() {
 		if btn.action == "" || strings.Contains(btn.action, ":") {

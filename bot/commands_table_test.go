@@ -8,6 +8,7 @@ import (
 // commands, so each entry must carry all that the router, the menus, /help and the
 // metrics read of it; and only a command not in it is counted as unknown.
 func TestEveryCommandIsOneEntryWithAHandlerMenuLinesAndALabel(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, c := range commandTable() {
 		if seen[c.name] {
@@ -46,6 +47,7 @@ func TestEveryCommandIsOneEntryWithAHandlerMenuLinesAndALabel(t *testing.T) {
 // TestTheMenusComeFromTheTable: a hidden command is in no menu; every other is in the
 // menu of its role where it works.
 func TestTheMenusComeFromTheTable(t *testing.T) {
+	t.Parallel()
 	inMenu := map[string]bool{}
 	for _, l := range []lang{zh, en} {
 		for _, group := range []bool{false, true} {

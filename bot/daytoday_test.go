@@ -65,6 +65,7 @@ func (c *clinic) question(t *testing.T, id int64) store.Question {
 }
 
 func TestAPhotoQuestionReachesTheExpertWithItsPhoto(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -100,6 +101,7 @@ func TestAPhotoQuestionReachesTheExpertWithItsPhoto(t *testing.T) {
 }
 
 func TestAnAlbumArrivingOutOfOrderIsOneQuestion(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -145,6 +147,7 @@ func TestAnAlbumArrivingOutOfOrderIsOneQuestion(t *testing.T) {
 }
 
 func TestFollowupsReachTheHolderAndAnswersMayBePhotos(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -195,6 +198,7 @@ func TestFollowupsReachTheHolderAndAnswersMayBePhotos(t *testing.T) {
 }
 
 func TestFeedbackButtonsCloseOrReopen(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -232,6 +236,7 @@ func TestFeedbackButtonsCloseOrReopen(t *testing.T) {
 }
 
 func TestTransferTellsTheGroupAndTheOtherCategory(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -254,6 +259,7 @@ func TestTransferTellsTheGroupAndTheOtherCategory(t *testing.T) {
 }
 
 func TestManyQuestionsAtOnceBecomeOneDigest(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t, func(o *consult.Options, rdb redis.UniversalClient, prefix string) {
 		o.Quota = store.NewQuota(rdb, prefix)
 		o.Limits = &consult.Limits{Pushes: 2, PushWindow: time.Hour}

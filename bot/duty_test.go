@@ -16,6 +16,7 @@ import (
 // /queue; an expert lists what they hold with /mine and gives one back with /release,
 // after which it is open to others again.
 func TestDutyMineAndRelease(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -66,6 +67,7 @@ func TestDutyMineAndRelease(t *testing.T) {
 // TestAnExpiredClaimIsOfferedAgain renders what a lapsed claim sends through the real
 // outbox and fake Telegram: the former holder is told, the other on-duty expert offered it.
 func TestAnExpiredClaimIsOfferedAgain(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -95,6 +97,7 @@ func TestAnExpiredClaimIsOfferedAgain(t *testing.T) {
 // TestAGroupThatBecomesASupergroupKeepsItsTownship follows migrate_to_chat_id: questions
 // asked in the new chat are accepted as the township's.
 func TestAGroupThatBecomesASupergroupKeepsItsTownship(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -113,6 +116,7 @@ func TestAGroupThatBecomesASupergroupKeepsItsTownship(t *testing.T) {
 
 // TestALateQuestionIsPushedAgain renders the SLA re-push through the outbox and the fake.
 func TestALateQuestionIsPushedAgain(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)

@@ -174,6 +174,7 @@ func (c *clinic) approveExpert(t *testing.T, expert tgbotapi.User, args string) 
 // group, experts register and are approved, a farmer asks, two experts press Claim at
 // once, the winner answers, the answer lands in the group and the archive holds it all.
 func TestConsultationLoop(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	adminDM := telegramtest.PrivateChat(c.admin)

@@ -11,6 +11,7 @@ import (
 // answered and shows the edit as a step after the answer; once the farmer asks more and
 // the question is back with the expert, an edit reaches the expert with its words.
 func TestAnEditAfterTheAnswerLeavesTheAnsweredQuestionAsItWas(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)

@@ -45,6 +45,7 @@ func (c *clinic) escalate(t *testing.T) tgbotapi.Message {
 // county admin with a button per expert; only the admin may press one; the chosen expert
 // gets the question and answers it by replying.
 func TestAnAdminAssignsALateOpenQuestion(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -112,6 +113,7 @@ func TestAnAdminAssignsALateOpenQuestion(t *testing.T) {
 // escalated naming its holder; assigned to another expert, the holder is told and can no
 // longer answer, the new one can; a press once it is answered changes nothing.
 func TestAnAdminTakesALateQuestionFromItsHolder(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -157,6 +159,7 @@ func TestAnAdminTakesALateQuestionFromItsHolder(t *testing.T) {
 
 // TestTheMorningDigestReachesTheAdmin sends a digest through the outbox and the fake.
 func TestTheMorningDigestReachesTheAdmin(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -177,6 +180,7 @@ func TestTheMorningDigestReachesTheAdmin(t *testing.T) {
 
 // TestTheDigestReadsInEachAdminsLanguage renders a digest with known numbers.
 func TestTheDigestReadsInEachAdminsLanguage(t *testing.T) {
+	t.Parallel()
 	rice := &consult.Category{ID: "rice", Name: "水稻", NameEn: "Rice"}
 	day := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
 	d := consult.Digest{

@@ -67,6 +67,7 @@ func sentWithThread(t *testing.T, tg *telegramtest.Server, chatID int64, msg tgb
 // TestForumCommandConfirmationsCarryTheTopic); a question asked in General is answered
 // outside any topic.
 func TestForumTopicsKeepTheConversationInItsTopic(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	expert := c.experts[0]
@@ -142,6 +143,7 @@ func TestForumTopicsKeepTheConversationInItsTopic(t *testing.T) {
 // the call's parameters show the difference; it matters when the quoted message is gone
 // and allow_sending_without_reply sends the reply to General.)
 func TestForumCommandConfirmationsCarryTheTopic(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	forum := tg.NewForumGroup("白泥镇农技论坛")
@@ -163,6 +165,7 @@ func TestForumCommandConfirmationsCarryTheTopic(t *testing.T) {
 // open group a bot that sees everything takes a plain question or a bare photo as a
 // question but leaves chit-chat alone; back in ask mode a plain question is ignored.
 func TestModeOpenTakesQuestionsWithoutACommand(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -213,6 +216,7 @@ func TestModeOpenTakesQuestionsWithoutACommand(t *testing.T) {
 // text, keeps the first words, and tells the expert holding it; an edit that is not the
 // asker's changes nothing and tells nobody.
 func TestAnEditedQuestionReachesItsHolder(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -302,6 +306,7 @@ func menuHas(cmds []tgbotapi.BotCommand, name string) bool {
 // gets their own command menu, and the published menus keep expert commands out of
 // farmers' chats.
 func TestHelpAndMenusFollowTheRole(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)

@@ -91,6 +91,7 @@ func (g *guardBundle) deadCount(t *testing.T) int {
 }
 
 func TestAnOutageSetsNothingAsideButAnUpdateThatKeepsFailingIsSetAside(t *testing.T) {
+	t.Parallel()
 	g := setupGuard(t)
 	ctx := context.Background()
 	batch := guardUpdates(1, 2, 3)
@@ -149,6 +150,7 @@ func TestAnOutageSetsNothingAsideButAnUpdateThatKeepsFailingIsSetAside(t *testin
 }
 
 func TestTheSameUpdateTwiceInABatchIsHandledOnce(t *testing.T) {
+	t.Parallel()
 	g := setupGuard(t)
 	batch := guardUpdates(7, 7, 8)
 	for _, err := range g.guard.HandleMany(context.Background(), batch) {
@@ -162,6 +164,7 @@ func TestTheSameUpdateTwiceInABatchIsHandledOnce(t *testing.T) {
 }
 
 func TestAnUnreadableUpdateIsSetAsideAtOnce(t *testing.T) {
+	t.Parallel()
 	g := setupGuard(t)
 	us := guardUpdates(9)
 	us[0].Message, us[0].DecodeErr = nil, errors.New("json: cannot unmarshal string into Go value of type int")
@@ -180,6 +183,7 @@ func TestAnUnreadableUpdateIsSetAsideAtOnce(t *testing.T) {
 // TestAdminsHearOfUpdatesSetAsideOnceADayAtMost: the county's admins get one private
 // notice with the count; more set aside the same day wait for the next day's notice.
 func TestAdminsHearOfUpdatesSetAsideOnceADayAtMost(t *testing.T) {
+	t.Parallel()
 	clock := time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
 	c := newClinicWithoutPolling(t, func(o *consult.Options, _ redis.UniversalClient, _ string) {
 		o.Now = func() time.Time { return clock }

@@ -318,6 +318,7 @@ func (row hostileRow) run(t *testing.T, r *hostileRig) {
 // right, silence; its updates are confirmed; it is answered once; and nothing is set
 // aside but the one update no try can read.
 func TestHostileInputGetsAClearAnswerOnceAndHoldsNothingUp(t *testing.T) {
+	t.Parallel()
 	for _, transport := range []string{"polling", "webhook"} {
 		t.Run(transport, func(t *testing.T) {
 			t.Parallel()

@@ -13,6 +13,7 @@ import (
 )
 
 func TestEarlierAnswersAreOfferedToTheFarmerAndTheExpert(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -63,6 +64,7 @@ func TestEarlierAnswersAreOfferedToTheFarmerAndTheExpert(t *testing.T) {
 }
 
 func TestSearchAndLearnedKeywords(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -111,6 +113,7 @@ func TestSearchAndLearnedKeywords(t *testing.T) {
 }
 
 func TestAnOutbreakAlertsTheAdminsWithAVisitButton(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -140,6 +143,7 @@ func TestAnOutbreakAlertsTheAdminsWithAVisitButton(t *testing.T) {
 // batch are stored first and get their earlier answers after, in the acknowledgement
 // (revised while waiting, or edited once sent), which still says an expert was told.
 func TestQuestionsAskedTogetherGetEarlierAnswersInTheirAcknowledgement(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	c.bindGroup(t)
 	c.approveExpert(t, c.experts[0], "水稻")

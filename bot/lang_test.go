@@ -12,6 +12,7 @@ import (
 // including the notices they get as an expert; a group's /lang, allowed to admins only,
 // changes what the bot posts there.
 func TestLangSwitchesAPersonAndAGroup(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)

@@ -18,6 +18,7 @@ import (
 // short reply, then silence while still over, and does nothing either. /ask is not paced
 // here (it has ASK_LIMIT), and one person's flood does not slow another.
 func TestAFloodOfPressesAndCommandsIsSlowedDown(t *testing.T) {
+	t.Parallel()
 	c := newTwoCounties(t, func(o *consult.Options, q *store.Quota) {
 		o.Quota = q
 		o.Pace = &consult.Pace{Presses: 3, PressWindow: time.Hour, Commands: 3, CommandWindow: time.Hour}

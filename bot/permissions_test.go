@@ -152,6 +152,7 @@ func lastMessageID(tg *telegramtest.Server, chatID int64) int {
 // another county; /lang did not, and every farmer of the group read the bot in a
 // language its own county never chose.
 func TestAnotherCountysAdminCannotChangeAGroupsLanguage(t *testing.T) {
+	t.Parallel()
 	c := newTwoCounties(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -171,6 +172,7 @@ func TestAnotherCountysAdminCannotChangeAGroupsLanguage(t *testing.T) {
 // TestStartAndWhoamiInAGroupShowNoIDs: a Telegram id in a group is everyone's to read; the
 // bot gives it only in a private chat.
 func TestStartAndWhoamiInAGroupShowNoIDs(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -237,6 +239,7 @@ const (
 // nothing in the archive changes; where they allow (their own county, their own
 // registration), the answer shows nothing of the county they do not belong to.
 func TestEveryCommandAndButtonRefusesWhoMayNot(t *testing.T) {
+	t.Parallel()
 	c := newTwoCounties(t)
 	tg := c.tg
 	ctx := context.Background()

@@ -34,6 +34,7 @@ func (c *testClock) set(t time.Time) {
 }
 
 func TestAClinicSessionIsScheduledAnnouncedAndSummed(t *testing.T) {
+	t.Parallel()
 	// Monday 2026-11-23 10:00 in the county.
 	shanghai, _ := time.LoadLocation("Asia/Shanghai")
 	clk := &testClock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, shanghai)}

@@ -23,6 +23,7 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 // TestARedeliveredUpdateChangesNothing hands the bot the same /ask update twice, as
 // Telegram does when a confirmation was lost: one question, one acknowledgement.
 func TestARedeliveredUpdateChangesNothing(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	c.bindGroup(t)
 
@@ -53,6 +54,7 @@ func TestARedeliveredUpdateChangesNothing(t *testing.T) {
 // Postgres is down: the update is not confirmed, comes again, and is confirmed after it
 // succeeds.
 func TestPollerConfirmsAnUpdateOnlyAfterItIsStored(t *testing.T) {
+	t.Parallel()
 	tg := telegramtest.NewServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	client, err := bot.NewClient(ctx, tg.Token(), tg.URL())
@@ -97,6 +99,7 @@ func TestPollerConfirmsAnUpdateOnlyAfterItIsStored(t *testing.T) {
 // TestWebhookModeHandlesUpdatesAndRejectsAWrongSecret runs the bot behind its webhook, with
 // the fake Bot API posting updates to it.
 func TestWebhookModeHandlesUpdatesAndRejectsAWrongSecret(t *testing.T) {
+	t.Parallel()
 	c := newClinicWithoutPolling(t)
 	const secret = "s3cret-token_1"
 	srv := httptest.NewServer(bot.NewWebhook(secret, c.bot.Handle, quietLog()))
@@ -135,6 +138,7 @@ func TestWebhookModeHandlesUpdatesAndRejectsAWrongSecret(t *testing.T) {
 }
 
 func TestTheCommandMenuIsPublishedInChineseAndEnglish(t *testing.T) {
+	t.Parallel()
 	tg := telegramtest.NewServer(t)
 	client, err := bot.NewClient(context.Background(), tg.Token(), tg.URL())
 	if err != nil {
@@ -173,6 +177,7 @@ func TestTheCommandMenuIsPublishedInChineseAndEnglish(t *testing.T) {
 // order, and a failure holds back only its chat's later updates, which come again after
 // the failed one.
 func TestPollerHandlesEachChatsUpdatesInOrderAndChatsTogether(t *testing.T) {
+	t.Parallel()
 	tg := telegramtest.NewServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	client, err := bot.NewClient(ctx, tg.Token(), tg.URL())
@@ -217,6 +222,7 @@ func TestPollerHandlesEachChatsUpdatesInOrderAndChatsTogether(t *testing.T) {
 // group's messages come out in the order of its updates, the repeat is recognised inside
 // the batch, the unbound group is told why not, the other bot's command is left alone.
 func TestHandleManyTakesQuestionsTogetherAndEverythingElseAsAlways(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	c.bindGroup(t)
 	unbound, other := c.tg.NewGroup("未绑定的群"), c.tg.NewGroup("别的群")

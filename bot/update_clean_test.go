@@ -11,6 +11,7 @@ import (
 // kind of string field and checks that no NUL and no invalid UTF-8 is left anywhere in
 // what the bot sees, and that what was readable is kept.
 func TestEveryIncomingStringIsCleanedOnce(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ name, json, want string }{
 		{"text", `{"update_id":1,"message":{"message_id":1,"date":1,"chat":{"id":-1,"type":"group"},"text":"/ask 水稻\u0000nul"}}`, "/ask 水稻\uFFFDnul"},
 		{"caption", `{"update_id":1,"message":{"message_id":1,"date":1,"chat":{"id":-1,"type":"group"},"caption":"\u0000"}}`, "\uFFFD"},
@@ -61,6 +62,7 @@ func TestEveryIncomingStringIsCleanedOnce(t *testing.T) {
 // TestAnUnreadableUpdateDoesNotFailItsBatch: an update whose fields do not decode is kept
 // with its id and the reason, and the others of the batch are read.
 func TestAnUnreadableUpdateDoesNotFailItsBatch(t *testing.T) {
+	t.Parallel()
 	us, err := decodeUpdates([]byte(`[{"update_id":5,"message":{"message_id":"one"}},
 		{"update_id":6,"message":{"message_id":1,"date":1,"chat":{"id":-1,"type":"group"},"text":"hi"}}]`))
 	if err != nil {

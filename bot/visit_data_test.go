@@ -16,6 +16,7 @@ import (
 // ids and the longest category id, and checks each stays within Telegram's 64 bytes and
 // reads back as written.
 func TestVisitButtonsFitTelegramsLimit(t *testing.T) {
+	t.Parallel()
 	const id = math.MaxInt64
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	county := &consult.County{ID: "c", Name: "县", Location: loc, Categories: []consult.Category{{ID: strings.Repeat("x", 32), Name: "类"}}}

@@ -178,6 +178,7 @@ func (c *clinic) visit(t *testing.T, id int64) store.Visit {
 // coordinator and the expert are told, the other admin's copy says so and their late press
 // is refused; /visits shows it to each role; the expert reports it with a photo.
 func TestATownshipOrdersAVisitThatAnAdminSchedules(t *testing.T) {
+	t.Parallel()
 	c, admin2 := newVisitClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -364,6 +365,7 @@ func visitWhenZh(t time.Time) string {
 // TestAProposedTimeIsAcceptedInTheGroupAndTheAdminThenSendsExperts: the admin proposes
 // another time, the coordinator accepts it in the group, and the admins choose experts.
 func TestAProposedTimeIsAcceptedInTheGroupAndTheAdminThenSendsExperts(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -413,6 +415,7 @@ func TestAProposedTimeIsAcceptedInTheGroupAndTheAdminThenSendsExperts(t *testing
 
 // TestADeclinedOrderTellsTheTownshipWhy: the admin's next private message is the reason.
 func TestADeclinedOrderTellsTheTownshipWhy(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
@@ -446,6 +449,7 @@ func TestADeclinedOrderTellsTheTownshipWhy(t *testing.T) {
 // TestAnExpertOrdersAFieldVisitFromTheClaimedQuestion: the claim card's button orders a
 // visit for the question; once approved, the farmer's group hears it under the question.
 func TestAnExpertOrdersAFieldVisitFromTheClaimedQuestion(t *testing.T) {
+	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
 	c.bindGroup(t)
