@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"sync"
+
+	"github.com/agriclinic/agriclinic/store"
 )
 
 // background is the work a call leaves behind it: the later lookups of earlier answers
@@ -39,8 +41,10 @@ func (s *Service) Run(ctx context.Context) error {
 	return nil
 }
 
-// goBackground runs fn in the background, on Run's context while Run runs.
-func (s *Service) goBackground(fn func(context.Context)) {
+// goBackground runs fn in the background, on Run's context while Run runs; without Run,
+// on the caller's context, past its end (the work outlives the call that left it) and
+// without its update (store.WithoutUpdate: the work is no step of the update).
+func (s *Service) goBackground(caller context.Context, fn func(context.Context)) {
 	b := &s.bg
 	b.mu.Lock()
 	ctx := b.ctx
@@ -50,7 +54,7 @@ func (s *Service) goBackground(fn func(context.Context)) {
 	b.mu.Unlock()
 	if ctx == nil {
 		// Without Run nothing joins it: it ends when its work is done.
-		go fn(context.Background())
+		go fn(store.WithoutUpdate(context.WithoutCancel(caller)))
 		return
 	}
 	go func() {

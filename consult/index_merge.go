@@ -21,7 +21,7 @@ type burstMerge struct {
 
 // mergeAfterBurst merges the search index's pending list once no batch has been stored
 // for a moment, unless a merge already waits for that.
-func (s *Service) mergeAfterBurst() {
+func (s *Service) mergeAfterBurst(ctx context.Context) {
 	m := &s.merge
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -30,7 +30,7 @@ func (s *Service) mergeAfterBurst() {
 	}
 	m.waiting = true
 	m.idle.Add(1)
-	s.goBackground(func(ctx context.Context) {
+	s.goBackground(ctx, func(ctx context.Context) {
 		defer m.idle.Done()
 		s.later.mu.Lock()
 		err := s.later.untilQuiet(ctx)

@@ -138,12 +138,12 @@ func (s *Service) AskMany(ctx context.Context, ins []AskInput, out Out[AskResult
 		outcomes[i].Result.Question, outcomes[i].Err = outcomes[k].Result.Question, ErrRepeated
 	}
 	if burst && len(queued) > 0 {
-		s.mergeAfterBurst()
+		s.mergeAfterBurst(ctx)
 	}
 	if err := s.queue.PushMany(ctx, queued); err != nil {
 		s.log.Warn("questions stored but not queued; the reconciler will add them", "questions", len(queued), "err", err)
 	}
-	s.similarAfter(later)
+	s.similarAfter(ctx, later)
 	return outcomes
 }
 

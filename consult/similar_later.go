@@ -127,7 +127,7 @@ func (l *similarLater) untilQuiet(ctx context.Context) error {
 }
 
 // similarAfter queues lookups and starts a worker if none runs.
-func (s *Service) similarAfter(jobs []similarJob) {
+func (s *Service) similarAfter(ctx context.Context, jobs []similarJob) {
 	l := &s.later
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -141,7 +141,7 @@ func (s *Service) similarAfter(jobs []similarJob) {
 	}
 	l.running = true
 	l.idle.Add(1)
-	s.goBackground(s.runSimilar)
+	s.goBackground(ctx, s.runSimilar)
 }
 
 // runSimilar does the waiting lookups, oldest first, and stops when none is left or ctx
