@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -73,14 +72,12 @@ func StartLimited(l Limits) *Server {
 	return s
 }
 
-// noTest stands in for a testing.TB outside tests: cleanups are the caller's, failures
-// panic. Methods not defined here are never called by the server itself.
-type noTest struct{ testing.TB }
+// noTest stands in for a test outside tests: cleanups are the caller's, failures panic.
+type noTest struct{}
 
 func (noTest) Helper()                        {}
 func (noTest) Cleanup(func())                 {}
 func (noTest) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
-func (noTest) Errorf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
 
 // throttle refuses a new message beyond the enforced limits, or counts it. It runs
 // before the method, so a refused call is not carried out.

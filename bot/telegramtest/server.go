@@ -19,6 +19,11 @@
 // Nothing here waits for time to pass: every Wait method returns as soon as what it
 // waits for is true, and fails the test, showing what the fake saw, when it is not true
 // in time.
+//
+// The package does not import testing (its helpers take a TB, which *testing.T
+// satisfies), so a program that runs the fake outside a test, `agriclinic demo` or the
+// benchmark, does not link the testing package into its binary; a test in
+// cmd/agriclinic checks it.
 package telegramtest
 
 import (
@@ -32,7 +37,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -53,10 +57,19 @@ const (
 // before go test's own timeout.
 const DefaultWaitTimeout = 10 * time.Second
 
+// TB is what the fake needs of a test, the methods of testing.TB it calls: *testing.T
+// and *testing.B satisfy it. Taking it rather than testing.TB keeps the testing package
+// out of the programs that run the fake outside tests.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(f func())
+}
+
 // Server is a fake Bot API with its own people, chats and messages. It is safe for use
 // by the test and the bot's goroutines at once.
 type Server struct {
-	t    testing.TB
+	t    TB
 	http *httptest.Server
 	// ctx ends when the server closes; it cuts webhook deliveries short.
 	ctx       context.Context
@@ -175,7 +188,7 @@ type CallbackAnswer struct {
 
 // NewServer starts the fake on a random localhost port and closes it in t.Cleanup.
 // Press fails t when the test presses a button that is not there.
-func NewServer(t testing.TB) *Server {
+func NewServer(t TB) *Server {
 	t.Helper()
 	s := newServer(t)
 	t.Cleanup(s.Close)
@@ -183,7 +196,7 @@ func NewServer(t testing.TB) *Server {
 }
 
 // newServer starts the fake; t receives the failures of the people's impossible actions.
-func newServer(t testing.TB) *Server {
+func newServer(t TB) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		t:           t,
@@ -732,7 +745,7 @@ func (s *Server) timeout() time.Duration {
 // matches any), and returns it. Messages are matched as they stand now, so an edit that
 // makes one match ends the wait too; one that matches already ends it at once. On
 // timeout it fails t, showing the chat's messages and the bot's failed calls for it.
-func (s *Server) WaitMessage(t testing.TB, chatID int64, match func(tgbotapi.Message) bool) tgbotapi.Message {
+func (s *Server) WaitMessage(t TB, chatID int64, match func(tgbotapi.Message) bool) tgbotapi.Message {
 	t.Helper()
 	var found tgbotapi.Message
 	ok := s.await(func() bool {
@@ -793,7 +806,7 @@ func (s *Server) describeChat(chatID int64) string {
 // WaitCall waits until a call of method (any case; "" for all) satisfies match (nil
 // matches any), looking at the calls made so far too, and returns it. A call waiting in
 // a long poll is already recorded, with Status 0.
-func (s *Server) WaitCall(t testing.TB, method string, match func(Call) bool) Call {
+func (s *Server) WaitCall(t TB, method string, match func(Call) bool) Call {
 	t.Helper()
 	var found Call
 	ok := s.await(func() bool {
@@ -817,7 +830,7 @@ func (s *Server) WaitCall(t testing.TB, method string, match func(Call) bool) Ca
 
 // WaitConfirmed waits until the bot has confirmed the update: a getUpdates call arrived
 // with an offset past it, or the webhook answered it with 2xx.
-func (s *Server) WaitConfirmed(t testing.TB, updateID int) {
+func (s *Server) WaitConfirmed(t TB, updateID int) {
 	t.Helper()
 	ok := s.await(func() bool {
 		s.mu.Lock()
@@ -838,7 +851,7 @@ func (s *Server) WaitConfirmed(t testing.TB, updateID int) {
 }
 
 // WaitCallbackAnswer waits until the bot answers the callback query with that id.
-func (s *Server) WaitCallbackAnswer(t testing.TB, id string) CallbackAnswer {
+func (s *Server) WaitCallbackAnswer(t TB, id string) CallbackAnswer {
 	t.Helper()
 	var a CallbackAnswer
 	ok := s.await(func() bool {

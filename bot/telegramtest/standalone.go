@@ -2,7 +2,6 @@ package telegramtest
 
 import (
 	"fmt"
-	"testing"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
@@ -38,10 +37,11 @@ func NewStandalone(opts StandaloneOptions) *Server {
 type misuse struct{ err error }
 
 // standaloneTB stands in for a test: it turns a failure into a misuse panic, which the
-// Try methods recover. Only Helper and Fatalf are ever called on the server's t.
-type standaloneTB struct{ testing.TB }
+// Try methods recover. The caller closes the server, so there is nothing to clean up.
+type standaloneTB struct{}
 
-func (standaloneTB) Helper() {}
+func (standaloneTB) Helper()        {}
+func (standaloneTB) Cleanup(func()) {}
 
 func (standaloneTB) Fatalf(format string, args ...any) {
 	panic(misuse{fmt.Errorf(format, args...)})

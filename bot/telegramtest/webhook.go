@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"testing"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -210,7 +209,7 @@ func (s *Server) WebhookDeliveries() []Delivery {
 
 // WaitDelivery waits until a delivery attempt satisfies match (nil matches any), looking
 // at the attempts made so far too, and returns it.
-func (s *Server) WaitDelivery(t testing.TB, match func(Delivery) bool) Delivery {
+func (s *Server) WaitDelivery(t TB, match func(Delivery) bool) Delivery {
 	t.Helper()
 	var found Delivery
 	ok := s.await(func() bool {
