@@ -5,7 +5,9 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/agriclinic ./cmd/agriclinic
+# -tags nodemo leaves out `agriclinic demo`, the only part that links the fake Telegram
+# and the embedded Redis, so the image carries no test code (cmd/agriclinic/deps_test.go).
+RUN CGO_ENABLED=0 go build -tags nodemo -trimpath -ldflags="-s -w" -o /out/agriclinic ./cmd/agriclinic
 
 FROM debian:bookworm-slim
 RUN apt-get update \

@@ -1,3 +1,5 @@
+//go:build !nodemo
+
 package main
 
 import (
@@ -21,6 +23,13 @@ import (
 	"github.com/agriclinic/agriclinic/store"
 	"github.com/agriclinic/agriclinic/web"
 )
+
+// demoHelp is the demo's entry in --help.
+const demoHelp = `  demo      a local clinic in the browser without Telegram: open http://localhost:8080/play
+            (uses DATABASE_URL and REDIS_URL when set, else its own Postgres and Redis;
+            listens on 127.0.0.1:8080 unless HTTP_ADDR says otherwise; refuses a
+            database that holds an archive other than its own)
+`
 
 // demo runs a whole clinic on this machine without Telegram: the real bot, sender, jobs
 // and dashboard (serve's wiring), against a local Bot API (bot/telegramtest), Redis

@@ -94,11 +94,9 @@ Usage:
 
 Commands:
   serve     run the bot (default): migrate the archive, load the county file, take updates
-  demo      a local clinic in the browser without Telegram: open http://localhost:8080/play
-            (uses DATABASE_URL and REDIS_URL when set, else its own Postgres and Redis;
-            listens on 127.0.0.1:8080 unless HTTP_ADDR says otherwise; refuses a
-            database that holds an archive other than its own)
-  migrate   apply database migrations and exit
+`)
+	fmt.Fprint(w, demoHelp) // this build's: -tags nodemo leaves the demo out
+	fmt.Fprint(w, `  migrate   apply database migrations and exit
   health    ask the running server's /healthz (for container health checks)
   help      show this help
 
