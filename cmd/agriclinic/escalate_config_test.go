@@ -7,6 +7,7 @@ import (
 )
 
 func TestEscalationAndDigestSettings(t *testing.T) {
+	t.Parallel()
 	cfg, err := loadConfig(envOf(map[string]string{"TELEGRAM_TOKEN": "1:a"}), true)
 	if err != nil || cfg.SLAEscalate != 2*time.Hour || cfg.DigestTime != "08:00" {
 		t.Errorf("defaults: SLA_ESCALATE %v, DIGEST_TIME %q, %v; want 2h and 08:00", cfg.SLAEscalate, cfg.DigestTime, err)

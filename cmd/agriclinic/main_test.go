@@ -26,6 +26,7 @@ func envOf(m map[string]string) func(string) string {
 }
 
 func TestHelpListsSubcommandsAndEveryVariable(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"--help"}, envOf(nil), &out, &out); err != nil {
 		t.Fatal(err)
@@ -43,6 +44,7 @@ func TestHelpListsSubcommandsAndEveryVariable(t *testing.T) {
 }
 
 func TestUnknownSubcommandFails(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"frobnicate"}, envOf(nil), &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "frobnicate") {
@@ -51,6 +53,7 @@ func TestUnknownSubcommandFails(t *testing.T) {
 }
 
 func TestConfigErrorsNameTheVariable(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -75,6 +78,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 }
 
 func TestConfigDefaultsAndSecretFiles(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(file, []byte("123:secret\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -90,6 +94,7 @@ func TestConfigDefaultsAndSecretFiles(t *testing.T) {
 }
 
 func TestServeStopsAtABadCountyFile(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "counties.yaml")
 	if err := os.WriteFile(file, []byte("counties:\n  - id: Bad Id!\n"), 0o600); err != nil {
 		t.Fatal(err)

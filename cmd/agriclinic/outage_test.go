@@ -28,6 +28,7 @@ func throughProxy(t *testing.T, raw string, p *storetest.Proxy) string {
 // Telegram and is handled once Postgres is back; without Redis questions are still stored
 // and answered, and the queues come back when Redis does — also after Redis lost all keys.
 func TestTheBotRidesOutPostgresAndRedisOutages(t *testing.T) {
+	t.Parallel()
 	tg := telegramtest.NewServer(t)
 	admin := tg.NewUser("王", "局长", "zh-hans")
 	expert := tg.NewUser("李", "明", "zh-hans")

@@ -26,6 +26,7 @@ import (
 // its farmer is told, and it is listed on the dashboard; every ordinary question is
 // acknowledged exactly once, and no reply is sent twice.
 func TestAPoisonedUpdateIsSetAsideAndTheOthersGoOn(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"polling", "webhook"} {
 		t.Run(mode, func(t *testing.T) { poisonRun(t, mode == "webhook") })
 	}

@@ -52,6 +52,7 @@ func freeAddr(t *testing.T) string {
 // would, configured only through the environment, and checks that it answers on Telegram
 // and on /healthz, and exits cleanly when stopped.
 func TestServeRunsTheWholeBinaryAgainstABotAPIServer(t *testing.T) {
+	t.Parallel()
 	tg := telegramtest.NewServer(t)
 	admin := tg.NewUser("王", "局长", "zh-hans")
 	counties := exampleWithAdmin(t, admin.ID)

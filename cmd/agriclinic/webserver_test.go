@@ -121,6 +121,7 @@ func TestTheHTTPServerDropsSlowAndIdleConnections(t *testing.T) {
 }
 
 func TestEveryHTTPServerHasEveryTimeout(t *testing.T) {
+	t.Parallel()
 	cfg, err := loadConfig(envOf(map[string]string{}), false)
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +137,7 @@ func TestEveryHTTPServerHasEveryTimeout(t *testing.T) {
 }
 
 func TestMetricsAreServedOnTheirOwnAddressNotThePublicOne(t *testing.T) {
+	t.Parallel()
 	metrics := freeAddr(t)
 	public := startServe(t, map[string]string{"METRICS_ADDR": metrics}, nil).String()
 	status := func(url string) (int, string) {
@@ -160,6 +162,7 @@ func TestMetricsAreServedOnTheirOwnAddressNotThePublicOne(t *testing.T) {
 }
 
 func TestMetricsAddrIsLoopbackByDefaultAndCanBeOff(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		value, want, err string
 	}{
