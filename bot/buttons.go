@@ -107,6 +107,21 @@ var visitActions = []string{actionForm, actionVisitApprove, actionVisitPropose, 
 	actionVisitOpen, actionVisitDate, actionVisitTime, actionVisitExpert, actionVisitDone, actionVisitAccept,
 	actionVisitReject, actionNeedsVisit}
 
+// onCallback routes a button press. Every press is answered, or the person's app keeps
+// spinning.
+func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery, thread int64) error {
+	// Presses are paced per person (consult.Pace): past it a press only hears so.
+	if p := b.svc.PacePress(ctx, q.From.ID); p.Over {
+		b.answerCallback(ctx, q, b.langFor(ctx, q.From).pick("操作太频繁了，请稍等几秒再按。", "Too many presses; please wait a few seconds."), false)
+		return nil
+	}
+	p := readPress(q, thread)
+	if btn, ok := b.buttons[p.action]; ok {
+		return btn.handle(b, ctx, p)
+	}
+	return b.expiredButton(ctx, q)
+}
+
 // expiredButton answers a press of a button whose data the bot cannot read: an old
 // keyboard, or data a script made up.
 func (b *Bot) expiredButton(ctx context.Context, q *tgbotapi.CallbackQuery) error {

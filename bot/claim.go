@@ -13,21 +13,6 @@ import (
 	"github.com/agriclinic/agriclinic/store"
 )
 
-// onCallback routes a button press. Every press is answered, or the person's app keeps
-// spinning.
-func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery, thread int64) error {
-	// Presses are paced per person (consult.Pace): past it a press only hears so.
-	if p := b.svc.PacePress(ctx, q.From.ID); p.Over {
-		b.answerCallback(ctx, q, b.langFor(ctx, q.From).pick("操作太频繁了，请稍等几秒再按。", "Too many presses; please wait a few seconds."), false)
-		return nil
-	}
-	p := readPress(q, thread)
-	if btn, ok := b.buttons[p.action]; ok {
-		return btn.handle(b, ctx, p)
-	}
-	return b.expiredButton(ctx, q)
-}
-
 // claim gives the question to the expert who pressed Claim, or tells them who has it.
 func (b *Bot) claim(ctx context.Context, q *tgbotapi.CallbackQuery, questionID int64) error {
 	l := b.langFor(ctx, q.From)
