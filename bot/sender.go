@@ -23,7 +23,8 @@ import (
 // To send at the full rate it books its slots in the shared schedule up to ahead in
 // advance and sends each message at its slot, while it takes the next messages: asking
 // the limiter for the present slot only, and writing each refusal back to Postgres,
-// spent the time between slots on refusals (the bench measured 26% of the allowed rate).
+// spent the time between slots on refusals and reached a quarter of the allowed rate
+// (docs/benchmarks.md, sending).
 type Sender struct {
 	db      *store.DB
 	tg      *Client
@@ -42,8 +43,8 @@ type Sender struct {
 	// gap is the least time between the starts of two looks at the outbox while it is
 	// busy: the last look had to hold messages back for their chat's slot, found the
 	// schedule full, or took a whole batch. Under a burst every sent message and every
-	// stored batch is a reason to look again (54 looks a second on the ingest benchmark,
-	// each a probe of every chat with pending messages), while slots are booked ahead a
+	// stored batch is a reason to look again (dozens of looks a second, each a probe of
+	// every chat with pending messages), while slots are booked ahead a
 	// second at a time: looking ten times a second loses no slot. In a conversation
 	// nothing is held back, and each reply still goes at once.
 	gap time.Duration

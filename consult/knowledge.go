@@ -288,7 +288,8 @@ func (s *Service) lookSimilar(ctx context.Context, county, category, text string
 	// one that said 褐飞虱. Similarity weighs the trouble most, so when the question names
 	// one, the candidates are the questions that name it too; their other words only rank
 	// them. Asking the index for every word of the text as well made each lookup walk the
-	// posting lists of common words such as 什么 (13 ms a question on the benchmark).
+	// posting lists of common words such as 什么, the costliest part of a lookup (figures
+	// in docs/benchmarks.md).
 	// Without a named trouble the candidates are those sharing any word.
 	var words []string
 	for _, t := range Terms(text) {
@@ -388,8 +389,9 @@ func (s *Service) rankSimilar(text string, cands []store.SimilarCandidate) []Sim
 const similarWindow = 200
 
 // similarHorizon is how far back earlier answers are offered: advice older than two
-// years may name pesticides since withdrawn or varieties no longer grown, and the bound ends the archive walk of a question with few matches early (the
-// walk from the newest bucket back to the first took 8 ms even on an empty archive).
+// years may name pesticides since withdrawn or varieties no longer grown, and the bound
+// ends the archive walk of a question with few matches early (a walk back to the first
+// bucket costs as much on an empty archive as on a full one).
 const similarHorizon = 2 * 365 * 24 * time.Hour
 
 // Similarity says how alike two questions are, from 0 to 1. What matters most is the

@@ -27,8 +27,8 @@ const similarBacklog = 10_000
 
 // similarQuiet is how long after the last batch was stored the lookups begin. In a
 // burst the next batch follows within milliseconds (getUpdates returns at once), and a
-// lookup started in that gap ran beside it: on the benchmark 180 lookups ran during a
-// 3.9 s burst, each competing with the batches for the two cores and the WAL.
+// lookup started in that gap ran beside it, competing with the batches for the CPU and
+// the WAL (docs/benchmarks.md, the ingest's changes).
 const similarQuiet = 50 * time.Millisecond
 
 // similarJob is a lookup waiting: only the question's number and what its

@@ -11,7 +11,7 @@ import (
 // answers found. Questions asked at once are mostly about the same few troubles (an
 // outbreak morning is a hundred farmers asking about one pest), and each lookup walks the
 // archive for the same candidates: on the ingest benchmark that walk was the largest
-// user of Postgres, 7 ms a question. Only the candidates' words are kept (about 150
+// user of Postgres (docs/benchmarks.md). Only the candidates' words are kept (about 150
 // bytes each), and at most memoRefs of them.
 //
 // An answer or a rating given through this instance forgets everything at once, so the

@@ -33,8 +33,8 @@ func (d *queries) RecentTermCounts(ctx context.Context, since time.Time, watch [
 
 // TermCountsBetween counts, per county, township and term, the questions asked in
 // [from, to) that name one of terms: one pass over the window's questions, however many
-// townships are being judged (a count per township and term took 50–70 ms each on a
-// million-question archive, and an outbreak has many).
+// townships are being judged (a count per township and term read the window again for
+// each, and an outbreak has many).
 func (d *queries) TermCountsBetween(ctx context.Context, from, to time.Time, terms []string) (map[TermKey]int, error) {
 	out := map[TermKey]int{}
 	if len(terms) == 0 {

@@ -179,8 +179,8 @@ func newestMatches(match, where []string, rank, tags, from, to string) string {
 // with the plan Postgres keeps for it, in the same round trip. Postgres plans a prepared
 // statement afresh for its first five runs, then keeps a plan made without the
 // parameters' values only if it looks no costlier than those; for the walk it often does
-// not (a filter makes the estimates differ), and then plans every search again: 0.7 ms of
-// a 2.5 ms search on the benchmark's million questions, for the same plan each time. The
+// not (a filter makes the estimates differ), and then plans every search again, a third
+// of the search's time (docs/benchmarks.md), for the same plan each time. The
 // walk's plan does not depend on the values: whatever the words, it is a nested loop over
 // the buckets with the index inside. SET LOCAL lasts until the batch's implicit
 // transaction ends. Searches by filters alone keep Postgres' choice.
