@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -151,32 +150,15 @@ func (b *Bot) openModeAsk(ctx context.Context, in *incoming) error {
 	if err != nil {
 		return err
 	}
-	if g.Mode != store.GroupModeOpen || !looksLikeQuestion(in.msg, county) {
+	kind := ""
+	if m := mediaOf(in.msg); m != nil {
+		kind = m.Kind
+	}
+	if g.Mode != store.GroupModeOpen || !county.LooksLikeQuestion(words(in.msg), kind) {
 		return nil
 	}
 	in.args = words(in.msg)
 	return b.ask(ctx, in)
-}
-
-// questionWords are how farmers mark a question without a question mark.
-var questionWords = []string{"?", "？", "吗", "怎么", "咋", "为什么", "为啥", "如何", "什么原因", "怎样", "how ", "why ", "what "}
-
-// looksLikeQuestion tells a question from chit-chat: a photo, voice or video (farmers show
-// the trouble), a question mark or question word, or a word of a category.
-func looksLikeQuestion(msg *tgbotapi.Message, county *consult.County) bool {
-	if m := mediaOf(msg); m != nil {
-		return m.Kind != store.MediaAnimation // a GIF is a joke, not a diseased leaf
-	}
-	text := strings.ToLower(strings.TrimSpace(words(msg)))
-	if utf8.RuneCountInString(text) < 4 {
-		return false // 好的, 谢谢, 👍
-	}
-	for _, w := range questionWords {
-		if strings.Contains(text+" ", w) {
-			return true
-		}
-	}
-	return county.Mentions(text)
 }
 
 // mode handles /mode open|ask in a group (county admins).
