@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -59,7 +58,7 @@ func (s *Service) IndexArchive(ctx context.Context) (int, error) {
 			}
 			for _, it := range batch {
 				vector, crop, terms := s.index(it.Question)
-				vector = joinVectors(vector, SearchVector(it.Answers, 'B'), SearchVector(it.Followups, 'C'))
+				vector = store.JoinVectors(vector, SearchVector(it.Answers, 'B'), SearchVector(it.Followups, 'C'))
 				if err := tx.SetSearch(ctx, it.ID, vector, crop, terms, it.Answered); err != nil {
 					return err
 				}
@@ -72,76 +71,6 @@ func (s *Service) IndexArchive(ctx context.Context) (int, error) {
 		}
 		done += n
 	}
-}
-
-// joinVectors puts tsvector literals one after another, renumbering positions the way
-// Postgres' || would.
-func joinVectors(parts ...string) string {
-	var b strings.Builder
-	offset := 0
-	for _, p := range parts {
-		if p == "" {
-			continue
-		}
-		last := 0
-		for _, lex := range splitVector(p) {
-			pos := lex.pos + offset
-			last = max(last, lex.pos)
-			if b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			fmt.Fprintf(&b, "%s:%d%c", lex.quoted, pos, lex.weight)
-		}
-		offset += last
-	}
-	return b.String()
-}
-
-type vectorLexeme struct {
-	quoted string
-	pos    int
-	weight byte
-}
-
-// splitVector reads back a literal SearchVector wrote.
-func splitVector(v string) []vectorLexeme {
-	var out []vectorLexeme
-	for i := 0; i < len(v); {
-		if v[i] == ' ' {
-			i++
-			continue
-		}
-		// A quoted lexeme: '' and \\ are escapes.
-		j := i + 1
-		for j < len(v) {
-			if v[j] == '\'' {
-				if j+1 < len(v) && v[j+1] == '\'' {
-					j += 2
-					continue
-				}
-				break
-			}
-			if v[j] == '\\' {
-				j++
-			}
-			j++
-		}
-		quoted := v[i : j+1]
-		k := j + 2 // past the quote and the colon
-		pos := 0
-		for k < len(v) && v[k] >= '0' && v[k] <= '9' {
-			pos = pos*10 + int(v[k]-'0')
-			k++
-		}
-		var w byte = 'D'
-		if k < len(v) && v[k] >= 'A' && v[k] <= 'D' {
-			w = v[k]
-			k++
-		}
-		out = append(out, vectorLexeme{quoted, pos, w})
-		i = k
-	}
-	return out
 }
 
 // SearchInput is a search of the archive: words (Chinese or English) and filters.

@@ -1,11 +1,11 @@
 package consult
 
 import (
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/agriclinic/agriclinic/store"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -83,36 +83,15 @@ func tokenize(text string) []token {
 	return out
 }
 
-// quoteLexeme writes a lexeme as Postgres' tsvector and tsquery input reads it.
-func quoteLexeme(b *strings.Builder, s string) {
-	b.WriteByte('\'')
-	for _, r := range s {
-		if r == '\'' || r == '\\' {
-			b.WriteRune(r)
-		}
-		b.WriteRune(r)
-	}
-	b.WriteByte('\'')
-}
-
 // SearchVector is text as a tsvector literal with weight w ('A' for a question, 'B' for
 // answers, 'C' for follow-ups), to be cast with ::tsvector. Empty text gives "".
 func SearchVector(text string, w byte) string {
 	toks := tokenize(text)
-	var b strings.Builder
+	lexemes := make([]string, len(toks))
 	for i, t := range toks {
-		if i >= 16000 {
-			break // Postgres keeps positions up to 16383
-		}
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		quoteLexeme(&b, t.text)
-		b.WriteByte(':')
-		b.WriteString(strconv.Itoa(i + 1))
-		b.WriteByte(w)
+		lexemes[i] = t.text
 	}
-	return b.String()
+	return store.VectorLiteral(lexemes, w)
 }
 
 // SearchQuery turns what someone typed into a tsquery literal: every word must be found;
@@ -120,37 +99,26 @@ func SearchVector(text string, w byte) string {
 // matches as the start of a bigram. It returns "" when nothing searchable was typed.
 func SearchQuery(text string) string {
 	toks := tokenize(text)
-	var b strings.Builder
+	terms := make([]store.QueryTerm, len(toks))
 	for i, t := range toks {
-		if i > 0 {
-			if toks[i-1].run == t.run {
-				b.WriteString(" <-> ")
-			} else {
-				b.WriteString(" & ")
-			}
-		}
-		quoteLexeme(&b, t.text)
-		if utf8.RuneCountInString(t.text) == 1 && unicode.Is(unicode.Han, []rune(t.text)[0]) {
-			b.WriteString(":*")
-		}
+		terms[i] = store.QueryTerm{Lexeme: t.text,
+			Phrase: i > 0 && toks[i-1].run == t.run,
+			Prefix: utf8.RuneCountInString(t.text) == 1 && unicode.Is(unicode.Han, []rune(t.text)[0])}
 	}
-	return b.String()
+	return store.AllOf(terms)
 }
 
 // anyQuery is a tsquery that matches a text sharing any lexeme with text: the first,
 // wide net for similar questions, ranked before they are scored.
 func anyQuery(text string) string {
 	seen := map[string]bool{}
-	var b strings.Builder
+	var lexemes []string
 	for _, t := range tokenize(text) {
 		if seen[t.text] || stopBigrams[t.text] {
 			continue
 		}
 		seen[t.text] = true
-		if b.Len() > 0 {
-			b.WriteString(" | ")
-		}
-		quoteLexeme(&b, t.text)
+		lexemes = append(lexemes, t.text)
 	}
-	return b.String()
+	return store.AnyOf(lexemes)
 }
