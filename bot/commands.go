@@ -33,9 +33,12 @@ func hasRole(roles []role, r role) bool {
 // in the menu and in /help in each language. It is the only place a command is listed:
 // the router (Bot.onCommand), the menus, /help and the metric labels all read it.
 type command struct {
-	name      string
-	handle    func(b *Bot, ctx context.Context, in *incoming) error
-	hidden    bool   // in no menu and not in /help (Telegram's own Start button sends it)
+	name   string
+	handle func(b *Bot, ctx context.Context, in *incoming) error
+	hidden bool // in no menu and not in /help (Telegram's own Start button sends it)
+	// batched says a batch's plain uses of it in groups are taken together (HandleMany's
+	// second path, AskMany), not one by one through handle.
+	batched   bool
 	zh, en    string // menu descriptions
 	zhUse     string // how /help shows it, when it takes arguments
 	enUse     string
@@ -52,7 +55,7 @@ type command struct {
 func commandTable() []command {
 	return []command{
 		{name: "start", handle: (*Bot).start, hidden: true, zh: "开始", en: "Start", forRole: roleFarmer, group: true, private: true},
-		{name: "ask", handle: (*Bot).askCommand, zh: "提问（在乡镇群里）", en: "Ask a question (in the township group)", zhUse: "/ask 问题", enUse: "/ask &lt;question&gt;", forRole: roleFarmer, group: true},
+		{name: "ask", handle: (*Bot).askCommand, batched: true, zh: "提问（在乡镇群里）", en: "Ask a question (in the township group)", zhUse: "/ask 问题", enUse: "/ask &lt;question&gt;", forRole: roleFarmer, group: true},
 		{name: "expert", handle: (*Bot).expertRequest, zh: "申请成为专家", en: "Apply as an expert", zhUse: "/expert 类别…", enUse: "/expert &lt;category&gt;…", forRole: roleFarmer, private: true},
 		{name: "queue", handle: (*Bot).queue, zh: "待认领的问题", en: "Open questions to claim", forRole: roleExpert, private: true},
 		{name: "mine", handle: (*Bot).mine, zh: "我认领的问题", en: "Questions I hold", forRole: roleExpert, private: true},

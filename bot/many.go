@@ -107,7 +107,7 @@ func (b *Bot) plainQuestion(u Update) (*incoming, bool) {
 		return nil, false
 	}
 	name, at, args, ok := parseCommand(words(msg))
-	if !ok || name != "ask" || (at != "" && !strings.EqualFold(at, b.self.UserName)) {
+	if !ok || !b.routes[name].batched || (at != "" && !strings.EqualFold(at, b.self.UserName)) {
 		return nil, false
 	}
 	// Telegram's language, not the one chosen with /lang (that would be a read per
