@@ -148,10 +148,11 @@ func cutPoint(s string) int {
 			cut = best
 		}
 	}
-	if c := safeCut(s, cut); c > 0 {
+	// A cut that leaves nothing but spaces before it would make an empty message.
+	if c := safeCut(s, cut); strings.TrimRight(s[:c], " \n") != "" {
 		return c
 	}
-	if c := safeCut(s, limit); c > 0 {
+	if c := safeCut(s, limit); strings.TrimRight(s[:c], " \n") != "" {
 		return c
 	}
 	// A "tag" longer than a message is no tag (a lone "<" in the text); cut through it, but
@@ -160,6 +161,22 @@ func cutPoint(s string) int {
 		return amp
 	}
 	return limit
+}
+
+// openTag reports whether s[:cut] ends inside an HTML tag, and where it starts. A tag's
+// '<' is followed by its name or '/': a "<" followed by anything else is text, and
+// treating it as a tag pulled a cut back through a run of them to the message's start.
+func openTag(s string, cut int) (int, bool) {
+	lt := strings.LastIndex(s[:cut], "<")
+	if lt < 0 || strings.Contains(s[lt:cut], ">") {
+		return 0, false
+	}
+	if lt+1 < cut {
+		if c := s[lt+1]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '/') {
+			return 0, false
+		}
+	}
+	return lt, true
 }
 
 // openEntity reports whether s[:cut] ends inside an HTML entity ("&amp", "&#39"), and
@@ -184,7 +201,7 @@ func openEntity(s string, cut int) (int, bool) {
 func safeCut(s string, cut int) int {
 	for {
 		prev := cut
-		if lt := strings.LastIndex(s[:cut], "<"); lt >= 0 && !strings.Contains(s[lt:cut], ">") {
+		if lt, ok := openTag(s, cut); ok {
 			cut = lt
 		}
 		if amp, ok := openEntity(s, cut); ok {
