@@ -289,20 +289,8 @@ func TestAQuestionsPhotoIsServedWithoutTheBotToken(t *testing.T) {
 	largest := photo.Photo[len(photo.Photo)-1]
 	want, _ := tg.FileBytes(largest.FileID)
 
-	list, err := consult.ParseCounties([]byte(counties), "test.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := store.NewDB(storetest.NewPool(t))
-	rdb, prefix := storetest.NewRedis(t)
-	svc := consult.NewService(db, store.NewQueue(rdb, prefix), list, consult.Options{Logger: slog.New(slog.DiscardHandler)})
+	svc, db := boundService(t, group.ID)
 	ctx := context.Background()
-	if err := svc.SaveCounties(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := svc.Bind(ctx, group.ID, "白泥群", 9001, "白泥镇", nil); err != nil {
-		t.Fatal(err)
-	}
 	res, err := svc.Ask(ctx, consult.AskInput{ChatID: group.ID, MessageID: int64(photo.MessageID), Farmer: consult.Person{ID: 5, Name: "张"},
 		Text: photo.Caption, UpdateID: 1, Media: []store.Media{{ChatID: group.ID, MessageID: int64(photo.MessageID), Kind: store.MediaPhoto,
 			FileID: largest.FileID, FileUniqueID: largest.FileUniqueID}}}, nil)
@@ -583,4 +571,25 @@ func TestAnEditAfterTheAnswerIsShownInTheTimelineWithItsWords(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, "解答之后修改") || !strings.Contains(body, "改成茶叶了 &lt;i&gt;x&lt;/i&gt;") {
 		t.Fatalf("question page %d lacks the edit's words:\n%s", code, body)
 	}
+}
+
+// boundService is a service on a fresh archive with the test counties and chat bound to
+// 白泥镇 by admin 9001.
+func boundService(t *testing.T, chat int64) (*consult.Service, *store.DB) {
+	t.Helper()
+	list, err := consult.ParseCounties([]byte(counties), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := store.NewDB(storetest.NewPool(t))
+	rdb, prefix := storetest.NewRedis(t)
+	svc := consult.NewService(db, store.NewQueue(rdb, prefix), list, consult.Options{Logger: slog.New(slog.DiscardHandler)})
+	ctx := context.Background()
+	if err := svc.SaveCounties(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Bind(ctx, chat, "白泥群", 9001, "白泥镇", nil); err != nil {
+		t.Fatal(err)
+	}
+	return svc, db
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,7 +15,6 @@ import (
 	"github.com/agriclinic/agriclinic/bot/telegramtest"
 	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
-	"github.com/agriclinic/agriclinic/store/storetest"
 	"github.com/agriclinic/agriclinic/web"
 )
 
@@ -72,20 +70,8 @@ func newMediaDash(t *testing.T, cacheDir string, files ...telegramtest.Post) *me
 		}
 		media = append(media, item)
 	}
-	list, err := consult.ParseCounties([]byte(counties), "test.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := store.NewDB(storetest.NewPool(t))
-	rdb, prefix := storetest.NewRedis(t)
-	svc := consult.NewService(db, store.NewQueue(rdb, prefix), list, consult.Options{Logger: slog.New(slog.DiscardHandler)})
+	svc, db := boundService(t, group.ID)
 	ctx := context.Background()
-	if err := svc.SaveCounties(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := svc.Bind(ctx, group.ID, "白泥群", 9001, "白泥镇", nil); err != nil {
-		t.Fatal(err)
-	}
 	res, err := svc.Ask(ctx, consult.AskInput{ChatID: group.ID, MessageID: int64(first), Farmer: consult.Person{ID: 5, Name: "张"},
 		Text: "看看这些文件", UpdateID: 1, Media: media}, nil)
 	if err != nil {
