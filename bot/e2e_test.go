@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -296,4 +297,23 @@ func TestConsultationLoop(t *testing.T) {
 	})
 	tg.SendText(telegramtest.PrivateChat(c.experts[0]), c.experts[0], "/queue")
 	tg.WaitMessage(t, c.experts[0].ID, contains("目前没有待认领的问题"))
+}
+
+// runLoops runs a clinic's sender and its poller, through the guard as serve does, until
+// the test ends. Tests are not held to Telegram's pace.
+func (c *clinic) runLoops(t testing.TB, rdb redis.UniversalClient, prefix string, log *slog.Logger) {
+	t.Helper()
+	c.guard = c.bot.Guard(func(ctx context.Context) error { return errors.Join(c.db.Ping(ctx), rdb.Ping(ctx).Err()) })
+	limiter := store.NewLimiter(rdb, prefix, store.Rates{Global: 10000, PerChat: 10000, GroupMin: 100000})
+	runCtx, stop := context.WithCancel(context.Background())
+	sent, polled := make(chan error, 1), make(chan error, 1)
+	go func() { sent <- bot.NewSender(c.db, c.client, limiter, log).Run(runCtx) }()
+	go func() { polled <- bot.NewPoller(c.client, c.guard.HandleMany, log).Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		<-sent
+		if err := <-polled; err != nil {
+			t.Errorf("poller: %v", err)
+		}
+	})
 }

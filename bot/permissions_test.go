@@ -83,18 +83,7 @@ func newTwoCounties(t *testing.T, opts ...func(*consult.Options, *store.Quota)) 
 	c.bot = bot.New(c.svc, c.db, c.client, log)
 	c.bot.CalendarLink = func(kind, id string) string { return "https://clinic.example/calendar/" + kind + "/" + id + ".ics" }
 	c.bot.PublicURL = "https://clinic.example"
-	limiter := store.NewLimiter(rdb, prefix, store.Rates{Global: 10000, PerChat: 10000, GroupMin: 100000})
-	runCtx, stop := context.WithCancel(ctx)
-	sent, polled := make(chan error, 1), make(chan error, 1)
-	go func() { sent <- bot.NewSender(c.db, c.client, limiter, log).Run(runCtx) }()
-	go func() { polled <- bot.NewPoller(c.client, c.bot.HandleMany, log).Run(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		<-sent
-		if err := <-polled; err != nil {
-			t.Errorf("poller: %v", err)
-		}
-	})
+	c.runLoops(t, rdb, prefix, log)
 	return &twoCounties{clinic: c, otherAdmin: other}
 }
 

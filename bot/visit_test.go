@@ -49,18 +49,7 @@ func newVisitClinic(t *testing.T) (*clinic, tgbotapi.User) {
 		t.Fatalf("client: %v", err)
 	}
 	c.bot = bot.New(c.svc, c.db, c.client, log)
-	limiter := store.NewLimiter(rdb, prefix, store.Rates{Global: 10000, PerChat: 10000, GroupMin: 100000})
-	runCtx, stop := context.WithCancel(ctx)
-	sent, polled := make(chan error, 1), make(chan error, 1)
-	go func() { sent <- bot.NewSender(c.db, c.client, limiter, log).Run(runCtx) }()
-	go func() { polled <- bot.NewPoller(c.client, c.bot.HandleMany, log).Run(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		<-sent
-		if err := <-polled; err != nil {
-			t.Errorf("poller: %v", err)
-		}
-	})
+	c.runLoops(t, rdb, prefix, log)
 	return c, admin2
 }
 
