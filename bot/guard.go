@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -158,14 +159,20 @@ func (g *Guard) failed(ctx context.Context, u Update, err error, maxTries int) e
 	return nil
 }
 
-// truncateError keeps a stored error short; errors never hold farmers' words (they name
-// operations and causes), so nothing else needs removing.
+// truncateError keeps a stored error short, cut between characters: a cut inside one
+// would be invalid UTF-8, which Postgres refuses, and the failure would then never be
+// counted. Errors name operations and causes, not farmers' words (pgx leaves a value's
+// detail out of Error()).
 func truncateError(s string) string {
 	const limit = 500
 	if len(s) <= limit {
 		return s
 	}
-	return s[:limit] + "…"
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // countyOf is the county an update belongs to: its group's, else that of the person

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/redis/go-redis/v9"
@@ -30,6 +31,8 @@ type guardBundle struct {
 	mu      sync.Mutex
 	handled map[int]int // update id -> times the handler saw it
 	fail    map[int]bool
+	// failText, when set, is the error of the failing updates.
+	failText string
 }
 
 func setupGuard(t *testing.T) *guardBundle {
@@ -58,6 +61,9 @@ func setupGuard(t *testing.T) *guardBundle {
 				errs[i] = err
 			} else if g.fail[u.UpdateID] {
 				errs[i] = errors.New("refused by the archive")
+				if g.failText != "" {
+					errs[i] = errors.New(g.failText)
+				}
 			}
 		}
 		return errs
@@ -219,5 +225,25 @@ func TestAdminsHearOfUpdatesSetAsideOnceADayAtMost(t *testing.T) {
 	clock = clock.Add(time.Hour)
 	if told, err := c.bot.TellSetAside(ctx); err != nil || told != 1 || notices() != 2 {
 		t.Fatalf("a day later: told %d, %v, %d notices; want the second", told, err, notices())
+	}
+}
+
+// TestALongErrorInChineseIsStoredCutBetweenCharacters: an error is cut to a length the
+// archive keeps; cut inside a character it would be invalid UTF-8, Postgres would refuse
+// the record, and the update would never be set aside.
+func TestALongErrorInChineseIsStoredCutBetweenCharacters(t *testing.T) {
+	g := setupGuard(t)
+	g.fail[5] = true
+	g.failText = "x" + strings.Repeat("触发器拒绝了这个问题", 40)
+	var errs []error
+	for range bot.MaxTries {
+		errs = g.guard.HandleMany(context.Background(), guardUpdates(5))
+	}
+	if errs[0] != nil {
+		t.Fatalf("not set aside after %d tries: %v", bot.MaxTries, errs[0])
+	}
+	dead, err := g.db.DeadUpdates(context.Background(), "yuqing", 10)
+	if err != nil || len(dead) != 1 || !utf8.ValidString(dead[0].Err) || !strings.HasSuffix(dead[0].Err, "…") {
+		t.Fatalf("dead updates %+v, %v; want one with its error cut between characters", dead, err)
 	}
 }
