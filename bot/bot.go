@@ -116,7 +116,7 @@ func updateKind(u tgbotapi.Update) string {
 		}
 		return "message"
 	case u.CallbackQuery != nil:
-		action, _, _ := strings.Cut(u.CallbackQuery.Data, ":")
+		action, _, _ := cutAction(u.CallbackQuery.Data)
 		return "button:" + action
 	case u.EditedMessage != nil:
 		return "edited_message"
@@ -201,14 +201,17 @@ func (b *Bot) onBehalfOfChat(ctx context.Context, u Update, msg *tgbotapi.Messag
 		return nil
 	}
 	in := &incoming{updateID: int64(u.UpdateID), msg: msg, thread: u.ThreadID}
-	return b.reply(ctx, in, "无法确认匿名身份或频道身份的发送者。请关闭“匿名管理员”，或以个人身份发送此命令。\n"+
-		"The bot cannot tell who sent this on behalf of a chat. Turn off “Remain anonymous”, or send the command as yourself.", nil)
+	return b.reply(ctx, in, b.chatLang(ctx, msg.Chat.ID).pick(
+		"无法确认匿名身份或频道身份的发送者。请关闭“匿名管理员”，或以个人身份发送此命令。",
+		"The bot cannot tell who sent this on behalf of a chat. Turn off “Remain anonymous”, or send the command as yourself."), nil)
 }
 
 func (b *Bot) onCommand(ctx context.Context, in *incoming, name string) error {
-	// A person's commands are paced (consult.Pace); /ask has its own limit, counted with
-	// its batch (many.go), so it costs no Redis round trip of its own here.
-	if name != "ask" {
+	r, ok := b.routes[name]
+	// A person's commands are paced (consult.Pace), unknown ones too (a script trying
+	// names); a batched command (/ask) has its own limit, counted with its batch
+	// (many.go), so it costs no Redis round trip of its own here.
+	if !r.batched {
 		if p := b.svc.PaceCommand(ctx, in.msg.From.ID); p.Over {
 			if !p.Tell {
 				return nil
@@ -216,7 +219,6 @@ func (b *Bot) onCommand(ctx context.Context, in *incoming, name string) error {
 			return b.reply(ctx, in, tooFastText(in.lang, p.Wait), nil)
 		}
 	}
-	r, ok := b.routes[name]
 	switch {
 	case !ok:
 		return b.reply(ctx, in, in.lang.pick("未知命令。发送 /help 查看可用命令。", "Unknown command. Send /help to see the commands."), nil)

@@ -19,12 +19,18 @@ type press struct {
 
 // readPress reads a press's data; data without an action is action "".
 func readPress(q *tgbotapi.CallbackQuery, thread int64) press {
-	action, rest, found := strings.Cut(q.Data, ":")
+	action, rest, found := cutAction(q.Data)
 	p := press{q: q, thread: thread, action: action}
 	if found {
 		p.fields = strings.Split(rest, ":")
 	}
 	return p
+}
+
+// cutAction splits callback data at its action, as every reader of it does (the router,
+// the metric labels).
+func cutAction(data string) (action, rest string, found bool) {
+	return strings.Cut(data, ":")
 }
 
 // id is the press's one field as a positive number (a question's, a request's, an

@@ -759,7 +759,7 @@ func hostileRows() []hostileRow {
 				d.from = r.admin
 				return d
 			}},
-		{name: "a channel posting /ask in the group", want: "send the command as yourself",
+		{name: "a channel posting /ask in the group (answered in the group's language)", want: "以个人身份发送",
 			send: func(t *testing.T, r *hostileRig) delivered {
 				channelBot := tgbotapi.User{ID: 136817688, IsBot: true, FirstName: "Channel", UserName: "Channel_Bot"}
 				d := r.postMessage(group(r), channelBot, tgbotapi.Message{Text: "/ask 水稻种植技术", SenderChat: &tgbotapi.Chat{ID: -1009999, Type: "channel", Title: "县农业频道"}})

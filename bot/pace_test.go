@@ -45,9 +45,12 @@ func TestAFloodOfPressesAndCommandsIsSlowedDown(t *testing.T) {
 	over := tg.SendText(dm, expert, "/duty off")
 	tg.WaitMessage(t, expert.ID, repliesTo(over, "Too many commands"))
 	silent := tg.SendText(dm, expert, "/duty off")
+	// A script trying command names is paced too: no "Unknown command" for each.
+	unknown := tg.SendText(dm, expert, "/frobnicate")
 	probe := tg.SendText(dm, expert, "hello")
 	tg.WaitMessage(t, expert.ID, repliesTo(probe, "To answer a question"))
 	noReplyTo(t, tg, expert.ID, silent)
+	noReplyTo(t, tg, expert.ID, unknown)
 	if e, err := c.db.Expert(ctx, "yuqing", expert.ID); err != nil || !e.OnDuty {
 		t.Errorf("expert = %+v, %v; want still on duty: a command over the pace does nothing", e, err)
 	}

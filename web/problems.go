@@ -32,12 +32,11 @@ func (d *Dashboard) retryDead(w http.ResponseWriter, r *http.Request, s *consult
 		if d.Retry == nil {
 			return store.ErrNotFound
 		}
-		if err := d.Retry(r.Context(), s.County.ID, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		err = d.Retry(r.Context(), s.County.ID, id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			d.Log.Warn("retry of an update set aside failed", "update", id, "err", err)
 			return errRetryFailed
-		} else if err != nil {
-			return err
 		}
-		return nil
+		return err
 	}, outcome{store.ErrNotFound, http.StatusNotFound, "nodead"}, outcome{errRetryFailed, http.StatusConflict, "retryfailed"})
 }
