@@ -608,51 +608,60 @@ func (s *Server) editTarget(p params) (*chat, *stored, *apiError) {
 	return c, m, nil
 }
 
-// editMessageText replaces the text and the inline keyboard: as in Telegram, an edit
-// without reply_markup removes the keyboard.
+// edit changes the bot's message that p names, as every edit method does: replace puts
+// the method's new content into a copy of the message, or refuses when the message cannot
+// take it. As in Telegram, the keyboard is replaced too (an edit without reply_markup
+// removes it), and an edit that changes nothing is refused as not modified.
+func (s *Server) edit(p params, replace func(msg *tgbotapi.Message) *apiError) (any, *apiError) {
+	markup, err := parseMarkup(p["reply_markup"])
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, m, err := s.editTarget(p)
+	if err != nil {
+		return nil, err
+	}
+	edited := m.msg
+	if err := replace(&edited); err != nil {
+		return nil, err
+	}
+	edited.ReplyMarkup = markup
+	if sameContent(m.msg, edited) {
+		return nil, errNotModified
+	}
+	edited.EditDate = now()
+	m.msg = edited
+	s.notify()
+	return s.render(c, m), nil
+}
+
+// sameContent says whether a and b show the same: text, caption and keyboard.
+func sameContent(a, b tgbotapi.Message) bool {
+	return a.Text == b.Text && entitiesEqual(a.Entities, b.Entities) &&
+		a.Caption == b.Caption && entitiesEqual(a.CaptionEntities, b.CaptionEntities) &&
+		markupEqual(a.ReplyMarkup, b.ReplyMarkup)
+}
+
+// editMessageText replaces the text of a text message.
 func (s *Server) editMessageText(_ *http.Request, p params) (any, *apiError) {
 	text, ents, err := formatText(p["text"], p["parse_mode"], p["entities"])
 	if err != nil {
 		return nil, err
 	}
-	markup, err := parseMarkup(p["reply_markup"])
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, m, err := s.editTarget(p)
-	if err != nil {
-		return nil, err
-	}
-	if m.msg.Text == "" {
-		return nil, badRequest("there is no text in the message to edit")
-	}
-	if m.msg.Text == text && entitiesEqual(m.msg.Entities, ents) && markupEqual(m.msg.ReplyMarkup, markup) {
-		return nil, errNotModified
-	}
-	m.msg.Text, m.msg.Entities, m.msg.ReplyMarkup, m.msg.EditDate = text, ents, markup, now()
-	s.notify()
-	return s.render(c, m), nil
+	return s.edit(p, func(msg *tgbotapi.Message) *apiError {
+		if msg.Text == "" {
+			return badRequest("there is no text in the message to edit")
+		}
+		msg.Text, msg.Entities = text, ents
+		return nil
+	})
 }
 
+// editMessageReplyMarkup replaces the keyboard alone.
 func (s *Server) editMessageReplyMarkup(_ *http.Request, p params) (any, *apiError) {
-	markup, err := parseMarkup(p["reply_markup"])
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, m, err := s.editTarget(p)
-	if err != nil {
-		return nil, err
-	}
-	if markupEqual(m.msg.ReplyMarkup, markup) {
-		return nil, errNotModified
-	}
-	m.msg.ReplyMarkup, m.msg.EditDate = markup, now()
-	s.notify()
-	return s.render(c, m), nil
+	return s.edit(p, func(*tgbotapi.Message) *apiError { return nil })
 }
 
 // deleteMessage deletes any message of the chat: the fake's bot is taken to be an admin

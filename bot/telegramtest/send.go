@@ -355,30 +355,17 @@ func (s *Server) copyMessage(_ *http.Request, p params) (any, *apiError) {
 	return tgbotapi.MessageID{MessageID: m.msg.MessageID}, nil
 }
 
-// editMessageCaption replaces a media message's caption and inline keyboard: as with
-// editMessageText, an edit without reply_markup removes the keyboard.
+// editMessageCaption replaces a media message's caption.
 func (s *Server) editMessageCaption(_ *http.Request, p params) (any, *apiError) {
 	caption, ents, err := formatCaption(p["caption"], p["parse_mode"], p["caption_entities"])
 	if err != nil {
 		return nil, err
 	}
-	markup, err := parseMarkup(p["reply_markup"])
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, m, err := s.editTarget(p)
-	if err != nil {
-		return nil, err
-	}
-	if !canHaveCaption(m.msg) {
-		return nil, badRequest("there is no caption in the message to edit")
-	}
-	if m.msg.Caption == caption && entitiesEqual(m.msg.CaptionEntities, ents) && markupEqual(m.msg.ReplyMarkup, markup) {
-		return nil, errNotModified
-	}
-	m.msg.Caption, m.msg.CaptionEntities, m.msg.ReplyMarkup, m.msg.EditDate = caption, ents, markup, now()
-	s.notify()
-	return s.render(c, m), nil
+	return s.edit(p, func(msg *tgbotapi.Message) *apiError {
+		if !canHaveCaption(*msg) {
+			return badRequest("there is no caption in the message to edit")
+		}
+		msg.Caption, msg.CaptionEntities = caption, ents
+		return nil
+	})
 }
