@@ -9,7 +9,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"regexp"
 	"runtime/debug"
@@ -128,15 +127,14 @@ func updateKind(u tgbotapi.Update) string {
 
 // apologise tells the person something went wrong on our side.
 func (b *Bot) apologise(ctx context.Context, u Update) {
-	const zhText, enText = "抱歉，系统出错了，请稍后再试。", "Sorry, something went wrong on our side. Please try again later."
 	switch {
 	case u.Message != nil:
 		in := &incoming{msg: u.Message, thread: u.ThreadID}
-		if err := b.reply(ctx, in, langOf(u.Message.From).pick(zhText, enText), nil); err != nil {
+		if err := b.reply(ctx, in, langOf(u.Message.From).T("bot.sorry_something_went_wrong"), nil); err != nil {
 			b.log.Warn("apology not stored", "err", err)
 		}
 	case u.CallbackQuery != nil:
-		b.answerCallback(ctx, u.CallbackQuery, langOf(u.CallbackQuery.From).pick(zhText, enText), true)
+		b.answerCallback(ctx, u.CallbackQuery, langOf(u.CallbackQuery.From).T("bot.sorry_something_went_wrong"), true)
 	}
 }
 
@@ -183,7 +181,7 @@ func (b *Bot) onMessage(ctx context.Context, u Update, msg *tgbotapi.Message) er
 	if text, ok := b.addressed(msg); ok {
 		if blankText(text) && mediaOf(msg) == nil {
 			// A sticker or a bare mention: nothing to answer.
-			return b.reply(ctx, in, "请用文字写下你的问题，或发一张照片，例如：/ask 水稻叶子发黄怎么办？\nPlease write your question or send a photo, e.g. /ask Why are my rice leaves yellow?", nil)
+			return b.reply(ctx, in, in.lang.T("bot.ask_empty_mention"), nil)
 		}
 		in.args = text
 		return b.ask(ctx, in)
@@ -201,9 +199,7 @@ func (b *Bot) onBehalfOfChat(ctx context.Context, u Update, msg *tgbotapi.Messag
 		return nil
 	}
 	in := &incoming{updateID: int64(u.UpdateID), msg: msg, thread: u.ThreadID}
-	return b.reply(ctx, in, b.chatLang(ctx, msg.Chat.ID).pick(
-		"无法确认匿名身份或频道身份的发送者。请关闭“匿名管理员”，或以个人身份发送此命令。",
-		"The bot cannot tell who sent this on behalf of a chat. Turn off “Remain anonymous”, or send the command as yourself."), nil)
+	return b.reply(ctx, in, b.chatLang(ctx, msg.Chat.ID).T("bot.bot_cannot_tell_who"), nil)
 }
 
 func (b *Bot) onCommand(ctx context.Context, in *incoming, name string) error {
@@ -221,15 +217,11 @@ func (b *Bot) onCommand(ctx context.Context, in *incoming, name string) error {
 	}
 	switch {
 	case !ok:
-		return b.reply(ctx, in, in.lang.pick("未知命令。发送 /help 查看可用命令。", "Unknown command. Send /help to see the commands."), nil)
+		return b.reply(ctx, in, in.lang.T("bot.unknown_command_send_help"), nil)
 	case in.private() && !r.private:
-		return b.reply(ctx, in, in.lang.pick(
-			"请在乡镇群里使用 /"+name+"。",
-			"Use /"+name+" in your township's group."), nil)
+		return b.reply(ctx, in, in.lang.F("bot.use_in_group", name), nil)
 	case !in.private() && !r.group:
-		return b.reply(ctx, in, in.lang.pick(
-			fmt.Sprintf("请私聊 @%s 使用 /%s。", esc(b.self.UserName), name),
-			fmt.Sprintf("Send /%s to @%s in a private chat.", name, esc(b.self.UserName))), nil)
+		return b.reply(ctx, in, in.lang.F("bot.use_in_private", esc(b.self.UserName), name), nil)
 	}
 	return r.handle(b, ctx, in)
 }
@@ -302,13 +294,9 @@ func (b *Bot) onPrivateText(ctx context.Context, in *incoming) error {
 	}
 	// Most who write here are farmers, who ask in their group; experts answer here.
 	if b.roleOf(ctx, in.msg.From.ID) == roleFarmer {
-		return b.reply(ctx, in, in.lang.pick(
-			"提问请到你们乡镇的群里发送：/ask 问题（可以带照片），专家会在群里解答。发送 /help 查看说明。",
-			"To ask, send /ask &lt;question&gt; in your township's group (photos welcome); an expert answers there. Send /help for more."), nil)
+		return b.reply(ctx, in, in.lang.T("bot.ask_send_ask_question"), nil)
 	}
-	return b.reply(ctx, in, in.lang.pick(
-		"要解答问题，请直接回复问题消息，或发送 /answer 编号 内容。发送 /help 查看全部命令。",
-		"To answer a question, reply to its message or send /answer &lt;number&gt; &lt;text&gt;. Send /help for all commands."), nil)
+	return b.reply(ctx, in, in.lang.T("bot.answer_question_reply_its"), nil)
 }
 
 func (b *Bot) onMembership(ctx context.Context, m *tgbotapi.ChatMemberUpdated) error {
@@ -317,8 +305,7 @@ func (b *Bot) onMembership(ctx context.Context, m *tgbotapi.ChatMemberUpdated) e
 	if !joined || m.Chat.IsPrivate() {
 		return nil
 	}
-	return b.db.Enqueue(ctx, sendTo(m.Chat.ID, fmt.Sprintf("大家好，我是农技坐诊机器人。请县农业农村局管理员发送 /bind 乡镇名 绑定本群，之后大家用 /ask 问题 或 @%s 提问，专家会在群里解答。\n"+
-		"Hello! A county admin binds this group with /bind &lt;township&gt;; then ask with /ask or by mentioning @%s.", esc(b.self.UserName), esc(b.self.UserName)), nil)...)
+	return b.db.Enqueue(ctx, sendTo(m.Chat.ID, everyLang("bot.greeting", esc(b.self.UserName)), nil)...)
 }
 
 func (b *Bot) start(ctx context.Context, in *incoming) error {

@@ -118,7 +118,7 @@ var visitActions = []string{actionForm, actionVisitApprove, actionVisitPropose, 
 func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery, thread int64) error {
 	// Presses are paced per person (consult.Pace): past it a press only hears so.
 	if p := b.svc.PacePress(ctx, q.From.ID); p.Over {
-		b.answerCallback(ctx, q, b.langFor(ctx, q.From).pick("操作太频繁了，请稍等几秒再按。", "Too many presses; please wait a few seconds."), false)
+		b.answerCallback(ctx, q, b.langFor(ctx, q.From).T("buttons.too_many_presses_please"), false)
 		return nil
 	}
 	p := readPress(q, thread)
@@ -131,6 +131,6 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery, thread 
 // expiredButton answers a press of a button whose data the bot cannot read: an old
 // keyboard, or data a script made up.
 func (b *Bot) expiredButton(ctx context.Context, q *tgbotapi.CallbackQuery) error {
-	b.answerCallback(ctx, q, b.langFor(ctx, q.From).pick("这个按钮已失效。", "This button no longer works."), false)
+	b.answerCallback(ctx, q, b.langFor(ctx, q.From).T("buttons.button_no_longer_works"), false)
 	return nil
 }

@@ -26,9 +26,9 @@ func (b *Bot) claim(ctx context.Context, q *tgbotapi.CallbackQuery, questionID i
 			notices = withPressed(notices, q, store.MessageQuestionNotice, questionID, l)
 		}
 		claimedText := func(l lang, userID int64) string {
-			line := fmt.Sprintf(l.pick("✅ 已由 %s 认领", "✅ Claimed by %s"), esc(res.Holder.Name))
+			line := l.F("claim.claimed_by", esc(res.Holder.Name))
 			if userID == q.From.ID {
-				line = l.pick("✅ 你已认领", "✅ You claimed it")
+				line = l.T("claim.you_claimed")
 			}
 			return questionCard(l, res.QuestionView) + "\n\n" + line
 		}
@@ -37,29 +37,27 @@ func (b *Bot) claim(ctx context.Context, q *tgbotapi.CallbackQuery, questionID i
 		if !shownTo(q.From.ID, res.Notices, res.InFlight) {
 			msgs = append(msgs, mediaMessages(q.From.ID, res.Media, 0, 0)...)
 		}
-		text := questionCardFull(l, res.QuestionView, res.Media, res.Followups) + referenceLines(l, res.Similar) + "\n\n" + fmt.Sprintf(l.pick(
-			"✅ 你已认领。直接<b>回复本消息</b>即可作答（可以发文字、照片、语音或文件），或发送 /answer %d 答复内容。",
-			"✅ Yours now. <b>Reply to this message</b> to answer (text, photo, voice or a document), or send /answer %d &lt;text&gt;."), questionID)
+		text := questionCardFull(l, res.QuestionView, res.Media, res.Followups) + referenceLines(l, res.Similar) + "\n\n" + l.F("claim.yours_now_reply_message", questionID)
 		return append(msgs, remembered(sendTo(q.From.ID, text, needsVisitButton(l, questionID)), store.MessageQuestionNotice, questionID, q.From.ID, l)...)
 	})
 	switch {
 	case errors.Is(err, consult.ErrNoSuchQuestion):
-		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("没有 #%d 号问题。", "There is no question #%d."), questionID), true)
+		b.answerCallback(ctx, q, l.F("claim.there_no_question", questionID), true)
 	case errors.Is(err, consult.ErrNotExpert):
-		b.answerCallback(ctx, q, l.pick("只有该类别经审核的专家可以认领。", "Only an approved expert of this category can claim it."), true)
+		b.answerCallback(ctx, q, l.T("claim.only_approved_expert_category"), true)
 	case errors.Is(err, consult.ErrAlreadyYours):
-		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("#%d 已经由你认领，回复问题消息即可作答。", "You already hold #%d; reply to its message to answer."), questionID), false)
+		b.answerCallback(ctx, q, l.F("claim.you_already_hold_reply", questionID), false)
 	case errors.Is(err, consult.ErrTaken), errors.Is(err, consult.ErrAlreadyAnswered):
 		if res.Holder.Name == "" {
 			// Lost a race to someone whose claim is being stored this very moment.
-			b.answerCallback(ctx, q, fmt.Sprintf(l.pick("#%d 已被另一位专家认领。", "#%d was claimed by another expert."), questionID), true)
+			b.answerCallback(ctx, q, l.F("claim.was_claimed_by_another", questionID), true)
 			break
 		}
-		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("#%d 已被 %s 认领。", "#%d was claimed by %s."), questionID, res.Holder.Name), true)
+		b.answerCallback(ctx, q, l.F("claim.was_claimed_by", questionID, res.Holder.Name), true)
 	case err != nil:
 		return err
 	default:
-		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("已认领 #%d", "You claimed #%d"), questionID), false)
+		b.answerCallback(ctx, q, l.F("claim.you_claimed_n", questionID), false)
 		b.Metrics.claimed(res.Question.ClaimedAt.Sub(res.Question.AskedAt).Seconds())
 	}
 	return nil
@@ -69,8 +67,7 @@ func (b *Bot) claim(ctx context.Context, q *tgbotapi.CallbackQuery, questionID i
 func (b *Bot) answerCommand(ctx context.Context, in *incoming) error {
 	id, text, ok := parseAnswerArgs(in.args)
 	if !ok {
-		b.reply(ctx, in, in.lang.pick("用法：/answer 编号 答复内容，例如 /answer 12 建议喷施……\n也可以直接回复问题消息作答。",
-			"Usage: /answer &lt;number&gt; &lt;text&gt;, e.g. /answer 12 Spray…\nOr simply reply to the question's message."), nil)
+		b.reply(ctx, in, in.lang.T("claim.usage_answer_number_text"), nil)
 		return nil
 	}
 	return b.answer(ctx, in, id, text, nil)
@@ -106,27 +103,26 @@ func (b *Bot) answer(ctx context.Context, in *incoming, questionID int64, text s
 			words := toQuestion(q, answerText(gl, res.QuestionView, res.Answer), feedbackKeyboard(gl, q.ID))
 			words[len(words)-1].AnswerID = res.Answer.ID
 			posted = append(posted, remembered(words, store.MessageAck, q.ID, 0, gl)...)
-			confirm := in.replyWith(fmt.Sprintf(l.pick(
-				"✅ #%d 的解答已发到 %s 的群里。", "✅ Your answer to #%d is posted in the %s group."), q.ID, esc(q.Township)), nil)
+			confirm := in.replyWith(l.F("claim.your_answer_posted_group", q.ID, esc(q.Township)), nil)
 			// Said only once it is true.
 			confirm[0].After = len(posted)
 			return append(posted, confirm...)
 		})
 	switch {
 	case errors.Is(err, consult.ErrNoSuchQuestion):
-		return b.reply(ctx, in, fmt.Sprintf(l.pick("没有 #%d 号问题。", "There is no question #%d."), questionID), nil)
+		return b.reply(ctx, in, l.F("claim.there_no_question", questionID), nil)
 	case errors.Is(err, consult.ErrEmptyAnswer):
-		return b.reply(ctx, in, l.pick("答复是空的，请写上内容。", "The answer is empty; please write something."), nil)
+		return b.reply(ctx, in, l.T("claim.answer_empty_please_write"), nil)
 	case errors.Is(err, consult.ErrAlreadyAnswered):
-		return b.reply(ctx, in, fmt.Sprintf(l.pick("#%d 已经解答过了。", "#%d has already been answered."), questionID), nil)
+		return b.reply(ctx, in, l.F("claim.has_already_been_answered", questionID), nil)
 	case errors.Is(err, consult.ErrNotHolder), errors.Is(err, consult.ErrNotExpert):
 		var markup any
-		msg := l.pick("你没有认领 #%d，不能作答。", "You do not hold #%d, so you cannot answer it.")
+		msg := l.F("claim.you_do_not_hold", questionID)
 		if res.Question.Status == store.StatusOpen {
-			msg = l.pick("#%d 还没有人认领，请先认领再作答。", "#%d is not claimed yet: claim it first, then answer.")
+			msg = l.F("claim.not_claimed_yet_claim", questionID)
 			markup = claimKeyboard(l, questionID)
 		}
-		return b.reply(ctx, in, fmt.Sprintf(msg, questionID), markup)
+		return b.reply(ctx, in, msg, markup)
 	case errors.Is(err, store.ErrDuplicate):
 		return nil
 	case err != nil:
@@ -145,15 +141,15 @@ func (b *Bot) queue(ctx context.Context, in *incoming) error {
 	items, total, err := b.svc.Queue(ctx, in.msg.From.ID, queueLimit)
 	switch {
 	case errors.Is(err, consult.ErrNotExpert):
-		return b.reply(ctx, in, l.pick("你还不是专家。发送 /expert 类别 申请，例如 /expert 水稻。", "You are not an expert yet. Apply with /expert &lt;category&gt;, e.g. /expert rice."), nil)
+		return b.reply(ctx, in, l.T("claim.you_are_not_expert"), nil)
 	case err != nil:
 		return err
 	}
 	if len(items) == 0 {
-		return b.reply(ctx, in, l.pick("目前没有待认领的问题。", "No open questions right now."), nil)
+		return b.reply(ctx, in, l.T("claim.no_open_questions_right"), nil)
 	}
 	var s strings.Builder
-	fmt.Fprintf(&s, l.pick("<b>待认领的问题（共 %d 个）</b>", "<b>Open questions (%d)</b>"), total)
+	fmt.Fprintf(&s, l.T("claim.open_questions"), total)
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for _, it := range items {
 		qq := it.Question
@@ -162,7 +158,7 @@ func (b *Bot) queue(ctx context.Context, in *incoming) error {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(claimButton(l, qq.ID)))
 	}
 	if int64(len(items)) < total {
-		fmt.Fprintf(&s, l.pick("\n\n……另有 %d 个，认领后再发 /queue 查看。", "\n\n…and %d more; send /queue again after claiming."), total-int64(len(items)))
+		fmt.Fprintf(&s, l.T("claim.more_send_queue_again"), total-int64(len(items)))
 	}
 	return b.reply(ctx, in, s.String(), tgbotapi.NewInlineKeyboardMarkup(rows...))
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
@@ -17,36 +18,38 @@ func MorningDigestMessages(d consult.Digest) []store.Message {
 	return msgs
 }
 
-var weekdaysZh = [...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}
+// dayName is a day with its weekday, in the language's order: "2026-07-03 周五" or
+// "Fri 2026-07-03"; layout is the date's (time.Format).
+func dayName(l lang, d time.Time, layout string) string {
+	return l.F("date.day", d.Format(layout), l.T(fmt.Sprintf("date.weekday.%d", d.Weekday())))
+}
 
 func digestText(l lang, d consult.Digest) string {
 	var s strings.Builder
-	fmt.Fprintf(&s, l.pick("☀️ <b>%s 农技坐诊日报 · %s</b>\n\n", "☀️ <b>%s clinic report · %s</b>\n\n"), esc(d.County.Name),
-		l.pick(d.Day.Format("2006-01-02 ")+weekdaysZh[d.Day.Weekday()], d.Day.Format("Mon 2006-01-02")))
+	fmt.Fprintf(&s, l.T("digest.clinic_report"), esc(d.County.Name),
+		dayName(l, d.Day, "2006-01-02"))
 	row := func(r consult.DigestRow) string {
-		return fmt.Sprintf(l.pick("新增 %d · 已答 %d · 未答 %d · 超时 %d", "new %d · answered %d · waiting %d · overdue %d"),
-			r.Asked, r.Answered, r.Waiting, r.Overdue)
+		return l.F("digest.new_answered_waiting_overdue", r.Asked, r.Answered, r.Waiting, r.Overdue)
 	}
 	if len(d.Rows) == 0 {
-		s.WriteString(l.pick("昨天没有新问题，也没有待解答的问题。\n", "No questions yesterday, and none waiting.\n"))
+		s.WriteString(l.T("digest.no_questions_yesterday_none"))
 	}
 	for _, r := range d.Rows {
-		fmt.Fprintf(&s, l.pick("%s：%s\n", "%s: %s\n"), categoryLabel(l, r.Category), row(r))
+		fmt.Fprintf(&s, l.T("digest.category_line"), categoryLabel(l, r.Category), row(r))
 	}
-	fmt.Fprintf(&s, l.pick("<b>合计：%s</b>\n\n", "<b>Total: %s</b>\n\n"), row(d.Total))
-	fmt.Fprintf(&s, l.pick("“新增”“已答”为昨天的数字；“未答”为目前仍待解答的问题（待认领或已认领未答），“超时”为其中提问已超过 %s 的。\n",
-		"New and answered are yesterday's; waiting is what still needs an answer now (open or claimed), overdue those of them asked more than %s ago.\n"),
+	fmt.Fprintf(&s, l.T("digest.total"), row(d.Total))
+	fmt.Fprintf(&s, l.T("digest.new_answered_are_yesterday"),
 		waitedText(l, d.Overdue))
 	if d.Oldest.Question.ID == 0 {
-		s.WriteString(l.pick("目前没有待解答的问题。👍", "Nothing is waiting for an answer now. 👍"))
+		s.WriteString(l.T("digest.nothing_waiting_answer_now"))
 		return s.String()
 	}
 	q := d.Oldest.Question
-	holder := l.pick("无人认领", "unclaimed")
+	holder := l.T("digest.unclaimed")
 	if d.OldestHolder.UserID != 0 {
-		holder = fmt.Sprintf(l.pick("%s 已认领", "claimed by %s"), esc(expertName(d.OldestHolder)))
+		holder = l.F("digest.claimed_by", esc(expertName(d.OldestHolder)))
 	}
-	fmt.Fprintf(&s, l.pick("最久未答：<b>#%d</b> · %s · %s · 已等待 %s · %s\n%s", "Oldest waiting: <b>#%d</b> · %s · %s · waiting %s · %s\n%s"),
+	fmt.Fprintf(&s, l.T("digest.oldest_waiting_waiting"),
 		q.ID, esc(q.Township), categoryLabel(l, d.Oldest.Category), waitedText(l, d.OldestWaited), holder, esc(snippet(q.Text, 80)))
 	return s.String()
 }

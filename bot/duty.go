@@ -12,7 +12,7 @@ import (
 )
 
 func notExpertText(l lang) string {
-	return l.pick("你还不是专家。发送 /expert 类别 申请，例如 /expert 水稻。", "You are not an expert yet. Apply with /expert &lt;category&gt;, e.g. /expert rice.")
+	return l.T("claim.you_are_not_expert")
 }
 
 // duty handles /duty on|off.
@@ -24,8 +24,7 @@ func (b *Bot) duty(ctx context.Context, in *incoming) error {
 		on = true
 	case "off", "关", "下班":
 	default:
-		return b.reply(ctx, in, l.pick("用法：/duty on（值班，新问题会通知你）或 /duty off（休息，只在 /queue 里看）",
-			"Usage: /duty on (new questions are pushed to you) or /duty off (see them only in /queue)"), nil)
+		return b.reply(ctx, in, l.T("duty.usage_duty_new_questions"), nil)
 	}
 	err := b.svc.SetDuty(ctx, in.msg.From.ID, on)
 	switch {
@@ -34,9 +33,9 @@ func (b *Bot) duty(ctx context.Context, in *incoming) error {
 	case err != nil:
 		return err
 	case on:
-		return b.reply(ctx, in, l.pick("✅ 你现在值班，新问题会私信通知你。", "✅ You are on duty: new questions come to you here."), nil)
+		return b.reply(ctx, in, l.T("duty.you_are_duty_new"), nil)
 	default:
-		return b.reply(ctx, in, l.pick("😴 你已下班，不再推送新问题；发送 /queue 仍可查看和认领。", "😴 You are off duty: no pushes; /queue still lists open questions."), nil)
+		return b.reply(ctx, in, l.T("duty.you_are_off_duty"), nil)
 	}
 }
 
@@ -51,16 +50,16 @@ func (b *Bot) mine(ctx context.Context, in *incoming) error {
 		return err
 	}
 	if len(held) == 0 {
-		return b.reply(ctx, in, l.pick("你手上没有待解答的问题。发送 /queue 认领新问题。", "You hold no questions. Send /queue to claim one."), nil)
+		return b.reply(ctx, in, l.T("duty.you_hold_no_questions"), nil)
 	}
 	var s strings.Builder
-	fmt.Fprintf(&s, l.pick("<b>你认领的问题（%d 个）</b>", "<b>Questions you hold (%d)</b>"), len(held))
+	fmt.Fprintf(&s, l.T("duty.questions_you_hold"), len(held))
 	for _, v := range held {
 		q := v.Question
 		fmt.Fprintf(&s, "\n\n<b>#%d</b> · %s · %s · %s\n%s", q.ID, categoryLabel(l, v.Category), esc(q.Township),
 			localTime(q.AskedAt, v.County), esc(snippet(q.Text, 80)))
 	}
-	s.WriteString(l.pick("\n\n作答：/answer 编号 内容；退回：/release 编号", "\n\nAnswer: /answer &lt;number&gt; &lt;text&gt;; give back: /release &lt;number&gt;"))
+	s.WriteString(l.T("duty.answer_answer_number_text"))
 	return b.reply(ctx, in, s.String(), nil)
 }
 
@@ -69,17 +68,16 @@ func (b *Bot) release(ctx context.Context, in *incoming) error {
 	l := in.lang
 	id, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(in.args), "#"), 10, 64)
 	if err != nil || id <= 0 {
-		return b.reply(ctx, in, l.pick("用法：/release 编号，例如 /release 12", "Usage: /release &lt;number&gt;, e.g. /release 12"), nil)
+		return b.reply(ctx, in, l.T("duty.usage_release_number_e"), nil)
 	}
 	_, err = b.svc.Release(ctx, id, in.msg.From.ID, func(v consult.QuestionView) []store.Message {
-		return in.replyWith(fmt.Sprintf(l.pick(
-			"↩️ #%d 已退回待认领队列，其他专家可以认领。", "↩️ #%d is back in the queue for another expert."), id), nil)
+		return in.replyWith(l.F("duty.back_queue_another_expert", id), nil)
 	})
 	switch {
 	case errors.Is(err, consult.ErrNoSuchQuestion):
-		return b.reply(ctx, in, fmt.Sprintf(l.pick("没有 #%d 号问题。", "There is no question #%d."), id), nil)
+		return b.reply(ctx, in, l.F("claim.there_no_question", id), nil)
 	case errors.Is(err, consult.ErrNotHolder):
-		return b.reply(ctx, in, fmt.Sprintf(l.pick("#%d 不在你手上，无法退回。", "You do not hold #%d, so you cannot give it back."), id), nil)
+		return b.reply(ctx, in, l.F("duty.you_do_not_hold", id), nil)
 	}
 	return err
 }
@@ -91,13 +89,11 @@ func ExpiredClaimMessages(res consult.ExpiredClaim) []store.Message {
 	var msgs []store.Message
 	if res.Holder.UserID != 0 {
 		l := langFromCode(res.Holder.Language)
-		msgs = append(msgs, sendTo(res.Holder.UserID, fmt.Sprintf(l.pick(
-			"⏰ #%d 认领后长时间未作答，已退回待认领队列。如仍要解答，请重新认领。",
-			"⏰ You held #%d too long without answering; it is back in the queue. Claim it again to answer it."), q.ID), claimKeyboard(l, q.ID))...)
+		msgs = append(msgs, sendTo(res.Holder.UserID, l.F("duty.you_held_too_long", q.ID), claimKeyboard(l, q.ID))...)
 	}
 	for _, e := range res.Experts {
 		l := langFromCode(e.Language)
-		text := questionCard(l, res.QuestionView) + "\n\n" + l.pick("⏰ 原认领专家超时未答，现重新开放认领。", "⏰ The expert who claimed it did not answer in time; it is open again.")
+		text := questionCard(l, res.QuestionView) + "\n\n" + l.T("duty.expert_who_claimed_did")
 		msgs = append(msgs, remembered(sendTo(e.UserID, text, claimKeyboard(l, q.ID)), store.MessageQuestionNotice, q.ID, e.UserID, l)...)
 	}
 	return msgs
@@ -109,7 +105,7 @@ func RepushMessages(res consult.AskResult) []store.Message {
 	var msgs []store.Message
 	for _, e := range res.Experts {
 		l := langFromCode(e.Language)
-		text := l.pick("⏰ <b>这个问题还没有人认领</b>\n", "⏰ <b>Nobody has claimed this question yet</b>\n") + questionCard(l, v)
+		text := l.T("duty.nobody_has_claimed_question") + questionCard(l, v)
 		msgs = append(msgs, remembered(sendTo(e.UserID, text, claimKeyboard(l, res.Question.ID)), store.MessageQuestionNotice, res.Question.ID, e.UserID, l)...)
 	}
 	return msgs

@@ -20,9 +20,7 @@ func (b *Bot) expertRequest(ctx context.Context, in *incoming) error {
 		Person: person(in.msg.From), Args: strings.Fields(in.args), UpdateID: in.updateID,
 	}, func(res consult.ExpertRequestResult) []store.Message {
 		r, county := res.Request, res.County
-		msgs := in.replyWith(fmt.Sprintf(l.pick("已提交专家申请：%s %s。县农业农村局管理员审核后会通知你。",
-			"Your request to answer %s questions about %s is sent; a county admin will review it."),
-			esc(county.Name), categoryNames(l, county, r.Categories)), nil)
+		msgs := in.replyWith(l.F("expert.your_request_answer_questions", esc(county.Name), categoryNames(l, county, r.Categories)), nil)
 		for _, admin := range county.Admins {
 			notice := sendTo(admin, expertRequestText(zh, r, county), decisionKeyboard(zh, r.ID))
 			msgs = append(msgs, remembered(notice, store.MessageExpertRequest, r.ID, admin, zh)...)
@@ -33,9 +31,9 @@ func (b *Bot) expertRequest(ctx context.Context, in *incoming) error {
 	case errors.Is(err, consult.ErrNoCategories), errors.Is(err, consult.ErrUnknownCategory):
 		var s strings.Builder
 		if errors.Is(err, consult.ErrUnknownCategory) {
-			fmt.Fprintf(&s, l.pick("没有这个类别：%s\n", "Unknown category: %s\n"), echo(strings.TrimPrefix(err.Error(), consult.ErrUnknownCategory.Error()+": ")))
+			fmt.Fprintf(&s, l.T("expert.unknown_category"), echo(strings.TrimPrefix(err.Error(), consult.ErrUnknownCategory.Error()+": ")))
 		}
-		s.WriteString(l.pick("用法：/expert 类别…，例如 /expert 水稻 茶叶\n可选类别：", "Usage: /expert &lt;category&gt;…, e.g. /expert rice tea\nCategories: "))
+		s.WriteString(l.T("expert.usage_expert_category_e"))
 		counties := b.svc.Counties()
 		for i := range counties {
 			if len(counties) > 1 {
@@ -49,7 +47,7 @@ func (b *Bot) expertRequest(ctx context.Context, in *incoming) error {
 		for _, c := range b.svc.Counties() {
 			ids = append(ids, c.ID+" "+c.Name)
 		}
-		return b.reply(ctx, in, l.pick("请先写县名，例如 /expert ", "Name the county first, e.g. /expert ")+esc(b.svc.Counties()[0].ID)+" rice\n"+esc(strings.Join(ids, "\n")), nil)
+		return b.reply(ctx, in, l.T("expert.name_county_first_e")+esc(b.svc.Counties()[0].ID)+" rice\n"+esc(strings.Join(ids, "\n")), nil)
 	case errors.Is(err, store.ErrDuplicate):
 		return nil
 	}
@@ -67,13 +65,13 @@ func (b *Bot) decideExpert(ctx context.Context, q *tgbotapi.CallbackQuery, reque
 	})
 	switch {
 	case errors.Is(err, consult.ErrNotAdmin):
-		b.answerCallback(ctx, q, l.pick("只有本县管理员可以审核。", "Only an admin of this county can decide."), true)
+		b.answerCallback(ctx, q, l.T("expert.only_admin_county_can"), true)
 		return nil
 	case errors.Is(err, consult.ErrNoSuchRequest):
-		b.answerCallback(ctx, q, l.pick("申请不存在。", "No such request."), true)
+		b.answerCallback(ctx, q, l.T("expert.no_such_request"), true)
 		return nil
 	case errors.Is(err, consult.ErrAlreadyDecided):
-		b.answerCallback(ctx, q, l.pick("这个申请已经处理过了。", "This request was already decided."), false)
+		b.answerCallback(ctx, q, l.T("expert.request_was_already_decided"), false)
 		// The pressed copy may still show buttons (a newer request replaced it); settle it.
 		if q.Message != nil && q.Message.Chat != nil {
 			return b.db.Enqueue(ctx, editTo(q.Message.Chat.ID, int64(q.Message.MessageID),
@@ -83,7 +81,7 @@ func (b *Bot) decideExpert(ctx context.Context, q *tgbotapi.CallbackQuery, reque
 	case err != nil:
 		return err
 	}
-	b.answerCallback(ctx, q, l.pick("已处理", "Done"), false)
+	b.answerCallback(ctx, q, l.T("expert.done"), false)
 	return nil
 }
 
@@ -110,7 +108,7 @@ func withPressed(notices []store.BotMessage, q *tgbotapi.CallbackQuery, kind str
 		}
 	}
 	return append(notices, store.BotMessage{ChatID: q.Message.Chat.ID, MessageID: int64(q.Message.MessageID),
-		Kind: kind, RefID: refID, UserID: q.From.ID, Language: l.code()})
+		Kind: kind, RefID: refID, UserID: q.From.ID, Language: l.Code()})
 }
 
 // DecisionMessages renders an admin's decision on an expert request, from a button in
@@ -122,18 +120,14 @@ func DecisionMessages(adminName string, approve bool) consult.Out[consult.Expert
 		msgs := requestEdits(res, adminName)
 		el := langFromCode(r.Language)
 		if !approve {
-			return append(msgs, sendTo(r.UserID, el.pick("你的专家申请没有通过。如有疑问请联系县农业农村局。",
-				"Your expert request was not approved. Please contact the county bureau if you have questions."), nil)...)
+			return append(msgs, sendTo(r.UserID, el.T("expert.your_expert_request_was"), nil)...)
 		}
 		roles := []role{roleExpert}
 		if county.IsAdmin(r.UserID) {
 			roles = append(roles, roleAdmin)
 		}
 		msgs = append(msgs, personalMenu(r.UserID, roles...)...)
-		return append(msgs, sendTo(r.UserID, fmt.Sprintf(el.pick(
-			"✅ 你已成为 %s 的专家：%s。现在是值班状态，新问题会私信通知你；发送 /queue 查看待认领的问题。",
-			"✅ You are now an expert of %s for %s, and on duty: new questions come to you here; send /queue to see the open ones."),
-			esc(county.Name), categoryNames(el, county, r.Categories)), nil)...)
+		return append(msgs, sendTo(r.UserID, el.F("expert.you_are_now_expert", esc(county.Name), categoryNames(el, county, r.Categories)), nil)...)
 	}
 }
 
@@ -141,7 +135,6 @@ func DecisionMessages(adminName string, approve bool) consult.Out[consult.Expert
 func ExpertRemovedMessages(county string) consult.Out[store.Expert] {
 	return func(e store.Expert) []store.Message {
 		l := langFromCode(e.Language)
-		return sendTo(e.UserID, fmt.Sprintf(l.pick("你在%s的专家身份已由县农业农村局取消，手上的问题已退回队列。如需恢复，请重新发送 /expert 申请。",
-			"Your expert registration in %s was ended by the county bureau; the questions you held are back in the queue. Apply again with /expert if needed."), esc(county)), nil)
+		return sendTo(e.UserID, l.F("expert.your_expert_registration_was", esc(county)), nil)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/agriclinic/agriclinic/consult"
+	"github.com/agriclinic/agriclinic/i18n"
 	"github.com/agriclinic/agriclinic/store"
 )
 
@@ -70,13 +71,13 @@ func formMessages(l lang, res consult.FormResult, place formPlace, who *tgbotapi
 	if !res.Ended {
 		head := ""
 		if res.Photo && res.Answered == "" {
-			head = fmt.Sprintf(l.pick("📷 已收到 %d 张照片。\n", "📷 %d photos received.\n"), len(res.Form.Files))
+			head = l.F("form.photos_received", len(res.Form.Files))
 		}
 		return formPrompt(l, res, place, who, head)
 	}
 	f := res.Form
 	if res.Cancelled {
-		return place.send(l.pick("已取消。", "Cancelled."), nil)
+		return place.send(l.T("form.cancelled"), nil)
 	}
 	if res.Visit == nil {
 		return nil
@@ -84,24 +85,22 @@ func formMessages(l lang, res consult.FormResult, place formPlace, who *tgbotapi
 	n := *res.Visit
 	switch f.Kind {
 	case store.FormVisit:
-		whom := l.pick("你", "you")
+		whom := l.T("form.you")
 		if f.ChatID < 0 {
-			whom = l.pick("本群", "this group")
+			whom = l.T("form.group")
 		}
-		msgs := place.send(fmt.Sprintf(l.pick("✅ 已提交上门服务预约 <b>#%d</b>。县农业农村局安排好后会通知%s。\n\n",
-			"✅ Visit order <b>#%d</b> is in. The county bureau will tell %s once it is arranged.\n\n"), n.Visit.ID, whom)+
+		msgs := place.send(l.F("form.visit_order_county_bureau", n.Visit.ID, whom)+
 			visitCard(l, n.VisitView), nil)
 		return append(msgs, orderedMessages(n)...)
 	case store.FormReport:
-		told := l.pick("县局", "the county bureau")
+		told := l.T("form.county_bureau")
 		if n.Visit.ChatID != 0 || n.Question.ID != 0 {
-			told = l.pick("县局和乡镇", "the county bureau and the township")
+			told = l.T("form.county_bureau_township")
 		}
-		msgs := place.send(fmt.Sprintf(l.pick("✅ 上门服务 #%d 的记录已存档，已告知%s。谢谢！",
-			"✅ The report of visit #%d is archived, and %s is told. Thank you!"), n.Visit.ID, told), nil)
+		msgs := place.send(l.F("form.report_visit_archived_told", n.Visit.ID, told), nil)
 		return append(msgs, reportedMessages(n)...)
 	case store.FormDecline:
-		msgs := place.send(fmt.Sprintf(l.pick("已谢绝上门服务 #%d，已告知乡镇。", "Visit #%d is declined; the township is told."), n.Visit.ID), nil)
+		msgs := place.send(l.F("form.visit_declined_township_told", n.Visit.ID), nil)
 		return append(msgs, declinedMessages(n, personName(who))...)
 	}
 	return nil
@@ -124,11 +123,11 @@ func formPrompt(l lang, res consult.FormResult, place formPlace, who *tgbotapi.U
 	s.WriteString(head)
 	switch f.Kind {
 	case store.FormVisit:
-		fmt.Fprintf(&s, l.pick("🚜 <b>预约上门服务 · %s</b>（%d/%d）\n", "🚜 <b>Ordering a visit · %s</b> (%d/%d)\n"), esc(f.Township), n, len(steps))
+		fmt.Fprintf(&s, l.T("form.ordering_visit"), esc(f.Township), n, len(steps))
 	case store.FormReport:
-		fmt.Fprintf(&s, l.pick("📝 <b>上门服务 #%d 记录</b>（%d/%d）\n", "📝 <b>Report of visit #%d</b> (%d/%d)\n"), f.RefID, n, len(steps))
+		fmt.Fprintf(&s, l.T("form.report_visit"), f.RefID, n, len(steps))
 	case store.FormDecline:
-		fmt.Fprintf(&s, l.pick("❌ <b>谢绝上门服务 #%d</b>\n", "❌ <b>Declining visit #%d</b>\n"), f.RefID)
+		fmt.Fprintf(&s, l.T("form.declining_visit"), f.RefID)
 	}
 	s.WriteString(stepQuestion(l, f))
 	if f.ChatID < 0 {
@@ -141,36 +140,35 @@ func formPrompt(l lang, res consult.FormResult, place formPlace, who *tgbotapi.U
 // text Telegram gives back.
 func replyHint(l lang, html bool) string {
 	if html {
-		return l.pick("\n（请<b>回复本消息</b>作答）", "\n(<b>Reply to this message</b> to answer.)")
+		return l.T("form.reply_hint_html")
 	}
-	return l.pick("\n（请回复本消息作答）", "\n(Reply to this message to answer.)")
+	return l.T("form.reply_hint_plain")
 }
 
 func stepQuestion(l lang, f store.Form) string {
 	switch f.Step {
 	case consult.StepTopic:
-		return l.pick("这次请专家上门，主要看哪方面？点下面的类别，或直接写。", "What should the experts look at? Pick a field below, or write it.")
+		return l.T("form.what_should_experts_look")
 	case consult.StepCrops:
-		return l.pick("涉及哪些作物或畜禽？例如：水稻、生猪。", "Which crops or herds? E.g. rice, pigs.")
+		return l.T("form.which_crops_herds_e")
 	case consult.StepProblem:
-		return l.pick("遇到了什么问题？请简单描述症状、面积或头数。", "What is wrong? Describe the symptoms, and how much land or how many animals.")
+		return l.T("form.what_wrong_describe_symptoms")
 	case consult.StepHouseholds:
-		return l.pick("大约有多少户需要服务？点一个数字，或写一个数字。", "About how many households need it? Press a number or write one.")
+		return l.T("form.about_how_many_households")
 	case consult.StepPlace:
-		return l.pick("专家到哪里？写村、组或集合地点。", "Where should the experts go? The village, group or meeting place.")
+		return l.T("form.where_should_experts_go")
 	case consult.StepDates:
-		return l.pick("希望什么时候来？也可以写具体日期。", "When would suit you? You may also write dates.")
+		return l.T("form.when_would_suit_you")
 	case consult.StepFound:
-		return l.pick("这次上门发现了什么问题？", "What did you find?")
+		return l.T("form.what_did_you_find")
 	case consult.StepAdvice:
-		return l.pick("给了哪些建议或处置措施？", "What did you advise or do?")
+		return l.T("form.what_did_you_advise")
 	case consult.StepServed:
-		return l.pick("实际服务了多少户？", "How many households did you serve?")
+		return l.T("form.how_many_households_did")
 	case consult.StepPhotos:
-		return l.pick("请发送现场照片（可以多张），发完点“完成”；没有照片也可以直接点“完成”。",
-			"Send photos from the visit (several are fine), then press Done; with none, just press Done.")
+		return l.T("form.send_photos_from_visit")
 	case consult.StepReason:
-		return l.pick("请写下谢绝的理由，会转告乡镇。", "Write why it is declined; the township will be told.")
+		return l.T("form.write_why_declined_township")
 	}
 	return ""
 }
@@ -185,7 +183,7 @@ func stepKeyboard(l lang, res consult.FormResult) tgbotapi.InlineKeyboardMarkup 
 	case consult.StepTopic:
 		var row []tgbotapi.InlineKeyboardButton
 		for _, c := range res.County.Categories {
-			row = append(row, button(c.Label(l.code()), "="+c.ID))
+			row = append(row, button(c.Label(l.Code()), "="+c.ID))
 			if len(row) == 3 {
 				rows, row = append(rows, row), nil
 			}
@@ -201,18 +199,18 @@ func stepKeyboard(l lang, res consult.FormResult) tgbotapi.InlineKeyboardMarkup 
 		rows = append(rows, row)
 	case consult.StepDates:
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(
-			button(l.pick("本周", "This week"), "="+consult.PreferThisWeek),
-			button(l.pick("下周", "Next week"), "="+consult.PreferNextWeek),
-			button(l.pick("时间不限", "Any time"), "="+consult.PreferAnyTime)))
+			button(l.T("form.week"), "="+consult.PreferThisWeek),
+			button(l.T("form.next_week"), "="+consult.PreferNextWeek),
+			button(l.T("form.any_time"), "="+consult.PreferAnyTime)))
 	}
 	var last []tgbotapi.InlineKeyboardButton
 	switch {
 	case f.Step == consult.StepPhotos:
-		last = append(last, button(l.pick("✔️ 完成", "✔️ Done"), "!"))
+		last = append(last, button(l.T("form.done"), "!"))
 	case consult.StepOptional(f.Step):
-		last = append(last, button(l.pick("⏭ 跳过", "⏭ Skip"), "-"))
+		last = append(last, button(l.T("form.skip"), "-"))
 	}
-	last = append(last, button(l.pick("✖️ 取消", "✖️ Cancel"), "x"))
+	last = append(last, button(l.T("form.cancel"), "x"))
 	return tgbotapi.NewInlineKeyboardMarkup(append(rows, last)...)
 }
 
@@ -222,11 +220,11 @@ func answerLabel(l lang, res consult.FormResult, step string) string {
 	v := a[step]
 	switch {
 	case res.Cancelled:
-		return l.pick("✖️ 已取消", "✖️ Cancelled")
+		return l.T("form.cancelled_button")
 	case step == consult.StepPhotos:
-		return fmt.Sprintf(l.pick("✔️ 完成（%d 张照片）", "✔️ Done (%d photos)"), len(res.Form.Files))
+		return l.F("form.done_photos", len(res.Form.Files))
 	case v == "":
-		return l.pick("（跳过）", "(skipped)")
+		return l.T("form.skipped")
 	case step == consult.StepTopic && res.County != nil:
 		if c, ok := res.County.Category(a["category"]); ok {
 			return categoryLabel(l, c)
@@ -234,7 +232,7 @@ func answerLabel(l lang, res consult.FormResult, step string) string {
 	case step == consult.StepDates:
 		return preferredLabel(l, v)
 	case step == consult.StepHouseholds || step == consult.StepServed:
-		return fmt.Sprintf(l.pick("%s 户", "%s households"), esc(v))
+		return l.F("form.households", esc(v))
 	}
 	return esc(v)
 }
@@ -293,7 +291,7 @@ func (b *Bot) formReply(ctx context.Context, in *incoming) (bool, error) {
 func (b *Bot) formButton(ctx context.Context, q *tgbotapi.CallbackQuery, l lang) error {
 	formID, step, value, ok := parseFormData(q.Data)
 	if !ok || q.Message == nil || q.Message.Chat == nil {
-		b.answerCallback(ctx, q, l.pick("这个按钮已失效。", "This button no longer works."), false)
+		b.answerCallback(ctx, q, l.T("buttons.button_no_longer_works"), false)
 		return nil
 	}
 	in := consult.FormInput{ChatID: q.Message.Chat.ID, Person: person(q.From), FormID: formID, Step: step}
@@ -307,14 +305,17 @@ func (b *Bot) formButton(ctx context.Context, q *tgbotapi.CallbackQuery, l lang)
 	case strings.HasPrefix(value, "="):
 		in.Choice = value[1:]
 	default:
-		b.answerCallback(ctx, q, l.pick("这个按钮已失效。", "This button no longer works."), false)
+		b.answerCallback(ctx, q, l.T("buttons.button_no_longer_works"), false)
 		return nil
 	}
 	var place formPlace
 	res, err := b.svc.AnswerForm(ctx, in, func(res consult.FormResult) []store.Message {
 		place = formPlace{chatID: res.Form.ChatID, thread: res.Form.ThreadID}
 		// The prompt pressed shows its answer and loses its buttons (and its hint to reply).
-		asked := strings.TrimSuffix(strings.TrimSuffix(q.Message.Text, replyHint(zh, false)), replyHint(en, false))
+		asked := q.Message.Text
+		for _, hl := range i18n.Langs() {
+			asked = strings.TrimSuffix(asked, replyHint(hl, false))
+		}
 		msgs := editPressed(q, pickerView{esc(asked) + "\n→ " + answerLabel(l, res, step), nil})
 		if res.Cancelled {
 			return msgs
@@ -337,24 +338,22 @@ func (b *Bot) formRefused(ctx context.Context, l lang, err error, given string, 
 	case err == nil, errors.Is(err, store.ErrDuplicate):
 		return nil
 	case errors.Is(err, consult.ErrNotANumber):
-		why = fmt.Sprintf(l.pick("“%s”不是户数。请写一个数字，例如 30；不清楚可以点“跳过”。",
-			"“%s” is not a number of households. Write a number, e.g. 30, or press Skip if you do not know."), esc(snippet(given, 40)))
+		why = l.F("form.not_number_households_write", esc(snippet(given, 40)))
 	case errors.Is(err, consult.ErrRequired):
-		why = l.pick("这一步需要填写，请写几个字。", "This step needs an answer; please write a few words.")
+		why = l.T("form.step_needs_answer_please")
 	case errors.Is(err, consult.ErrPhotosOnly):
-		why = l.pick("请发送照片，或点“完成”。", "Send photos, or press Done.")
+		why = l.T("form.send_photos_press_done")
 	case errors.Is(err, consult.ErrTooLong):
-		why = fmt.Sprintf(l.pick("太长了，请简短一些（%d 字以内）。", "That is too long; please keep it under %d characters."), consult.MaxAnswer)
+		why = l.F("form.that_too_long_please", consult.MaxAnswer)
 	case errors.Is(err, consult.ErrStaleForm), errors.Is(err, consult.ErrNoForm):
 		if q != nil {
-			b.answerCallback(ctx, q, l.pick("这一步已经回答过了，或表单已结束。", "This step was answered already, or the form is over."), false)
+			b.answerCallback(ctx, q, l.T("form.step_was_answered_already"), false)
 			return nil
 		}
-		return b.db.Enqueue(ctx, place.send(l.pick("这个表单已经结束了。需要的话请重新开始，例如发送 /visit。",
-			"That form is over. Start again if needed, e.g. with /visit."), nil)...)
+		return b.db.Enqueue(ctx, place.send(l.T("form.that_form_over_start"), nil)...)
 	case errors.Is(err, consult.ErrNotYourForm):
 		if q != nil {
-			b.answerCallback(ctx, q, l.pick("这是别人的表单。", "This is someone else's form."), true)
+			b.answerCallback(ctx, q, l.T("form.someone_else_form"), true)
 		}
 		return nil
 	case errors.Is(err, consult.ErrAlreadyDecided), errors.Is(err, consult.ErrAlreadyReported),
@@ -362,7 +361,7 @@ func (b *Bot) formRefused(ctx context.Context, l lang, err error, given string, 
 		if q != nil {
 			b.answerCallback(ctx, q, "", false)
 		}
-		text := l.pick("这个上门服务的状态已经变了，表单已结束。", "The visit changed meanwhile; the form is over.")
+		text := l.T("form.visit_changed_meanwhile_form")
 		if res.Visit != nil && res.Visit.County != nil {
 			text += "\n\n" + visitCard(l, res.Visit.VisitView) + "\n\n" + visitStatusLine(l, res.Visit.VisitView)
 		}

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
@@ -11,23 +10,23 @@ import (
 
 // bind handles /bind <township> in a group.
 func (b *Bot) bind(ctx context.Context, in *incoming) error {
+	// A refusal is the admin's to read, in their language; that the group is bound is
+	// the group's news, in its language (Chinese until someone chooses with /lang).
+	gl := b.chatLang(ctx, in.msg.Chat.ID)
 	g, county, err := b.svc.Bind(ctx, in.msg.Chat.ID, in.msg.Chat.Title, in.msg.From.ID, in.args, func(r consult.BindResult) []store.Message {
-		return in.replyWith(fmt.Sprintf("✅ 本群已绑定到 %s %s。\n大家可以发送 /ask 问题 提问（也可以@我或回复我的消息），农技专家会在群里解答。\n"+
-			"This group is now bound to %s. Ask with /ask, by mentioning me, or by replying to me.",
-			esc(r.County.Name), esc(r.Group.Township), esc(r.Group.Township)), nil)
+		return in.replyWith(gl.F("group.bound", esc(r.County.Name), esc(r.Group.Township)), nil)
 	})
 	switch {
 	case errors.Is(err, consult.ErrNotAdmin):
-		return b.reply(ctx, in, "只有县农业农村局的管理员可以绑定本群。\nOnly a county bureau admin can bind this group.", nil)
+		return b.reply(ctx, in, in.lang.T("group.bind_not_admin"), nil)
 	case errors.Is(err, consult.ErrBoundElsewhere):
-		return b.reply(ctx, in, fmt.Sprintf("本群已绑定到%s %s，只有%s的管理员可以更改。\nThis group is already bound to %s %s; only an admin of %s can change that.",
-			esc(county.Name), esc(g.Township), esc(county.Name), esc(county.Name), esc(g.Township), esc(county.Name)), nil)
+		return b.reply(ctx, in, in.lang.F("group.bound_elsewhere", esc(county.Name), esc(g.Township)), nil)
 	case errors.Is(err, consult.ErrUnknownTownship):
-		head := "请写上乡镇名，例如：/bind 白泥镇\nName the township, e.g. /bind 白泥镇"
+		head := in.lang.T("group.bind_usage")
 		if in.args != "" {
-			head = fmt.Sprintf("没有“%s”这个乡镇。\nNo township called “%s”.", echo(in.args), echo(in.args))
+			head = in.lang.F("group.no_township", echo(in.args))
 		}
-		return b.reply(ctx, in, head+"\n可选 Known:"+townshipList(b.svc.AdminCounties(in.msg.From.ID)), nil)
+		return b.reply(ctx, in, head+"\n"+in.lang.F("group.known_townships", townshipList(b.svc.AdminCounties(in.msg.From.ID))), nil)
 	}
 	return err
 }
@@ -57,21 +56,19 @@ func askInput(in *incoming) consult.AskInput {
 // asked tells the farmer why a question was not taken; a question taken was acknowledged
 // with AskMessages.
 func (b *Bot) asked(ctx context.Context, in *incoming, res consult.AskResult, err error) error {
+	l := in.lang // the asker's
 	switch {
 	case errors.Is(err, consult.ErrRepeated):
-		return b.reply(ctx, in, fmt.Sprintf("这个问题刚才已经收到了（#%d），专家正在处理，请耐心等待。\n"+
-			"This question was already received as #%d; an expert will answer it.", res.Question.ID, res.Question.ID), nil)
+		return b.reply(ctx, in, l.F("group.repeated", res.Question.ID), nil)
 	case errors.Is(err, consult.ErrTooManyQuestions):
 		minutes := int(res.RetryIn.Minutes()) + 1
-		return b.reply(ctx, in, fmt.Sprintf("你提问太频繁了，请 %d 分钟后再问。已提的问题专家会逐一解答。\n"+
-			"You have asked many questions in a short time; please wait %d minutes. Your earlier questions will be answered.", minutes, minutes), nil)
+		return b.reply(ctx, in, l.F("group.too_many", minutes), nil)
 	case errors.Is(err, consult.ErrTooLong):
-		return b.reply(ctx, in, "问题太长了，请简短一些（4096 字以内），或分几次问。\nThe question is too long; please keep it under 4096 characters.", nil)
+		return b.reply(ctx, in, l.T("group.too_long"), nil)
 	case errors.Is(err, consult.ErrGroupNotBound):
-		return b.reply(ctx, in, notBoundText, nil)
+		return b.reply(ctx, in, notBoundText(), nil)
 	case errors.Is(err, consult.ErrEmptyQuestion):
-		return b.reply(ctx, in, "请把问题写在 /ask 后面，例如：/ask 水稻叶子卷起来了怎么办？\n"+
-			"Write your question after /ask, e.g. /ask Why are my rice leaves curling?", nil)
+		return b.reply(ctx, in, l.T("group.empty_question"), nil)
 	case errors.Is(err, store.ErrDuplicate):
 		return nil // Telegram sent this update again; it was handled the first time
 	}
@@ -108,6 +105,6 @@ func questionNotice(e store.Expert, v consult.QuestionView, media []store.Media,
 // one by one, with a button to list them.
 func DigestMessages(d store.Digest) []store.Message {
 	l := langFromCode(d.Language)
-	text := fmt.Sprintf(l.pick("📬 又有 <b>%d</b> 个新问题等待认领。", "📬 <b>%d</b> more new questions are waiting to be claimed."), d.Questions)
+	text := l.F("group.more_new_questions_are", d.Questions)
 	return sendTo(d.UserID, text, queueKeyboard(l))
 }

@@ -248,14 +248,9 @@ func (b *Bot) TellSetAside(ctx context.Context) (int, error) {
 		if !ok {
 			continue
 		}
-		where := "管理后台的「乡镇群」页（/dashboard）"
-		whereEn := "the dashboard's Groups page (/dashboard)"
-		text := fmt.Sprintf("⚠️ 有 %d 条 Telegram 消息处理多次失败，已被搁置，以免耽误其他消息。请在%s查看并重试。\n"+
-			"⚠️ %d Telegram update(s) kept failing and were set aside so that the others go on. See and retry them on %s.",
-			n, where, n, whereEn)
 		var msgs []store.Message
 		for _, admin := range c.Admins {
-			msgs = append(msgs, sendTo(admin, text, nil)...)
+			msgs = append(msgs, sendTo(admin, b.chatLang(ctx, admin).F("guard.set_aside_notice", n), nil)...)
 		}
 		if err := b.db.TellDead(ctx, county, now, msgs); err != nil {
 			errs = append(errs, err)

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -45,7 +44,7 @@ func parseAssign(data string) (questionID, expertID int64, ok bool) {
 }
 
 func claimButton(l lang, questionID int64) tgbotapi.InlineKeyboardButton {
-	return tgbotapi.NewInlineKeyboardButtonData(fmt.Sprintf(l.pick("认领 #%d", "Claim #%d"), questionID), callbackData(actionClaim, questionID))
+	return tgbotapi.NewInlineKeyboardButtonData(l.F("keyboard.claim", questionID), callbackData(actionClaim, questionID))
 }
 
 func claimKeyboard(l lang, questionID int64) tgbotapi.InlineKeyboardMarkup {
@@ -54,20 +53,20 @@ func claimKeyboard(l lang, questionID int64) tgbotapi.InlineKeyboardMarkup {
 
 func decisionKeyboard(l lang, requestID int64) tgbotapi.InlineKeyboardMarkup {
 	return tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(l.pick("✅ 批准", "✅ Approve"), callbackData(actionApprove, requestID)),
-		tgbotapi.NewInlineKeyboardButtonData(l.pick("❌ 拒绝", "❌ Reject"), callbackData(actionReject, requestID)),
+		tgbotapi.NewInlineKeyboardButtonData(l.T("keyboard.approve"), callbackData(actionApprove, requestID)),
+		tgbotapi.NewInlineKeyboardButtonData(l.T("keyboard.reject"), callbackData(actionReject, requestID)),
 	))
 }
 
 func queueKeyboard(l lang) tgbotapi.InlineKeyboardMarkup {
 	return tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(l.pick("📋 查看待认领问题", "📋 Show open questions"), callbackData(actionQueue, 1))))
+		tgbotapi.NewInlineKeyboardButtonData(l.T("keyboard.show_open_questions"), callbackData(actionQueue, 1))))
 }
 
 // feedbackKeyboard goes under an answer in the group; only the asking farmer may press.
 func feedbackKeyboard(l lang, questionID int64) tgbotapi.InlineKeyboardMarkup {
 	return tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(l.pick("✅ 解决了", "✅ Solved"), callbackData(actionSolved, questionID)),
-		tgbotapi.NewInlineKeyboardButtonData(l.pick("❌ 没解决", "❌ Not solved"), callbackData(actionUnsolved, questionID)),
+		tgbotapi.NewInlineKeyboardButtonData(l.T("keyboard.solved"), callbackData(actionSolved, questionID)),
+		tgbotapi.NewInlineKeyboardButtonData(l.T("keyboard.not_solved"), callbackData(actionUnsolved, questionID)),
 	))
 }

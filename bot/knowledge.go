@@ -24,22 +24,21 @@ const (
 // similarLines lists earlier answered questions under an acknowledgement.
 func similarLines(l lang, similar []consult.SimilarAnswer) string {
 	var b strings.Builder
-	b.WriteString(l.pick("\n\n📚 以前解答过的类似问题：", "\n\n📚 Similar questions answered before:"))
+	b.WriteString(l.T("knowledge.similar_questions_answered_before"))
 	for _, s := range similar {
 		fmt.Fprintf(&b, "\n#%d %s", s.Question.ID, esc(snippet(s.Question.Text, 30)))
 	}
-	b.WriteString(l.pick("\n点按钮看解答；如果已经解决，请点“这解决了我的问题”。专家仍会回复你。",
-		"\nPress a button to see an answer; if one solves it, press “This solved it”. An expert will still reply otherwise."))
+	b.WriteString(l.T("knowledge.press_button_see_answer"))
 	return b.String()
 }
 
 func similarKeyboard(l lang, questionID int64, similar []consult.SimilarAnswer) tgbotapi.InlineKeyboardMarkup {
 	var row []tgbotapi.InlineKeyboardButton
 	for _, s := range similar {
-		row = append(row, tgbotapi.NewInlineKeyboardButtonData(fmt.Sprintf(l.pick("看 #%d 的解答", "Answer to #%d"), s.Question.ID), callbackData(actionPrevious, s.Question.ID)))
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(l.F("knowledge.answer", s.Question.ID), callbackData(actionPrevious, s.Question.ID)))
 	}
 	return tgbotapi.NewInlineKeyboardMarkup(row, tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(l.pick("✅ 这解决了我的问题", "✅ This solved it"), callbackData(actionArchive, questionID))))
+		tgbotapi.NewInlineKeyboardButtonData(l.T("knowledge.solved_button"), callbackData(actionArchive, questionID))))
 }
 
 // referenceLines shows an expert the earlier answers to questions like the one claimed.
@@ -48,7 +47,7 @@ func referenceLines(l lang, similar []consult.SimilarAnswer) string {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString(l.pick("\n\n📚 <b>参考：以前的类似解答</b>", "\n\n📚 <b>For reference: earlier answers</b>"))
+	b.WriteString(l.T("knowledge.reference_earlier_answers"))
 	for _, s := range similar {
 		fmt.Fprintf(&b, "\n#%d %s\n→ %s（%s）", s.Question.ID, esc(snippet(s.Question.Text, 40)), esc(snippet(s.Answer.Text, 120)), esc(s.Answer.ExpertName))
 	}
@@ -66,10 +65,10 @@ func (b *Bot) previousAnswer(ctx context.Context, cq *tgbotapi.CallbackQuery, ea
 	v, err := b.svc.EarlierQuestionIn(ctx, chat, earlierID)
 	switch {
 	case errors.Is(err, consult.ErrNoSuchQuestion):
-		b.answerCallback(ctx, cq, l.pick("没有这个问题。", "No such question."), true)
+		b.answerCallback(ctx, cq, l.T("knowledge.no_such_question"), true)
 		return nil
 	case errors.Is(err, consult.ErrNotPermitted):
-		b.answerCallback(ctx, cq, l.pick("这个按钮已失效。", "This button no longer works."), true)
+		b.answerCallback(ctx, cq, l.T("buttons.button_no_longer_works"), true)
 		return nil
 	case err != nil:
 		return err
@@ -79,7 +78,7 @@ func (b *Bot) previousAnswer(ctx context.Context, cq *tgbotapi.CallbackQuery, ea
 		return err
 	}
 	if len(answers) == 0 {
-		b.answerCallback(ctx, cq, l.pick("这个问题还没有解答。", "That question has no answer yet."), true)
+		b.answerCallback(ctx, cq, l.T("knowledge.that_question_has_no"), true)
 		return nil
 	}
 	posted, err := b.db.PostedUnder(ctx, chat, int64(cq.Message.MessageID), store.MessageArchiveAnswer, earlierID)
@@ -87,12 +86,11 @@ func (b *Bot) previousAnswer(ctx context.Context, cq *tgbotapi.CallbackQuery, ea
 		return err
 	}
 	if posted {
-		b.answerCallback(ctx, cq, l.pick("上面已经发过这条解答了。", "That answer is already above."), false)
+		b.answerCallback(ctx, cq, l.T("knowledge.that_answer_already_above"), false)
 		return nil
 	}
 	a := answers[len(answers)-1]
-	text := fmt.Sprintf(l.pick("📚 <b>#%d 以前的解答</b>（%s · %s）\n问：%s\n答：%s", "📚 <b>Earlier answer to #%d</b> (%s · %s)\nQ: %s\nA: %s"),
-		v.Question.ID, categoryLabel(l, v.Category), esc(a.ExpertName), esc(snippet(v.Question.Text, 100)), esc(a.Text))
+	text := l.F("knowledge.earlier_answer_q", v.Question.ID, categoryLabel(l, v.Category), esc(a.ExpertName), esc(snippet(v.Question.Text, 100)), esc(a.Text))
 	msgs := remembered(inTopic(replyTo(chat, cq.Message.MessageID, text, nil), thread), store.MessageArchiveAnswer, earlierID, 0, l)
 	if a.Kind != "" && a.FileID != "" {
 		msgs = append(mediaMessages(chat, []store.Media{{Kind: a.Kind, FileID: a.FileID}}, int64(cq.Message.MessageID), thread), msgs...)
@@ -112,24 +110,23 @@ func (b *Bot) closeFromArchive(ctx context.Context, cq *tgbotapi.CallbackQuery, 
 		var msgs []store.Message
 		if m := cq.Message; m != nil && m.Chat != nil {
 			msgs = append(msgs, removeButtons(m.Chat.ID, int64(m.MessageID)))
-			msgs = append(msgs, inTopic(replyTo(m.Chat.ID, m.MessageID, fmt.Sprintf(gl.pick(
-				"✅ #%d 已由农户根据以前的解答解决，问题已关闭。", "✅ #%d was solved by an earlier answer and is closed."), questionID), nil), res.Question.ThreadID)...)
+			msgs = append(msgs, inTopic(replyTo(m.Chat.ID, m.MessageID, gl.F("knowledge.was_solved_by_earlier", questionID), nil), res.Question.ThreadID)...)
 		}
 		return append(msgs, noticeEdits(res.Notices, res.InFlight, func(l lang, _ int64) string {
-			return questionCard(l, res.QuestionView) + "\n\n" + l.pick("📚 农户已根据以前的解答解决，无需再答。", "📚 Solved by an earlier answer; no need to answer.")
+			return questionCard(l, res.QuestionView) + "\n\n" + l.T("knowledge.solved_by_earlier_answer")
 		})...)
 	})
 	switch {
 	case errors.Is(err, consult.ErrNoSuchQuestion):
-		b.answerCallback(ctx, cq, l.pick("没有这个问题。", "No such question."), true)
+		b.answerCallback(ctx, cq, l.T("knowledge.no_such_question"), true)
 	case errors.Is(err, consult.ErrNotAsker):
-		b.answerCallback(ctx, cq, l.pick("只有提问的农户可以关闭这个问题。", "Only the farmer who asked can close this question."), true)
+		b.answerCallback(ctx, cq, l.T("knowledge.only_farmer_who_asked"), true)
 	case errors.Is(err, consult.ErrAlreadyRated):
-		b.answerCallback(ctx, cq, l.pick("这个问题已经处理完了。", "This question is already settled."), false)
+		b.answerCallback(ctx, cq, l.T("knowledge.question_already_settled"), false)
 	case err != nil:
 		return err
 	default:
-		b.answerCallback(ctx, cq, l.pick("好的，问题已关闭。", "Good; the question is closed."), false)
+		b.answerCallback(ctx, cq, l.T("knowledge.good_question_closed"), false)
 	}
 	return nil
 }
@@ -143,23 +140,23 @@ func (b *Bot) search(ctx context.Context, in *incoming) error {
 	l := in.lang
 	scope, err := b.svc.SearchScope(ctx, in.msg.From.ID)
 	if errors.Is(err, consult.ErrNotPermitted) {
-		return b.reply(ctx, in, l.pick("只有专家和县局管理员可以查询问题档案。", "Only experts and county admins can search the archive."), nil)
+		return b.reply(ctx, in, l.T("knowledge.only_experts_county_admins"), nil)
 	}
 	if err != nil {
 		return err
 	}
 	if blankText(in.args) {
-		return b.reply(ctx, in, l.pick("用法：/search 关键词，例如 /search 稻飞虱", "Usage: /search &lt;words&gt;, e.g. /search planthopper"), nil)
+		return b.reply(ctx, in, l.T("knowledge.usage_search_words_e"), nil)
 	}
 	res, err := b.svc.Search(ctx, scope, consult.SearchInput{Text: in.args, Limit: searchLimit})
 	if err != nil {
 		return err
 	}
 	if len(res.Hits) == 0 {
-		return b.reply(ctx, in, fmt.Sprintf(l.pick("档案里没有找到“%s”。", "Nothing about “%s” in the archive."), echo(in.args)), nil)
+		return b.reply(ctx, in, l.F("knowledge.nothing_about_archive", echo(in.args)), nil)
 	}
 	var s strings.Builder
-	fmt.Fprintf(&s, l.pick("🔎 <b>“%s”的查询结果</b>", "🔎 <b>Found for “%s”</b>"), echo(in.args))
+	fmt.Fprintf(&s, l.T("knowledge.found"), echo(in.args))
 	var rows [][]tgbotapi.InlineKeyboardButton
 	var row []tgbotapi.InlineKeyboardButton
 	for _, v := range res.Hits {
@@ -175,7 +172,7 @@ func (b *Bot) search(ctx context.Context, in *incoming) error {
 		rows = append(rows, row)
 	}
 	if res.More {
-		s.WriteString(l.pick("\n\n……还有更多，请用更具体的词。", "\n\n…and more; try more specific words."))
+		s.WriteString(l.T("knowledge.more_try_more_specific"))
 	}
 	return b.reply(ctx, in, s.String(), tgbotapi.NewInlineKeyboardMarkup(rows...))
 }
@@ -183,19 +180,19 @@ func (b *Bot) search(ctx context.Context, in *incoming) error {
 func statusLabel(l lang, q store.Question) string {
 	switch q.Status {
 	case store.StatusOpen:
-		return l.pick("待认领", "open")
+		return l.T("knowledge.open")
 	case store.StatusClaimed:
-		return l.pick("已认领", "claimed")
+		return l.T("knowledge.claimed")
 	case store.StatusAnswered:
-		return l.pick("已解答", "answered")
+		return l.T("knowledge.answered")
 	}
 	switch q.Feedback {
 	case store.FeedbackSolved:
-		return l.pick("已解决", "solved")
+		return l.T("knowledge.solved_word")
 	case store.FeedbackArchive:
-		return l.pick("已由往期解答解决", "solved from the archive")
+		return l.T("knowledge.solved_from_archive")
 	}
-	return l.pick("已关闭", "closed")
+	return l.T("knowledge.closed")
 }
 
 // show sends a found question's whole thread to an expert or admin of its county.
@@ -203,7 +200,7 @@ func (b *Bot) show(ctx context.Context, cq *tgbotapi.CallbackQuery, questionID i
 	l := b.langFor(ctx, cq.From)
 	v, err := b.svc.QuestionFor(ctx, cq.From.ID, questionID)
 	if errors.Is(err, consult.ErrNoSuchQuestion) {
-		b.answerCallback(ctx, cq, fmt.Sprintf(l.pick("没有 #%d 号问题。", "There is no question #%d."), questionID), true)
+		b.answerCallback(ctx, cq, l.F("claim.there_no_question", questionID), true)
 		return nil
 	}
 	if err != nil {
@@ -225,7 +222,7 @@ func (b *Bot) show(ctx context.Context, cq *tgbotapi.CallbackQuery, questionID i
 	s.WriteString(questionCardFull(l, v, media, followups))
 	fmt.Fprintf(&s, "\n%s", statusLabel(l, v.Question))
 	for _, a := range answers {
-		fmt.Fprintf(&s, l.pick("\n\n💬 <b>%s</b>（%s）：%s", "\n\n💬 <b>%s</b> (%s): %s"), esc(a.ExpertName), localTime(a.AnsweredAt, v.County), esc(a.Text))
+		fmt.Fprintf(&s, l.T("knowledge.earlier_answer"), esc(a.ExpertName), localTime(a.AnsweredAt, v.County), esc(a.Text))
 	}
 	msgs := append(mediaMessages(cq.From.ID, media, 0, 0), sendTo(cq.From.ID, s.String(), nil)...)
 	if err := b.db.Enqueue(ctx, msgs...); err != nil {
@@ -241,25 +238,23 @@ func (b *Bot) keywords(ctx context.Context, in *incoming) error {
 	l := in.lang
 	sugg, err := b.svc.KeywordSuggestions(ctx, in.msg.From.ID, 5)
 	if errors.Is(err, consult.ErrNotAdmin) {
-		return b.reply(ctx, in, l.pick("只有县局管理员可以管理分类关键词。", "Only county admins manage the routing keywords."), nil)
+		return b.reply(ctx, in, l.T("knowledge.only_county_admins_manage"), nil)
 	}
 	if err != nil {
 		return err
 	}
 	if len(sugg) == 0 {
-		return b.reply(ctx, in, l.pick("暂时没有建议：专家转交过来的问题里，没有各类别关键词漏掉的常见词。",
-			"No suggestions yet: questions experts moved between categories share no word the keywords miss."), nil)
+		return b.reply(ctx, in, l.T("knowledge.no_suggestions_yet_questions"), nil)
 	}
 	var s strings.Builder
-	s.WriteString(l.pick("<b>关键词建议</b>（来自专家转交的问题；加上后，同样的问题会直接分到该类别）",
-		"<b>Keyword suggestions</b> (from questions experts moved; once added, such questions go there at once)"))
+	s.WriteString(l.T("knowledge.keyword_suggestions_from_questions"))
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for _, sg := range sugg {
-		fmt.Fprintf(&s, l.pick("\n• %s → %s（%d 个问题）", "\n• %s → %s (%d questions)"), esc(sg.Word), categoryLabel(l, sg.Category), sg.Questions)
+		fmt.Fprintf(&s, l.T("knowledge.questions"), esc(sg.Word), categoryLabel(l, sg.Category), sg.Questions)
 		data := strings.Join([]string{actionKeyword, sg.County.ID, sg.Category.ID, sg.Word}, ":")
 		if len(data) <= 64 {
 			rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(
-				fmt.Sprintf(l.pick("➕ “%s” 加入 %s", "➕ Add “%s” to %s"), sg.Word, sg.Category.Label(l.code())), data)))
+				l.F("knowledge.add", sg.Word, sg.Category.Label(l.Code())), data)))
 		}
 	}
 	return b.reply(ctx, in, s.String(), tgbotapi.NewInlineKeyboardMarkup(rows...))
@@ -270,20 +265,20 @@ func (b *Bot) addKeyword(ctx context.Context, cq *tgbotapi.CallbackQuery) error 
 	l := b.langFor(ctx, cq.From)
 	parts := strings.SplitN(cq.Data, ":", 4)
 	if len(parts) != 4 {
-		b.answerCallback(ctx, cq, l.pick("这个按钮已失效。", "This button no longer works."), false)
+		b.answerCallback(ctx, cq, l.T("buttons.button_no_longer_works"), false)
 		return nil
 	}
 	_, cat, err := b.svc.AddKeyword(ctx, cq.From.ID, parts[1], parts[2], parts[3])
 	switch {
 	case errors.Is(err, consult.ErrNotAdmin):
-		b.answerCallback(ctx, cq, l.pick("只有本县管理员可以添加关键词。", "Only an admin of this county can add keywords."), true)
+		b.answerCallback(ctx, cq, l.T("knowledge.only_admin_county_can"), true)
 		return nil
 	case errors.Is(err, consult.ErrUnknownCategory):
-		b.answerCallback(ctx, cq, l.pick("这个按钮已失效。", "This button no longer works."), true)
+		b.answerCallback(ctx, cq, l.T("buttons.button_no_longer_works"), true)
 		return nil
 	case err != nil:
 		return err
 	}
-	b.answerCallback(ctx, cq, fmt.Sprintf(l.pick("已把“%s”加入%s的关键词。", "“%s” now routes to %s."), parts[3], cat.Label(l.code())), false)
+	b.answerCallback(ctx, cq, l.F("knowledge.now_routes", parts[3], cat.Label(l.Code())), false)
 	return nil
 }

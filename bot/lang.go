@@ -3,11 +3,13 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/agriclinic/agriclinic/consult"
+	"github.com/agriclinic/agriclinic/i18n"
 	"github.com/agriclinic/agriclinic/store"
 )
 
@@ -31,26 +33,37 @@ func (b *Bot) chatLang(ctx context.Context, chatID int64) lang {
 	return zh
 }
 
-// setLang handles /lang zh|en: in a private chat for the person, in a group for the
+// langAlias reads the other names people type for the two first languages.
+func langAlias(arg string) string {
+	switch strings.ToLower(strings.TrimSpace(arg)) {
+	case "cn", "中文", "汉语", "chinese":
+		return "zh"
+	case "英文", "英语":
+		return "en"
+	}
+	return arg
+}
+
+// setLang handles /lang <code>, for every language of the catalog: in a private chat for the person, in a group for the
 // group (who may is consult's rule: an admin of the group's county).
 func (b *Bot) setLang(ctx context.Context, in *incoming) error {
-	var code string
-	switch strings.ToLower(in.args) {
-	case "zh", "cn", "中文":
-		code = consult.LanguageChinese
-	case "en", "english", "英文":
-		code = consult.LanguageEnglish
-	default:
-		return b.reply(ctx, in, "用法：/lang zh（中文）或 /lang en（English）\nUsage: /lang zh (Chinese) or /lang en (English)", nil)
+	l, ok := i18n.Find(langAlias(in.args))
+	if !ok {
+		var uses []string
+		for _, l := range i18n.Langs() {
+			uses = append(uses, fmt.Sprintf("/lang %s（%s）", l.Code(), esc(l.Name())))
+		}
+		return b.reply(ctx, in, in.lang.F("lang.usage", strings.Join(uses, " · ")), nil)
 	}
+	code := l.Code()
 	err := b.svc.SetLanguage(ctx, in.msg.Chat.ID, in.msg.From.ID, code, func(code string) []store.Message {
-		return in.replyWith(langFromCode(code).pick("✅ 已切换为中文。", "✅ Switched to English."), nil)
+		return in.replyWith(langFromCode(code).T("lang.switched"), nil)
 	})
 	switch {
 	case errors.Is(err, consult.ErrGroupNotBound):
-		return b.reply(ctx, in, notBoundText, nil)
+		return b.reply(ctx, in, notBoundText(), nil)
 	case errors.Is(err, consult.ErrNotAdmin):
-		return b.reply(ctx, in, "只有本县农业农村局的管理员可以更改本群的语言。\nOnly a county bureau admin of this group's county can change its language.", nil)
+		return b.reply(ctx, in, in.lang.T("lang.not_admin"), nil)
 	case errors.Is(err, store.ErrDuplicate):
 		return nil
 	}

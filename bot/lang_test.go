@@ -21,14 +21,15 @@ func TestLangSwitchesAPersonAndAGroup(t *testing.T) {
 	dm := telegramtest.PrivateChat(expert)
 
 	bad := tg.SendText(dm, expert, "/lang fr")
-	tg.WaitMessage(t, expert.ID, repliesTo(bad, "Usage: /lang"))
+	// The usage lists every language of the catalog, in the person's language.
+	tg.WaitMessage(t, expert.ID, repliesTo(bad, "用法：/lang zh（中文） · /lang en（English）"))
 	set := tg.SendText(dm, expert, "/lang en")
 	tg.WaitMessage(t, expert.ID, repliesTo(set, "Switched to English"))
 	queue := tg.SendText(dm, expert, "/queue")
 	tg.WaitMessage(t, expert.ID, repliesTo(queue, "No open questions"))
 
 	refused := tg.SendText(c.group, c.farmer, "/lang en")
-	tg.WaitMessage(t, c.group.ID, repliesTo(refused, "Only a county bureau admin"))
+	tg.WaitMessage(t, c.group.ID, repliesTo(refused, "只有本县农业农村局的管理员可以更改本群的语言")) // the farmer's app is Chinese
 	group := tg.SendText(c.group, c.admin, "/lang en")
 	tg.WaitMessage(t, c.group.ID, repliesTo(group, "Switched to English"))
 

@@ -144,7 +144,7 @@ func mediaSummary(l lang, items []store.Media) string {
 		}
 		counts[icon]++
 	}
-	s := l.pick("附件：", "Attached: ")
+	s := l.T("media.attached")
 	for i, icon := range order {
 		if i > 0 {
 			s += " "

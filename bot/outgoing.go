@@ -68,7 +68,7 @@ func editTo(chatID, messageID int64, text string) store.Message {
 // remembered marks the (last part of the) message to be recorded once sent.
 func remembered(msgs []store.Message, kind string, refID, userID int64, l lang) []store.Message {
 	if len(msgs) > 0 {
-		msgs[len(msgs)-1].Remember = store.BotMessage{Kind: kind, RefID: refID, UserID: userID, Language: l.code()}
+		msgs[len(msgs)-1].Remember = store.BotMessage{Kind: kind, RefID: refID, UserID: userID, Language: l.Code()}
 	}
 	return msgs
 }

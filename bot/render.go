@@ -10,22 +10,23 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/agriclinic/agriclinic/consult"
+	"github.com/agriclinic/agriclinic/i18n"
 	"github.com/agriclinic/agriclinic/store"
 )
 
-// Every message the bot writes is built here, in Chinese and English, as HTML with every
+// Every message the bot writes is built here, from the catalog (i18n), as HTML with every
 // piece of user text escaped, so a farmer's "<", "&" or emoji never breaks a message.
 //
 // Language: what the bot posts in a group is Chinese, the group's language; a private
 // message follows the person's Telegram app language (English when the app is set to
 // English, Chinese otherwise).
 
-type lang int
+// lang is a language of the catalog (package i18n): every text the bot writes is
+// l.T(id) or l.F(id, …), and the words live in i18n/*.yaml.
+type lang = i18n.Lang
 
-const (
-	zh lang = iota
-	en
-)
+// zh is the language of groups and of anyone whose language is unknown.
+const zh = i18n.Default
 
 func langOf(u *tgbotapi.User) lang {
 	if u == nil {
@@ -34,23 +35,18 @@ func langOf(u *tgbotapi.User) lang {
 	return langFromCode(u.LanguageCode)
 }
 
-// langFromCode reads a Telegram language_code.
-func langFromCode(code string) lang {
-	if strings.HasPrefix(strings.ToLower(code), "en") {
-		return en
-	}
-	return zh
-}
+// langFromCode reads a Telegram language_code: a language of the catalog, else Chinese.
+func langFromCode(code string) lang { return i18n.Of(code) }
 
-// pick returns the text for the language.
-func (l lang) pick(zhText, enText string) string {
-	if l == en {
-		return enText
+// everyLang is a text for readers whose language is unknown (a group before /bind): the
+// text in every language of the catalog, one after another.
+func everyLang(id string, args ...any) string {
+	var out []string
+	for _, l := range i18n.Langs() {
+		out = append(out, l.F(id, args...))
 	}
-	return zhText
+	return strings.Join(out, "\n")
 }
-
-func (l lang) code() string { return l.pick("zh", "en") }
 
 // esc escapes user text for HTML parse mode.
 func esc(s string) string { return html.EscapeString(s) }
@@ -69,36 +65,32 @@ func echo(s string) string {
 	return esc(string(r[:echoLimit])) + "…"
 }
 
-func categoryLabel(l lang, c *consult.Category) string { return esc(c.Label(l.code())) }
+func categoryLabel(l lang, c *consult.Category) string { return esc(c.Label(l.Code())) }
 
 // startText greets a person. Their Telegram id is shown only in a private chat: in a
 // group everyone would read it.
 func startText(l lang, u *tgbotapi.User, r role, coordinator, group bool) string {
-	id := fmt.Sprintf(l.pick("\n你的 Telegram ID：<code>%d</code>", "\nYour Telegram id: <code>%d</code>"), u.ID)
+	id := l.F("render.your_telegram_id_line", u.ID)
 	if group {
 		id = ""
 	}
-	return l.pick(
-		fmt.Sprintf("你好，%s！这里是县农业农村局的农技坐诊机器人：农户在乡镇群里提问，县里的农技专家在群里解答。%s\n\n", esc(u.FirstName), id),
-		fmt.Sprintf("Hello, %s! This is the county agriculture bureau's clinic bot: farmers ask in their township groups, the county's experts answer there.%s\n\n", esc(u.FirstName), id),
-	) + helpFor(l, r, coordinator, group)
+	return l.F("render.hello_county_agriculture_bureau", esc(u.FirstName), id) + helpFor(l, r, coordinator, group)
 }
 
 // tooFastText tells a person sending commands past their pace how long to wait, in
 // whole minutes.
 func tooFastText(l lang, wait time.Duration) string {
 	minutes := max(1, int((wait+time.Minute-1)/time.Minute))
-	return fmt.Sprintf(l.pick("你发送命令太频繁了，请 %d 分钟后再试。", "Too many commands; please try again in %d min."), minutes)
+	return l.F("render.too_many_commands_please", minutes)
 }
 
 // whoamiText tells a person their Telegram id; in a group, where everyone would read it,
 // only where to ask for it.
 func whoamiText(l lang, u *tgbotapi.User, group bool, botName string) string {
 	if group {
-		return fmt.Sprintf(l.pick("为保护隐私，Telegram ID 只在私聊中显示：请私聊 @%s 发送 /whoami。",
-			"To keep it private, your Telegram ID is shown only in a private chat: send /whoami to @%s."), esc(botName))
+		return l.F("render.keep_private_your_telegram", esc(botName))
 	}
-	return fmt.Sprintf(l.pick("你的 Telegram ID：<code>%d</code>", "Your Telegram id: <code>%d</code>"), u.ID)
+	return l.F("render.your_telegram_id_2", u.ID)
 }
 
 func townshipList(c []*consult.County) string {
@@ -112,21 +104,21 @@ func townshipList(c []*consult.County) string {
 func categoryList(l lang, c *consult.County) string {
 	parts := make([]string, len(c.Categories))
 	for i, cat := range c.Categories {
-		parts[i] = fmt.Sprintf("%s (%s)", esc(cat.Label(l.code())), esc(cat.ID))
+		parts[i] = fmt.Sprintf("%s (%s)", esc(cat.Label(l.Code())), esc(cat.ID))
 	}
-	return strings.Join(parts, l.pick("、", ", "))
+	return strings.Join(parts, l.T("render.list_separator"))
 }
 
 func categoryNames(l lang, c *consult.County, ids []string) string {
 	parts := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if cat, ok := c.Category(id); ok {
-			parts = append(parts, esc(cat.Label(l.code())))
+			parts = append(parts, esc(cat.Label(l.Code())))
 		} else {
 			parts = append(parts, esc(id))
 		}
 	}
-	return strings.Join(parts, l.pick("、", ", "))
+	return strings.Join(parts, l.T("render.list_separator"))
 }
 
 func personName(u *tgbotapi.User) string {
@@ -145,24 +137,21 @@ func expertRequestText(l lang, r store.ExpertRequest, c *consult.County) string 
 	if r.Username != "" {
 		who += " (@" + esc(r.Username) + ")"
 	}
-	return l.pick(
-		fmt.Sprintf("<b>专家申请 #%d</b>\n%s，ID <code>%d</code>\n%s：%s", r.ID, who, r.UserID, esc(c.Name), categoryNames(l, c, r.Categories)),
-		fmt.Sprintf("<b>Expert request #%d</b>\n%s, id <code>%d</code>\n%s: %s", r.ID, who, r.UserID, esc(c.Name), categoryNames(l, c, r.Categories)),
-	)
+	return l.F("render.expert_request_id", r.ID, who, r.UserID, esc(c.Name), categoryNames(l, c, r.Categories))
 }
 
 func expertDecisionLine(l lang, r store.ExpertRequest, adminName string) string {
-	by := ""
-	if adminName != "" {
-		by = l.pick("由 "+esc(adminName)+" ", " by "+esc(adminName))
-	}
-	switch r.Status {
-	case store.RequestApproved:
-		return l.pick("✅ 已"+by+"批准", "✅ Approved"+by)
-	case store.RequestRejected:
-		return l.pick("❌ 已"+by+"拒绝", "❌ Rejected"+by)
-	case store.RequestSuperseded:
-		return l.pick("↪️ 已被新的申请取代", "↪️ Replaced by a newer request")
+	switch {
+	case r.Status == store.RequestApproved && adminName != "":
+		return l.F("render.decided_approved_by", esc(adminName))
+	case r.Status == store.RequestApproved:
+		return l.T("render.decided_approved")
+	case r.Status == store.RequestRejected && adminName != "":
+		return l.F("render.decided_rejected_by", esc(adminName))
+	case r.Status == store.RequestRejected:
+		return l.T("render.decided_rejected")
+	case r.Status == store.RequestSuperseded:
+		return l.T("render.replaced_by_newer_request")
 	}
 	return ""
 }
@@ -170,10 +159,7 @@ func expertDecisionLine(l lang, r store.ExpertRequest, adminName string) string 
 // questionCard is how an expert sees a question.
 func questionCard(l lang, v consult.QuestionView) string {
 	q := v.Question
-	return l.pick(
-		fmt.Sprintf("<b>问题 #%d</b> · %s · %s\n提问：%s · %s\n\n%s", q.ID, categoryLabel(l, v.Category), esc(q.Township), esc(q.FarmerName), localTime(q.AskedAt, v.County), esc(q.Text)),
-		fmt.Sprintf("<b>Question #%d</b> · %s · %s\nFrom %s · %s\n\n%s", q.ID, categoryLabel(l, v.Category), esc(q.Township), esc(q.FarmerName), localTime(q.AskedAt, v.County), esc(q.Text)),
-	)
+	return l.F("render.question_from", q.ID, categoryLabel(l, v.Category), esc(q.Township), esc(q.FarmerName), localTime(q.AskedAt, v.County), esc(q.Text))
 }
 
 // questionCardFull is the card with what the question came with and what the farmer
@@ -185,10 +171,10 @@ func questionCardFull(l lang, v consult.QuestionView, media []store.Media, follo
 		b.WriteString("\n" + s)
 	}
 	if v.Question.OriginalText != "" {
-		fmt.Fprintf(&b, l.pick("\n（已修改，原文：%s）", "\n(edited; first asked: %s)"), esc(snippet(v.Question.OriginalText, 200)))
+		fmt.Fprintf(&b, l.T("render.edited_first_asked"), esc(snippet(v.Question.OriginalText, 200)))
 	}
 	for _, f := range followups {
-		fmt.Fprintf(&b, l.pick("\n\n➕ 追问（%s）：%s", "\n\n➕ Follow-up (%s): %s"), localTime(f.CreatedAt, v.County), esc(f.Text))
+		fmt.Fprintf(&b, l.T("render.follow_up"), localTime(f.CreatedAt, v.County), esc(f.Text))
 		if f.Kind != "" {
 			b.WriteString(" " + mediaSummary(l, []store.Media{{Kind: f.Kind}}))
 		}
@@ -204,10 +190,9 @@ func localTime(t time.Time, c *consult.County) string {
 }
 
 func ackText(l lang, v consult.QuestionView, experts int) string {
-	s := fmt.Sprintf(l.pick("已收到问题 <b>#%d</b>（%s），已转给农技专家，请稍候。", "Question <b>#%d</b> received (%s) and passed to the experts; please wait."),
-		v.Question.ID, categoryLabel(l, v.Category))
+	s := l.F("render.question_received_passed_experts", v.Question.ID, categoryLabel(l, v.Category))
 	if experts == 0 {
-		s += l.pick("\n目前没有在线的该类专家，问题已排队，专家上线后会处理。", "\nNo expert of this kind is on duty now; the question waits in the queue.")
+		s += l.T("render.no_expert_kind_duty")
 	}
 	return s
 }
@@ -215,10 +200,9 @@ func ackText(l lang, v consult.QuestionView, experts int) string {
 func answerText(l lang, v consult.QuestionView, a store.Answer) string {
 	text := esc(a.Text)
 	if text == "" {
-		text = l.pick("（见上方附件）", "(see the attachment above)")
+		text = l.T("render.see_attachment_above")
 	}
-	return fmt.Sprintf(l.pick("<b>#%d 专家解答</b>（%s · %s）：\n%s\n\n问题解决了吗？请点下方按钮告诉我们。", "<b>#%d Expert answer</b> (%s · %s):\n%s\n\nDid this solve it? Tell us with a button below."),
-		v.Question.ID, categoryLabel(l, v.Category), esc(a.ExpertName), text)
+	return l.F("render.expert_answer_did_solve", v.Question.ID, categoryLabel(l, v.Category), esc(a.ExpertName), text)
 }
 
 func snippet(s string, n int) string {

@@ -13,8 +13,9 @@ import (
 	"github.com/agriclinic/agriclinic/store"
 )
 
-const notBoundText = "本群还没有绑定乡镇，暂时不能提问。请县农业农村局管理员在群里发送 /bind 乡镇名。\n" +
-	"This group is not bound to a township yet: a county admin sends /bind &lt;township&gt; here first."
+// notBoundText answers in a group not bound yet, whose language nobody has chosen: in
+// every language.
+func notBoundText() string { return everyLang("thread.not_bound") }
 
 func blankText(s string) bool { return consult.Blank(s) }
 
@@ -32,7 +33,7 @@ func (b *Bot) stageAlbum(ctx context.Context, in *incoming, caption string, addr
 	})
 	if errors.Is(err, consult.ErrGroupNotBound) {
 		if addressed {
-			return b.reply(ctx, in, notBoundText, nil)
+			return b.reply(ctx, in, notBoundText(), nil)
 		}
 		return nil
 	}
@@ -70,9 +71,9 @@ func (b *Bot) followup(ctx context.Context, in *incoming) (bool, error) {
 	case errors.Is(err, store.ErrDuplicate):
 		return true, nil
 	case errors.Is(err, consult.ErrTooLong):
-		return true, b.reply(ctx, in, "补充内容太长了，请简短一些。\nThat is too long; please keep it shorter.", nil)
+		return true, b.reply(ctx, in, in.lang.T("thread.followup_too_long"), nil)
 	case errors.Is(err, consult.ErrAlreadyAnswered):
-		return true, b.reply(ctx, in, "问题状态刚刚变了，请再发一次。\nThe question just changed; please send that again.", nil)
+		return true, b.reply(ctx, in, in.lang.T("thread.question_changed"), nil)
 	}
 	return true, err
 }
@@ -89,20 +90,18 @@ func followupMessages(res consult.FollowupResult, in *incoming, gl lang, media *
 	case res.Holder.UserID != 0:
 		l := langFromCode(res.Holder.Language)
 		msgs = append(msgs, mediaMessages(res.Holder.UserID, items, 0, 0)...)
-		text := fmt.Sprintf(l.pick("➕ <b>#%d 农户追问</b>（%s · %s）：\n%s\n\n直接<b>回复本消息</b>即可作答。",
-			"➕ <b>Follow-up on #%d</b> (%s · %s):\n%s\n\n<b>Reply to this message</b> to answer."),
-			q.ID, esc(q.FarmerName), esc(q.Township), esc(res.Followup.Text))
+		text := l.F("thread.follow_up_reply_message", q.ID, esc(q.FarmerName), esc(q.Township), esc(res.Followup.Text))
 		msgs = append(msgs, remembered(sendTo(res.Holder.UserID, text, nil), store.MessageQuestionNotice, q.ID, res.Holder.UserID, l)...)
-		ack = fmt.Sprintf(gl.pick("已转给专家 %s。", "Passed to the expert, %s."), esc(res.Holder.Name))
+		ack = gl.F("thread.passed_expert", esc(res.Holder.Name))
 	case res.Requeued:
 		for _, e := range res.Experts {
 			l := langFromCode(e.Language)
 			msgs = append(msgs, questionNotice(e, res.QuestionView, items, []store.Followup{res.Followup},
-				l.pick("🔁 <b>农户追问，问题重新开放</b>\n", "🔁 <b>The farmer asked more; the question is open again</b>\n"))...)
+				l.T("thread.farmer_asked_more_question"))...)
 		}
-		ack = gl.pick("问题已重新排队，专家会尽快回复。", "The question is back in the queue; an expert will reply.")
+		ack = gl.T("thread.question_back_queue_expert")
 	default:
-		ack = gl.pick("已补充到问题中，专家认领时会看到。", "Added to your question; the expert will see it.")
+		ack = gl.T("thread.added_your_question_expert")
 	}
 	return append(msgs, in.replyWith(fmt.Sprintf("#%d ", q.ID)+ack, nil)...)
 }
@@ -125,9 +124,9 @@ func (b *Bot) onEdit(ctx context.Context, msg *tgbotapi.Message) error {
 			return nil
 		}
 		l := langFromCode(res.Holder.Language)
-		card := l.pick("✏️ <b>农户修改了问题</b>\n", "✏️ <b>The farmer edited the question</b>\n") + questionCardFull(l, res.QuestionView, nil, nil)
+		card := l.T("thread.farmer_edited_question") + questionCardFull(l, res.QuestionView, nil, nil)
 		if res.AfterAnswer {
-			card = l.pick("✏️ <b>农户在解答后修改了问题</b>：", "✏️ <b>After the answer, the farmer edited the question to</b>: ") +
+			card = l.T("thread.after_answer_farmer_edited") +
 				esc(res.Edit) + "\n\n" + questionCardFull(l, res.QuestionView, nil, nil)
 		}
 		return remembered(sendTo(res.Holder.UserID, card, nil), store.MessageQuestionNotice, res.Question.ID, res.Holder.UserID, l)
@@ -165,22 +164,21 @@ func (b *Bot) openModeAsk(ctx context.Context, in *incoming) error {
 func (b *Bot) mode(ctx context.Context, in *incoming) error {
 	mode := strings.ToLower(strings.TrimSpace(in.args))
 	err := b.svc.SetGroupMode(ctx, in.msg.Chat.ID, in.msg.From.ID, mode)
+	gl := b.chatLang(ctx, in.msg.Chat.ID) // the new mode is the group's news
 	switch {
 	case errors.Is(err, consult.ErrGroupNotBound):
-		return b.reply(ctx, in, notBoundText, nil)
+		return b.reply(ctx, in, notBoundText(), nil)
 	case errors.Is(err, consult.ErrNotAdmin):
-		return b.reply(ctx, in, "只有本县农业农村局的管理员可以更改本群的提问方式。\nOnly an admin of this county can change how this group asks.", nil)
+		return b.reply(ctx, in, in.lang.T("thread.mode_not_admin"), nil)
 	case errors.Is(err, consult.ErrUnknownMode):
-		return b.reply(ctx, in, "用法：/mode open（机器人是管理员时，像问题的消息都当作提问）或 /mode ask（只接受 /ask、@机器人 和回复）\n"+
-			"Usage: /mode open (when the bot is an admin, messages that look like questions are taken) or /mode ask (only /ask, mentions and replies)", nil)
+		return b.reply(ctx, in, in.lang.T("thread.mode_usage"), nil)
 	case err != nil:
 		return err
 	}
 	if mode == store.GroupModeOpen {
-		return b.reply(ctx, in, "✅ 已开启自由提问：带照片、问号或农作物关键词的消息都会当作提问。请确认机器人是本群管理员，否则它看不到这些消息。\n"+
-			"✅ Open mode: messages with a photo, a question mark or a crop word become questions. The bot must be a group admin to see them.", nil)
+		return b.reply(ctx, in, gl.T("thread.mode_open"), nil)
 	}
-	return b.reply(ctx, in, "✅ 已恢复为只接受 /ask、@机器人 和回复机器人的提问。\n✅ Ask mode: only /ask, mentions and replies to the bot are questions.", nil)
+	return b.reply(ctx, in, gl.T("thread.mode_ask"), nil)
 }
 
 // transfer handles /transfer <n> <category>.
@@ -190,22 +188,22 @@ func (b *Bot) transfer(ctx context.Context, in *incoming) error {
 	id, err := strconv.ParseInt(strings.TrimPrefix(num, "#"), 10, 64)
 	category = strings.TrimSpace(category)
 	if err != nil || id <= 0 || category == "" {
-		return b.reply(ctx, in, l.pick("用法：/transfer 编号 类别，例如 /transfer 12 植保", "Usage: /transfer &lt;number&gt; &lt;category&gt;, e.g. /transfer 12 plant-protection"), nil)
+		return b.reply(ctx, in, l.T("thread.usage_transfer_number_category"), nil)
 	}
 	res, err := b.svc.Transfer(ctx, id, person(in.msg.From), category, func(res consult.TransferResult) []store.Message {
 		return transferMessages(res, in)
 	})
 	switch {
 	case errors.Is(err, consult.ErrNoSuchQuestion):
-		return b.reply(ctx, in, fmt.Sprintf(l.pick("没有 #%d 号问题。", "There is no question #%d."), id), nil)
+		return b.reply(ctx, in, l.F("claim.there_no_question", id), nil)
 	case errors.Is(err, consult.ErrUnknownCategory):
-		return b.reply(ctx, in, fmt.Sprintf(l.pick("没有“%s”这个类别。可选：", "No category “%s”. Known: "), esc(category))+categoryList(l, res.County), nil)
+		return b.reply(ctx, in, l.F("thread.no_category_known", esc(category))+categoryList(l, res.County), nil)
 	case errors.Is(err, consult.ErrSameCategory):
-		return b.reply(ctx, in, fmt.Sprintf(l.pick("#%d 已经在这个类别里了。", "#%d is already in that category."), id), nil)
+		return b.reply(ctx, in, l.F("thread.already_that_category", id), nil)
 	case errors.Is(err, consult.ErrAlreadyAnswered):
-		return b.reply(ctx, in, fmt.Sprintf(l.pick("#%d 已经解答过了，不能转交。", "#%d has been answered; it cannot be transferred."), id), nil)
+		return b.reply(ctx, in, l.F("thread.has_been_answered_cannot", id), nil)
 	case errors.Is(err, consult.ErrNotPermitted):
-		return b.reply(ctx, in, fmt.Sprintf(l.pick("只有认领 #%d 的专家、该类别的专家或县管理员可以转交。", "Only the expert holding #%d, an expert of its category or a county admin can transfer it."), id), nil)
+		return b.reply(ctx, in, l.F("thread.only_expert_holding_expert", id), nil)
 	}
 	return err
 }
@@ -213,21 +211,18 @@ func (b *Bot) transfer(ctx context.Context, in *incoming) error {
 func transferMessages(res consult.TransferResult, in *incoming) []store.Message {
 	q := res.Question
 	gl := langFromCode(res.GroupLanguage)
-	msgs := toQuestion(q, fmt.Sprintf(gl.pick("🔀 问题 #%d 已转给%s专家，请稍候。", "🔀 Question #%d was passed to the %s experts; please wait."),
-		q.ID, categoryLabel(gl, res.Category)), nil)
+	msgs := toQuestion(q, gl.F("thread.question_was_passed_experts", q.ID, categoryLabel(gl, res.Category)), nil)
 	if res.Former.UserID != 0 {
 		l := langFromCode(res.Former.Language)
-		msgs = append(msgs, sendTo(res.Former.UserID, fmt.Sprintf(l.pick("🔀 %s 把你认领的 #%d 转给了%s。", "🔀 %s moved #%d, which you held, to %s."),
-			esc(res.ActorName), q.ID, categoryLabel(l, res.Category)), nil)...)
+		msgs = append(msgs, sendTo(res.Former.UserID, l.F("thread.moved_which_you_held", esc(res.ActorName), q.ID, categoryLabel(l, res.Category)), nil)...)
 	}
 	for _, e := range res.Experts {
 		l := langFromCode(e.Language)
-		head := fmt.Sprintf(l.pick("🔀 <b>由 %s 从%s转来</b>\n", "🔀 <b>Moved here from %[2]s by %[1]s</b>\n"), esc(res.ActorName), categoryLabel(l, res.From))
+		head := l.F("thread.moved_here_from_by", esc(res.ActorName), categoryLabel(l, res.From))
 		msgs = append(msgs, questionNotice(e, res.QuestionView, nil, nil, head)...)
 	}
 	l := in.lang
-	return append(msgs, in.replyWith(fmt.Sprintf(l.pick("✅ #%d 已转到%s，%d 位值班专家已收到通知。", "✅ #%d moved to %s; %d on-duty experts were told."),
-		q.ID, categoryLabel(l, res.Category), len(res.Experts)+len(res.Digested)), nil)...)
+	return append(msgs, in.replyWith(l.F("thread.moved_duty_experts_were", q.ID, categoryLabel(l, res.Category), len(res.Experts)+len(res.Digested)), nil)...)
 }
 
 // feedback records the asking farmer's Solved / Not solved under an answer.
@@ -238,17 +233,17 @@ func (b *Bot) feedback(ctx context.Context, cq *tgbotapi.CallbackQuery, question
 	})
 	switch {
 	case errors.Is(err, consult.ErrNoSuchQuestion):
-		b.answerCallback(ctx, cq, fmt.Sprintf(l.pick("没有 #%d 号问题。", "There is no question #%d."), questionID), true)
+		b.answerCallback(ctx, cq, l.F("claim.there_no_question", questionID), true)
 	case errors.Is(err, consult.ErrNotAsker):
-		b.answerCallback(ctx, cq, l.pick("只有提问的农户可以评价这个解答。", "Only the farmer who asked can rate this answer."), true)
+		b.answerCallback(ctx, cq, l.T("thread.only_farmer_who_asked"), true)
 	case errors.Is(err, consult.ErrAlreadyRated), errors.Is(err, consult.ErrNotAnswered):
-		b.answerCallback(ctx, cq, l.pick("这个问题已经评价过了。", "This question has already been rated."), false)
+		b.answerCallback(ctx, cq, l.T("thread.question_has_already_been"), false)
 	case err != nil:
 		return err
 	case solved:
-		b.answerCallback(ctx, cq, l.pick("谢谢反馈！问题已关闭。", "Thank you! The question is closed."), false)
+		b.answerCallback(ctx, cq, l.T("thread.thank_you_question_closed"), false)
 	default:
-		b.answerCallback(ctx, cq, l.pick("已重新交给专家，请稍候。", "Passed back to the experts; please wait."), false)
+		b.answerCallback(ctx, cq, l.T("thread.passed_back_experts_please"), false)
 	}
 	return nil
 }
@@ -256,9 +251,9 @@ func (b *Bot) feedback(ctx context.Context, cq *tgbotapi.CallbackQuery, question
 func feedbackMessages(res consult.FeedbackResult, cq *tgbotapi.CallbackQuery) []store.Message {
 	q := res.Question
 	gl := langFromCode(res.GroupLanguage)
-	line := gl.pick("✅ 农户反馈：已解决", "✅ The farmer says: solved")
+	line := gl.T("thread.farmer_says_solved")
 	if !res.Solved {
-		line = gl.pick("❌ 农户反馈：没解决，已重新交给专家", "❌ The farmer says: not solved; back with the experts")
+		line = gl.T("thread.not_solved_button")
 	}
 	var msgs []store.Message
 	if m := cq.Message; m != nil && m.Chat != nil {
@@ -275,7 +270,7 @@ func feedbackMessages(res consult.FeedbackResult, cq *tgbotapi.CallbackQuery) []
 	}
 	if e := res.Answerer; e.UserID != 0 {
 		l := langFromCode(e.Language)
-		head := fmt.Sprintf(l.pick("❌ <b>农户表示 #%d 没有解决</b>，问题已重新排在队首。\n", "❌ <b>The farmer says #%d is not solved</b>; it is at the head of the queue again.\n"), q.ID)
+		head := l.F("thread.not_solved_notice", q.ID)
 		msgs = append(msgs, questionNotice(e, res.QuestionView, nil, nil, head)...)
 	}
 	for _, e := range res.Experts {
@@ -283,7 +278,7 @@ func feedbackMessages(res consult.FeedbackResult, cq *tgbotapi.CallbackQuery) []
 			continue
 		}
 		l := langFromCode(e.Language)
-		msgs = append(msgs, questionNotice(e, res.QuestionView, nil, nil, l.pick("🔁 <b>农户反馈未解决，重新开放</b>\n", "🔁 <b>Not solved, open again</b>\n"))...)
+		msgs = append(msgs, questionNotice(e, res.QuestionView, nil, nil, l.T("thread.not_solved_open_again"))...)
 	}
 	return msgs
 }

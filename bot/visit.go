@@ -59,7 +59,7 @@ func (b *Bot) visitButton(ctx context.Context, q *tgbotapi.CallbackQuery, thread
 	head, tail, _ := strings.Cut(rest, ":")
 	id, err := strconv.ParseInt(head, 10, 64)
 	if err != nil || id <= 0 {
-		b.answerCallback(ctx, q, l.pick("这个按钮已失效。", "This button no longer works."), false)
+		b.answerCallback(ctx, q, l.T("buttons.button_no_longer_works"), false)
 		return nil
 	}
 	switch action {
@@ -69,7 +69,7 @@ func (b *Bot) visitButton(ctx context.Context, q *tgbotapi.CallbackQuery, thread
 		// From a list or a notice: the order comes as a message of its own.
 		v, err := b.svc.VisitToDecide(ctx, id, q.From.ID)
 		if errors.Is(err, consult.ErrAlreadyDecided) {
-			b.answerCallback(ctx, q, fmt.Sprintf(l.pick("#%d：%s", "#%d: %s"), id, visitStatusPlain(l, v)), true)
+			b.answerCallback(ctx, q, l.F("visit.numbered", id, visitStatusPlain(l, v)), true)
 			return nil
 		}
 		if err != nil {
@@ -100,7 +100,7 @@ func (b *Bot) visitButton(ctx context.Context, q *tgbotapi.CallbackQuery, thread
 			return b.visitRefused(ctx, q, l, v, err)
 		}
 		if !ok {
-			b.answerCallback(ctx, q, l.pick("这个按钮已失效。", "This button no longer works."), false)
+			b.answerCallback(ctx, q, l.T("buttons.button_no_longer_works"), false)
 			return nil
 		}
 		b.answerCallback(ctx, q, "", false)
@@ -111,7 +111,7 @@ func (b *Bot) visitButton(ctx context.Context, q *tgbotapi.CallbackQuery, thread
 		expert, on, found := strings.Cut(tail, ":")
 		uid, err := strconv.ParseInt(expert, 10, 64)
 		if !found || err != nil || (on != "0" && on != "1") {
-			b.answerCallback(ctx, q, l.pick("这个按钮已失效。", "This button no longer works."), false)
+			b.answerCallback(ctx, q, l.T("buttons.button_no_longer_works"), false)
 			return nil
 		}
 		res, err := b.svc.ChooseExpert(ctx, id, q.From.ID, uid, on == "1", func(c consult.ExpertChoice) []store.Message {
@@ -130,12 +130,12 @@ func (b *Bot) visitButton(ctx context.Context, q *tgbotapi.CallbackQuery, thread
 		if err != nil {
 			return b.visitRefused(ctx, q, l, n.VisitView, err)
 		}
-		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("已安排上门服务 #%d", "Visit #%d scheduled"), id), false)
+		b.answerCallback(ctx, q, l.F("visit.visit_scheduled", id), false)
 		return nil
 	case actionVisitAccept, actionVisitReject:
 		return b.answerProposal(ctx, q, id, action == actionVisitAccept, l, thread)
 	}
-	b.answerCallback(ctx, q, l.pick("这个按钮已失效。", "This button no longer works."), false)
+	b.answerCallback(ctx, q, l.T("buttons.button_no_longer_works"), false)
 	return nil
 }
 
@@ -162,7 +162,7 @@ func inCounty(t time.Time, c *consult.County) time.Time {
 func (b *Bot) pickTime(ctx context.Context, q *tgbotapi.CallbackQuery, id int64, tail string, l lang) error {
 	mode, wall, ok := parseMode(tail, "200601021504")
 	if !ok {
-		b.answerCallback(ctx, q, l.pick("这个按钮已失效。", "This button no longer works."), false)
+		b.answerCallback(ctx, q, l.T("buttons.button_no_longer_works"), false)
 		return nil
 	}
 	v, err := b.svc.Visit(ctx, id)
@@ -187,7 +187,7 @@ func (b *Bot) pickTime(ctx context.Context, q *tgbotapi.CallbackQuery, id int64,
 	if err != nil {
 		return b.visitRefused(ctx, q, l, n.VisitView, err)
 	}
-	b.answerCallback(ctx, q, l.pick("已把建议的时间发给乡镇", "The proposed time was sent to the township"), false)
+	b.answerCallback(ctx, q, l.T("visit.proposed_time_was_sent"), false)
 	return nil
 }
 
@@ -196,19 +196,19 @@ func (b *Bot) pickTime(ctx context.Context, q *tgbotapi.CallbackQuery, id int64,
 func (b *Bot) visitRefused(ctx context.Context, q *tgbotapi.CallbackQuery, l lang, v consult.VisitView, err error) error {
 	switch {
 	case errors.Is(err, consult.ErrNoSuchVisit):
-		b.answerCallback(ctx, q, l.pick("没有这个上门服务预约。", "There is no such visit order."), true)
+		b.answerCallback(ctx, q, l.T("visit.there_no_such_visit"), true)
 	case errors.Is(err, consult.ErrNotAdmin):
-		b.answerCallback(ctx, q, l.pick("只有本县管理员可以处理上门服务预约。", "Only an admin of this county can decide visit orders."), true)
+		b.answerCallback(ctx, q, l.T("visit.only_admin_decides"), true)
 	case errors.Is(err, consult.ErrNotTownship):
-		b.answerCallback(ctx, q, l.pick("只有预约的乡镇联络员可以答复。", "Only the township's coordinator can answer this."), true)
+		b.answerCallback(ctx, q, l.T("visit.only_township_coordinator_can"), true)
 	case errors.Is(err, consult.ErrTimeNotOffered):
-		b.answerCallback(ctx, q, l.pick("这个时间已不可选，请重新选择。", "That time can no longer be chosen; please pick again."), true)
+		b.answerCallback(ctx, q, l.T("visit.that_time_can_no"), true)
 	case errors.Is(err, consult.ErrNoExpertChosen):
-		b.answerCallback(ctx, q, l.pick("请至少选择一位专家。", "Choose at least one expert."), true)
+		b.answerCallback(ctx, q, l.T("visit.choose_at_least_one"), true)
 	case errors.Is(err, consult.ErrNotExpert):
-		b.answerCallback(ctx, q, l.pick("这位已不是本县的专家。", "That person is no longer an expert of this county."), true)
+		b.answerCallback(ctx, q, l.T("visit.that_person_no_longer"), true)
 	case errors.Is(err, consult.ErrAlreadyDecided):
-		b.answerCallback(ctx, q, l.pick("这个预约已经处理过了。", "This order was already decided."), false)
+		b.answerCallback(ctx, q, l.T("visit.order_was_already_decided"), false)
 		if v.County != nil {
 			return b.db.Enqueue(ctx, editPressed(q, pickerView{visitCard(l, v) + "\n\n" + visitStatusLine(l, v), nil})...)
 		}
@@ -236,9 +236,9 @@ func editPressed(q *tgbotapi.CallbackQuery, v pickerView) []store.Message {
 
 func decisionKeyboardFor(l lang, visitID int64) tgbotapi.InlineKeyboardMarkup {
 	return tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(l.pick("✅ 批准", "✅ Approve"), callbackData(actionVisitApprove, visitID)),
-		tgbotapi.NewInlineKeyboardButtonData(l.pick("📅 另约时间", "📅 Propose a time"), callbackData(actionVisitPropose, visitID)),
-		tgbotapi.NewInlineKeyboardButtonData(l.pick("❌ 谢绝", "❌ Decline"), callbackData(actionVisitDecline, visitID)),
+		tgbotapi.NewInlineKeyboardButtonData(l.T("keyboard.approve"), callbackData(actionVisitApprove, visitID)),
+		tgbotapi.NewInlineKeyboardButtonData(l.T("visit.propose_time"), callbackData(actionVisitPropose, visitID)),
+		tgbotapi.NewInlineKeyboardButtonData(l.T("visit.decline"), callbackData(actionVisitDecline, visitID)),
 	))
 }
 
@@ -256,10 +256,10 @@ func datePicker(l lang, v consult.VisitView, days []time.Time, mode byte) picker
 	if len(row) > 0 {
 		rows = append(rows, row)
 	}
-	rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(l.pick("↩️ 返回", "↩️ Back"), callbackData(actionVisitBack, v.Visit.ID))))
-	ask := l.pick("请选择上门日期：", "Pick the day of the visit:")
+	rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(l.T("visit.back"), callbackData(actionVisitBack, v.Visit.ID))))
+	ask := l.T("visit.pick_day_visit")
 	if mode == modePropose {
-		ask = l.pick("请选择建议的日期（乡镇确认后生效）：", "Pick the day to propose (the township confirms it):")
+		ask = l.T("visit.pick_day_propose_township")
 	}
 	return pickerView{visitCard(l, v) + "\n\n" + ask, tgbotapi.NewInlineKeyboardMarkup(rows...)}
 }
@@ -276,8 +276,8 @@ func timePicker(l lang, v consult.VisitView, day time.Time, mode byte) pickerVie
 		back = actionVisitPropose
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(row, tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(l.pick("↩️ 重选日期", "↩️ Another day"), callbackData(back, v.Visit.ID))))
-	return pickerView{visitCard(l, v) + "\n\n" + fmt.Sprintf(l.pick("日期：%s。请选择时间：", "Day: %s. Pick the time:"), dayLabel(l, day)), kb}
+		tgbotapi.NewInlineKeyboardButtonData(l.T("visit.another_day"), callbackData(back, v.Visit.ID))))
+	return pickerView{visitCard(l, v) + "\n\n" + l.F("visit.day_pick_time", dayLabel(l, day)), kb}
 }
 
 // expertPicker offers the experts, those picked marked ✅, each with their other visits
@@ -286,7 +286,7 @@ func expertPicker(l lang, c consult.ExpertChoice, head string) pickerView {
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for _, e := range c.Candidates {
 		picked := slices.Contains(c.Draft.Experts, e.UserID)
-		label := fmt.Sprintf(l.pick("%s · 本周 %d", "%s · %d this week"), snippet(expertName(e.Expert), 24), e.Week)
+		label := l.F("visit.week_count", snippet(expertName(e.Expert), 24), e.Week)
 		on := "1"
 		if picked {
 			label, on = "✅ "+label, "0"
@@ -294,9 +294,9 @@ func expertPicker(l lang, c consult.ExpertChoice, head string) pickerView {
 		data := fmt.Sprintf("%s:%d:%d:%s", actionVisitExpert, c.Visit.ID, e.UserID, on)
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(label, data)))
 	}
-	last := tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(l.pick("✔️ 完成", "✔️ Done"), callbackData(actionVisitDone, c.Visit.ID)))
+	last := tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(l.T("form.done"), callbackData(actionVisitDone, c.Visit.ID)))
 	if c.Visit.Status == store.VisitOrdered {
-		last = append(last, tgbotapi.NewInlineKeyboardButtonData(l.pick("↩️ 重选时间", "↩️ Another time"), callbackData(actionVisitApprove, c.Visit.ID)))
+		last = append(last, tgbotapi.NewInlineKeyboardButtonData(l.T("visit.another_time"), callbackData(actionVisitApprove, c.Visit.ID)))
 	}
 	rows = append(rows, last)
 	text := head + visitCard(l, c.VisitView) + "\n\n"
@@ -304,25 +304,17 @@ func expertPicker(l lang, c consult.ExpertChoice, head string) pickerView {
 	if when.IsZero() {
 		when = c.Visit.ScheduledAt
 	}
-	text += fmt.Sprintf(l.pick("时间：<b>%s</b>\n", "Time: <b>%s</b>\n"), visitWhen(l, when, c.County))
+	text += l.F("visit.time", visitWhen(l, when, c.County))
 	if len(c.Candidates) == 0 {
-		text += l.pick("本县还没有经批准的专家，无法安排。", "This county has no approved expert to send yet.")
+		text += l.T("visit.county_has_no_approved")
 	} else {
-		text += l.pick("请选择上门的专家（可多选），选好后点“完成”。数字是该专家当周已有的其他上门服务。",
-			"Choose the experts to go (one or more), then press Done. The number is their other visits that week.")
+		text += l.T("visit.choose_experts_go_one")
 	}
 	return pickerView{text, tgbotapi.NewInlineKeyboardMarkup(rows...)}
 }
 
-var zhWeekdays = [...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}
-
 // dayLabel is a day as a button shows it, e.g. "07-03 周五" or "Fri 07-03".
-func dayLabel(l lang, d time.Time) string {
-	if l == en {
-		return d.Format("Mon 01-02")
-	}
-	return d.Format("01-02") + " " + zhWeekdays[d.Weekday()]
-}
+func dayLabel(l lang, d time.Time) string { return dayName(l, d, "01-02") }
 
 // visitWhen is a visit's time in its county, e.g. "07-03 周五 09:00".
 func visitWhen(l lang, t time.Time, c *consult.County) string {
@@ -336,11 +328,11 @@ func visitWhen(l lang, t time.Time, c *consult.County) string {
 func preferredLabel(l lang, s string) string {
 	switch s {
 	case consult.PreferThisWeek:
-		return l.pick("本周", "this week")
+		return l.T("visit.this_week")
 	case consult.PreferNextWeek:
-		return l.pick("下周", "next week")
+		return l.T("visit.next_week")
 	case consult.PreferAnyTime:
-		return l.pick("时间不限", "any time")
+		return l.T("visit.any_time")
 	}
 	return esc(s)
 }
@@ -357,50 +349,50 @@ func topicLabel(l lang, v consult.VisitView) string {
 func visitCard(l lang, v consult.VisitView) string {
 	x := v.Visit
 	var s strings.Builder
-	fmt.Fprintf(&s, l.pick("🚜 <b>上门服务 #%d</b> · %s · %s", "🚜 <b>Visit #%d</b> · %s · %s"), x.ID, esc(v.County.Name), esc(x.Township))
-	fmt.Fprintf(&s, l.pick("\n主题：%s", "\nTopic: %s"), topicLabel(l, v))
+	fmt.Fprintf(&s, l.T("visit.visit"), x.ID, esc(v.County.Name), esc(x.Township))
+	fmt.Fprintf(&s, l.T("visit.topic"), topicLabel(l, v))
 	if x.Crops != "" {
-		fmt.Fprintf(&s, l.pick("\n作物/畜禽：%s", "\nCrops or herds: %s"), esc(x.Crops))
+		fmt.Fprintf(&s, l.T("visit.crops_herds"), esc(x.Crops))
 	}
 	if x.Problem != "" {
-		fmt.Fprintf(&s, l.pick("\n问题：%s", "\nProblem: %s"), esc(snippet(x.Problem, 300)))
+		fmt.Fprintf(&s, l.T("visit.problem"), esc(snippet(x.Problem, 300)))
 	}
 	if x.Households > 0 {
-		fmt.Fprintf(&s, l.pick("\n农户：约 %d 户", "\nHouseholds: about %d"), x.Households)
+		fmt.Fprintf(&s, l.T("visit.households_about"), x.Households)
 	}
 	if x.Place != "" {
-		fmt.Fprintf(&s, l.pick("\n地点：%s", "\nPlace: %s"), esc(x.Place))
+		fmt.Fprintf(&s, l.T("visit.place"), esc(x.Place))
 	}
 	if x.Preferred != "" {
-		fmt.Fprintf(&s, l.pick("\n希望时间：%s", "\nPreferred: %s"), preferredLabel(l, x.Preferred))
+		fmt.Fprintf(&s, l.T("visit.preferred"), preferredLabel(l, x.Preferred))
 	}
 	var source string
 	switch x.Source {
 	case store.SourceQuestion:
-		source = fmt.Sprintf(l.pick("问题 #%d 需要上门", "question #%d needs a field visit"), x.QuestionID)
+		source = l.F("visit.question_needs_field_visit", x.QuestionID)
 	case store.SourceAlert:
-		source = l.pick("病虫害预警", "an outbreak alert")
+		source = l.T("visit.outbreak_alert")
 	default:
-		source = l.pick("乡镇点单", "ordered by the township")
+		source = l.T("visit.ordered_by_township")
 	}
 	who := ""
 	if x.OrderedByName != "" {
 		who = " · " + esc(x.OrderedByName)
 	}
-	fmt.Fprintf(&s, l.pick("\n来源：%s%s · %s", "\nFrom: %s%s · %s"), source, who, localTime(x.OrderedAt, v.County))
+	fmt.Fprintf(&s, l.T("visit.from"), source, who, localTime(x.OrderedAt, v.County))
 	return s.String()
 }
 
 // expertNames lists a visit's experts.
 func expertNames(l lang, experts []store.Expert) string {
 	if len(experts) == 0 {
-		return l.pick("待定", "to be chosen")
+		return l.T("visit.chosen")
 	}
 	names := make([]string, len(experts))
 	for i, e := range experts {
 		names[i] = esc(expertName(e))
 	}
-	return strings.Join(names, l.pick("、", ", "))
+	return strings.Join(names, l.T("render.list_separator"))
 }
 
 // visitStatusLine says where a visit stands.
@@ -408,17 +400,17 @@ func visitStatusLine(l lang, v consult.VisitView) string {
 	x := v.Visit
 	switch x.Status {
 	case store.VisitOrdered:
-		return l.pick("⏳ 等待县局审核", "⏳ Waiting for the county bureau")
+		return l.T("visit.waiting_county_bureau")
 	case store.VisitProposed:
-		return fmt.Sprintf(l.pick("📅 县局建议改为 %s，等待乡镇确认", "📅 The bureau proposed %s; waiting for the township"), visitWhen(l, x.ProposedAt, v.County))
+		return l.F("visit.bureau_proposed_waiting_township", visitWhen(l, x.ProposedAt, v.County))
 	case store.VisitApproved:
-		return fmt.Sprintf(l.pick("✅ 已安排：%s · 专家：%s", "✅ Scheduled: %s · experts: %s"), visitWhen(l, x.ScheduledAt, v.County), expertNames(l, v.Experts))
+		return l.F("visit.scheduled_experts", visitWhen(l, x.ScheduledAt, v.County), expertNames(l, v.Experts))
 	case store.VisitDeclined:
-		return fmt.Sprintf(l.pick("❌ 已谢绝：%s", "❌ Declined: %s"), esc(x.DeclineReason))
+		return l.F("visit.declined", esc(x.DeclineReason))
 	case store.VisitDone:
-		return l.pick("📝 已完成上门服务", "📝 Visit done")
+		return l.T("visit.done_button")
 	case store.VisitCancelled:
-		return l.pick("已取消", "Cancelled")
+		return l.T("visit.cancelled")
 	}
 	return ""
 }
@@ -457,7 +449,7 @@ func settleOrders(n consult.VisitNews, q *tgbotapi.CallbackQuery, pressedLang la
 	text := func(l lang) string {
 		by := ""
 		if adminName != "" {
-			by = fmt.Sprintf(l.pick("（%s）", " (%s)"), esc(adminName))
+			by = l.F("visit.in_brackets", esc(adminName))
 		}
 		return visitCard(l, n.VisitView) + "\n\n" + line(l) + by
 	}
@@ -506,9 +498,7 @@ func approvedMessages(n consult.VisitNews, q *tgbotapi.CallbackQuery, l lang, ad
 	msgs := settleOrders(n, q, l, adminName, func(l lang) string { return visitStatusLine(l, n.VisitView) })
 	when := func(l lang) string { return visitWhen(l, n.Visit.ScheduledAt, n.County) }
 	told := func(l lang) string {
-		return fmt.Sprintf(l.pick("✅ <b>上门服务 #%d 已安排</b>：%s · %s\n时间：<b>%s</b>\n专家：%s",
-			"✅ <b>Visit #%d is scheduled</b>: %s · %s\nTime: <b>%s</b>\nExperts: %s"),
-			n.Visit.ID, esc(n.Visit.Township), topicLabel(l, n.VisitView), when(l), expertNames(l, n.Experts))
+		return l.F("visit.visit_scheduled_time_experts", n.Visit.ID, esc(n.Visit.Township), topicLabel(l, n.VisitView), when(l), expertNames(l, n.Experts))
 	}
 	msgs = append(msgs, toTownship(n, told, nil)...)
 	if !slices.ContainsFunc(n.Experts, func(e store.Expert) bool { return e.UserID == n.Visit.OrderedBy }) {
@@ -516,16 +506,13 @@ func approvedMessages(n consult.VisitNews, q *tgbotapi.CallbackQuery, l lang, ad
 	}
 	for _, e := range n.Experts {
 		el := langFromCode(e.Language)
-		text := fmt.Sprintf(el.pick("🚜 <b>你被安排参加上门服务 #%d</b>\n时间：<b>%s</b>\n同行专家：%s\n\n",
-			"🚜 <b>You are going on visit #%d</b>\nTime: <b>%s</b>\nExperts: %s\n\n"), n.Visit.ID, when(el), expertNames(el, n.Experts)) +
-			visitCard(el, n.VisitView) + fmt.Sprintf(el.pick("\n\n完成后请发送 /report %d 填写服务记录（发现的问题、建议、服务户数和照片）。",
-			"\n\nAfterwards, send /report %d to file what you found and advised, the households served and photos."), n.Visit.ID)
+		text := el.F("visit.you_are_going_visit", n.Visit.ID, when(el), expertNames(el, n.Experts)) +
+			visitCard(el, n.VisitView) + el.F("visit.afterwards_send_report_file", n.Visit.ID)
 		msgs = append(msgs, sendTo(e.UserID, text, nil)...)
 	}
 	if qq := n.Question; qq.ID != 0 && n.Visit.ChatID == 0 {
 		gl := langFromCode(n.GroupLanguage)
-		msgs = append(msgs, toQuestion(qq, fmt.Sprintf(gl.pick("🚜 #%d：县里的农技专家将上门查看，时间 %s（%s）。",
-			"🚜 #%d: the county's experts will visit, on %s (%s)."), qq.ID, when(gl), expertNames(gl, n.Experts)), nil)...)
+		msgs = append(msgs, toQuestion(qq, gl.F("visit.county_experts_will_visit", qq.ID, when(gl), expertNames(gl, n.Experts)), nil)...)
 	}
 	return msgs
 }
@@ -535,13 +522,12 @@ func approvedMessages(n consult.VisitNews, q *tgbotapi.CallbackQuery, l lang, ad
 func proposedMessages(n consult.VisitNews, q *tgbotapi.CallbackQuery, l lang, adminName string) []store.Message {
 	msgs := settleOrders(n, q, l, adminName, func(l lang) string { return visitStatusLine(l, n.VisitView) })
 	ask := func(l lang) string {
-		return visitCard(l, n.VisitView) + "\n\n" + fmt.Sprintf(l.pick("📅 县农业农村局建议把上门时间定在 <b>%s</b>，可以吗？",
-			"📅 The county bureau proposes <b>%s</b> for the visit. Does it suit you?"), visitWhen(l, n.Visit.ProposedAt, n.County))
+		return visitCard(l, n.VisitView) + "\n\n" + l.F("visit.county_bureau_proposes_visit", visitWhen(l, n.Visit.ProposedAt, n.County))
 	}
 	kb := func(l lang) any {
 		return tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-			tgbotapi.NewInlineKeyboardButtonData(l.pick("✅ 接受", "✅ Accept"), callbackData(actionVisitAccept, n.Visit.ID)),
-			tgbotapi.NewInlineKeyboardButtonData(l.pick("❌ 不行", "❌ Decline"), callbackData(actionVisitReject, n.Visit.ID))))
+			tgbotapi.NewInlineKeyboardButtonData(l.T("visit.accept"), callbackData(actionVisitAccept, n.Visit.ID)),
+			tgbotapi.NewInlineKeyboardButtonData(l.T("visit.decline_time"), callbackData(actionVisitReject, n.Visit.ID))))
 	}
 	remember := func(msgs []store.Message, userID int64, l lang) []store.Message {
 		return remembered(msgs, store.MessageVisitProposal, n.Visit.ID, userID, l)
@@ -576,42 +562,40 @@ func (b *Bot) answerProposal(ctx context.Context, q *tgbotapi.CallbackQuery, id 
 	n, err := b.svc.AnswerProposal(ctx, id, person(q.From), accept, func(n consult.VisitNews) []store.Message {
 		if accept {
 			msgs := settleProposals(n, q, l, func(l lang) string {
-				return fmt.Sprintf(l.pick("✅ %s 已接受：%s。专家确定后会通知。", "✅ Accepted by %s: %s. You will be told which experts come."),
-					esc(who), visitWhen(l, n.Visit.ScheduledAt, n.County))
+				return l.F("visit.accepted_by_you_will", esc(who), visitWhen(l, n.Visit.ScheduledAt, n.County))
 			})
 			msgs = append(msgs, settleOrders(n, nil, l, "", func(l lang) string {
-				return fmt.Sprintf(l.pick("✅ 乡镇已接受 %s，请在新消息中指派专家", "✅ The township accepted %s; choose the experts in the new message"),
-					visitWhen(l, n.Visit.ScheduledAt, n.County))
+				return l.F("visit.township_accepted_choose_experts", visitWhen(l, n.Visit.ScheduledAt, n.County))
 			})...)
 			for _, a := range n.Admins {
 				al := langFromCode(a.Language)
-				head := fmt.Sprintf(al.pick("✅ <b>乡镇已接受上门服务 #%d 的时间</b>，请指派专家：\n\n", "✅ <b>The township accepted the time of visit #%d</b>; choose the experts:\n\n"), n.Visit.ID)
+				head := al.F("visit.township_accepted_time_visit", n.Visit.ID)
 				v := expertPicker(al, consult.ExpertChoice{VisitView: n.VisitView, Candidates: n.Candidates}, head)
 				msgs = append(msgs, remembered(sendTo(a.UserID, v.text, v.markup), store.MessageVisitOrder, n.Visit.ID, a.UserID, al)...)
 			}
 			return msgs
 		}
 		msgs := settleProposals(n, q, l, func(l lang) string {
-			return fmt.Sprintf(l.pick("❌ %s 回复时间不合适，县局将重新安排。", "❌ %s said the time does not suit; the bureau will decide again."), esc(who))
+			return l.F("visit.said_time_does_not", esc(who))
 		})
 		msgs = append(msgs, settleOrders(n, nil, l, "", func(l lang) string {
-			return l.pick("↩️ 乡镇未接受建议的时间，请在新消息中重新处理", "↩️ The township turned the proposed time down; decide again in the new message")
+			return l.T("visit.time_turned_down_button")
 		})...)
 		return append(msgs, orderMessages(n, func(l lang) string {
-			return l.pick("↩️ <b>乡镇未接受建议的时间，请重新处理：</b>\n\n", "↩️ <b>The township turned the proposed time down; please decide again:</b>\n\n")
+			return l.T("visit.time_turned_down_notice")
 		})...)
 	})
 	if err != nil {
 		if errors.Is(err, consult.ErrAlreadyDecided) {
-			b.answerCallback(ctx, q, l.pick("这个时间已经答复过了。", "This time was already answered."), false)
+			b.answerCallback(ctx, q, l.T("visit.time_was_already_answered"), false)
 			return b.db.Enqueue(ctx, editPressed(q, pickerView{visitCard(l, n.VisitView) + "\n\n" + visitStatusLine(l, n.VisitView), nil})...)
 		}
 		return b.visitRefused(ctx, q, l, n.VisitView, err)
 	}
 	if accept {
-		b.answerCallback(ctx, q, l.pick("已接受，谢谢！", "Accepted, thank you!"), false)
+		b.answerCallback(ctx, q, l.T("visit.accepted_thank_you"), false)
 	} else {
-		b.answerCallback(ctx, q, l.pick("已告知县局", "The bureau was told"), false)
+		b.answerCallback(ctx, q, l.T("visit.bureau_was_told"), false)
 	}
 	return nil
 }
@@ -621,9 +605,7 @@ func (b *Bot) answerProposal(ctx context.Context, q *tgbotapi.CallbackQuery, id 
 func declinedMessages(n consult.VisitNews, adminName string) []store.Message {
 	msgs := settleOrders(n, nil, zh, adminName, func(l lang) string { return visitStatusLine(l, n.VisitView) })
 	told := func(l lang) string {
-		return fmt.Sprintf(l.pick("❌ <b>上门服务 #%d 这次未能安排</b>（%s · %s）\n理由：%s\n如有需要可以再次预约。",
-			"❌ <b>Visit #%d cannot be arranged this time</b> (%s · %s)\nReason: %s\nYou may order again if needed."),
-			n.Visit.ID, esc(n.Visit.Township), topicLabel(l, n.VisitView), esc(n.Visit.DeclineReason))
+		return l.F("visit.visit_cannot_arranged_time", n.Visit.ID, esc(n.Visit.Township), topicLabel(l, n.VisitView), esc(n.Visit.DeclineReason))
 	}
 	msgs = append(msgs, toTownship(n, told, nil)...)
 	return append(msgs, toOrderer(n, n.Visit.DecidedBy, told, nil)...)
@@ -632,7 +614,7 @@ func declinedMessages(n consult.VisitNews, adminName string) []store.Message {
 // orderedMessages show a new order to the admins.
 func orderedMessages(n consult.VisitNews) []store.Message {
 	return orderMessages(n, func(l lang) string {
-		return l.pick("📥 <b>新的上门服务预约</b>\n", "📥 <b>New visit order</b>\n")
+		return l.T("visit.new_visit_order")
 	})
 }
 
@@ -641,18 +623,18 @@ func reportedMessages(n consult.VisitNews) []store.Message {
 	summary := func(l lang) string {
 		r := n.Report
 		var s strings.Builder
-		fmt.Fprintf(&s, l.pick("📝 <b>上门服务 #%d 已完成</b>（%s · %s · %s）", "📝 <b>Visit #%d done</b> (%s · %s · %s)"),
+		fmt.Fprintf(&s, l.T("visit.done_notice"),
 			n.Visit.ID, esc(n.Visit.Township), topicLabel(l, n.VisitView), visitWhen(l, n.Visit.ScheduledAt, n.County))
-		fmt.Fprintf(&s, l.pick("\n专家：%s", "\nExperts: %s"), expertNames(l, n.Experts))
-		fmt.Fprintf(&s, l.pick("\n发现：%s", "\nFound: %s"), esc(r.Found))
-		fmt.Fprintf(&s, l.pick("\n建议：%s", "\nAdvice: %s"), esc(r.Advice))
+		fmt.Fprintf(&s, l.T("visit.experts"), expertNames(l, n.Experts))
+		fmt.Fprintf(&s, l.T("visit.found"), esc(r.Found))
+		fmt.Fprintf(&s, l.T("visit.advice"), esc(r.Advice))
 		if r.Households > 0 {
-			fmt.Fprintf(&s, l.pick("\n服务农户：%d 户", "\nHouseholds served: %d"), r.Households)
+			fmt.Fprintf(&s, l.T("visit.households_served"), r.Households)
 		}
 		if len(r.Photos) > 0 {
-			fmt.Fprintf(&s, l.pick("\n现场照片：%d 张（已存档）", "\nPhotos: %d (archived)"), len(r.Photos))
+			fmt.Fprintf(&s, l.T("visit.photos_archived"), len(r.Photos))
 		}
-		fmt.Fprintf(&s, l.pick("\n记录人：%s", "\nReported by %s"), esc(r.ExpertName))
+		fmt.Fprintf(&s, l.T("visit.reported_by"), esc(r.ExpertName))
 		return s.String()
 	}
 	var msgs []store.Message
@@ -670,21 +652,19 @@ func reportedMessages(n consult.VisitNews) []store.Message {
 func (b *Bot) needsVisit(ctx context.Context, q *tgbotapi.CallbackQuery, questionID int64, l lang) error {
 	n, err := b.svc.VisitFromQuestion(ctx, questionID, person(q.From), func(n consult.VisitNews) []store.Message {
 		msgs := orderedMessages(n)
-		return append(msgs, sendTo(q.From.ID, fmt.Sprintf(l.pick(
-			"🚜 已为问题 #%d 申请上门服务 <b>#%d</b>，县农业农村局安排好后会通知你。",
-			"🚜 Visit <b>#%[2]d</b> is ordered for question #%[1]d; the county bureau will tell you when it is scheduled."), questionID, n.Visit.ID), nil)...)
+		return append(msgs, sendTo(q.From.ID, l.F("visit.visit_ordered_question_county", questionID, n.Visit.ID), nil)...)
 	})
 	switch {
 	case errors.Is(err, consult.ErrNoSuchQuestion):
-		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("没有 #%d 号问题。", "There is no question #%d."), questionID), true)
+		b.answerCallback(ctx, q, l.F("claim.there_no_question", questionID), true)
 	case errors.Is(err, consult.ErrNotExpert):
-		b.answerCallback(ctx, q, l.pick("只有本县该类别的专家可以申请上门服务。", "Only an expert of this question's category can order a visit."), true)
+		b.answerCallback(ctx, q, l.T("visit.only_expert_question_category"), true)
 	case errors.Is(err, store.ErrDuplicate):
-		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("问题 #%d 已有上门服务 #%d。", "Question #%d already has visit #%d."), questionID, n.Visit.ID), false)
+		b.answerCallback(ctx, q, l.F("visit.question_already_has_visit", questionID, n.Visit.ID), false)
 	case err != nil:
 		return err
 	default:
-		b.answerCallback(ctx, q, fmt.Sprintf(l.pick("已申请上门服务 #%d", "Visit #%d ordered"), n.Visit.ID), false)
+		b.answerCallback(ctx, q, l.F("visit.visit_ordered", n.Visit.ID), false)
 	}
 	return nil
 }
@@ -692,7 +672,7 @@ func (b *Bot) needsVisit(ctx context.Context, q *tgbotapi.CallbackQuery, questio
 // needsVisitButton goes on the card of the expert who claimed a question.
 func needsVisitButton(l lang, questionID int64) tgbotapi.InlineKeyboardMarkup {
 	return tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(
-		l.pick("🚜 需要上门", "🚜 Needs a field visit"), callbackData(actionNeedsVisit, questionID))))
+		l.T("visit.needs_field_visit"), callbackData(actionNeedsVisit, questionID))))
 }
 
 // coordinator handles /coordinator in a group: an admin grants the township-coordinator
@@ -726,12 +706,9 @@ func (b *Bot) coordinator(ctx context.Context, in *incoming) error {
 		}
 		var text string
 		if off {
-			text = fmt.Sprintf(gl.pick("已取消 %s 在 %s 的乡镇联络员身份。", "%s is no longer a township coordinator of %s."), esc(name), esc(res.Coordinator.Township))
+			text = gl.F("visit.no_longer_township_coordinator", esc(name), esc(res.Coordinator.Township))
 		} else {
-			text = fmt.Sprintf(gl.pick(
-				"✅ %s 现在是 %s 的乡镇联络员：可以在本群或私聊机器人发送 /visit 预约专家上门服务。请先私聊 @%s 点“开始”，以便接收通知。",
-				"✅ %s is now a township coordinator of %s: send /visit here or to me privately to order an expert visit. Start a private chat with @%s first, to be told how it goes."),
-				esc(name), esc(res.Coordinator.Township), esc(b.self.UserName))
+			text = gl.F("visit.now_township_coordinator_send", esc(name), esc(res.Coordinator.Township), esc(b.self.UserName))
 		}
 		roles := []role{}
 		if len(res.Roles) > 0 {
@@ -753,19 +730,18 @@ func (b *Bot) coordinator(ctx context.Context, in *incoming) error {
 	}
 	switch {
 	case errors.Is(err, consult.ErrGroupNotBound):
-		return b.reply(ctx, in, notBoundText, nil)
+		return b.reply(ctx, in, notBoundText(), nil)
 	case errors.Is(err, consult.ErrNotAdmin):
 		// Told to the person refused, in their language; what the group reads is in its.
-		return b.reply(ctx, in, in.lang.pick("只有本县农业农村局的管理员可以授权乡镇联络员。", "Only an admin of this county can appoint township coordinators."), nil)
+		return b.reply(ctx, in, in.lang.T("visit.only_admin_appoints"), nil)
 	case errors.Is(err, consult.ErrNotCoordinator):
-		return b.reply(ctx, in, gl.pick("这个人不是本乡镇的联络员。", "That person is not a coordinator of this township."), nil)
+		return b.reply(ctx, in, gl.T("visit.that_person_not_coordinator"), nil)
 	}
 	return err
 }
 
 func coordinatorUsage(l lang) string {
-	return l.pick("用法：回复某人的消息发送 /coordinator，授权其为本乡镇联络员；/coordinator off 取消。也可以写 ID：/coordinator 123456789。",
-		"Usage: reply to someone's message with /coordinator to make them this township's coordinator; /coordinator off to undo. Or give the id: /coordinator 123456789.")
+	return l.T("visit.usage_reply_someone_message")
 }
 
 // visitCommand handles /visit: it starts the order form, in the group for its township or
@@ -778,10 +754,9 @@ func (b *Bot) visitCommand(ctx context.Context, in *incoming) error {
 		func(res consult.FormResult) []store.Message { return formPrompt(l, res, place, in.msg.From, "") })
 	switch {
 	case errors.Is(err, consult.ErrGroupNotBound):
-		return b.reply(ctx, in, notBoundText, nil)
+		return b.reply(ctx, in, notBoundText(), nil)
 	case errors.Is(err, consult.ErrNotCoordinator):
-		return b.reply(ctx, in, l.pick("只有乡镇联络员和县农业农村局管理员可以预约专家上门服务。联络员由县局管理员在乡镇群里授权。",
-			"Only township coordinators and county admins can order expert visits. A county admin appoints coordinators in the township's group."), nil)
+		return b.reply(ctx, in, l.T("visit.only_township_coordinators_county"), nil)
 	case errors.Is(err, consult.ErrNameTownship), errors.Is(err, consult.ErrUnknownTownship):
 		var names []string
 		if roles, err := b.svc.Coordinates(ctx, in.msg.From.ID); err == nil {
@@ -792,15 +767,15 @@ func (b *Bot) visitCommand(ctx context.Context, in *incoming) error {
 		for _, c := range b.svc.AdminCounties(in.msg.From.ID) {
 			names = append(names, c.Townships...)
 		}
-		head := l.pick("请写上乡镇名，例如：/visit ", "Name the township, e.g. /visit ")
+		head := l.T("visit.name_township_e_g")
 		if errors.Is(err, consult.ErrUnknownTownship) {
-			head = fmt.Sprintf(l.pick("没有“%s”这个乡镇（或你不能为它预约）。例如：/visit ", "No township “%s” you can order for. E.g. /visit "), echo(in.args))
+			head = l.F("visit.no_township_you_can", echo(in.args))
 		}
 		example := ""
 		if len(names) > 0 {
 			example = names[0]
 		}
-		return b.reply(ctx, in, head+esc(example)+"\n"+l.pick("可选：", "Choose from: ")+esc(strings.Join(names, l.pick("、", ", "))), nil)
+		return b.reply(ctx, in, head+esc(example)+"\n"+l.T("visit.choose_from")+esc(strings.Join(names, l.T("render.list_separator"))), nil)
 	}
 	return err
 }
@@ -810,8 +785,7 @@ func (b *Bot) report(ctx context.Context, in *incoming) error {
 	l := in.lang
 	id, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(in.args), "#"), 10, 64)
 	if err != nil || id <= 0 {
-		return b.reply(ctx, in, l.pick("用法：/report 上门服务编号，例如 /report 12。发送 /visits 查看你的上门服务。",
-			"Usage: /report &lt;visit number&gt;, e.g. /report 12. Send /visits to see your visits."), nil)
+		return b.reply(ctx, in, l.T("visit.usage_report_visit_number"), nil)
 	}
 	place := formPlace{chatID: in.msg.Chat.ID, replyTo: in.msg.MessageID}
 	_, err = b.svc.StartReport(ctx, id, person(in.msg.From), func(res consult.FormResult) []store.Message {
@@ -819,13 +793,13 @@ func (b *Bot) report(ctx context.Context, in *incoming) error {
 	})
 	switch {
 	case errors.Is(err, consult.ErrNoSuchVisit):
-		return b.reply(ctx, in, fmt.Sprintf(l.pick("没有上门服务 #%d。", "There is no visit #%d."), id), nil)
+		return b.reply(ctx, in, l.F("visit.there_no_visit", id), nil)
 	case errors.Is(err, consult.ErrNotVisitExpert):
-		return b.reply(ctx, in, fmt.Sprintf(l.pick("只有安排参加上门服务 #%d 的专家可以填写记录。", "Only the experts sent on visit #%d can report it."), id), nil)
+		return b.reply(ctx, in, l.F("visit.only_experts_sent_visit", id), nil)
 	case errors.Is(err, consult.ErrAlreadyReported):
-		return b.reply(ctx, in, fmt.Sprintf(l.pick("上门服务 #%d 已经有记录了。", "Visit #%d is already reported."), id), nil)
+		return b.reply(ctx, in, l.F("visit.visit_already_reported", id), nil)
 	case errors.Is(err, consult.ErrNotApproved):
-		return b.reply(ctx, in, fmt.Sprintf(l.pick("上门服务 #%d 还没有安排，不能填写记录。", "Visit #%d is not scheduled, so it cannot be reported."), id), nil)
+		return b.reply(ctx, in, l.F("visit.visit_not_scheduled_so", id), nil)
 	}
 	return err
 }
@@ -843,7 +817,7 @@ func (b *Bot) startDecline(ctx context.Context, q *tgbotapi.CallbackQuery, id in
 		}
 		return b.visitRefused(ctx, q, l, v, err)
 	}
-	b.answerCallback(ctx, q, l.pick("请发送谢绝的理由", "Send the reason, please"), false)
+	b.answerCallback(ctx, q, l.T("visit.send_reason_please"), false)
 	return nil
 }
 
@@ -852,7 +826,7 @@ func (b *Bot) visits(ctx context.Context, in *incoming) error {
 	l := in.lang
 	lists, err := b.svc.UpcomingVisits(ctx, in.msg.From.ID)
 	if errors.Is(err, consult.ErrNotCoordinator) {
-		return b.reply(ctx, in, l.pick("只有乡镇联络员、专家和县局管理员有上门服务可看。", "Only township coordinators, experts and county admins have visits to see."), nil)
+		return b.reply(ctx, in, l.T("visit.only_township_coordinators_experts"), nil)
 	}
 	if err != nil {
 		return err
@@ -865,14 +839,14 @@ func (b *Bot) visits(ctx context.Context, in *incoming) error {
 		}
 		switch list.Role {
 		case consult.RoleAdmin:
-			fmt.Fprintf(&s, l.pick("<b>%s · 上门服务（30 天内及待审核）</b>", "<b>%s · visits (next 30 days and pending)</b>"), esc(list.County.Name))
+			fmt.Fprintf(&s, l.T("visit.visits_next_30_days"), esc(list.County.Name))
 		case consult.RoleCoordinator:
-			fmt.Fprintf(&s, l.pick("<b>%s · 本乡镇的上门服务</b>", "<b>%s · the township's visits</b>"), esc(list.Township))
+			fmt.Fprintf(&s, l.T("visit.township_visits"), esc(list.Township))
 		default:
-			s.WriteString(l.pick("<b>我参加的上门服务</b>", "<b>My visits</b>"))
+			s.WriteString(l.T("visit.my_visits"))
 		}
 		if len(list.Visits) == 0 {
-			s.WriteString(l.pick("\n暂无。", "\nNone."))
+			s.WriteString(l.T("visit.none"))
 		}
 		for _, v := range list.Visits {
 			fmt.Fprintf(&s, "\n\n<b>#%d</b> · %s · %s", v.Visit.ID, esc(v.Visit.Township), topicLabel(l, v))
@@ -881,11 +855,11 @@ func (b *Bot) visits(ctx context.Context, in *incoming) error {
 			}
 			s.WriteString("\n" + visitStatusLine(l, v))
 			if list.Role == consult.RoleExpert && v.Visit.ScheduledAt.Before(b.svc.Now()) {
-				fmt.Fprintf(&s, l.pick("\n⚠️ 待填写记录：/report %d", "\n⚠️ To report: /report %d"), v.Visit.ID)
+				fmt.Fprintf(&s, l.T("visit.report_report"), v.Visit.ID)
 			}
 			if list.Role == consult.RoleAdmin && v.Visit.Status == store.VisitOrdered && len(rows) < 10 {
 				rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(
-					fmt.Sprintf(l.pick("处理 #%d", "Decide #%d"), v.Visit.ID), callbackData(actionVisitOpen, v.Visit.ID))))
+					l.F("outbreak.decide", v.Visit.ID), callbackData(actionVisitOpen, v.Visit.ID))))
 			}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agriclinic/agriclinic/i18n"
 	"github.com/agriclinic/agriclinic/store"
 )
 
@@ -27,6 +28,10 @@ type Calendars struct {
 	Names func(countyID string) string
 	Now   func() time.Time
 }
+
+// calendarLang is the calendars' language: a phone's calendar app fetches them without
+// signing in, so they are in the bureau's.
+const calendarLang = i18n.Default
 
 // visitLength is how long a visit is shown in the calendar.
 const visitLength = 2 * time.Hour
@@ -72,7 +77,7 @@ func (c *Calendars) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if c.Names != nil {
 			name = c.Names(id)
 		}
-		name += " 上门服务"
+		name = calendarLang.F("web.cal.county", name)
 	case "expert":
 		expert, perr := strconv.ParseInt(id, 10, 64)
 		if perr != nil {
@@ -80,7 +85,7 @@ func (c *Calendars) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		visits, err = c.DB.ExpertCalendar(ctx, expert, since)
-		name = "我的上门服务"
+		name = calendarLang.T("web.cal.mine")
 	}
 	if err != nil {
 		http.Error(w, "the archive cannot be reached; try again", http.StatusServiceUnavailable)
@@ -115,7 +120,7 @@ func ICS(name string, visits []store.CalendarVisit, now time.Time) string {
 		line("DTSTAMP:" + stamp)
 		line("DTSTART:" + v.ScheduledAt.UTC().Format("20060102T150405Z"))
 		line("DTEND:" + v.ScheduledAt.Add(visitLength).UTC().Format("20060102T150405Z"))
-		line("SUMMARY:" + escapeText(fmt.Sprintf("上门服务 #%d %s · %s", v.ID, v.Township, v.Topic)))
+		line("SUMMARY:" + escapeText(calendarLang.F("web.cal.summary", v.ID, v.Township, v.Topic)))
 		if v.Place != "" {
 			line("LOCATION:" + escapeText(v.Township+" "+v.Place))
 		} else {
@@ -123,7 +128,7 @@ func ICS(name string, visits []store.CalendarVisit, now time.Time) string {
 		}
 		desc := v.Problem
 		if v.Experts != "" {
-			desc += "\n专家：" + v.Experts
+			desc += "\n" + calendarLang.F("web.cal.experts", v.Experts)
 		}
 		line("DESCRIPTION:" + escapeText(strings.TrimSpace(desc)))
 		status := "CONFIRMED"

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/agriclinic/agriclinic/consult"
+	"github.com/agriclinic/agriclinic/i18n"
 	"github.com/agriclinic/agriclinic/store"
 )
 
@@ -103,18 +104,31 @@ type page struct {
 	Message string
 }
 
+// langOf is the page's language: ?lang= when it names a language of the catalog, else
+// the one chosen before (a cookie), else the default.
 func langOf(r *http.Request) string {
-	if l := r.URL.Query().Get("lang"); l == "en" || l == "zh" {
+	if l, ok := chosenLang(r); ok {
 		return l
 	}
-	if c, err := r.Cookie("lang"); err == nil && c.Value == "en" {
-		return "en"
+	if c, err := r.Cookie("lang"); err == nil {
+		if l, ok := i18n.Find(c.Value); ok && l.Code() == c.Value {
+			return l.Code()
+		}
 	}
-	return "zh"
+	return i18n.Default.Code()
+}
+
+// chosenLang is the language a ?lang= link asks for.
+func chosenLang(r *http.Request) (string, bool) {
+	q := r.URL.Query().Get("lang")
+	if l, ok := i18n.Find(q); ok && l.Code() == q {
+		return q, true
+	}
+	return "", false
 }
 
 func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
-	if l := r.URL.Query().Get("lang"); l == "en" || l == "zh" {
+	if l, ok := chosenLang(r); ok {
 		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -367,6 +381,7 @@ func (d *Dashboard) exportCSV(w http.ResponseWriter, r *http.Request, s *consult
 // funcs are the templates' helpers.
 var funcs = template.FuncMap{
 	"t":     tr,
+	"langs": i18n.Langs,
 	"label": func(lang string, c *consult.Category) string { return c.Label(lang) },
 	"when":  when,
 	"day":   func(t time.Time) string { return t.Format("2006-01-02") },
