@@ -33,7 +33,7 @@ func (b *Bot) claim(ctx context.Context, q *tgbotapi.CallbackQuery, questionID i
 			return questionCard(l, res.QuestionView) + "\n\n" + line
 		}
 		msgs = append(msgs, noticeEdits(notices, res.InFlight, claimedText)...)
-		// An expert who claimed from /queue or a digest has not seen the photos yet.
+		// An expert who claimed from /queue or a push bundle has not seen the photos yet.
 		if !shownTo(q.From.ID, res.Notices, res.InFlight) {
 			msgs = append(msgs, mediaMessages(q.From.ID, res.Media, 0, 0)...)
 		}

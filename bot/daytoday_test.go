@@ -258,7 +258,7 @@ func TestTransferTellsTheGroupAndTheOtherCategory(t *testing.T) {
 	tg.WaitMessage(t, rice.ID, repliesTo(refused, "只有认领 #1 的专家"))
 }
 
-func TestManyQuestionsAtOnceBecomeOneDigest(t *testing.T) {
+func TestManyQuestionsAtOnceBecomeOneBundle(t *testing.T) {
 	t.Parallel()
 	c := newClinic(t, func(o *consult.Options, rdb redis.UniversalClient, prefix string) {
 		o.Quota = store.NewQuota(rdb, prefix)
@@ -273,10 +273,10 @@ func TestManyQuestionsAtOnceBecomeOneDigest(t *testing.T) {
 		q := tg.SendText(c.group, c.farmer, "/ask "+text)
 		tg.WaitMessage(t, c.group.ID, repliesTo(q, "#"+itoa(int64(i+1))))
 	}
-	if n, err := c.svc.FlushDigests(context.Background(), 0, bot.DigestMessages); err != nil || n != 1 {
-		t.Fatalf("FlushDigests = %d, %v; want one digest", n, err)
+	if n, err := c.svc.FlushBundles(context.Background(), 0, bot.BundleMessages); err != nil || n != 1 {
+		t.Fatalf("FlushBundles = %d, %v; want one bundle", n, err)
 	}
-	digest := tg.WaitMessage(t, expert.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, "又有 2 个新问题") })
+	bundle := tg.WaitMessage(t, expert.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, "又有 2 个新问题") })
 	notices := 0
 	for _, m := range tg.Messages(expert.ID) {
 		if hasButton(m, "claim:1") || hasButton(m, "claim:2") || hasButton(m, "claim:3") || hasButton(m, "claim:4") {
@@ -284,9 +284,9 @@ func TestManyQuestionsAtOnceBecomeOneDigest(t *testing.T) {
 		}
 	}
 	if notices != 2 {
-		t.Errorf("the expert got %d pushes, want 2 and a digest", notices)
+		t.Errorf("the expert got %d pushes, want 2 and a bundle", notices)
 	}
-	tg.Press(telegramtest.PrivateChat(expert), expert, digest, "queue:1")
+	tg.Press(telegramtest.PrivateChat(expert), expert, bundle, "queue:1")
 	tg.WaitMessage(t, expert.ID, func(m tgbotapi.Message) bool { return strings.Contains(m.Text, "待认领的问题（共 4 个）") })
 }
 

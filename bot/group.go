@@ -80,7 +80,7 @@ func (b *Bot) asked(ctx context.Context, in *incoming, res consult.AskResult, er
 func AskMessages(res consult.AskResult) []store.Message {
 	gl := langFromCode(res.GroupLanguage)
 	v := consult.QuestionView{Question: res.Question, County: res.County, Category: res.Category}
-	text, markup := ackText(gl, v, len(res.Experts)+len(res.Digested)), any(nil)
+	text, markup := ackText(gl, v, len(res.Experts)+len(res.Bundled)), any(nil)
 	if len(res.Similar) > 0 {
 		text += similarLines(gl, res.Similar)
 		markup = similarKeyboard(gl, res.Question.ID, res.Similar)
@@ -101,9 +101,9 @@ func questionNotice(e store.Expert, v consult.QuestionView, media []store.Media,
 	return append(msgs, remembered(sendTo(e.UserID, text, claimKeyboard(l, v.Question.ID)), store.MessageQuestionNotice, v.Question.ID, e.UserID, l)...)
 }
 
-// DigestMessages tells an expert how many questions arrived while they were not pushed
+// BundleMessages tells an expert how many questions arrived while they were not pushed
 // one by one, with a button to list them.
-func DigestMessages(d store.Digest) []store.Message {
+func BundleMessages(d store.Bundle) []store.Message {
 	l := langFromCode(d.Language)
 	text := l.F("group.more_new_questions_are", d.Questions)
 	return sendTo(d.UserID, text, queueKeyboard(l))

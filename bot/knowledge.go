@@ -17,7 +17,7 @@ import (
 const (
 	actionPrevious = "prev" // show an earlier answer (id: the earlier question)
 	actionArchive  = "arch" // the farmer's question is solved by an earlier answer
-	actionShow     = "show" // show a found question's thread to an expert or admin
+	actionShow     = "show" // show a found question's conversation to an expert or admin
 	actionKeyword  = "kw"   // add a keyword: "kw:<county>:<category>:<word>"
 )
 
@@ -195,7 +195,7 @@ func statusLabel(l lang, q store.Question) string {
 	return l.T("knowledge.closed")
 }
 
-// show sends a found question's whole thread to an expert or admin of its county.
+// show sends a found question's whole conversation to an expert or admin of its county.
 func (b *Bot) show(ctx context.Context, cq *tgbotapi.CallbackQuery, questionID int64) error {
 	l := b.langFor(ctx, cq.From)
 	v, err := b.svc.QuestionFor(ctx, cq.From.ID, questionID)

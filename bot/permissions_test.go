@@ -474,7 +474,7 @@ func TestEveryCommandAndButtonRefusesWhoMayNot(t *testing.T) {
 					t.Errorf("a refusal %q is not shown as an alert", text)
 				}
 				if text == "" {
-					// Some buttons answer in the chat: the open questions, a question's thread.
+					// Some buttons answer in the chat: the open questions, a question's conversation.
 					text = tg.WaitMessage(t, chat.ID, func(m tgbotapi.Message) bool { return m.MessageID > last && m.From != nil && m.From.ID == tg.Bot().ID }).Text
 				}
 				check(t, p, o, text)

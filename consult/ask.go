@@ -33,12 +33,12 @@ type AskResult struct {
 	Question store.Question
 	County   *County
 	Category *Category
-	// Experts are the on-duty experts to push the question to; Digested are those who got
-	// many pushes in a short time and will get one digest instead (see FlushDigests).
-	Experts  []store.Expert
-	Digested []store.Expert
-	RetryIn  time.Duration
-	Media    []store.Media
+	// Experts are the on-duty experts to push the question to; Bundled are those who got
+	// many pushes in a short time and will get one bundle instead (see FlushBundles).
+	Experts []store.Expert
+	Bundled []store.Expert
+	RetryIn time.Duration
+	Media   []store.Media
 	// GroupLanguage is the language the group chose ("" for the default).
 	GroupLanguage string
 	// Similar are earlier answered questions like this one, to show the farmer.
@@ -201,7 +201,7 @@ func (s *Service) checkAsks(ins []AskInput, texts []string, facts store.AskFacts
 }
 
 // pendingAsks makes the questions at live ready to store: routed to their on-duty
-// experts (pushed or digested, in one round trip to Redis), indexed, and, for a question
+// experts (pushed or bundled, in one round trip to Redis), indexed, and, for a question
 // asked on its own (single), with its earlier answers.
 func (s *Service) pendingAsks(ctx context.Context, ins []AskInput, texts []string, indexed []textIndex, live []int, facts store.AskFacts,
 	outcomes []AskOutcome, out Out[AskResult], single bool) []*pendingAsk {
@@ -224,7 +224,7 @@ func (s *Service) pendingAsks(ctx context.Context, ins []AskInput, texts []strin
 		}
 		onDuty[j] = list
 	}
-	push, digest := s.splitPushesMany(ctx, onDuty)
+	push, bundle := s.splitPushesMany(ctx, onDuty)
 	if indexed == nil {
 		// Indexing panicked on its goroutine: again here, where the caller recovers.
 		indexed = make([]textIndex, len(texts))
@@ -235,7 +235,7 @@ func (s *Service) pendingAsks(ctx context.Context, ins []AskInput, texts []strin
 	pending := make([]*pendingAsk, len(live))
 	for j, i := range live {
 		in, r := ins[i], outcomes[i].Result
-		r.Experts, r.Digested = push[j], digest[j]
+		r.Experts, r.Bundled = push[j], bundle[j]
 		var looked []int64 // nil: left for later (or the lookup failed)
 		if single {
 			var ok bool
@@ -338,7 +338,7 @@ func (s *Service) storeAsks(batch []*pendingAsk, burst bool) error {
 		if err != nil {
 			return err
 		}
-		var digested [][]store.Expert
+		var bundled [][]store.Expert
 		var msgs []store.Message
 		media := map[int64][]store.Media{}
 		for _, p := range batch {
@@ -353,9 +353,9 @@ func (s *Service) storeAsks(batch []*pendingAsk, burst bool) error {
 			if len(p.media) > 0 {
 				media[q.ID] = p.media
 			}
-			digested = append(digested, p.res.Digested)
+			bundled = append(bundled, p.res.Bundled)
 			msgs = appendMessages(msgs, p.out.render(p.res))
 		}
-		return tx.RecordAsks(ctx, media, digested, s.now(), msgs)
+		return tx.RecordAsks(ctx, media, bundled, s.now(), msgs)
 	})
 }

@@ -26,7 +26,7 @@ var (
 	ErrTooLong          = errors.New("question too long")
 )
 
-// Errors of the thread after a question.
+// Errors of the conversation after a question.
 var (
 	ErrNotAsker      = errors.New("only the farmer who asked may do this")
 	ErrAlreadyRated  = errors.New("feedback already given")

@@ -53,8 +53,8 @@ type Limits struct {
 	// Repeat is how long the same words from the same farmer count as the same question.
 	Repeat time.Duration
 	// Pushes is how many questions an expert is pushed one by one per PushWindow; past
-	// that, new questions are gathered into one digest sent when the window ends
-	// (0: no digest).
+	// that, new questions are gathered into one bundle sent when the window ends
+	// (0: no bundle).
 	Pushes     int
 	PushWindow time.Duration
 }

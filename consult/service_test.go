@@ -886,16 +886,16 @@ func TestAskManyGivesEachQuestionOfABatchTheOutcomeAskWould(t *testing.T) {
 	if cat := out[8].Result.Category.ID; cat != "tea" || len(out[8].Result.Experts) != 1 {
 		t.Errorf("the tea question went to %s, pushed to %d; want tea, pushed to its expert", cat, len(out[8].Result.Experts))
 	}
-	// The rice experts had their push: the batch's rice questions wait in their digests,
+	// The rice experts had their push: the batch's rice questions wait in their bundles,
 	// one row per expert for the whole batch.
 	for _, i := range []int{3, 7} {
-		if r := out[i].Result; len(r.Experts) != 0 || len(r.Digested) != 2 {
-			t.Errorf("question %d: pushed to %d, digested for %d; want 0 and 2", i, len(r.Experts), len(r.Digested))
+		if r := out[i].Result; len(r.Experts) != 0 || len(r.Bundled) != 2 {
+			t.Errorf("question %d: pushed to %d, bundled for %d; want 0 and 2", i, len(r.Experts), len(r.Bundled))
 		}
 	}
 	var rows, counted int
-	if err := b.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(questions), 0) FROM expert_digest_items`).Scan(&rows, &counted); err != nil || rows != 2 || counted != 4 {
-		t.Errorf("digest rows %d counting %d (%v); want 2 rows counting 4", rows, counted, err)
+	if err := b.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(questions), 0) FROM expert_bundle_items`).Scan(&rows, &counted); err != nil || rows != 2 || counted != 4 {
+		t.Errorf("bundle rows %d counting %d (%v); want 2 rows counting 4", rows, counted, err)
 	}
 	var questions, asked int
 	b.pool.QueryRow(ctx, `SELECT count(*), (SELECT count(*) FROM question_events WHERE kind = 'asked') FROM questions`).Scan(&questions, &asked)
@@ -938,13 +938,13 @@ func TestAskManySplitsEachQuestionsExpertsByTheirPushesLeft(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	want := []struct{ push, digest []int64 }{{[]int64{22}, []int64{21}}, {nil, []int64{21, 22}}}
+	want := []struct{ push, bundle []int64 }{{[]int64{22}, []int64{21}}, {nil, []int64{21, 22}}}
 	for i, o := range out {
 		if o.Err != nil {
 			t.Fatalf("question %d: %v", i, o.Err)
 		}
-		if p, d := ids(o.Result.Experts), ids(o.Result.Digested); !slices.Equal(p, want[i].push) || !slices.Equal(d, want[i].digest) {
-			t.Errorf("question %d: pushed to %v, gathered for %v; want %v and %v", i, p, d, want[i].push, want[i].digest)
+		if p, d := ids(o.Result.Experts), ids(o.Result.Bundled); !slices.Equal(p, want[i].push) || !slices.Equal(d, want[i].bundle) {
+			t.Errorf("question %d: pushed to %v, gathered for %v; want %v and %v", i, p, d, want[i].push, want[i].bundle)
 		}
 	}
 }

@@ -42,7 +42,7 @@ type similarJob struct {
 }
 
 func newSimilarJob(res AskResult, out Out[AskResult]) similarJob {
-	return similarJob{question: res.Question.ID, told: len(res.Experts) + len(res.Digested), language: res.GroupLanguage, out: out}
+	return similarJob{question: res.Question.ID, told: len(res.Experts) + len(res.Bundled), language: res.GroupLanguage, out: out}
 }
 
 // similarLater holds the lookups waiting and whether a worker runs them.
@@ -202,7 +202,7 @@ func (s *Service) attachSimilar(ctx context.Context, j similarJob) (err error) {
 	}
 	// Rendered with as many (blank) experts as it went to: only the acknowledgement is
 	// kept, and it says how many were told.
-	res.Digested = make([]store.Expert, j.told)
+	res.Bundled = make([]store.Expert, j.told)
 	var ack []store.Message
 	for _, m := range j.out.render(res) {
 		if m.ChatID == q.ChatID {

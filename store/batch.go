@@ -103,7 +103,7 @@ func queueMediaOf(b *pgx.Batch, questionIDs []int64, out map[int64][]Media) {
 	})
 }
 
-// FollowupsOf returns what was added to each question's thread, oldest first.
+// FollowupsOf returns what was added to each question's conversation, oldest first.
 func (d *queries) FollowupsOf(ctx context.Context, questionIDs []int64) (map[int64][]Followup, error) {
 	out := map[int64][]Followup{}
 	b := &pgx.Batch{}
@@ -182,13 +182,13 @@ func (d *queries) RecordWins(ctx context.Context, events []Event, questionIDs []
 }
 
 // RecordAsks writes what a batch of questions just created caused besides themselves:
-// their media, a count in the digests of the experts not pushed to, and the messages
+// their media, a count in the bundles of the experts not pushed to, and the messages
 // to send, in one round trip. Under a burst each getUpdates batch waits on the one
 // before, so its transaction is kept to three round trips.
-func (d *queries) RecordAsks(ctx context.Context, media map[int64][]Media, digested [][]Expert, at time.Time, msgs []Message) error {
+func (d *queries) RecordAsks(ctx context.Context, media map[int64][]Media, bundled [][]Expert, at time.Time, msgs []Message) error {
 	b := &pgx.Batch{}
 	queueMedia(b, media)
-	queueDigests(b, digested, at)
+	queueBundles(b, bundled, at)
 	if len(msgs) > 0 {
 		if err := queueEnqueue(b, msgs); err != nil {
 			return err

@@ -190,7 +190,7 @@ func (d *queries) Events(ctx context.Context, questionID int64) ([]Event, error)
 	return out, wrap("events", err)
 }
 
-// Followup is something added to a question's thread after it was asked.
+// Followup is something added to a question's conversation after it was asked.
 type Followup struct {
 	ID         int64
 	QuestionID int64
@@ -223,29 +223,29 @@ func (d *queries) Followups(ctx context.Context, questionID int64) ([]Followup, 
 	return all[questionID], err
 }
 
-// Digest is the questions an expert was not pushed one by one.
-type Digest struct {
+// Bundle is the questions an expert was not pushed one by one.
+type Bundle struct {
 	UserID    int64
 	Language  string
 	Questions int
 	FirstAt   time.Time
 }
 
-// AddToDigests counts one question in each expert's pending digest (an expert named
+// AddToBundles counts one question in each expert's pending bundle (an expert named
 // twice counts two). It appends a row per expert: a burst of questions to the same
 // experts does not queue up behind one counter row per expert.
-func (d *queries) AddToDigests(ctx context.Context, experts []Expert, at time.Time) error {
+func (d *queries) AddToBundles(ctx context.Context, experts []Expert, at time.Time) error {
 	b := &pgx.Batch{}
-	queueDigests(b, [][]Expert{experts}, at)
+	queueBundles(b, [][]Expert{experts}, at)
 	if b.Len() == 0 {
 		return nil
 	}
-	return d.send(ctx, "add to digests", b)
+	return d.send(ctx, "add to bundles", b)
 }
 
-// queueDigests queues AddToDigests' statement for the experts of several questions (an
+// queueBundles queues AddToBundles' statement for the experts of several questions (an
 // expert named in n of them counts n), if there is anyone to count.
-func queueDigests(b *pgx.Batch, experts [][]Expert, at time.Time) {
+func queueBundles(b *pgx.Batch, experts [][]Expert, at time.Time) {
 	var (
 		ids    []int64
 		langs  []string
@@ -265,23 +265,23 @@ func queueDigests(b *pgx.Batch, experts [][]Expert, at time.Time) {
 	if len(ids) == 0 {
 		return
 	}
-	b.Queue(`INSERT INTO expert_digest_items (user_id, language, at, questions)
+	b.Queue(`INSERT INTO expert_bundle_items (user_id, language, at, questions)
 		SELECT user_id, language, $3, questions FROM unnest($1::bigint[], $2::text[], $4::int[]) AS e(user_id, language, questions)`,
 		ids, langs, at, counts)
 }
 
-// TakeDigests removes and returns the digests started before cutoff, each with how many
+// TakeBundles removes and returns the bundles started before cutoff, each with how many
 // questions it counts.
-func (d *queries) TakeDigests(ctx context.Context, cutoff time.Time) ([]Digest, error) {
+func (d *queries) TakeBundles(ctx context.Context, cutoff time.Time) ([]Bundle, error) {
 	rows, err := d.dbtx.Query(ctx, `
-		WITH due AS (SELECT user_id FROM expert_digest_items GROUP BY user_id HAVING min(at) < $1),
-		taken AS (DELETE FROM expert_digest_items i USING due WHERE i.user_id = due.user_id
+		WITH due AS (SELECT user_id FROM expert_bundle_items GROUP BY user_id HAVING min(at) < $1),
+		taken AS (DELETE FROM expert_bundle_items i USING due WHERE i.user_id = due.user_id
 			RETURNING i.user_id, i.language, i.at, i.questions)
 		SELECT user_id, (array_agg(language ORDER BY at DESC))[1], sum(questions)::int, min(at)
 		FROM taken GROUP BY user_id ORDER BY user_id`, cutoff)
 	if err != nil {
-		return nil, wrap("take digests", err)
+		return nil, wrap("take bundles", err)
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Digest])
-	return out, wrap("take digests", err)
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Bundle])
+	return out, wrap("take bundles", err)
 }

@@ -382,7 +382,7 @@ type Revision struct {
 // buttons if it is still waiting in the outbox. Otherwise it says where that message is,
 // so the caller can queue an edit (EditOutboxID or EditMessageID); a message given up on
 // is neither. Only the first: an answer posted in the group is remembered like the
-// question's acknowledgement, so that replies to either join the question's thread, and
+// question's acknowledgement, so that replies to either join the question's conversation, and
 // revising the acknowledgement must leave the answer alone.
 func (d *queries) Revise(ctx context.Context, chatID int64, kind string, refID int64, text string, markup json.RawMessage, now time.Time) (Revision, error) {
 	var mk any

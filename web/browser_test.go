@@ -33,9 +33,9 @@ func TestTheDashboardInABrowser(t *testing.T) {
 	if results := b.Text(`main`); !strings.Contains(results, "水稻稻飞虱很多") || strings.Contains(results, "稻飞虱也来了") {
 		t.Errorf("results = %q, want this county's planthopper question only", results)
 	}
-	b.Do("thread", chromedp.Click(css(fmt.Sprintf(`td a[href="/questions/%d"]`, d.ids["hopper"]))), chromedp.WaitVisible(css(`.thread`)))
-	if thread := b.Text(`main`); !strings.Contains(thread, "<script>alert(1)</script>") || !strings.Contains(thread, "经过") {
-		t.Errorf("thread = %q, want the question's text shown as text", thread)
+	b.Do("conversation", chromedp.Click(css(fmt.Sprintf(`td a[href="/questions/%d"]`, d.ids["hopper"]))), chromedp.WaitVisible(css(`.conversation`)))
+	if conv := b.Text(`main`); !strings.Contains(conv, "<script>alert(1)</script>") || !strings.Contains(conv, "经过") {
+		t.Errorf("conversation = %q, want the question's text shown as text", conv)
 	}
 
 	// Another county's question is not there, whatever the address says.

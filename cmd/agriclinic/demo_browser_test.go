@@ -145,7 +145,7 @@ func TestTheDemoClinicInABrowser(t *testing.T) {
 	}
 	// Its page shows the photo, which the dashboard fetched from the local Telegram with
 	// getFile, and the expert's answer.
-	b.Do("thread", chromedp.Click(css(`td a[href^="/questions/"]`)), chromedp.WaitVisible(css(`.thread`)),
+	b.Do("conversation", chromedp.Click(css(`td a[href^="/questions/"]`)), chromedp.WaitVisible(css(`.conversation`)),
 		photoShown(`main img[src^="/media/"]`))
 	if thread := b.Text(`main`); !strings.Contains(thread, answer) {
 		t.Errorf("thread = %q, want the answer", thread)

@@ -260,13 +260,13 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 			})
 		})
 	})
-	// Albums and push digests wait seconds, not the reconciler's interval.
+	// Albums and push bundles wait seconds, not the reconciler's interval.
 	work.start(jobsCtx, "gather", func(ctx context.Context) error {
 		return whileLeader(ctx, leases, "gather", instance, leaseTTL, log, func(ctx context.Context) error {
-			return every(ctx, min(time.Second, cfg.AlbumWait), log, "turn albums into questions, send push digests", func(ctx context.Context) error {
+			return every(ctx, min(time.Second, cfg.AlbumWait), log, "turn albums into questions, send push bundles", func(ctx context.Context) error {
 				_, albumErr := svc.FlushAlbums(ctx, cfg.AlbumWait, bot.AskMessages)
-				_, digestErr := svc.FlushDigests(ctx, cfg.Limits.PushWindow, bot.DigestMessages)
-				return errors.Join(albumErr, digestErr)
+				_, bundleErr := svc.FlushBundles(ctx, cfg.Limits.PushWindow, bot.BundleMessages)
+				return errors.Join(albumErr, bundleErr)
 			})
 		})
 	})

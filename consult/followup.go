@@ -111,8 +111,8 @@ func (s *Service) flushAlbum(ctx context.Context, k store.AlbumKey, out Out[AskR
 		if err != nil {
 			return err
 		}
-		res.Experts, res.Digested = s.splitPushes(ctx, experts)
-		if err := s.digest(ctx, tx, res.Digested); err != nil {
+		res.Experts, res.Bundled = s.splitPushes(ctx, experts)
+		if err := s.bundle(ctx, tx, res.Bundled); err != nil {
 			return err
 		}
 		if err := tx.AddEvent(ctx, store.Event{QuestionID: res.Question.ID, Kind: "asked", ActorID: first.FromID, At: s.now()}); err != nil {
@@ -152,7 +152,7 @@ type FeedbackResult struct {
 	Answerer store.Expert
 	// Experts are the on-duty experts to push a reopened question to.
 	Experts       []store.Expert
-	Digested      []store.Expert
+	Bundled       []store.Expert
 	GroupLanguage string
 }
 
@@ -186,7 +186,7 @@ func (s *Service) Feedback(ctx context.Context, questionID, userID int64, solved
 		if err != nil {
 			return res, err
 		}
-		res.Experts, res.Digested = s.splitPushes(ctx, experts)
+		res.Experts, res.Bundled = s.splitPushes(ctx, experts)
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
@@ -198,7 +198,7 @@ func (s *Service) Feedback(ctx context.Context, questionID, userID int64, solved
 		if err != nil {
 			return err
 		}
-		if err := s.digest(ctx, tx, res.Digested); err != nil {
+		if err := s.bundle(ctx, tx, res.Bundled); err != nil {
 			return err
 		}
 		kind := map[bool]string{true: "closed", false: "reopened"}[solved]
@@ -275,7 +275,7 @@ type FollowupResult struct {
 	Experts  []store.Expert
 }
 
-// Followup adds the asking farmer's message to their question's thread. A question that
+// Followup adds the asking farmer's message to their question's conversation. A question that
 // is claimed sends it to its holder; an answered or closed one goes back to the expert
 // who answered it (or, if they are no longer an expert of its category, to the head of
 // the queue).
@@ -466,7 +466,7 @@ type TransferResult struct {
 	// category to push it to.
 	Former        store.Expert
 	Experts       []store.Expert
-	Digested      []store.Expert
+	Bundled       []store.Expert
 	ActorName     string
 	GroupLanguage string
 }
@@ -510,7 +510,7 @@ func (s *Service) Transfer(ctx context.Context, questionID int64, actor Person, 
 	if err != nil {
 		return res, err
 	}
-	res.Experts, res.Digested = s.splitPushes(ctx, experts)
+	res.Experts, res.Bundled = s.splitPushes(ctx, experts)
 	res.GroupLanguage = s.language(ctx, q.ChatID)
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
@@ -518,7 +518,7 @@ func (s *Service) Transfer(ctx context.Context, questionID int64, actor Person, 
 			return err
 		}
 		res.Category = to
-		if err := s.digest(ctx, tx, res.Digested); err != nil {
+		if err := s.bundle(ctx, tx, res.Bundled); err != nil {
 			return err
 		}
 		if err := tx.AddEvent(ctx, store.Event{QuestionID: q.ID, Kind: "transferred", ActorID: actor.ID,

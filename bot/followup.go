@@ -15,7 +15,7 @@ import (
 
 // notBoundText answers in a group not bound yet, whose language nobody has chosen: in
 // every language.
-func notBoundText() string { return everyLang("thread.not_bound") }
+func notBoundText() string { return everyLang("followup.not_bound") }
 
 func blankText(s string) bool { return consult.Blank(s) }
 
@@ -41,7 +41,7 @@ func (b *Bot) stageAlbum(ctx context.Context, in *incoming, caption string, addr
 }
 
 // followup adds a farmer's reply to the bot's acknowledgement or to an answer to that
-// question's thread. It reports false when the message is not one: a reply by someone
+// question's conversation. It reports false when the message is not one: a reply by someone
 // else is their own question.
 func (b *Bot) followup(ctx context.Context, in *incoming) (bool, error) {
 	r := in.msg.ReplyToMessage
@@ -71,9 +71,9 @@ func (b *Bot) followup(ctx context.Context, in *incoming) (bool, error) {
 	case errors.Is(err, store.ErrDuplicate):
 		return true, nil
 	case errors.Is(err, consult.ErrTooLong):
-		return true, b.reply(ctx, in, in.lang.T("thread.followup_too_long"), nil)
+		return true, b.reply(ctx, in, in.lang.T("followup.followup_too_long"), nil)
 	case errors.Is(err, consult.ErrAlreadyAnswered):
-		return true, b.reply(ctx, in, in.lang.T("thread.question_changed"), nil)
+		return true, b.reply(ctx, in, in.lang.T("followup.question_changed"), nil)
 	}
 	return true, err
 }
@@ -90,18 +90,18 @@ func followupMessages(res consult.FollowupResult, in *incoming, gl lang, media *
 	case res.Holder.UserID != 0:
 		l := langFromCode(res.Holder.Language)
 		msgs = append(msgs, mediaMessages(res.Holder.UserID, items, 0, 0)...)
-		text := l.F("thread.follow_up_reply_message", q.ID, esc(q.FarmerName), esc(q.Township), esc(res.Followup.Text))
+		text := l.F("followup.follow_up_reply_message", q.ID, esc(q.FarmerName), esc(q.Township), esc(res.Followup.Text))
 		msgs = append(msgs, remembered(sendTo(res.Holder.UserID, text, nil), store.MessageQuestionNotice, q.ID, res.Holder.UserID, l)...)
-		ack = gl.F("thread.passed_expert", esc(res.Holder.Name))
+		ack = gl.F("followup.passed_expert", esc(res.Holder.Name))
 	case res.Requeued:
 		for _, e := range res.Experts {
 			l := langFromCode(e.Language)
 			msgs = append(msgs, questionNotice(e, res.QuestionView, items, []store.Followup{res.Followup},
-				l.T("thread.farmer_asked_more_question"))...)
+				l.T("followup.farmer_asked_more_question"))...)
 		}
-		ack = gl.T("thread.question_back_queue_expert")
+		ack = gl.T("followup.question_back_queue_expert")
 	default:
-		ack = gl.T("thread.added_your_question_expert")
+		ack = gl.T("followup.added_your_question_expert")
 	}
 	return append(msgs, in.replyWith(fmt.Sprintf("#%d ", q.ID)+ack, nil)...)
 }
@@ -124,9 +124,9 @@ func (b *Bot) onEdit(ctx context.Context, msg *tgbotapi.Message) error {
 			return nil
 		}
 		l := langFromCode(res.Holder.Language)
-		card := l.T("thread.farmer_edited_question") + questionCardFull(l, res.QuestionView, nil, nil)
+		card := l.T("followup.farmer_edited_question") + questionCardFull(l, res.QuestionView, nil, nil)
 		if res.AfterAnswer {
-			card = l.T("thread.after_answer_farmer_edited") +
+			card = l.T("followup.after_answer_farmer_edited") +
 				esc(res.Edit) + "\n\n" + questionCardFull(l, res.QuestionView, nil, nil)
 		}
 		return remembered(sendTo(res.Holder.UserID, card, nil), store.MessageQuestionNotice, res.Question.ID, res.Holder.UserID, l)
@@ -169,16 +169,16 @@ func (b *Bot) mode(ctx context.Context, in *incoming) error {
 	case errors.Is(err, consult.ErrGroupNotBound):
 		return b.reply(ctx, in, notBoundText(), nil)
 	case errors.Is(err, consult.ErrNotAdmin):
-		return b.reply(ctx, in, in.lang.T("thread.mode_not_admin"), nil)
+		return b.reply(ctx, in, in.lang.T("followup.mode_not_admin"), nil)
 	case errors.Is(err, consult.ErrUnknownMode):
-		return b.reply(ctx, in, in.lang.T("thread.mode_usage"), nil)
+		return b.reply(ctx, in, in.lang.T("followup.mode_usage"), nil)
 	case err != nil:
 		return err
 	}
 	if mode == store.GroupModeOpen {
-		return b.reply(ctx, in, gl.T("thread.mode_open"), nil)
+		return b.reply(ctx, in, gl.T("followup.mode_open"), nil)
 	}
-	return b.reply(ctx, in, gl.T("thread.mode_ask"), nil)
+	return b.reply(ctx, in, gl.T("followup.mode_ask"), nil)
 }
 
 // transfer handles /transfer <n> <category>.
@@ -188,7 +188,7 @@ func (b *Bot) transfer(ctx context.Context, in *incoming) error {
 	id, err := strconv.ParseInt(strings.TrimPrefix(num, "#"), 10, 64)
 	category = strings.TrimSpace(category)
 	if err != nil || id <= 0 || category == "" {
-		return b.reply(ctx, in, l.T("thread.usage_transfer_number_category"), nil)
+		return b.reply(ctx, in, l.T("followup.usage_transfer_number_category"), nil)
 	}
 	res, err := b.svc.Transfer(ctx, id, person(in.msg.From), category, func(res consult.TransferResult) []store.Message {
 		return transferMessages(res, in)
@@ -197,13 +197,13 @@ func (b *Bot) transfer(ctx context.Context, in *incoming) error {
 	case errors.Is(err, consult.ErrNoSuchQuestion):
 		return b.reply(ctx, in, l.F("claim.there_no_question", id), nil)
 	case errors.Is(err, consult.ErrUnknownCategory):
-		return b.reply(ctx, in, l.F("thread.no_category_known", esc(category))+categoryList(l, res.County), nil)
+		return b.reply(ctx, in, l.F("followup.no_category_known", esc(category))+categoryList(l, res.County), nil)
 	case errors.Is(err, consult.ErrSameCategory):
-		return b.reply(ctx, in, l.F("thread.already_that_category", id), nil)
+		return b.reply(ctx, in, l.F("followup.already_that_category", id), nil)
 	case errors.Is(err, consult.ErrAlreadyAnswered):
-		return b.reply(ctx, in, l.F("thread.has_been_answered_cannot", id), nil)
+		return b.reply(ctx, in, l.F("followup.has_been_answered_cannot", id), nil)
 	case errors.Is(err, consult.ErrNotPermitted):
-		return b.reply(ctx, in, l.F("thread.only_expert_holding_expert", id), nil)
+		return b.reply(ctx, in, l.F("followup.only_expert_holding_expert", id), nil)
 	}
 	return err
 }
@@ -211,18 +211,18 @@ func (b *Bot) transfer(ctx context.Context, in *incoming) error {
 func transferMessages(res consult.TransferResult, in *incoming) []store.Message {
 	q := res.Question
 	gl := langFromCode(res.GroupLanguage)
-	msgs := toQuestion(q, gl.F("thread.question_was_passed_experts", q.ID, categoryLabel(gl, res.Category)), nil)
+	msgs := toQuestion(q, gl.F("followup.question_was_passed_experts", q.ID, categoryLabel(gl, res.Category)), nil)
 	if res.Former.UserID != 0 {
 		l := langFromCode(res.Former.Language)
-		msgs = append(msgs, sendTo(res.Former.UserID, l.F("thread.moved_which_you_held", esc(res.ActorName), q.ID, categoryLabel(l, res.Category)), nil)...)
+		msgs = append(msgs, sendTo(res.Former.UserID, l.F("followup.moved_which_you_held", esc(res.ActorName), q.ID, categoryLabel(l, res.Category)), nil)...)
 	}
 	for _, e := range res.Experts {
 		l := langFromCode(e.Language)
-		head := l.F("thread.moved_here_from_by", esc(res.ActorName), categoryLabel(l, res.From))
+		head := l.F("followup.moved_here_from_by", esc(res.ActorName), categoryLabel(l, res.From))
 		msgs = append(msgs, questionNotice(e, res.QuestionView, nil, nil, head)...)
 	}
 	l := in.lang
-	return append(msgs, in.replyWith(l.F("thread.moved_duty_experts_were", q.ID, categoryLabel(l, res.Category), len(res.Experts)+len(res.Digested)), nil)...)
+	return append(msgs, in.replyWith(l.F("followup.moved_duty_experts_were", q.ID, categoryLabel(l, res.Category), len(res.Experts)+len(res.Bundled)), nil)...)
 }
 
 // feedback records the asking farmer's Solved / Not solved under an answer.
@@ -235,15 +235,15 @@ func (b *Bot) feedback(ctx context.Context, cq *tgbotapi.CallbackQuery, question
 	case errors.Is(err, consult.ErrNoSuchQuestion):
 		b.answerCallback(ctx, cq, l.F("claim.there_no_question", questionID), true)
 	case errors.Is(err, consult.ErrNotAsker):
-		b.answerCallback(ctx, cq, l.T("thread.only_farmer_who_asked"), true)
+		b.answerCallback(ctx, cq, l.T("followup.only_farmer_who_asked"), true)
 	case errors.Is(err, consult.ErrAlreadyRated), errors.Is(err, consult.ErrNotAnswered):
-		b.answerCallback(ctx, cq, l.T("thread.question_has_already_been"), false)
+		b.answerCallback(ctx, cq, l.T("followup.question_has_already_been"), false)
 	case err != nil:
 		return err
 	case solved:
-		b.answerCallback(ctx, cq, l.T("thread.thank_you_question_closed"), false)
+		b.answerCallback(ctx, cq, l.T("followup.thank_you_question_closed"), false)
 	default:
-		b.answerCallback(ctx, cq, l.T("thread.passed_back_experts_please"), false)
+		b.answerCallback(ctx, cq, l.T("followup.passed_back_experts_please"), false)
 	}
 	return nil
 }
@@ -251,9 +251,9 @@ func (b *Bot) feedback(ctx context.Context, cq *tgbotapi.CallbackQuery, question
 func feedbackMessages(res consult.FeedbackResult, cq *tgbotapi.CallbackQuery) []store.Message {
 	q := res.Question
 	gl := langFromCode(res.GroupLanguage)
-	line := gl.T("thread.farmer_says_solved")
+	line := gl.T("followup.farmer_says_solved")
 	if !res.Solved {
-		line = gl.T("thread.not_solved_button")
+		line = gl.T("followup.not_solved_button")
 	}
 	var msgs []store.Message
 	if m := cq.Message; m != nil && m.Chat != nil {
@@ -270,7 +270,7 @@ func feedbackMessages(res consult.FeedbackResult, cq *tgbotapi.CallbackQuery) []
 	}
 	if e := res.Answerer; e.UserID != 0 {
 		l := langFromCode(e.Language)
-		head := l.F("thread.not_solved_notice", q.ID)
+		head := l.F("followup.not_solved_notice", q.ID)
 		msgs = append(msgs, questionNotice(e, res.QuestionView, nil, nil, head)...)
 	}
 	for _, e := range res.Experts {
@@ -278,7 +278,7 @@ func feedbackMessages(res consult.FeedbackResult, cq *tgbotapi.CallbackQuery) []
 			continue
 		}
 		l := langFromCode(e.Language)
-		msgs = append(msgs, questionNotice(e, res.QuestionView, nil, nil, l.T("thread.not_solved_open_again"))...)
+		msgs = append(msgs, questionNotice(e, res.QuestionView, nil, nil, l.T("followup.not_solved_open_again"))...)
 	}
 	return msgs
 }
@@ -289,7 +289,7 @@ func removeButtons(chatID, messageID int64) store.Message {
 		Params: map[string]string{"message_id": strconv.FormatInt(messageID, 10)}}
 }
 
-// queueButton lists the open questions for the expert who pressed a digest's button.
+// queueButton lists the open questions for the expert who pressed a push bundle's button.
 func (b *Bot) queueButton(ctx context.Context, cq *tgbotapi.CallbackQuery) error {
 	if cq.Message == nil || cq.Message.Chat == nil {
 		return nil
