@@ -56,19 +56,22 @@ type Sender struct {
 	Metrics *Metrics
 }
 
-// Clock is the sender's time: the time now, and waiting for later. Tests drive their
-// own, so that the sender's spacing is checked without the wall clock.
+// Clock is the sender's time: the time now, and waiting for a time. Every wait of the
+// sender is on its clock, so tests that drive their own check the sender's spacing
+// without the wall clock. A wait is until a time rather than for a duration: a sender's
+// waits are for slots and wakes, which are times, and on a clock that other goroutines
+// move, a duration measured from an earlier reading would overshoot.
 type Clock interface {
 	Now() time.Time
-	// After sends the time on the returned channel once d has passed on this clock.
-	After(d time.Duration) <-chan time.Time
+	// Reaches sends the time on the returned channel once this clock reads at or later.
+	Reaches(at time.Time) <-chan time.Time
 }
 
 // wallClock is the real time.
 type wallClock struct{}
 
-func (wallClock) Now() time.Time                         { return time.Now() }
-func (wallClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+func (wallClock) Now() time.Time                        { return time.Now() }
+func (wallClock) Reaches(at time.Time) <-chan time.Time { return time.After(time.Until(at)) }
 
 // NewSender returns a sender.
 func NewSender(db *store.DB, tg *Client, limiter *store.Limiter, log *slog.Logger) *Sender {
@@ -153,7 +156,7 @@ func (s *Sender) loop(ctx context.Context, l *store.Listener) error {
 func (s *Sender) sleep(ctx context.Context, d time.Duration) {
 	select {
 	case <-ctx.Done():
-	case <-s.clock.After(d):
+	case <-s.clock.Reaches(s.clock.Now().Add(d)):
 	}
 }
 
@@ -166,25 +169,31 @@ func (s *Sender) untilNextRound(busySince time.Time) time.Duration {
 	return max(0, s.gap-s.clock.Now().Sub(busySince))
 }
 
-// idle waits for an enqueued message, for d, or, with onFreed, for a sent message whose
-// chat has more. While the booked schedule is full, a freed chat can wait for the room:
-// looking at once would only take messages to give them back.
+// idle waits for an enqueued message, for d on the sender's clock, or, with onFreed, for
+// a sent message whose chat has more. While the booked schedule is full, a freed chat can
+// wait for the room: looking at once would only take messages to give them back.
 func (s *Sender) idle(ctx context.Context, l *store.Listener, d time.Duration, onFreed bool) error {
-	if !onFreed {
-		return l.Wait(ctx, d)
-	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	timeUp := s.clock.Reaches(s.clock.Now().Add(d))
+	var freed <-chan struct{} // nil, never ready: a freed chat does not end this wait
+	if onFreed {
+		freed = s.freed
+	}
 	go func() {
 		select {
-		case <-s.freed:
+		case <-timeUp:
+			cancel()
+		case <-freed:
 			cancel()
 		case <-wctx.Done():
 		}
 	}()
-	err := l.Wait(wctx, d)
+	// The sender's clock ends the wait; the listener's own timeout, on the wall clock,
+	// is there only because Wait wants one, and with d at most poll it comes no sooner.
+	err := l.Wait(wctx, s.poll)
 	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
-		return nil // woken by a freed chat
+		return nil // the time came, or a freed chat woke it
 	}
 	return err
 }
@@ -333,9 +342,7 @@ func (s *Sender) start(ctx context.Context, r *round, m store.Message, at time.T
 		// would be sent again later.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.lease)
 		defer cancel()
-		if d := at.Sub(s.clock.Now()); d > 0 {
-			<-s.clock.After(d)
-		}
+		<-s.clock.Reaches(at)
 		if late := s.clock.Now().Sub(at); s.limiter.Margin() > 0 && late > s.limiter.Margin()/2 {
 			s.Metrics.send(m.Method, "limited")
 			s.log.Warn("missed its sending slot; put back", "chat", m.ChatID, "outbox", m.ID, "late", late.String())

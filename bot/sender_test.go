@@ -1,8 +1,11 @@
 package bot
 
 // The sender against the fake Bot API, real Postgres and real Redis. These tests are in
-// package bot only so that three of them can reach the sender's poll interval and clock
-// and the client's transport; the others use the exported API alone.
+// package bot only so that some of them can reach the sender's poll interval and clock
+// and the client's transport; the others use the exported API alone. The tests of
+// spacing run the sender on a clock they drive (sender_clock_test.go), which the fake
+// Telegram stamps its calls with too, so that spacing is read on the clock the sender
+// kept it on, without sleeping and without the wall clock.
 
 import (
 	"bytes"
@@ -84,6 +87,21 @@ func (b *senderBundle) run(t *testing.T, s *Sender) (stop func()) {
 	return stop
 }
 
+// clockAhead starts a clock for the test to drive (newStepClock or newHandClock) an hour
+// ahead of the database's, which stamps new rows due at its now(): however slowly a
+// loaded machine sets the test up, what it enqueues is due on that clock. The fake
+// Telegram stamps its calls on the same clock.
+func (b *senderBundle) clockAhead(t *testing.T, newClock func(time.Time) *fakeClock) *fakeClock {
+	t.Helper()
+	var start time.Time
+	if err := b.pool.QueryRow(context.Background(), `SELECT now() + interval '1 hour'`).Scan(&start); err != nil {
+		t.Fatalf("the database's clock: %v", err)
+	}
+	clock := newClock(start.Truncate(time.Millisecond))
+	b.tg.SetClock(clock.Now)
+	return clock
+}
+
 func (b *senderBundle) drain(t *testing.T, s *Sender) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -91,6 +109,54 @@ func (b *senderBundle) drain(t *testing.T, s *Sender) {
 	if err := s.Drain(ctx); err != nil {
 		t.Fatalf("drain: %v", err)
 	}
+}
+
+// sendSideBySide delivers the outbox with several instances' senders on one stepping
+// clock: each step, every sender sends what is due (SendDue) at the same time as the
+// others; when none is told to look again at once, the clock moves on to the soonest
+// look again any asked for, or, finding nothing due, by 50 ms (Drain's least wait). The
+// clock moves only between steps and by the senders' waits for their slots. Each
+// sender's Drain would also move it with its empty looks, which cost no time on this
+// clock, while the other's sends are on their way: enough of them and a message's lease
+// ends before it is recorded as sent, and it goes again.
+func (b *senderBundle) sendSideBySide(t *testing.T, clock *fakeClock, senders ...*Sender) {
+	t.Helper()
+	type result struct {
+		taken int
+		next  time.Duration
+		err   error
+	}
+	results := make([]result, len(senders))
+	for range 10_000 {
+		var wg sync.WaitGroup
+		for i, s := range senders {
+			wg.Go(func() {
+				r := &results[i]
+				r.taken, r.next, r.err = s.SendDue(context.Background())
+			})
+		}
+		wg.Wait()
+		again, wait := false, 50*time.Millisecond
+		for _, r := range results {
+			if r.err != nil {
+				t.Fatalf("SendDue: %v", r.err)
+			}
+			if r.taken > 0 && r.next == 0 {
+				again = true
+			}
+			if r.next > 0 {
+				wait = min(wait, r.next)
+			}
+		}
+		if again {
+			continue
+		}
+		if b.backlog(t) == 0 {
+			return
+		}
+		clock.Set(clock.Now().Add(wait))
+	}
+	t.Fatalf("the outbox still has %d messages after 10000 steps", b.backlog(t))
 }
 
 func (b *senderBundle) enqueue(t *testing.T, msgs ...store.Message) {
@@ -224,19 +290,17 @@ func (b *senderBundle) spread(t *testing.T, chats []int64, perChat int) map[int6
 	return want
 }
 
-// checkSpacing checks that no chat got two accepted sends closer than interval. The
-// limiter reserves a slot just before a request leaves and the fake stamps the request
-// when it arrives; the time between the two, for the earlier send of a pair, eats into
-// the interval (on a loaded machine, 15 ms has been seen), so 30 % is allowed for it and
-// for clock granularity. Without the limiter the sends would come a few milliseconds
-// apart.
+// checkSpacing checks that no chat got two accepted sends closer than interval, on the
+// clock the fake stamps its calls with, which is the sender's. On one clock nothing needs
+// to be allowed for: the sender counts a chat's next slot from when Telegram answered its
+// last message, which is after that message arrived. Without the limiter the sends
+// would come at the same time on this clock.
 func checkSpacing(t *testing.T, tg *telegramtest.Server, interval time.Duration) {
 	t.Helper()
 	settle(t, tg)
-	tolerance := interval * 3 / 10
 	for chatID, calls := range delivered(tg) {
 		for i := 1; i < len(calls); i++ {
-			if gap := calls[i].At.Sub(calls[i-1].At); gap < interval-tolerance {
+			if gap := calls[i].At.Sub(calls[i-1].At); gap < interval {
 				t.Errorf("chat %d: sends %d and %d arrived %v apart, want at least %v", chatID, i, i+1, gap, interval)
 			}
 		}
@@ -244,15 +308,13 @@ func checkSpacing(t *testing.T, tg *telegramtest.Server, interval time.Duration)
 }
 
 // TestSenderDeliversEveryMessageOnceInOrderThrough429sAnd5xx drives the sender with
-// Drain, a loop of SendDue. (Run would do the same, but its idle wait ignores when the
-// limiter said to come back: see TestSenderSendsAMessageTheLimiterHeldBackWithoutWaitingForThePoll.)
-// The global limit is off so that every chat's first message goes out in the first round
-// and the faults meet first attempts: a message the limiter has held back backs off
-// longer (see TestSenderBackoffDoesNotGrowWithLimiterDeferrals); the global limit has its
-// own tests in store.
+// Drain, a loop of SendDue, on a stepping clock. The global limit is off so that every
+// chat's first message goes out in the first round and the faults meet first attempts;
+// the global limit has its own tests in store.
 func TestSenderDeliversEveryMessageOnceInOrderThrough429sAnd5xx(t *testing.T) {
 	t.Parallel()
 	b := setupSender(t)
+	clock := b.clockAhead(t, newStepClock)
 	rates := store.Rates{Global: 0, PerChat: 10, GroupMin: 6000}
 	const perChatInterval = 100 * time.Millisecond
 
@@ -268,7 +330,9 @@ func TestSenderDeliversEveryMessageOnceInOrderThrough429sAnd5xx(t *testing.T) {
 	chats := b.chats(6)
 	want := b.spread(t, chats, 10)
 
-	b.drain(t, b.newSender(t, rates))
+	s := b.newSender(t, rates)
+	s.clock = clock
+	b.drain(t, s)
 
 	if n := b.backlog(t); n != 0 {
 		t.Errorf("backlog after drain = %d, want 0", n)
@@ -280,26 +344,26 @@ func TestSenderDeliversEveryMessageOnceInOrderThrough429sAnd5xx(t *testing.T) {
 	checkSpacing(t, b.tg, perChatInterval)
 }
 
-// TestTwoSendersStayWithinTheLimitsTelegramEnforces runs two instances' senders, booking
-// ahead in one shared schedule, against a fake that answers 429 to any message beyond
-// its limits, counted in sliding windows as the messages arrive. More chats are ready
-// than the overall limit lets through, so the senders book the overall slots back to
-// back. The margin is wide so that a loaded machine's delays do not count.
+// TestTwoSendersStayWithinTheLimitsTelegramEnforces runs two instances' senders side by
+// side on one stepping clock, booking ahead in one shared schedule, against a fake that
+// answers 429 to a message beyond a chat's or a group's limits, counted in sliding
+// windows of that clock as the messages arrive. More chats are ready than the overall
+// limit lets through, so the senders book the overall slots back to back. The fake does
+// not enforce the overall limit: on a clock the senders' waits move, one send can
+// arrive after another's wait for a later slot moved the clock on, which says nothing of
+// the sender (on the wall clock that is the way to Telegram, which Rates.Margin is for).
+// A chat's limits hold whatever moves the clock, and store's tests keep the overall one.
 func TestTwoSendersStayWithinTheLimitsTelegramEnforces(t *testing.T) {
 	t.Parallel()
 	b := setupSender(t)
-	b.tg.EnforceLimits(telegramtest.Limits{Global: 10, PerChat: 1, GroupPerMinute: 60})
-	rates := store.Rates{Global: 10, PerChat: 1, GroupMin: 60, Margin: 200 * time.Millisecond}
+	clock := b.clockAhead(t, newStepClock)
+	b.tg.EnforceLimits(telegramtest.Limits{PerChat: 1, GroupPerMinute: 60})
+	rates := store.Rates{Global: 10, PerChat: 1, GroupMin: 60}
 	want := b.spread(t, b.chats(12), 2)
+	first, second := b.newSender(t, rates), b.newSender(t, rates)
+	first.clock, second.clock = clock, clock
 
-	stop := b.run(t, b.newSender(t, rates))
-	stopOther := b.run(t, b.newSender(t, rates))
-	for chatID, texts := range want {
-		last := texts[len(texts)-1]
-		b.tg.WaitMessage(t, chatID, func(m tgbotapi.Message) bool { return m.Text == last })
-	}
-	stop()
-	stopOther()
+	b.sendSideBySide(t, clock, first, second)
 
 	if n := b.tg.TooManyRequests(); n != 0 {
 		t.Errorf("the fake answered %d × 429, want none", n)
@@ -314,10 +378,10 @@ func TestSenderWaitsRetryAfterBeforeSendingToTheChatAgain(t *testing.T) {
 	b.tg.FailNext("sendMessage", http.StatusTooManyRequests, "Too Many Requests: retry after 1", 1)
 	b.enqueue(t, sendText(group.ID, "一"), sendText(group.ID, "二"))
 	// On a clock the sender moves by waiting: the retry's second passes without sleeping.
-	// It starts ahead of the database clock, which stamps new rows due at its now().
-	start := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+	clock := b.clockAhead(t, newStepClock)
+	start := clock.Now()
 	s := b.newSender(t, noLimits)
-	s.clock = newStepClock(start)
+	s.clock = clock
 
 	b.drain(t, s)
 
@@ -497,6 +561,7 @@ func TestTwoSendersDeliverEachMessageOnce(t *testing.T) {
 		checkOnceInOrder(t, b.tg, want)
 	})
 
+	// The spacing two instances keep in one schedule is TestTwoSendersStayWithinTheLimitsTelegramEnforces's.
 	t.Run("draining, within one shared schedule", func(t *testing.T) {
 		t.Parallel()
 		b := setupSender(t)
@@ -510,21 +575,33 @@ func TestTwoSendersDeliverEachMessageOnce(t *testing.T) {
 		}
 		wg.Wait()
 		checkOnceInOrder(t, b.tg, want)
-		// The two instances share one schedule in Redis.
-		checkSpacing(t, b.tg, 100*time.Millisecond)
 	})
 }
 
+// TestSenderSendsAMessageTheLimiterHeldBackWithoutWaitingForThePoll runs the sender on a
+// clock only the test moves, and moves it to the end of the first wait the sender begins
+// short of its poll: the limiter's, if the sender keeps it.
 func TestSenderSendsAMessageTheLimiterHeldBackWithoutWaitingForThePoll(t *testing.T) {
 	t.Parallel()
 	b := setupSender(t)
+	clock := b.clockAhead(t, newHandClock)
 	group := b.tg.NewGroup("白泥镇农户群")
+	const perChatInterval = 100 * time.Millisecond
 	s := b.newSender(t, store.Rates{Global: 0, PerChat: 10, GroupMin: 0})
+	s.clock = clock
 	// Nothing but the limiter's answer can bring the sender back in time.
 	s.poll = time.Hour
 	b.run(t, s)
 	b.enqueue(t, sendText(group.ID, "一"), sendText(group.ID, "二"))
+	b.tg.WaitMessage(t, group.ID, func(m tgbotapi.Message) bool { return m.Text == "一" })
+
+	clock.Set(clock.waitingUntil(t, clock.Now().Add(s.poll)))
+
 	b.tg.WaitMessage(t, group.ID, func(m tgbotapi.Message) bool { return m.Text == "二" })
+	settle(t, b.tg)
+	if calls := delivered(b.tg)[group.ID]; len(calls) != 2 || calls[1].At.Sub(calls[0].At) != perChatInterval {
+		t.Errorf("accepted sends to the group: %+v; want two, %v apart: the second as soon as the limiter let it go", calls, perChatInterval)
+	}
 }
 
 // retryDelay is how long after now the outbox schedules the message's next attempt.
@@ -544,16 +621,13 @@ func (b *senderBundle) retryDelay(t *testing.T, text string, now time.Time) time
 func TestSenderBackoffDoesNotGrowWithLimiterDeferrals(t *testing.T) {
 	t.Parallel()
 	rates := store.Rates{Global: 0, PerChat: 1, GroupMin: 0}
-	// Well ahead of the database clock, which stamps new rows due at its now(), however
-	// slowly a loaded machine sets the test up.
-	base := time.Now().Add(time.Hour).Truncate(time.Millisecond)
 
 	firstFailure := func(t *testing.T, deferrals int) time.Duration {
 		b := setupSender(t)
 		group := b.tg.NewGroup("白泥镇农户群")
 		s := b.newSender(t, rates)
-		now := base
-		clock := newStepClock(now)
+		clock := b.clockAhead(t, newStepClock)
+		now := clock.Now()
 		s.clock = clock
 		other := store.NewLimiter(b.rdb, b.prefix, rates) // another instance
 		b.enqueue(t, sendText(group.ID, "专家解答"))

@@ -152,7 +152,7 @@ type pollKey struct{}
 func (s *Server) record(method string, p params, authorized bool) (index, pollGen int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = append(s.calls, Call{Method: method, Params: p, At: time.Now()})
+	s.calls = append(s.calls, Call{Method: method, Params: p, At: s.clock()})
 	if authorized && strings.EqualFold(method, "getUpdates") {
 		s.pollGen++
 		pollGen = s.pollGen

@@ -9,16 +9,17 @@ import (
 )
 
 // Limits are Telegram's flood limits on a bot's new messages, as the fake enforces them
-// once EnforceLimits is called. Each is a sliding window over real time (or Now's): a
-// message is refused when it would be one more than allowed in any window ending at its
-// arrival, which is stricter than any fixed-window counting Telegram might do, so a bot
-// that passes here is not relying on luck at window edges.
+// once EnforceLimits is called. Each is a sliding window over the fake's clock (or
+// Now's): a message is refused when it would be one more than allowed in any window
+// ending at its arrival, which is stricter than any fixed-window counting Telegram might
+// do, so a bot that passes here is not relying on luck at window edges.
 type Limits struct {
 	Global         int // new messages in any second, over all chats (Telegram: about 30)
 	PerChat        int // new messages in any second to one chat (about 1)
 	GroupPerMinute int // new messages in any minute to one group (20)
-	// Now is the clock the windows are measured on; nil means time.Now. Tests inject one
-	// so that enforcement is checked without waiting.
+	// Now is the clock the windows are measured on; nil means the fake's own (the wall
+	// clock, or SetClock's). Tests inject one so that enforcement is checked without
+	// waiting.
 	Now func() time.Time
 }
 
@@ -43,7 +44,7 @@ type limiter struct {
 // limited. A zero field leaves that limit off.
 func (s *Server) EnforceLimits(l Limits) {
 	if l.Now == nil {
-		l.Now = time.Now
+		l.Now = s.readClock
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

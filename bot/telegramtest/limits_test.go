@@ -29,13 +29,13 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// limitedServer is a fake enforcing limits on a fake clock, with a started user and a
-// group to write to.
+// limitedServer is a fake on a fake clock (SetClock), enforcing limits on that clock,
+// with a started user and a group to write to.
 func limitedServer(t *testing.T, l telegramtest.Limits) (*telegramtest.Server, *tgbotapi.BotAPI, *fakeClock, tgbotapi.Chat, tgbotapi.Chat) {
 	t.Helper()
 	s := telegramtest.NewServer(t)
 	clock := &fakeClock{now: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)}
-	l.Now = clock.Now
+	s.SetClock(clock.Now)
 	s.EnforceLimits(l)
 	u := s.NewUser("Li", "", "zh")
 	s.Start(u)
@@ -74,6 +74,21 @@ func TestEnforcedLimitsRefuseASecondMessageToAChatWithinASecond(t *testing.T) {
 	}
 	if got := s.TooManyRequests(); got != 1 {
 		t.Errorf("TooManyRequests = %d, want 1", got)
+	}
+}
+
+func TestCallsAreStampedOnTheClockTheFakeIsGiven(t *testing.T) {
+	t.Parallel()
+	s, api, clock, private, _ := limitedServer(t, telegramtest.Limits{})
+	start := clock.Now()
+
+	send(t, api, private)
+	clock.Advance(1500 * time.Millisecond)
+	send(t, api, private)
+
+	calls := s.Calls("sendMessage")
+	if len(calls) != 2 || !calls[0].At.Equal(start) || calls[1].At.Sub(calls[0].At) != 1500*time.Millisecond {
+		t.Errorf("sendMessage calls %+v; want two, at %v and 1.5 s later", calls, start)
 	}
 }
 

@@ -86,6 +86,8 @@ type Server struct {
 	closed      bool
 	waitTimeout time.Duration
 	privacy     bool
+	// clock is the time the fake stamps calls and webhook deliveries with; see SetClock.
+	clock func() time.Time
 
 	users    map[int64]*person
 	chats    map[int64]*chat
@@ -206,6 +208,7 @@ func newServer(t TB) *Server {
 		changed:     make(chan struct{}),
 		waitTimeout: DefaultWaitTimeout,
 		privacy:     true,
+		clock:       time.Now,
 		users:       map[int64]*person{},
 		chats:       map[int64]*chat{},
 		faults:      map[string][]*apiError{},
@@ -287,6 +290,23 @@ func (s *Server) SetWaitTimeout(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.waitTimeout = d
+}
+
+// SetClock makes the fake read the time from now instead of the wall clock: it stamps
+// each Call's and Delivery's At with it, and measures the enforced limits on it unless
+// Limits.Now names another. A test that drives the bot's clock then reads the spacing of
+// the bot's calls on that same clock, without waiting for it.
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clock = now
+}
+
+// readClock is the time on the fake's clock.
+func (s *Server) readClock() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clock()
 }
 
 // NewUser creates a person, with a new id from 500001 up.

@@ -136,7 +136,7 @@ func (s *Server) deliverWebhooks() {
 		ok := err == nil && status >= 200 && status < 300
 
 		s.mu.Lock()
-		d := Delivery{URL: hook.url, UpdateID: u.UpdateID, Status: status, At: time.Now()}
+		d := Delivery{URL: hook.url, UpdateID: u.UpdateID, Status: status, At: s.clock()}
 		if err != nil {
 			d.Err = err.Error()
 		}
