@@ -3,7 +3,9 @@ package consult
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/agriclinic/agriclinic/store"
@@ -35,7 +37,7 @@ func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[C
 	// real experts pressing meanwhile would be told it is taken. Presses at the same moment
 	// read their questions and pressers in one statement.
 	read := &claimRead{ctx: ctx, key: [2]int64{questionID, userID}}
-	s.claimReads.do(read, s.readClaims)
+	s.claimReads.doLanes(claimLanes, read, s.readClaims)
 	q, expert, isExpert, err := read.Question, read.Expert, read.IsExpert, read.err
 	if errors.Is(err, store.ErrNotFound) {
 		return ClaimResult{}, ErrNoSuchQuestion
@@ -57,7 +59,7 @@ func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[C
 	// goes on to write Postgres; the others learn who won without a transaction. Without
 	// Redis, Postgres settles the race alone.
 	press := &pendingPress{ctx: ctx, Press: store.Press{QuestionID: questionID, ExpertID: userID}}
-	s.presses.do(press, s.arbitrate)
+	s.presses.doLanes(claimLanes, press, s.arbitrate)
 	holder, name, err := press.Holder, press.HolderName, press.err
 	if err != nil {
 		s.log.Warn("claim arbitration unavailable; Postgres decides", "question", questionID, "err", err)
@@ -76,7 +78,10 @@ func (s *Service) Claim(ctx context.Context, questionID, userID int64, out Out[C
 	}
 	res := ClaimResult{QuestionView: v, Holder: expert, Similar: s.SimilarFor(ctx, v.Question)}
 	p := &pendingClaim{ctx: ctx, won: res, out: out}
-	s.claims.do(p, alone(s.storeClaims, func(p *pendingClaim, err error) { p.err = err }))
+	s.claims.doLanes(claimLanes, p, alone(s.storeClaims, func(p *pendingClaim, err error) { p.err = err }))
+	if p.dequeue != nil {
+		p.dequeue.do()
+	}
 	res, err = p.res, p.err
 	if err != nil {
 		// The race was won but the claim is not stored: the question is free again.
@@ -149,6 +154,28 @@ type pendingClaim struct {
 	out Out[ClaimResult]
 	res ClaimResult // as stored
 	err error
+	// dequeue takes the claims stored with this one out of their queues, once.
+	dequeue *claimedBatch
+}
+
+// claimedBatch is the Redis step of claims stored together: their questions leave their
+// queues and their marks get the winners' names, in one round trip. It runs after the
+// transaction's lane is handed on, so that the next transaction does not wait for it;
+// every claim of the batch waits for it (sync.Once) before it returns.
+type claimedBatch struct {
+	once    sync.Once
+	ctx     context.Context
+	queue   *store.Queue
+	log     *slog.Logger
+	entries []store.ClaimedEntry
+}
+
+func (b *claimedBatch) do() {
+	b.once.Do(func() {
+		if err := b.queue.ClaimedMany(b.ctx, b.entries); err != nil {
+			b.log.Warn("questions claimed but still queued; the queue rebuild will drop them", "questions", len(b.entries), "err", err)
+		}
+	})
 }
 
 // storeClaims stores claims that won their races at the same moment, in one transaction
@@ -156,7 +183,7 @@ type pendingClaim struct {
 // all that arrived while the one before it ran. A claim Postgres refuses (the question
 // changed meanwhile) gets store.ErrConflict; if the transaction fails, each claim is tried
 // on its own so that one cannot fail the others. Once stored, the claimed questions leave
-// their queues in one Redis round trip.
+// their queues in one Redis round trip (claimedBatch, run by the claims themselves).
 func (s *Service) storeClaims(batch []*pendingClaim) error {
 	// The batch is stored for every caller in it: one leaving does not stop the others'.
 	ctx := store.WithoutUpdate(context.WithoutCancel(batch[0].ctx))
@@ -230,8 +257,11 @@ func (s *Service) storeClaims(batch []*pendingClaim) error {
 	if err != nil {
 		return err
 	}
-	if err := s.queue.ClaimedMany(ctx, dequeue); err != nil {
-		s.log.Warn("questions claimed but still queued; the queue rebuild will drop them", "questions", len(dequeue), "err", err)
+	if len(dequeue) > 0 {
+		b := &claimedBatch{ctx: ctx, queue: s.queue, log: s.log, entries: dequeue}
+		for _, p := range batch {
+			p.dequeue = b
+		}
 	}
 	return nil
 }
@@ -248,6 +278,15 @@ func appendMessages(msgs, more []store.Message) []store.Message {
 	}
 	return msgs
 }
+
+// claimLanes is how many batches of each step of a claim (the reads, the races in Redis,
+// the transactions) run at once. Under a burst of presses one batch at a time left the
+// CPUs idle while it waited on its round trip or its commit, and the presses arriving
+// meanwhile waited for it. Two batches of reads or races never conflict; two
+// transactions claim different questions (Redis gave each question one winner), and
+// where Redis is down and Postgres decides, the second waits on the first's row lock and
+// then finds the question no longer open.
+const claimLanes = 2
 
 // claimMark is how long the winner of a claim race has to store the claim before the
 // question may be raced for again; once stored, Postgres says who holds it.

@@ -10,7 +10,7 @@ import "sync"
 type combiner[T any] struct {
 	limit   int // most items in a batch; 0 means defaultBatch
 	mu      sync.Mutex
-	busy    bool
+	running int // batches running now
 	waiting []*combined[T]
 }
 
@@ -19,37 +19,39 @@ const defaultBatch = 128
 
 type combined[T any] struct {
 	item T
-	done chan struct{} // closed once run has had the item
-	lead chan struct{} // the caller is to run the next batch
+	done chan struct{}       // closed once run has had the item
+	lead chan []*combined[T] // the caller is to run this batch, itself first
 }
 
 // do runs item, in a batch with whatever else is waiting, and returns once run has had it.
 // run is called by one caller at a time.
-func (c *combiner[T]) do(item T, run func([]T)) {
-	me := &combined[T]{item: item, done: make(chan struct{}), lead: make(chan struct{}, 1)}
+func (c *combiner[T]) do(item T, run func([]T)) { c.doLanes(1, item, run) }
+
+// doLanes is do with up to lanes batches running at once (every caller of a combiner
+// gives the same lanes). One batch that waits on a round trip or a commit leaves the
+// CPUs idle while the items arriving meanwhile wait for it; a second lane runs those
+// then. Batches in different lanes run in any order and at the same time, so run must be
+// right whatever runs beside it.
+func (c *combiner[T]) doLanes(lanes int, item T, run func([]T)) {
+	me := &combined[T]{item: item, done: make(chan struct{}), lead: make(chan []*combined[T], 1)}
+	var batch []*combined[T]
 	c.mu.Lock()
-	c.waiting = append(c.waiting, me)
-	if c.busy {
+	if c.running < max(lanes, 1) {
+		// A lane is free, so nobody waits (a lane that ends hands itself to the oldest
+		// waiting): lead it with this item.
+		c.running++
+		c.waiting = append(c.waiting, me)
+		batch = c.take()
+		c.mu.Unlock()
+	} else {
+		c.waiting = append(c.waiting, me)
 		c.mu.Unlock()
 		select {
 		case <-me.done:
 			return
-		case <-me.lead:
+		case batch = <-me.lead:
 		}
-		c.mu.Lock()
 	}
-	// Leading: me is the oldest waiting, so it is in the batch.
-	c.busy = true
-	limit := c.limit
-	if limit <= 0 {
-		limit = defaultBatch
-	}
-	n := min(len(c.waiting), limit)
-	batch := make([]*combined[T], n)
-	copy(batch, c.waiting)
-	c.waiting = append(c.waiting[:0:0], c.waiting[n:]...)
-	c.mu.Unlock()
-
 	defer func() {
 		for _, b := range batch {
 			close(b.done)
@@ -57,16 +59,30 @@ func (c *combiner[T]) do(item T, run func([]T)) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if len(c.waiting) > 0 {
-			c.waiting[0].lead <- struct{}{}
+			// The lane passes to the oldest waiting, with the batch it is to run.
+			next := c.take()
+			next[0].lead <- next
 			return
 		}
-		c.busy = false
+		c.running--
 	}()
-	items := make([]T, n)
+	items := make([]T, len(batch))
 	for i, b := range batch {
 		items[i] = b.item
 	}
 	run(items)
+}
+
+// take removes the next batch from the waiting, oldest first; c.mu is held.
+func (c *combiner[T]) take() []*combined[T] {
+	limit := c.limit
+	if limit <= 0 {
+		limit = defaultBatch
+	}
+	n := min(len(c.waiting), limit)
+	batch := c.waiting[:n:n]
+	c.waiting = append([]*combined[T](nil), c.waiting[n:]...)
+	return batch
 }
 
 // alone makes a combiner's run from store, which stores a batch in one transaction: when

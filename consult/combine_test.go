@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestCombinerRunsEveryItemOnceInBatchesOfAtMostTheLimit(t *testing.T) {
@@ -88,5 +89,91 @@ func TestAloneStoresEachItemOfAFailedBatchOnItsOwn(t *testing.T) {
 	run([]int{1, 2, 3, 4})
 	if len(stored) != 3 || !stored[1] || !stored[2] || !stored[4] || failed[3] != bad || len(failed) != 1 {
 		t.Errorf("stored %v, failed %v; want 1, 2 and 4 stored and 3 failed", stored, failed)
+	}
+}
+
+func TestCombinerRunsAtMostItsLanesOfBatchesAtOnceAndEveryItemOnce(t *testing.T) {
+	t.Parallel()
+	c := &combiner[int]{limit: 8}
+	const callers, lanes = 300, 2
+	var (
+		mu      sync.Mutex
+		seen    = map[int]int{}
+		running int
+		most    int
+	)
+	run := func(items []int) {
+		mu.Lock()
+		running++
+		most = max(most, running)
+		for _, it := range items {
+			seen[it]++
+		}
+		mu.Unlock()
+		mu.Lock()
+		running--
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.doLanes(lanes, i, run)
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[i] != 1 {
+				t.Errorf("item %d returned after being run %d times", i, seen[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != callers {
+		t.Errorf("%d items run, want %d", len(seen), callers)
+	}
+	if most > lanes {
+		t.Errorf("%d batches ran at once, want at most %d", most, lanes)
+	}
+	if c.running != 0 || len(c.waiting) != 0 {
+		t.Errorf("after the last caller: %d lanes running, %d items waiting; want none", c.running, len(c.waiting))
+	}
+}
+
+func TestCombinerLanesGoOnAfterAPanic(t *testing.T) {
+	t.Parallel()
+	c := &combiner[int]{limit: 4}
+	for range 3 {
+		func() {
+			defer func() { _ = recover() }()
+			c.doLanes(2, 1, func([]int) { panic("boom") })
+		}()
+	}
+	ran := false
+	c.doLanes(2, 2, func(items []int) { ran = len(items) == 1 && items[0] == 2 })
+	if !ran || c.running != 0 {
+		t.Errorf("after panics: ran %v, %d lanes still counted running; want it run and none", ran, c.running)
+	}
+}
+
+func TestCombinerRunsASecondBatchWhileTheFirstWaits(t *testing.T) {
+	t.Parallel()
+	c := &combiner[int]{}
+	first, second := make(chan struct{}), make(chan struct{})
+	done := make(chan bool, 1)
+	go func() {
+		c.doLanes(2, 1, func([]int) {
+			close(first)
+			select {
+			case <-second:
+				done <- true
+			case <-time.After(10 * time.Second):
+				done <- false
+			}
+		})
+	}()
+	<-first
+	c.doLanes(2, 2, func([]int) { close(second) })
+	if !<-done {
+		t.Error("the second batch waited for the first, with a lane free")
 	}
 }
