@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -40,13 +41,14 @@ func randomName() string {
 	return hex.EncodeToString(b)
 }
 
-// NewDatabase creates a database with every migration applied, dropped when the test
-// ends, and returns its URL. A database of its own lets a test commit, run the whole bot,
-// and run in parallel with others.
+// NewDatabase gives the test a database with every migration applied, for it alone until
+// it ends, and returns its URL. A database of its own lets a test commit, run the whole
+// bot, and run in parallel with others.
 //
-// Migrating a database costs about half a second, so it is done once: the database is a
-// copy (CREATE DATABASE … TEMPLATE) of a migrated template that the first call in a test
-// binary finds or builds (see migratedTemplate).
+// The database is one a finished test left and that was emptied since (see recycle.go),
+// or else a copy (CREATE DATABASE … TEMPLATE) of a migrated template that the first call
+// in a test binary finds or builds (see migratedTemplate): migrating a database costs
+// about half a second, copying one a little less, emptying one a few hundredths.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
@@ -55,14 +57,29 @@ func NewDatabase(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("storetest: template database: %v", err)
 	}
+	digest := strings.TrimPrefix(tmpl, templatePrefix)
 	admin, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
 		t.Fatalf("storetest: connect to %s: %v (is Postgres running? `bash .ci/services`)", redact(adminURL), err)
 	}
 	defer admin.Close(ctx)
 	name := "agriclinic_test_" + randomName()
-	if err := clone(ctx, admin, tmpl, name); err != nil {
-		t.Fatalf("storetest: create database: %v", err)
+	url, err := databaseURL(adminURL, name)
+	if err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	taken, err := takeIdle(ctx, admin, digest, name)
+	if err != nil {
+		t.Logf("storetest: no recycled database (%v); copying the template", err)
+	}
+	if !taken {
+		if err := clone(ctx, admin, tmpl, name); err != nil {
+			t.Fatalf("storetest: create database: %v", err)
+		}
+		// Without the record the database is dropped after the test, not recycled.
+		if err := recordPristine(ctx, admin, url, name); err != nil {
+			t.Logf("storetest: %s will not be recycled: %v", name, err)
+		}
 	}
 	t.Cleanup(func() {
 		ctx := context.Background()
@@ -72,14 +89,10 @@ func NewDatabase(t testing.TB) string {
 			return
 		}
 		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Logf("storetest: drop %s: %v", name, err)
+		if err := release(ctx, admin, adminURL, digest, name); err != nil {
+			t.Logf("storetest: %s: %v", name, err)
 		}
 	})
-	url, err := databaseURL(adminURL, name)
-	if err != nil {
-		t.Fatalf("storetest: %v", err)
-	}
 	return url
 }
 
