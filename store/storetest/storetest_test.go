@@ -164,3 +164,22 @@ func TestADatabaseWhoseSchemaOrMigrationRowsATestChangedIsDropped(t *testing.T) 
 		})
 	}
 }
+
+func TestTheIdleDatabasesOfADroppedTemplateAreDropped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	admin := adminConn(t)
+	orphan := idlePrefix + "0000000000000000_" + randomName()
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+orphan); err != nil {
+		t.Fatal(err)
+	}
+	dropLater(t, admin, orphan)
+	dropOrphanedIdle(ctx, admin)
+	var left bool
+	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)`, orphan).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left {
+		t.Errorf("%s outlived its template", orphan)
+	}
+}

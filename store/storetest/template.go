@@ -89,6 +89,7 @@ func ensureTemplate(ctx context.Context, adminURL string) (string, error) {
 		}
 	}
 	dropStaleTemplates(ctx, admin, name)
+	dropOrphanedIdle(ctx, admin)
 	return name, nil
 }
 
@@ -155,6 +156,24 @@ func dropStaleTemplates(ctx context.Context, admin *pgx.Conn, keep string) {
 			continue
 		}
 		_ = dropTemplate(ctx, admin, d.name)
+	}
+}
+
+// dropOrphanedIdle drops the idle databases (see recycle.go) of templates that were
+// dropped: no test binary takes them any more. Tidying too.
+func dropOrphanedIdle(ctx context.Context, admin *pgx.Conn) {
+	rows, err := admin.Query(ctx, `SELECT d.datname FROM pg_database d
+		WHERE starts_with(d.datname, $1) AND NOT EXISTS (SELECT FROM pg_database t
+			WHERE t.datname = $2 || split_part(substr(d.datname, length($1) + 1), '_', 1))`, idlePrefix, templatePrefix)
+	if err != nil {
+		return
+	}
+	idle, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, name := range idle {
+		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	}
 }
 
