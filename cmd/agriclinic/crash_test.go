@@ -22,6 +22,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/agriclinic/agriclinic/bot/telegramtest"
 	"github.com/agriclinic/agriclinic/store/storetest"
@@ -35,8 +36,9 @@ const (
 	crashQuestions = 240 // questions asked in all
 	crashKills     = 3   // SIGKILLs, each followed by a restart
 	crashWindow    = 200 // questions asked but not yet answered, at most, while the bot is up
-	// crashWait bounds every wait of the load and of the end: it must cover the outbox lease
-	// a killed sender leaves on the messages it had taken (30 s), plus the poller's lease (6 s).
+	// crashWait bounds every wait of the load and of the end. The killed process's leases
+	// end at the kill (see endLeases); were they waited out, it would have to cover the
+	// outbox lease a killed sender leaves (15 s) plus the poller's lease (6 s).
 	crashWait = 50 * time.Second
 )
 
@@ -126,7 +128,8 @@ func TestCrashesLoseNothingAndDoubleNothing(t *testing.T) {
 
 	dbURL := storetest.NewDatabase(t)
 	c.pool = storetest.NewPoolAt(t, dbURL)
-	_, prefix := storetest.NewRedis(t)
+	rdb, prefix := storetest.NewRedis(t)
+	c.rdb, c.prefix = rdb, prefix
 	redisURL := storetest.DefaultRedisURL
 	if v := os.Getenv("TEST_REDIS_URL"); v != "" {
 		redisURL = v
@@ -455,8 +458,11 @@ type crashTest struct {
 	notes *crashNotes
 	tg    *telegramtest.Server
 	pool  *pgxpool.Pool
-	proc  *crashProcess
-	rng   *rand.Rand
+	rdb   *redis.Client
+	// prefix is the bot's REDIS_PREFIX.
+	prefix string
+	proc   *crashProcess
+	rng    *rand.Rand
 
 	admin   tgbotapi.User
 	watcher tgbotapi.User
@@ -645,17 +651,14 @@ func (c *crashTest) killerFailed(format string, args ...any) {
 // killer kills the bot at random moments and starts it again once the people have acted
 // while it was down. The first kill comes after a random number of bot messages and
 // button answers; each later one either soon after the restart (while the new process
-// starts, or waits for the dead one's poller lease to run out) or once the new process
-// has handled a random number of updates, as its log says. They come within seconds of
-// each other so that the outbox leases the killed senders leave behind (30 s) run out at
-// about the same time.
+// starts) or once the new process has handled a random number of updates, as its log
+// says.
 func (c *crashTest) killer(rng *rand.Rand) {
 	defer func() {
 		close(c.killerDone)
 		c.poke()
 	}()
-	// One of the kills after the first waits for the new process to handle updates, which
-	// it starts only once the killed one's poller lease (6 s) has run out.
+	// One of the kills after the first waits for the new process to handle updates.
 	handling := 2 + rng.IntN(max(1, crashKills-1))
 	for k := 1; k <= crashKills; k++ {
 		counter, gap, delay := &c.progress, int64(60+rng.IntN(250)), 8*time.Second
@@ -676,6 +679,10 @@ func (c *crashTest) killer(rng *rand.Rand) {
 			return
 		}
 		c.proc.kill()
+		if err := c.endLeases(); err != nil {
+			c.killerFailed("after kill %d: %v", k, err)
+			return
+		}
 		c.downGen.Store(int64(k))
 		c.poke()
 		select {
@@ -686,6 +693,31 @@ func (c *crashTest) killer(rng *rand.Rand) {
 		}
 		c.proc.start()
 	}
+}
+
+// endLeases ends the leases of the process just killed, as their time would: the outbox
+// messages its sender had taken (15 s) and its poller's and leader jobs' leases (6 s).
+// Waiting them out was most of this test's minute, and only one process runs at a time
+// here, so every lease held is the dead one's. That a lease is waited out before anyone
+// else takes its messages or its work is the subject of
+// TestALeasedMessageIsClaimedAgainOnlyAfterTheLeaseEnds and
+// TestOneInstanceLeadsAndAStandbyTakesOver.
+func (c *crashTest) endLeases() error {
+	ctx := context.Background()
+	if _, err := c.pool.Exec(ctx, `UPDATE outbox SET locked_until = now()
+		WHERE sent_at IS NULL AND failed_at IS NULL AND locked_until > now()`); err != nil {
+		return fmt.Errorf("end the outbox leases: %w", err)
+	}
+	keys, err := c.rdb.Keys(ctx, c.prefix+"{lease:*}").Result()
+	if err != nil {
+		return fmt.Errorf("find the leases: %w", err)
+	}
+	if len(keys) > 0 {
+		if err := c.rdb.Del(ctx, keys...).Err(); err != nil {
+			return fmt.Errorf("end the leases: %w", err)
+		}
+	}
+	return nil
 }
 
 func (c *crashTest) loadDone() bool {
@@ -1022,7 +1054,7 @@ func (c *crashTest) outbox(where string) []crashOutboxRow {
 }
 
 // waitQuiet waits until the outbox is empty: what a killed sender had taken is sent once
-// its lease runs out, so the wait goes on until then.
+// its lease has ended, so the wait goes on until then.
 func (c *crashTest) waitQuiet() {
 	for i := 0; ; i++ {
 		c.barrier()

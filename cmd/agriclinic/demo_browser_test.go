@@ -107,6 +107,7 @@ func paneHas(pane, words string) chromedp.Action[chromedp.Void] {
 // it, the answer appears in the group, and the dashboard's archive, opened from the
 // playground as the admin, lists the question.
 func TestTheDemoClinicInABrowser(t *testing.T) {
+	t.Parallel()
 	base := startDemo(t)
 	b := browsertest.New(t, 1500, 90*time.Second)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }

@@ -51,6 +51,7 @@ func postForm(t *testing.T, target, lang string, fields map[string]string, photo
 // page never would: each gets a 4xx with a sentence in the visitor's language, never a
 // crash, and nothing reaches the chats.
 func TestThePlaygroundAnswersBadInputInTheVisitorsLanguage(t *testing.T) {
+	t.Parallel()
 	base := startDemo(t)
 	farmer, expert := "700001", "710001"
 	cases := []struct {
@@ -151,6 +152,7 @@ func waitGroupPane(t *testing.T, base, words string) []string {
 // on the same archive: the seed is not added twice, and a question asked after the
 // restart is a new question, not taken for a redelivery of the first run's updates.
 func TestASecondStartKeepsTheClinicAndTakesNewQuestions(t *testing.T) {
+	t.Parallel()
 	_, prefix := storetest.NewRedis(t)
 	dbURL := storetest.NewDatabase(t)
 	ask := func(base, text string) {

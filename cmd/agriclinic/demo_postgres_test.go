@@ -18,6 +18,7 @@ import (
 // from the machine's PostgreSQL in a data folder of the test: made and started, a table
 // written, stopped, started again without a second initdb, and the table still there.
 func TestThePrivatePostgresIsMadeOnceStoppedAndReused(t *testing.T) {
+	t.Parallel()
 	if _, err := findPostgresBin(); err != nil {
 		t.Skipf("no PostgreSQL installed to make a private cluster with: %v", err)
 	}
@@ -95,6 +96,7 @@ func TestThePrivatePostgresIsMadeOnceStoppedAndReused(t *testing.T) {
 // TestNoPostgresIsOneLineSayingHowToInstallIt keeps the message for a machine without
 // PostgreSQL: how to install it, and the alternatives.
 func TestNoPostgresIsOneLineSayingHowToInstallIt(t *testing.T) {
+	t.Parallel()
 	msg := errNoPostgres.Error()
 	for _, want := range []string{"apt-get install postgresql", "DATABASE_URL", "docker compose"} {
 		if !strings.Contains(msg, want) {

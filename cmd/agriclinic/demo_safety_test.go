@@ -20,6 +20,7 @@ import (
 )
 
 func TestTheDemoListensOnThisMachineOnlyByDefault(t *testing.T) {
+	t.Parallel()
 	demoToken := map[string]string{"TELEGRAM_TOKEN": "0:demo"}
 	// Set to "" as an unset environment is: envOf turns METRICS_ADDR off for tests.
 	cfg, err := loadConfig(demoEnv(envOf(map[string]string{"METRICS_ADDR": ""}), demoToken), false)
@@ -53,6 +54,7 @@ func secretFile(t *testing.T, name, value string) string {
 }
 
 func TestTheDemoReadsEveryVariableFromAFileAsServeDoes(t *testing.T) {
+	t.Parallel()
 	dbURL := storetest.NewDatabase(t)
 	rdb, prefix := storetest.NewRedis(t)
 	redisURL := storetest.DefaultRedisURL
@@ -157,6 +159,7 @@ func demoRefuses(t *testing.T, dbURL string) error {
 }
 
 func TestTheDemoRefusesADatabaseThatHoldsAnotherArchive(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dbURL, conn := realArchive(t)
 	if _, err := conn.Exec(ctx, `INSERT INTO groups (chat_id, county_id, township, title, bound_by, bound_at)
@@ -179,6 +182,7 @@ func TestTheDemoRefusesADatabaseThatHoldsAnotherArchive(t *testing.T) {
 }
 
 func TestTheDemoRefusesItsOwnArchiveOnceAnotherChatAskedInIt(t *testing.T) {
+	t.Parallel()
 	_, prefix := storetest.NewRedis(t)
 	dbURL := storetest.NewDatabase(t)
 	_, stop := runDemo(t, demoTestEnv(dbURL, prefix))
