@@ -28,7 +28,7 @@ func (c *clinic) countQuestions(t *testing.T) int {
 func (c *clinic) helpIn(t *testing.T, chat tgbotapi.Chat, from tgbotapi.User) tgbotapi.Message {
 	t.Helper()
 	help := c.tg.SendText(chat, from, "/help")
-	return c.tg.WaitMessage(t, chat.ID, repliesTo(help, ""))
+	return waitAfter(t, c.tg, chat.ID, help.MessageID, repliesTo(help, ""))
 }
 
 // noReplyTo fails the test if the bot answered any of msgs in chat.

@@ -31,6 +31,8 @@ type hostileRig struct {
 	englishHelp tgbotapi.Message
 	// nulGroup is a group whose title holds a NUL, made by a row and used by the next.
 	nulGroup tgbotapi.Chat
+	// marked is the last row's marks.
+	marked map[int64]int
 }
 
 const hostileSecret = "hostile-secret_1"
@@ -173,14 +175,13 @@ func (r *hostileRig) botMessagesWith(chatID int64, sub string) []tgbotapi.Messag
 }
 
 // marks is the newest message of each chat a row may use, so that what the bot says
-// after it is told apart.
+// after it is told apart. Each chat is read from the row before's mark on.
 func (r *hostileRig) marks() map[int64]int {
 	out := map[int64]int{}
 	for _, chat := range []int64{r.group.ID, r.nulGroup.ID, r.farmer.ID, r.english.ID, r.experts[0].ID, r.admin.ID} {
-		for _, m := range r.tg.Messages(chat) {
-			out[chat] = max(out[chat], m.MessageID)
-		}
+		out[chat] = newestAfter(r.tg, chat, r.marked[chat])
 	}
+	r.marked = out
 	return out
 }
 
@@ -227,9 +228,10 @@ func (row hostileRow) run(t *testing.T, r *hostileRig) {
 		}
 	case row.answered != nil:
 		match := row.answered(r)
-		answer = r.tg.WaitMessage(t, d.chat.ID, func(m tgbotapi.Message) bool { return m.MessageID > since && match(m) })
+		answer = waitAfter(t, r.tg, d.chat.ID, since, match)
 	case row.want != "":
-		answer = r.tg.WaitMessage(t, d.chat.ID, repliesTo(*d.msg, row.want))
+		// A reply comes after the message it quotes, and a new one after the marks.
+		answer = waitAfter(t, r.tg, d.chat.ID, min(since, d.msg.MessageID), repliesTo(*d.msg, row.want))
 	}
 	// The chat's updates are handled in order: once the marker is answered, anything the
 	// input was going to cause in this chat is there.

@@ -437,7 +437,7 @@ func TestEveryCommandAndButtonRefusesWhoMayNot(t *testing.T) {
 				}
 				before := c.everything(t)
 				sent := tg.SendText(chat, p.user, text)
-				got := tg.WaitMessage(t, chat.ID, repliesTo(sent, ""))
+				got := waitAfter(t, tg, chat.ID, sent.MessageID, repliesTo(sent, ""))
 				check(t, p, o, got.Text)
 				if cmd.group && strings.Contains(got.Text, strconv.FormatInt(p.user.ID, 10)) {
 					t.Errorf("the answer in the group = %q, shows the person's id", got.Text)
@@ -475,7 +475,7 @@ func TestEveryCommandAndButtonRefusesWhoMayNot(t *testing.T) {
 				}
 				if text == "" {
 					// Some buttons answer in the chat: the open questions, a question's conversation.
-					text = tg.WaitMessage(t, chat.ID, func(m tgbotapi.Message) bool { return m.MessageID > last && m.From != nil && m.From.ID == tg.Bot().ID }).Text
+					text = waitAfter(t, tg, chat.ID, last, func(tgbotapi.Message) bool { return true }).Text
 				}
 				check(t, p, o, text)
 				if !o.refused {
