@@ -173,6 +173,10 @@ func (b *Bot) onMessage(ctx context.Context, u Update, msg *tgbotapi.Message) er
 		}
 		return b.stageAlbum(ctx, in, text, addressed)
 	}
+	// A reply to the group's guide is a question, as /ask is (guide.go).
+	if handled, err := b.guideReply(ctx, in); handled || err != nil {
+		return err
+	}
 	if handled, err := b.followup(ctx, in); handled || err != nil {
 		return err
 	}
@@ -305,7 +309,7 @@ func (b *Bot) onMembership(ctx context.Context, m *tgbotapi.ChatMemberUpdated) e
 	if !joined || m.Chat.IsPrivate() {
 		return nil
 	}
-	return b.db.Enqueue(ctx, sendTo(m.Chat.ID, everyLang("bot.greeting", esc(b.self.UserName)), nil)...)
+	return b.db.Enqueue(ctx, sendTo(m.Chat.ID, everyLang("bot.greeting"), nil)...)
 }
 
 func (b *Bot) start(ctx context.Context, in *incoming) error {

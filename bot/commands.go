@@ -76,6 +76,7 @@ func commandTable() []command {
 		{name: "reviewer", handle: (*Bot).reviewer, usage: true, forRole: roleAdmin, private: true, adminOnly: true},
 		{name: "keywords", handle: (*Bot).keywords, forRole: roleAdmin, private: true, adminOnly: true},
 		{name: "mode", handle: (*Bot).mode, usage: true, forRole: roleAdmin, group: true, adminOnly: true},
+		{name: "guide", handle: (*Bot).guide, forRole: roleAdmin, group: true, coordinator: true},
 		{name: "lang", handle: (*Bot).setLang, usage: true, forRole: roleFarmer, group: true, private: true},
 		{name: "whoami", handle: (*Bot).whoami, forRole: roleFarmer, group: true, private: true},
 		{name: "help", handle: (*Bot).help, forRole: roleFarmer, group: true, private: true},

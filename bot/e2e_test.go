@@ -289,7 +289,7 @@ func TestConsultationLoop(t *testing.T) {
 	}
 
 	// 8. /queue shows an expert the open questions of their categories, with Claim buttons.
-	tea := tg.SendText(c.group, c.farmer, "@"+tg.Bot().UserName+" 茶树叶子发黄是什么原因")
+	tea := tg.SendText(c.group, c.farmer, "/ask 茶树叶子发黄是什么原因")
 	tg.WaitMessage(t, c.group.ID, repliesTo(tea, "#2"))
 	tg.SendText(telegramtest.PrivateChat(c.experts[1]), c.experts[1], "/queue")
 	tg.WaitMessage(t, c.experts[1].ID, func(m tgbotapi.Message) bool {

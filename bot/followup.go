@@ -163,9 +163,19 @@ func (b *Bot) openModeAsk(ctx context.Context, in *incoming) error {
 // mode handles /mode open|ask in a group (county admins).
 func (b *Bot) mode(ctx context.Context, in *incoming) error {
 	mode := strings.ToLower(strings.TrimSpace(in.args))
-	err := b.svc.SetGroupMode(ctx, in.msg.Chat.ID, in.msg.From.ID, mode)
+	// Open mode needs plain messages to reach the bot: Telegram is asked, outside any
+	// transaction, and only for an admin of the group's county.
+	var standing consult.BotStanding
+	if _, county, err := b.svc.Group(ctx, in.msg.Chat.ID); err == nil && mode == store.GroupModeOpen && county.IsAdmin(in.msg.From.ID) {
+		standing = b.Standing(ctx, in.msg.Chat.ID)
+	}
+	err := b.svc.SetGroupMode(ctx, in.msg.Chat.ID, in.msg.From.ID, mode, standing)
 	gl := b.chatLang(ctx, in.msg.Chat.ID) // the new mode is the group's news
 	switch {
+	case errors.Is(err, consult.ErrCannotHear):
+		return b.reply(ctx, in, in.lang.T("guide.open_refused"), nil)
+	case errors.Is(err, consult.ErrStandingUnknown):
+		return b.reply(ctx, in, in.lang.T("guide.open_unknown"), nil)
 	case errors.Is(err, consult.ErrGroupNotBound):
 		return b.reply(ctx, in, notBoundText(), nil)
 	case errors.Is(err, consult.ErrNotAdmin):

@@ -13,9 +13,28 @@ func (b *Bot) bind(ctx context.Context, in *incoming) error {
 	// A refusal is the admin's to read, in their language; that the group is bound is
 	// the group's news, in its language (Chinese until someone chooses with /lang).
 	gl := b.chatLang(ctx, in.msg.Chat.ID)
+	// How farmers can ask here depends on what Telegram says of the bot in the group:
+	// asked before the binding's transaction, and only for an admin (Bind refuses anyone
+	// else without a look at Telegram). Telegram not answering leaves it unknown; the
+	// group is bound all the same.
+	var ch consult.StandingChange
+	if len(b.svc.AdminCounties(in.msg.From.ID)) > 0 {
+		before, err := b.svc.LastStanding(ctx, in.msg.Chat.ID)
+		if err != nil {
+			return err
+		}
+		ch = consult.StandingChange{Now: b.Standing(ctx, in.msg.Chat.ID), Before: before}
+	}
 	g, county, err := b.svc.Bind(ctx, in.msg.Chat.ID, in.msg.Chat.Title, in.msg.From.ID, in.args, func(r consult.BindResult) []store.Message {
-		return in.replyWith(gl.F("group.bound", esc(r.County.Name), esc(r.Group.Township)), nil)
+		return in.replyWith(gl.F("group.bound", esc(r.County.Name), esc(r.Group.Township))+"\n\n"+standingText(gl, ch), nil)
 	})
+	if err == nil {
+		if _, err := b.svc.NoteStanding(ctx, in.msg.Chat.ID, ch.Now); err != nil {
+			return err
+		}
+		_, err = b.svc.PostGuide(ctx, in.msg.Chat.ID, in.msg.From.ID, guideOut(gl, in.msg.Chat.ID, in.thread))
+		return err
+	}
 	switch {
 	case errors.Is(err, consult.ErrNotAdmin):
 		return b.reply(ctx, in, in.lang.T("group.bind_not_admin"), nil)

@@ -291,7 +291,8 @@ func (row hostileRow) run(t *testing.T, r *hostileRig) {
 	// Nor did the bot say anything else there.
 	for _, m := range r.tg.Messages(d.chat.ID) {
 		quotes := d.msg != nil && m.ReplyToMessage != nil && m.ReplyToMessage.MessageID == d.msg.MessageID
-		if telegramtest.IsBot(m) && m.MessageID > since && m.MessageID != marker.MessageID && m.MessageID != answer.MessageID && !quotes {
+		guide := row.want == "已绑定" && strings.HasPrefix(m.Text, "📌") // a binding posts the group's guide
+		if telegramtest.IsBot(m) && m.MessageID > since && m.MessageID != marker.MessageID && m.MessageID != answer.MessageID && !quotes && !guide {
 			t.Errorf("the bot also said %q", m.Text)
 		}
 	}

@@ -305,6 +305,7 @@ func TestEveryCommandAndButtonRefusesWhoMayNot(t *testing.T) {
 			asOtherAdmin: refused("本群已绑定到余庆县", "already bound to 余庆县"),
 		}},
 		{"/mode open", true, refused("只有本县农业农村局的管理员可以更改本群的提问方式", "Only an admin of this county can change how this group asks"), nil},
+		{"/guide", true, refused("只有本县管理员或本乡镇联络员可以发布提问指南", "Only an admin of this county or a coordinator of this township"), nil},
 		{"/coordinator 424242", true, refused("只有本县农业农村局的管理员可以授权乡镇联络员", "Only an admin of this county can appoint township coordinators"), nil},
 		{"/visit", true, refused("只有乡镇联络员和县农业农村局管理员可以预约", "Only township coordinators and county admins can order"), nil},
 		{"/visit 白泥镇", false, refused("只有乡镇联络员和县农业农村局管理员可以预约", "Only township coordinators and county admins can order"), map[string]outcome{

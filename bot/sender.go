@@ -383,6 +383,12 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) error {
 	case isAPI && m.Method == store.MethodEdit && strings.Contains(apiErr.Message, "message is not modified"):
 		s.Metrics.send(m.Method, "sent")
 		return s.markSent(ctx, m, m.EditMessageID)
+	case isAPI && pinRefused(m, apiErr):
+		// The bot may not pin in this group (guide.go): the guide stays unpinned, which is
+		// no failure of ours.
+		s.Metrics.send(m.Method, "sent")
+		s.log.Info("not pinned: the bot may not pin in this group", "chat", m.ChatID, "outbox", m.ID)
+		return s.markSent(ctx, m, 0)
 	case isAPI && apiErr.Code >= 400 && apiErr.Code < 500:
 		s.Metrics.send(m.Method, "failed")
 		// Telegram will never take this one (blocked by the person, chat gone, message to
@@ -436,6 +442,11 @@ func request(m store.Message) (string, tgbotapi.Params) {
 		method = "sendMessage"
 		p["text"], p["parse_mode"] = m.Text, tgbotapi.ModeHTML
 		p.AddBool("disable_web_page_preview", true)
+	}
+	if m.Method == store.MethodCall {
+		// A call that names another outbox row's message (EditOutboxID: the guide to pin)
+		// gets that message's id once it is sent.
+		p.AddNonZero64("message_id", m.EditMessageID)
 	}
 	p.AddNonZero64("message_thread_id", m.ThreadID)
 	if m.ReplyTo != 0 {

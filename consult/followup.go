@@ -539,8 +539,9 @@ func (s *Service) Transfer(ctx context.Context, questionID int64, actor Person, 
 }
 
 // SetGroupMode sets how a bound group's messages become questions; only an admin of its
-// county may.
-func (s *Service) SetGroupMode(ctx context.Context, chatID, userID int64, mode string) error {
+// county may. Open mode is refused where plain messages never reach the bot (standing
+// says what Telegram said; see guide.go).
+func (s *Service) SetGroupMode(ctx context.Context, chatID, userID int64, mode string, standing BotStanding) error {
 	_, county, err := s.Group(ctx, chatID)
 	if err != nil {
 		return err
@@ -550,6 +551,12 @@ func (s *Service) SetGroupMode(ctx context.Context, chatID, userID int64, mode s
 	}
 	if mode != store.GroupModeAsk && mode != store.GroupModeOpen {
 		return ErrUnknownMode
+	}
+	if mode == store.GroupModeOpen && !standing.Known {
+		return ErrStandingUnknown
+	}
+	if mode == store.GroupModeOpen && !standing.HearsPlain() {
+		return ErrCannotHear
 	}
 	return s.db.SetGroupMode(ctx, chatID, mode)
 }

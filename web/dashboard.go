@@ -42,6 +42,8 @@ type Dashboard struct {
 	CacheDir string
 	// Retry hands an update set aside back to the bot; nil: no Retry buttons work.
 	Retry Retrier
+	// Standing tells the groups page how farmers can ask in each group; nil: unknown.
+	Standing Standing
 	pages map[string]*template.Template
 }
 

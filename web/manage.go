@@ -126,6 +126,8 @@ type groupsPage struct {
 	// Dead are the updates set aside (see problems.go); Admin may retry them.
 	Dead  []store.DeadUpdate
 	Admin bool
+	// Asking says how farmers can ask in each group, by chat id (standing.go).
+	Asking map[int64]string
 }
 
 func (d *Dashboard) groups(w http.ResponseWriter, r *http.Request, s *consult.Session) {
@@ -141,7 +143,7 @@ func (d *Dashboard) groups(w http.ResponseWriter, r *http.Request, s *consult.Se
 		return
 	}
 	d.render(w, r, http.StatusOK, "groups", groupsPage{page: page{Lang: lang, Title: tr(lang, "groups"), Session: s}, Groups: rows,
-		Dead: dead, Admin: s.Role == store.RoleAdmin})
+		Dead: dead, Admin: s.Role == store.RoleAdmin, Asking: d.asking(r.Context(), lang, rows)})
 }
 
 type categoriesPage struct {

@@ -93,6 +93,9 @@ var methods = map[string]method{
 	"setmycommands":          (*Server).setMyCommands,
 	"deletemycommands":       (*Server).deleteMyCommands,
 	"getmycommands":          (*Server).getMyCommands,
+	"getchatmember":          (*Server).getChatMember,
+	"pinchatmessage":         (*Server).pinChatMessage,
+	"unpinchatmessage":       (*Server).unpinChatMessage,
 }
 
 // maxBody bounds a request body; Telegram's own limit for non-file requests is far

@@ -86,6 +86,10 @@ type Server struct {
 	closed      bool
 	waitTimeout time.Duration
 	privacy     bool
+	// botAdmins holds the bot's rights in the groups where it is an administrator
+	// (SetBotAdmin); pinned the pinned messages of each chat (members.go).
+	botAdmins map[int64]*Rights
+	pinned    map[int64]map[int]bool
 	// clock is the time the fake stamps calls and webhook deliveries with; see SetClock.
 	clock func() time.Time
 
@@ -208,6 +212,8 @@ func newServer(t TB) *Server {
 		changed:     make(chan struct{}),
 		waitTimeout: DefaultWaitTimeout,
 		privacy:     true,
+		botAdmins:   map[int64]*Rights{},
+		pinned:      map[int64]map[int]bool{},
 		clock:       time.Now,
 		users:       map[int64]*person{},
 		chats:       map[int64]*chat{},
@@ -273,11 +279,15 @@ func (s *Server) botUser() tgbotapi.User {
 	}
 }
 
-// SetPrivacyMode sets the bot's group privacy mode, on by default as for a new bot.
-// With it on, a group message reaches the bot only if its text or caption starts with "/"
-// (and is not "/command@another_bot"), mentions the bot by @username, or replies to one of
-// the bot's messages; the others are kept in the chat's history but make no update.
-// Service messages (a topic created) and messages in private chats always reach the bot.
+// SetPrivacyMode sets the bot's group privacy mode, on by default as for a new bot
+// (BotFather's /setprivacy; getMe's can_read_all_group_messages is its opposite). With it
+// on, in a group where the bot is no administrator (SetBotAdmin), a message reaches the
+// bot only as Telegram documents: a command addressed to it ("/cmd@bot"), a command with
+// no @username unless another bot wrote in the group after ours, a reply to one of the
+// bot's messages, a message sent via the bot, and service messages. A plain @mention is
+// not among them and makes no update. The others are kept in the chat's history. With it
+// off, or where the bot is an administrator, every message reaches the bot. Messages in
+// private chats always do.
 func (s *Server) SetPrivacyMode(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -393,31 +403,22 @@ func (s *Server) ReplyText(chat tgbotapi.Chat, from tgbotapi.User, replyTo tgbot
 	return s.Post(chat, from, Post{Text: text, ReplyTo: &replyTo})
 }
 
-// reachesBot applies privacy mode to a user's message.
+// reachesBot applies privacy mode to a user's message (see SetPrivacyMode).
 func (s *Server) reachesBot(c *chat, m *stored) bool {
-	if c.info.Type == "private" || !s.privacy || m.topicCreated != "" {
+	if c.info.Type == "private" || !s.privacy || m.topicCreated != "" || s.botAdmin(c.info.ID) != nil {
 		return true
 	}
-	text, ents := m.msg.Text, m.msg.Entities
+	text := m.msg.Text
 	if text == "" {
-		text, ents = m.msg.Caption, m.msg.CaptionEntities
+		text = m.msg.Caption
 	}
 	if strings.HasPrefix(text, "/") {
-		first := strings.Fields(text)[0]
-		if _, bot, ok := strings.Cut(first, "@"); ok && !strings.EqualFold(bot, botUserName) {
-			return false // meant for another bot
-		}
-		return true
+		return commandReaches(c, text)
 	}
 	if r := c.live(m.replyTo); r != nil && r.msg.From != nil && r.msg.From.ID == botID {
 		return true
 	}
-	for _, e := range ents {
-		if e.Type == "mention" && strings.EqualFold(utf16Slice(text, e.Offset, e.Length), "@"+botUserName) {
-			return true
-		}
-	}
-	return false
+	return m.msg.ViaBot != nil && m.msg.ViaBot.ID == botID
 }
 
 // render shows a stored message as Telegram sends it: a copy the caller may keep, with

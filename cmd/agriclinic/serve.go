@@ -170,6 +170,8 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 		log.Warn("could not queue the admins' menus", "err", err)
 	}
 	log.Info("bot ready", "username", tg.Self().UserName, "counties", len(counties))
+	log.Info("group privacy", "can_read_all_group_messages", tg.Self().CanReadAllGroupMessages,
+		"means", bot.PrivacyMeaning(tg.Self().CanReadAllGroupMessages))
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -194,7 +196,7 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 	}
 	defer dropCache()
 	dash := &web.Dashboard{Svc: svc, DB: db, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), Log: log, SLA: cfg.SLAEscalate,
-		Retry: b.Retry, Files: tg, CacheDir: cacheDir}
+		Retry: b.Retry, Files: tg, CacheDir: cacheDir, Standing: b.Standing}
 	dash.Register(mux)
 	if extras.routes != nil {
 		extras.routes(mux, svc, db)

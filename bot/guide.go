@@ -1,0 +1,205 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/agriclinic/agriclinic/consult"
+	"github.com/agriclinic/agriclinic/store"
+)
+
+// A group's guide: a short message, posted on /bind and again on /guide, and pinned where
+// the bot may pin, that says how to ask (/ask …, or a reply to the guide with words, a
+// photo or a voice message: a reply to the bot is one of the few things privacy mode lets
+// through, and the only way to ask with a photo or a voice note alone), what happens next
+// and the clinic's hours. It goes through the outbox like every message; the pin is a
+// second outbox row that names the guide's row (store.Message.EditOutboxID), so it goes
+// after the guide, with the guide's message id, and needs no hook in the sender.
+
+// standingTimeout bounds asking Telegram about the bot's standing in a group: /bind must
+// answer, and bind, when Telegram does not.
+const standingTimeout = 5 * time.Second
+
+// Standing asks Telegram what the bot can hear in a group: getMe's
+// can_read_all_group_messages (privacy off) and the bot's own getChatMember. It never
+// fails: Known is false when Telegram did not answer. It runs outside any transaction.
+func (b *Bot) Standing(ctx context.Context, chatID int64) consult.BotStanding {
+	ctx, cancel := context.WithTimeout(ctx, standingTimeout)
+	defer cancel()
+	var me tgbotapi.User
+	if err := b.tg.Call(ctx, "getMe", nil, &me); err != nil {
+		b.log.Warn("getMe failed; the bot's standing is unknown", "chat", chatID, "err", err)
+		return consult.BotStanding{}
+	}
+	var member struct {
+		Status string `json:"status"`
+		CanPin bool   `json:"can_pin_messages"`
+	}
+	params := tgbotapi.Params{"chat_id": strconv.FormatInt(chatID, 10), "user_id": strconv.FormatInt(b.self.ID, 10)}
+	if err := b.tg.Call(ctx, "getChatMember", params, &member); err != nil {
+		b.log.Warn("getChatMember failed; the bot's standing is unknown", "chat", chatID, "err", err)
+		return consult.BotStanding{}
+	}
+	return consult.BotStanding{Known: true, ReadsAll: me.CanReadAllGroupMessages, Status: member.Status, CanPin: member.CanPin}
+}
+
+// standingText tells an admin how farmers can ask in the group, given what Telegram said.
+func standingText(l lang, ch consult.StandingChange) string {
+	st := ch.Now
+	var b strings.Builder
+	switch {
+	case !st.Known:
+		b.WriteString(l.T("guide.standing_unknown"))
+	case ch.BecameAdmin():
+		b.WriteString(l.T("guide.became_admin"))
+	case st.Admin():
+		b.WriteString(l.T("guide.standing_admin"))
+	case st.ReadsAll:
+		b.WriteString(l.T("guide.standing_privacy_off"))
+	default:
+		b.WriteString(l.T("guide.standing_member"))
+	}
+	return b.String()
+}
+
+// guideText is the guide in the group's language.
+func guideText(l lang, res consult.GuideResult) string {
+	var b strings.Builder
+	b.WriteString(l.F("guide.text", esc(res.County.Name), esc(res.Group.Township)))
+	if len(res.Sessions) == 0 {
+		b.WriteString(l.T("guide.no_sessions"))
+		return b.String()
+	}
+	b.WriteString(l.T("guide.sessions"))
+	for _, s := range res.Sessions {
+		label := esc(s.CategoryID)
+		if c, ok := res.County.Category(s.CategoryID); ok {
+			label = categoryLabel(l, c)
+		}
+		at := s.NextRunAt.In(res.County.Location).Format("2006-01-02 15:04")
+		b.WriteString(l.F("guide.session", label, at, int(s.Duration.Minutes())))
+	}
+	return b.String()
+}
+
+// guideOut renders the guide and what follows it: the pin (silent) of the new guide and
+// the unpin of the one before, once it was sent.
+func guideOut(l lang, chatID, thread int64) consult.GuideOut {
+	return consult.GuideOut{
+		Guide: func(res consult.GuideResult) []store.Message {
+			return remembered(inTopic(sendTo(chatID, guideText(l, res), nil), thread), store.MessageGuide, chatID, 0, l)
+		},
+		After: func(res consult.GuideResult, guideRow int64) []store.Message {
+			msgs := []store.Message{{ChatID: chatID, Method: store.MethodCall, API: "pinChatMessage",
+				Params: map[string]string{"disable_notification": "true"}, EditOutboxID: guideRow}}
+			if p := res.Previous; p.MessageID != 0 {
+				msgs = append(msgs, store.Message{ChatID: chatID, Method: store.MethodCall, API: "unpinChatMessage",
+					Params: map[string]string{"message_id": strconv.FormatInt(p.MessageID, 10)}})
+			}
+			return msgs
+		},
+	}
+}
+
+// pinRefused says Telegram refused a pin or unpin because the bot may not pin in the
+// group: no error for us, the guide simply stays unpinned (or the old one pinned).
+func pinRefused(m store.Message, e *tgbotapi.Error) bool {
+	return (m.API == "pinChatMessage" || m.API == "unpinChatMessage") && e.Code == http.StatusBadRequest &&
+		strings.Contains(e.Message, "not enough rights to manage pinned messages")
+}
+
+// guide handles /guide in a group: the guide again, pinned, the old one unpinned, and
+// for the admin how farmers can ask here now.
+func (b *Bot) guide(ctx context.Context, in *incoming) error {
+	chatID := in.msg.Chat.ID
+	if _, _, err := b.svc.Group(ctx, chatID); errors.Is(err, consult.ErrGroupNotBound) {
+		return b.reply(ctx, in, notBoundText(), nil)
+	} else if err != nil {
+		return err
+	}
+	gl := b.chatLang(ctx, chatID)
+	if !b.mayGuide(ctx, in) {
+		return b.reply(ctx, in, in.lang.T("guide.not_permitted"), nil)
+	}
+	ch, err := b.noteStanding(ctx, chatID)
+	if err != nil {
+		return err
+	}
+	if err := b.reply(ctx, in, standingText(gl, ch), nil); err != nil {
+		return err
+	}
+	_, err = b.svc.PostGuide(ctx, chatID, in.msg.From.ID, guideOut(gl, chatID, in.thread))
+	if errors.Is(err, consult.ErrNotPermitted) {
+		return b.reply(ctx, in, in.lang.T("guide.not_permitted"), nil)
+	}
+	return err
+}
+
+// mayGuide says whether the sender may post the guide: an admin of the group's county or
+// a coordinator of its township (consult.PostGuide decides again, in its transaction).
+// Asked before Telegram is, so that nobody else makes the bot call Telegram.
+func (b *Bot) mayGuide(ctx context.Context, in *incoming) bool {
+	g, county, err := b.svc.Group(ctx, in.msg.Chat.ID)
+	if err != nil {
+		return false
+	}
+	if county.IsAdmin(in.msg.From.ID) {
+		return true
+	}
+	roles, err := b.svc.Coordinates(ctx, in.msg.From.ID)
+	if err != nil {
+		return false
+	}
+	for _, r := range roles {
+		if r.CountyID == county.ID && r.Township == g.Township {
+			return true
+		}
+	}
+	return false
+}
+
+// noteStanding asks Telegram about the bot in a group and records it, returning it with
+// what was seen before.
+func (b *Bot) noteStanding(ctx context.Context, chatID int64) (consult.StandingChange, error) {
+	return b.svc.NoteStanding(ctx, chatID, b.Standing(ctx, chatID))
+}
+
+// guideReply takes a reply to a guide of the group — the newest or an older one — as a
+// question, through the same path as /ask, with its photo or voice: how a farmer asks
+// with a photo or a voice note alone. It reports false for any other message.
+func (b *Bot) guideReply(ctx context.Context, in *incoming) (bool, error) {
+	r := in.msg.ReplyToMessage
+	if r == nil || r.From == nil || r.From.ID != b.self.ID {
+		return false, nil
+	}
+	bm, err := b.db.BotMessage(ctx, in.msg.Chat.ID, int64(r.MessageID))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && bm.Kind != store.MessageGuide) {
+		return false, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	text := strings.TrimSpace(words(in.msg))
+	if blankText(text) && mediaOf(in.msg) == nil {
+		return true, b.reply(ctx, in, in.lang.T("bot.ask_empty_mention"), nil)
+	}
+	in.args = text
+	return true, b.ask(ctx, in)
+}
+
+// PrivacyMeaning says, for the log at start, what getMe's can_read_all_group_messages
+// means for farmers in the groups.
+func PrivacyMeaning(readsAll bool) string {
+	if readsAll {
+		return "privacy mode is off: every group message reaches the bot; plain questions work in groups set to /mode open"
+	}
+	return "privacy mode is on: in groups where the bot is not an admin only /ask, other commands and replies to the bot reach it " +
+		"(no plain messages, no @mentions); make the bot a group admin, or turn privacy off with BotFather's /setprivacy " +
+		"and re-add the bot, for /mode open"
+}
