@@ -378,3 +378,38 @@ func TestTheGroupsPageSaysHowFarmersCanAskAsTelegramTellsIt(t *testing.T) {
 		t.Errorf("groups page with the bot an admin:\n%s", body)
 	}
 }
+
+// TestATownshipCoordinatorPostsTheGuideWithTheClinicSessions: /guide is the township
+// coordinators' too, and the guide's hours list the county's clinic sessions.
+func TestATownshipCoordinatorPostsTheGuideWithTheClinicSessions(t *testing.T) {
+	t.Parallel()
+	c := newClinic(t)
+	tg := c.tg
+	ctx := context.Background()
+	_, first := c.bindWithGuide(t)
+	if !strings.Contains(first.Text, "没有专家值班时") {
+		t.Errorf("the guide without sessions = %q, want the on-duty hours", first.Text)
+	}
+	expert := c.experts[0]
+	c.approveExpert(t, expert, "水稻")
+	draft, err := c.svc.AddClinic(ctx, c.admin.ID, "水稻", "2h", "0 9 * * 2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.svc.ToggleClinicExpert(ctx, c.admin.ID, draft.Schedule.ID, expert.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.svc.ActivateSchedule(ctx, c.admin.ID, draft.Schedule.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	coordinator := tg.NewUser("村长", "", "zh-hans")
+	c.appoint(t, coordinator)
+	cmd := tg.SendText(c.group, coordinator, "/guide")
+	guide := c.guideIn(t, cmd.MessageID)
+	for _, want := range []string{"集中坐诊时间", "水稻", "09:00 起，120 分钟"} {
+		if !strings.Contains(guide.Text, want) {
+			t.Errorf("the guide %q does not say %q", guide.Text, want)
+		}
+	}
+}
