@@ -413,3 +413,24 @@ func TestATownshipCoordinatorPostsTheGuideWithTheClinicSessions(t *testing.T) {
 		}
 	}
 }
+
+// TestTheGreetingOffersOnlyWaysOfAskingThatArrive: the greeting on joining a group and
+// the farmers' /help tell farmers to ask with /ask or by replying to the bot (the guide),
+// never by a mention, which privacy mode would not deliver.
+func TestTheGreetingOffersOnlyWaysOfAskingThatArrive(t *testing.T) {
+	t.Parallel()
+	c := newClinic(t)
+	tg := c.tg
+	group := tg.NewGroup("龙溪镇农户群")
+	bot := tg.Bot()
+	member := func(status string) tgbotapi.ChatMember { return tgbotapi.ChatMember{User: &bot, Status: status} }
+	tg.PushUpdate(tgbotapi.Update{MyChatMember: &tgbotapi.ChatMemberUpdated{Chat: group, From: c.admin,
+		OldChatMember: member("left"), NewChatMember: member("member")}})
+	greeting := tg.WaitMessage(t, group.ID, contains("大家好"))
+	if strings.Contains(greeting.Text, "@") || !strings.Contains(greeting.Text, "/ask") || !strings.Contains(greeting.Text, "回复指南") {
+		t.Errorf("the greeting = %q, want /ask and a reply to the guide, no mention", greeting.Text)
+	}
+	if help := c.helpIn(t, c.group, c.farmer); strings.Contains(help.Text, "@") || !strings.Contains(help.Text, "回复机器人的消息提问") {
+		t.Errorf("the farmers' help = %q, want replies to the bot and no mention", help.Text)
+	}
+}
