@@ -42,7 +42,7 @@ func miniBotAPI() *httptest.Server {
 func benchFootprint(ctx context.Context, e *env, sz sizes) ([]result, error) {
 	// Idle means nothing to do: an earlier benchmark's undelivered messages (the ingest
 	// leaves thousands) would keep the sender busy for minutes.
-	if _, err := e.pool.Exec(ctx, `TRUNCATE outbox, bot_messages, expert_digest_items`); err != nil {
+	if _, err := e.pool.Exec(ctx, `TRUNCATE outbox, bot_messages, expert_bundle_items`); err != nil {
 		return nil, err
 	}
 	bin, cleanup, err := buildBinary(ctx)

@@ -144,7 +144,7 @@ func forgetIngest(ctx context.Context, e *env) error {
 			return err
 		}
 	}
-	_, err := e.pool.Exec(ctx, `TRUNCATE outbox, bot_messages, expert_digest_items`)
+	_, err := e.pool.Exec(ctx, `TRUNCATE outbox, bot_messages, expert_bundle_items`)
 	return err
 }
 
