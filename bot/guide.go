@@ -52,20 +52,17 @@ func (b *Bot) Standing(ctx context.Context, chatID int64) consult.BotStanding {
 // standingText tells an admin how farmers can ask in the group, given what Telegram said.
 func standingText(l lang, ch consult.StandingChange) string {
 	st := ch.Now
-	var b strings.Builder
 	switch {
 	case !st.Known:
-		b.WriteString(l.T("guide.standing_unknown"))
+		return l.T("guide.standing_unknown")
 	case ch.BecameAdmin():
-		b.WriteString(l.T("guide.became_admin"))
+		return l.T("guide.became_admin")
 	case st.Admin():
-		b.WriteString(l.T("guide.standing_admin"))
+		return l.T("guide.standing_admin")
 	case st.ReadsAll:
-		b.WriteString(l.T("guide.standing_privacy_off"))
-	default:
-		b.WriteString(l.T("guide.standing_member"))
+		return l.T("guide.standing_privacy_off")
 	}
-	return b.String()
+	return l.T("guide.standing_member")
 }
 
 // guideText is the guide in the group's language.
@@ -118,16 +115,20 @@ func pinRefused(m store.Message, e *tgbotapi.Error) bool {
 // for the admin how farmers can ask here now.
 func (b *Bot) guide(ctx context.Context, in *incoming) error {
 	chatID := in.msg.Chat.ID
-	if _, _, err := b.svc.Group(ctx, chatID); errors.Is(err, consult.ErrGroupNotBound) {
+	g, county, err := b.svc.Group(ctx, chatID)
+	if errors.Is(err, consult.ErrGroupNotBound) {
 		return b.reply(ctx, in, notBoundText(), nil)
-	} else if err != nil {
+	}
+	if err != nil {
 		return err
 	}
-	gl := b.chatLang(ctx, chatID)
-	if !b.mayGuide(ctx, in) {
+	// Asked before Telegram is, so that nobody else makes the bot call Telegram;
+	// consult.PostGuide decides again, in its transaction.
+	if !b.mayGuide(ctx, in.msg.From.ID, g, county) {
 		return b.reply(ctx, in, in.lang.T("guide.not_permitted"), nil)
 	}
-	ch, err := b.noteStanding(ctx, chatID)
+	gl := b.chatLang(ctx, chatID)
+	ch, err := b.svc.NoteStanding(ctx, chatID, b.Standing(ctx, chatID))
 	if err != nil {
 		return err
 	}
@@ -141,18 +142,13 @@ func (b *Bot) guide(ctx context.Context, in *incoming) error {
 	return err
 }
 
-// mayGuide says whether the sender may post the guide: an admin of the group's county or
-// a coordinator of its township (consult.PostGuide decides again, in its transaction).
-// Asked before Telegram is, so that nobody else makes the bot call Telegram.
-func (b *Bot) mayGuide(ctx context.Context, in *incoming) bool {
-	g, county, err := b.svc.Group(ctx, in.msg.Chat.ID)
-	if err != nil {
-		return false
-	}
-	if county.IsAdmin(in.msg.From.ID) {
+// mayGuide says whether a person may post a group's guide: an admin of its county or a
+// coordinator of its township.
+func (b *Bot) mayGuide(ctx context.Context, userID int64, g store.Group, county *consult.County) bool {
+	if county.IsAdmin(userID) {
 		return true
 	}
-	roles, err := b.svc.Coordinates(ctx, in.msg.From.ID)
+	roles, err := b.svc.Coordinates(ctx, userID)
 	if err != nil {
 		return false
 	}
@@ -162,12 +158,6 @@ func (b *Bot) mayGuide(ctx context.Context, in *incoming) bool {
 		}
 	}
 	return false
-}
-
-// noteStanding asks Telegram about the bot in a group and records it, returning it with
-// what was seen before.
-func (b *Bot) noteStanding(ctx context.Context, chatID int64) (consult.StandingChange, error) {
-	return b.svc.NoteStanding(ctx, chatID, b.Standing(ctx, chatID))
 }
 
 // guideReply takes a reply to a guide of the group — the newest or an older one — as a
