@@ -304,6 +304,10 @@ func (b *Bot) onPrivateText(ctx context.Context, in *incoming) error {
 }
 
 func (b *Bot) onMembership(ctx context.Context, m *tgbotapi.ChatMemberUpdated) error {
+	// Removed, banned, blocked, and back (gone.go).
+	if handled, err := b.membershipGone(ctx, m); handled || err != nil {
+		return err
+	}
 	joined := (m.OldChatMember.Status == "left" || m.OldChatMember.Status == "kicked") &&
 		(m.NewChatMember.Status == "member" || m.NewChatMember.Status == "administrator")
 	if !joined || m.Chat.IsPrivate() {
@@ -313,6 +317,10 @@ func (b *Bot) onMembership(ctx context.Context, m *tgbotapi.ChatMemberUpdated) e
 }
 
 func (b *Bot) start(ctx context.Context, in *incoming) error {
+	// The bot may write to the person now; an expert who had blocked it is reachable again.
+	if err := b.started(ctx, in); err != nil {
+		return err
+	}
 	return b.reply(ctx, in, startText(in.lang, in.msg.From, b.roleOf(ctx, in.msg.From.ID), b.isCoordinator(ctx, in.msg.From.ID), !in.private()), nil)
 }
 

@@ -93,6 +93,9 @@ func (b *Bot) answer(ctx context.Context, in *incoming, questionID int64, text s
 	l := in.lang
 	res, err := b.svc.Answer(ctx, consult.AnswerInput{QuestionID: questionID, Expert: person(in.msg.From), Text: text, UpdateID: in.updateID, Media: media},
 		func(res consult.AnswerResult) []store.Message {
+			if res.Reach.GroupRemoved {
+				return answerElsewhere(in, l, res, media) // gone.go
+			}
 			q := res.Question
 			gl := langFromCode(res.GroupLanguage)
 			var items []store.Media

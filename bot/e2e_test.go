@@ -112,7 +112,9 @@ func newClinicWithoutPolling(t testing.TB, opts ...clinicOption) *clinic {
 	limiter := store.NewLimiter(rdb, prefix, store.Rates{Global: 10000, PerChat: 10000, GroupMin: 100000})
 	sendCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- bot.NewSender(c.db, c.client, limiter, log).Run(sendCtx) }()
+	sender := bot.NewSender(c.db, c.client, limiter, log)
+	sender.Refused = c.bot.Refused // as serve wires it
+	go func() { done <- sender.Run(sendCtx) }()
 	t.Cleanup(func() { stop(); <-done })
 	return c
 }

@@ -17,7 +17,9 @@ import (
 // Sender delivers the outbox. It takes the oldest pending message of each chat (so a
 // chat's messages arrive in order), keeps within Telegram's limits through the shared
 // limiter, and on a 429 waits what Telegram says; on a 5xx or a network error it backs off
-// and tries again. A message is marked sent only after Telegram accepted it. Several
+// and tries again, for a day at most (giveUp). Any other refusal fails the message at once,
+// with its reason. A message is marked sent only after Telegram accepted it; every message
+// ends sent or failed. Several
 // senders (one per instance) share the work: a taken message is leased to one of them.
 //
 // To send at the full rate it books its slots in the shared schedule up to ahead in
@@ -54,6 +56,15 @@ type Sender struct {
 	freed chan struct{}
 	// Metrics may be set after NewSender; nil counts nothing.
 	Metrics *Metrics
+	// Refused, when set, is told of a message Telegram refused for good before it is
+	// given up, so that a group that removed the bot or a person who blocked it is marked
+	// as such (Bot.Refused). May be set after NewSender.
+	Refused func(ctx context.Context, m store.Message, apiErr *tgbotapi.Error) error
+	// giveUp is how long a message that keeps failing for a reason that may pass (a 429,
+	// a 5xx, the network) is retried after its first failure: then it fails for good,
+	// with its reason, and the dashboard lists it. An outage of hours still delivers
+	// everything once Telegram answers again.
+	giveUp time.Duration
 }
 
 // Clock is the sender's time: the time now, and waiting for a time. Every wait of the
@@ -76,7 +87,8 @@ func (wallClock) Reaches(at time.Time) <-chan time.Time { return time.After(time
 // NewSender returns a sender.
 func NewSender(db *store.DB, tg *Client, limiter *store.Limiter, log *slog.Logger) *Sender {
 	return &Sender{db: db, tg: tg, limiter: limiter, log: log, clock: wallClock{}, lease: 15 * time.Second, batch: 64,
-		ahead: time.Second, poll: time.Second, gap: 100 * time.Millisecond, freed: make(chan struct{}, 1)}
+		ahead: time.Second, poll: time.Second, gap: 100 * time.Millisecond, freed: make(chan struct{}, 1),
+		giveUp: 24 * time.Hour}
 }
 
 // Run delivers until ctx ends, and returns once the messages it booked are sent.
@@ -377,9 +389,8 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) error {
 	case isAPI && apiErr.Code == http.StatusTooManyRequests:
 		after := time.Duration(max(apiErr.RetryAfter, 1)) * time.Second
 		s.Metrics.limited()
-		s.Metrics.send(m.Method, "retry")
 		s.log.Warn("Telegram asked to slow down", "chat", m.ChatID, "retry_after", after.String())
-		return s.db.Retry(ctx, m.ID, s.clock.Now().Add(after), err.Error())
+		return s.retry(ctx, m, after, err)
 	case isAPI && m.Method == store.MethodEdit && strings.Contains(apiErr.Message, "message is not modified"):
 		s.Metrics.send(m.Method, "sent")
 		return s.markSent(ctx, m, m.EditMessageID)
@@ -390,17 +401,57 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) error {
 		s.log.Info("not pinned: the bot may not pin in this group", "chat", m.ChatID, "outbox", m.ID)
 		return s.markSent(ctx, m, 0)
 	case isAPI && apiErr.Code >= 400 && apiErr.Code < 500:
-		s.Metrics.send(m.Method, "failed")
 		// Telegram will never take this one (blocked by the person, chat gone, message to
-		// edit deleted); holding it would hold up the chat's later messages.
-		s.log.Warn("message refused; dropped", "chat", m.ChatID, "outbox", m.ID, "err", err)
+		// edit deleted); holding it would hold up the chat's later messages. It fails at
+		// once, with Telegram's reason, after what the refusal says about the chat is
+		// stored: if that cannot be stored now, the message stays taken and is tried again
+		// after its lease, a few times at most.
+		if err := s.refused(ctx, m, apiErr); err != nil {
+			return err
+		}
+		s.Metrics.send(m.Method, "failed")
+		s.log.Warn("message refused; failed", "chat", m.ChatID, "outbox", m.ID, "err", err)
 		return s.db.Fail(ctx, m.ID, s.clock.Now(), err.Error())
 	default:
-		after := backoff(m.Attempts)
-		s.Metrics.send(m.Method, "retry")
-		s.log.Warn("send failed; will retry", "chat", m.ChatID, "outbox", m.ID, "retry_in", after.String(), "err", err)
-		return s.db.Retry(ctx, m.ID, s.clock.Now().Add(after), err.Error())
+		return s.retry(ctx, m, backoff(m.Attempts), err)
 	}
+}
+
+// refusedTries is how many times a refused message is taken again while what its refusal
+// says about the chat cannot be stored; then it fails anyway.
+const refusedTries = 5
+
+func (s *Sender) refused(ctx context.Context, m store.Message, apiErr *tgbotapi.Error) error {
+	if s.Refused == nil {
+		return nil
+	}
+	err := s.Refused(ctx, m, apiErr)
+	if err != nil && m.Attempts < refusedTries {
+		s.log.Warn("refused chat not recorded; the message will be taken again", "chat", m.ChatID, "outbox", m.ID, "err", err)
+		return err
+	}
+	if err != nil {
+		s.log.Error("refused chat not recorded; the message fails anyway", "chat", m.ChatID, "outbox", m.ID, "err", err)
+	}
+	return nil
+}
+
+// retry puts a message back for another attempt after wait, unless it has been failing
+// for giveUp already: then it fails, and the dashboard lists it with its reason.
+func (s *Sender) retry(ctx context.Context, m store.Message, wait time.Duration, cause error) error {
+	now := s.clock.Now()
+	gaveUp, err := s.db.RetryWithin(ctx, m.ID, now, now.Add(wait), cause.Error(), s.giveUp)
+	switch {
+	case err != nil:
+		return err
+	case gaveUp:
+		s.Metrics.send(m.Method, "failed")
+		s.log.Warn("send kept failing; given up", "chat", m.ChatID, "outbox", m.ID, "attempts", m.Attempts, "err", cause)
+	default:
+		s.Metrics.send(m.Method, "retry")
+		s.log.Warn("send failed; will retry", "chat", m.ChatID, "outbox", m.ID, "retry_in", wait.String(), "err", cause)
+	}
+	return nil
 }
 
 // markSent records a delivered message, retrying while Postgres is away: Telegram has

@@ -25,6 +25,9 @@ type AnswerResult struct {
 	Answer        store.Answer
 	Holder        store.Expert
 	GroupLanguage string
+	// Reach says whether the bot is still in the question's group and, if not, whether
+	// the farmer may be written to privately (gone.go).
+	Reach store.Reach
 }
 
 // Answer archives an answer from the expert who holds the question.
@@ -76,6 +79,9 @@ func (s *Service) Answer(ctx context.Context, in AnswerInput, out Out[AnswerResu
 			return err
 		}
 		res.Question, res.Answer, res.Holder = q, a, expert
+		if res.Reach, err = tx.ReachOf(ctx, q.ChatID, q.FarmerID); err != nil {
+			return err
+		}
 		return tx.Enqueue(ctx, out.render(res)...)
 	})
 	if errors.Is(err, store.ErrConflict) {

@@ -372,6 +372,7 @@ func (d *queries) AskFacts(ctx context.Context, keys []AskKey, since time.Time) 
 	}
 	b.Queue(`SELECT `+expertColumns+` FROM experts
 		WHERE on_duty AND county_id IN (SELECT county_id FROM groups WHERE chat_id = ANY ($1))
+			AND `+reachable+`
 		ORDER BY approved_at, user_id`, chats).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			e, err := scanExpert(rows)

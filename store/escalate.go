@@ -61,12 +61,13 @@ type ExpertLoad struct {
 	Held int
 }
 
-// ExpertsToAssign returns up to limit approved experts of a county's category, those on
-// duty first, then by approval, each with how many questions they hold now in any county.
+// ExpertsToAssign returns up to limit approved experts of a county's category who can be
+// reached, those on duty first, then by approval, each with how many questions they hold
+// now in any county.
 func (d *queries) ExpertsToAssign(ctx context.Context, countyID, category string, limit int) ([]ExpertLoad, error) {
 	rows, err := d.dbtx.Query(ctx, `SELECT `+expertColumns+`,
 			(SELECT count(*) FROM questions h WHERE h.expert_id = experts.user_id AND h.status = 'claimed')
-		FROM experts WHERE county_id = $1 AND categories @> ARRAY[$2::text]
+		FROM experts WHERE county_id = $1 AND categories @> ARRAY[$2::text] AND `+reachable+`
 		ORDER BY on_duty DESC, approved_at, user_id LIMIT $3`, countyID, category, limit)
 	if err != nil {
 		return nil, wrap("experts to assign", err)

@@ -157,10 +157,11 @@ func (d *queries) ExpertCounties(ctx context.Context, userID int64) ([]Expert, e
 	return out, wrap("expert counties", err)
 }
 
-// OnDutyExperts returns the on-duty experts of a county's category, oldest approval first.
+// OnDutyExperts returns the on-duty experts of a county's category who can be reached,
+// oldest approval first.
 func (d *queries) OnDutyExperts(ctx context.Context, countyID, category string) ([]Expert, error) {
 	rows, err := d.dbtx.Query(ctx, `SELECT `+expertColumns+` FROM experts
-		WHERE county_id = $1 AND categories @> ARRAY[$2::text] AND on_duty
+		WHERE county_id = $1 AND categories @> ARRAY[$2::text] AND on_duty AND `+reachable+`
 		ORDER BY approved_at, user_id`, countyID, category)
 	if err != nil {
 		return nil, wrap("on-duty experts", err)

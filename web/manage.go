@@ -128,6 +128,10 @@ type groupsPage struct {
 	Admin bool
 	// Asking says how farmers can ask in each group, by chat id (standing.go).
 	Asking map[int64]string
+	// Failed are the messages given up on, Removed the groups that removed the bot
+	// (problems.go).
+	Failed  []store.FailedMessage
+	Removed []store.RemovedGroup
 }
 
 func (d *Dashboard) groups(w http.ResponseWriter, r *http.Request, s *consult.Session) {
@@ -142,8 +146,13 @@ func (d *Dashboard) groups(w http.ResponseWriter, r *http.Request, s *consult.Se
 		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "groups"), tr(lang, "down"))
 		return
 	}
+	failed, removed, err := d.gone(r.Context(), s.County.ID)
+	if err != nil {
+		d.message(w, r, http.StatusServiceUnavailable, s, tr(lang, "groups"), tr(lang, "down"))
+		return
+	}
 	d.render(w, r, http.StatusOK, "groups", groupsPage{page: page{Lang: lang, Title: tr(lang, "groups"), Session: s}, Groups: rows,
-		Dead: dead, Admin: s.Role == store.RoleAdmin, Asking: d.asking(r.Context(), lang, rows)})
+		Dead: dead, Admin: s.Role == store.RoleAdmin, Asking: d.asking(r.Context(), lang, rows), Failed: failed, Removed: removed})
 }
 
 type categoriesPage struct {

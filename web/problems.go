@@ -16,6 +16,21 @@ import (
 // and the log and /metrics say so.
 const deadShown = 50
 
+// failedShown bounds the list of messages given up on, as deadShown the updates.
+const failedShown = 50
+
+// gone reads what the groups page shows of chats the bot cannot reach: the messages
+// given up on (each outbox row ends sent or failed, with its reason) to the county's
+// chats and to chats no county knows, and the county's groups that removed the bot.
+func (d *Dashboard) gone(ctx context.Context, county string) ([]store.FailedMessage, []store.RemovedGroup, error) {
+	failed, err := d.DB.FailedMessages(ctx, county, failedShown)
+	if err != nil {
+		return nil, nil, err
+	}
+	removed, err := d.DB.RemovedGroups(ctx, county)
+	return failed, removed, err
+}
+
 // errRetryFailed is a retry that failed again: the update stays set aside.
 var errRetryFailed = errors.New("retry failed")
 

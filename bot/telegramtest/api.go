@@ -504,6 +504,9 @@ func (s *Server) botChat(id int64) (*chat, *apiError) {
 	if c == nil {
 		return nil, badRequest("chat not found")
 	}
+	if err := s.goneError(c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -600,6 +603,9 @@ func (s *Server) editTarget(p params) (*chat, *stored, *apiError) {
 	}
 	if u := s.users[chatID]; u != nil && u.blocked {
 		return nil, nil, forbidden("bot was blocked by the user")
+	}
+	if err := s.goneError(c); err != nil {
+		return nil, nil, err
 	}
 	m := c.live(id)
 	if m == nil {

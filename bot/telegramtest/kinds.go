@@ -23,7 +23,7 @@ func (s *Server) PostMessage(chat tgbotapi.Chat, from tgbotapi.User, m tgbotapi.
 	p := s.person(from)
 	if chat.Type == "private" {
 		chat = PrivateChat(from)
-		p.started, p.blocked = true, false
+		s.unblock(p)
 	}
 	c := s.chatOf(chat)
 	topic, replyTo := s.userPlace(c, from, Post{ReplyTo: m.ReplyToMessage})

@@ -202,7 +202,7 @@ func (s *Server) newUserMessage(info tgbotapi.Chat, from tgbotapi.User, p Post) 
 	person := s.person(from)
 	if info.Type == "private" {
 		info = PrivateChat(from)
-		person.started, person.blocked = true, false
+		s.unblock(person)
 	}
 	c := s.chatOf(info)
 	topic, replyTo := s.userPlace(c, from, p)

@@ -90,6 +90,9 @@ type Server struct {
 	// (SetBotAdmin); pinned the pinned messages of each chat (members.go).
 	botAdmins map[int64]*Rights
 	pinned    map[int64]map[int]bool
+	// botGone is "left" or "kicked" for the groups the bot was removed or banned from
+	// (members_gone.go).
+	botGone map[int64]string
 	// clock is the time the fake stamps calls and webhook deliveries with; see SetClock.
 	clock func() time.Time
 
@@ -405,6 +408,9 @@ func (s *Server) ReplyText(chat tgbotapi.Chat, from tgbotapi.User, replyTo tgbot
 
 // reachesBot applies privacy mode to a user's message (see SetPrivacyMode).
 func (s *Server) reachesBot(c *chat, m *stored) bool {
+	if s.botGone[c.info.ID] != "" {
+		return false // the bot is not in the group (members_gone.go)
+	}
 	if c.info.Type == "private" || !s.privacy || m.topicCreated != "" || s.botAdmin(c.info.ID) != nil {
 		return true
 	}
@@ -616,22 +622,27 @@ func (s *Server) PushUpdate(u tgbotapi.Update) int {
 	return id
 }
 
-// Start marks that u pressed Start in the private chat with the bot, without an update:
-// from now on the bot may write to u.
+// Start marks that u pressed Start in the private chat with the bot, without a message:
+// from now on the bot may write to u. If u had blocked the bot, this unblocks it, and the
+// bot gets the my_chat_member update of that (members_gone.go).
 func (s *Server) Start(u tgbotapi.User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.person(u)
-	p.started, p.blocked = true, false
+	s.unblock(s.person(u))
 	s.notify()
 }
 
 // Block makes u block the bot: sends to u get 403 "Forbidden: bot was blocked by the
-// user" until u writes to the bot again.
+// user" until u writes to the bot again, and the bot gets the my_chat_member update
+// Telegram sends (members_gone.go).
 func (s *Server) Block(u tgbotapi.User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.person(u).blocked = true
+	p := s.person(u)
+	if !p.blocked {
+		p.blocked = true
+		s.blockUpdate(p, true)
+	}
 	s.notify()
 }
 

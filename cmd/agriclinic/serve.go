@@ -278,6 +278,7 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 	// The sender outlives the update loop by a drain: what was stored gets delivered.
 	sender := bot.NewSender(db, tg, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.Rates), log)
 	sender.Metrics = metrics
+	sender.Refused = b.Refused // a group that removed the bot, an expert who blocked it
 	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
 	sendDone := make(chan error, 1)
 	go func() { sendDone <- sender.Run(sendCtx) }()
