@@ -161,6 +161,9 @@ func (s *Server) getChatMember(_ *http.Request, p params) (any, *apiError) {
 	if c == nil {
 		return nil, badRequest("chat not found")
 	}
+	if err := s.goneError(c); err != nil {
+		return nil, err // the bot is not in the group (members_gone.go)
+	}
 	if userID == botID {
 		if c.info.Type == "private" {
 			return memberJSON(s.botUser(), nil), nil
@@ -200,6 +203,9 @@ func (s *Server) pinTarget(p params) (*chat, *apiError) {
 	c := s.chats[chatID]
 	if c == nil {
 		return nil, badRequest("chat not found")
+	}
+	if err := s.goneError(c); err != nil {
+		return nil, err // the bot is not in the group (members_gone.go)
 	}
 	// In a private chat both sides may pin; in a group only an admin with the right.
 	if c.info.Type != "private" {

@@ -17,13 +17,15 @@ import (
 //     update comes "only when the bot is blocked or unblocked by the user" (the Bot API's
 //     words for Update.my_chat_member): "kicked" on blocking, "member" on unblocking
 //     (grammyjs/website#1054, yagop/node-telegram-bot-api#1010).
-//   - A send to a group the bot was banned from is answered 403 "Forbidden: bot was kicked
-//     from the supergroup chat" (aiogram/aiogram#445 fixed its match to exactly these
-//     words; teloxide/teloxide#372), or "…from the group chat" in a basic group, where a
-//     bot merely removed gets the same words (TelegramBots/Telegram.Bot#662: "add bot to
-//     group, remove it, and try to send"). A bot that left a supergroup without a ban gets
-//     403 "Forbidden: bot is not a member of the supergroup chat"
-//     (TelegramBots/Telegram.Bot#950). tucnak/telebot's errors.go lists the same texts.
+//   - A send to a group the bot was banned from, or any other call for it (getChatMember,
+//     pinChatMessage, an edit; teloxide/teloxide-core#83 meets it on unpinChatMessage), is
+//     answered 403 "Forbidden: bot was kicked from the supergroup chat" (aiogram/aiogram#445
+//     fixed its match to exactly these words; teloxide/teloxide#372), or "…from the group
+//     chat" in a basic group, where a bot merely removed gets the same words
+//     (TelegramBots/Telegram.Bot#662: "add bot to group, remove it, and try to send"). A
+//     bot that left a supergroup without a ban gets 403 "Forbidden: bot is not a member of
+//     the supergroup chat" (TelegramBots/Telegram.Bot#950). tucnak/telebot's errors.go
+//     lists the same texts.
 //   - A send to a person who blocked the bot is answered 403 "Forbidden: bot was blocked by
 //     the user" until they unblock it; a blocked person who writes to the bot has
 //     unblocked it first (the apps do that for them), so the unblocking update comes

@@ -124,6 +124,10 @@ func TestBotRemovedFromGroupsAsTelegramDoes(t *testing.T) {
 	}
 	_, err = api.Send(tgbotapi.NewEditMessageText(super.ID, sent.MessageID, "改一下"))
 	wantAPIErr(t, err, 403, "bot was kicked from the supergroup chat")
+	_, err = api.MakeRequest("getChatMember", tgbotapi.Params{"chat_id": strconv.FormatInt(super.ID, 10), "user_id": strconv.FormatInt(s.Bot().ID, 10)})
+	wantAPIErr(t, err, 403, "bot was kicked from the supergroup chat")
+	_, err = api.MakeRequest("pinChatMessage", tgbotapi.Params{"chat_id": strconv.FormatInt(super.ID, 10), "message_id": strconv.Itoa(sent.MessageID)})
+	wantAPIErr(t, err, 403, "bot was kicked from the supergroup chat")
 	s.SendText(super, farmer, "/ask 机器人还在吗")
 	if changes := memberChanges(t, api); len(changes) != 0 || s.BotInGroup(super.ID) {
 		t.Errorf("after removal: updates %+v, in group %v; want none, not in the group", changes, s.BotInGroup(super.ID))
