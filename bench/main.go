@@ -101,6 +101,7 @@ func main() {
 		{"ingest", "ingest", benchIngest},
 		{"footprint", "footprint", benchFootprint},
 		{"sending", "sending", benchSending},
+		{"quiet bursts", "bursts", benchBursts},
 	} {
 		if *only != "" && !slices.Contains(strings.Split(*only, ","), b.flag) {
 			continue

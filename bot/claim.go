@@ -109,7 +109,8 @@ func (b *Bot) answer(ctx context.Context, in *incoming, questionID int64, text s
 			confirm := in.replyWith(l.F("claim.your_answer_posted_group", q.ID, esc(q.Township)), nil)
 			// Said only once it is true.
 			confirm[0].After = len(posted)
-			return append(posted, confirm...)
+			// 👍 on the farmer's question, after the answer (ack.go: it costs no message).
+			return append(append(posted, confirm...), reaction(q, reactionAnswered))
 		})
 	switch {
 	case errors.Is(err, consult.ErrNoSuchQuestion):

@@ -92,7 +92,9 @@ func newClinicWithoutPolling(t testing.TB, opts ...clinicOption) *clinic {
 	rdb, prefix := storetest.NewRedis(t)
 	c.db = store.NewDB(c.pool)
 	log := quietLog()
-	o := consult.Options{Logger: log}
+	// Each question is acknowledged on its own: these tests ask many questions within a
+	// minute and read each one's reply. burst_test.go turns shared acknowledgements on.
+	o := consult.Options{Logger: log, Bursts: &store.BurstRule{}}
 	for _, opt := range opts {
 		opt(&o, rdb, prefix)
 	}

@@ -94,23 +94,6 @@ func (b *Bot) asked(ctx context.Context, in *incoming, res consult.AskResult, er
 	return err
 }
 
-// AskMessages acknowledges a question in its group and pushes it, with its photos, to
-// the on-duty experts of its category.
-func AskMessages(res consult.AskResult) []store.Message {
-	gl := langFromCode(res.GroupLanguage)
-	v := consult.QuestionView{Question: res.Question, County: res.County, Category: res.Category}
-	text, markup := ackText(gl, v, len(res.Experts)+len(res.Bundled)), any(nil)
-	if len(res.Similar) > 0 {
-		text += similarLines(gl, res.Similar)
-		markup = similarKeyboard(gl, res.Question.ID, res.Similar)
-	}
-	msgs := remembered(toQuestion(res.Question, text, markup), store.MessageAck, res.Question.ID, 0, gl)
-	for _, e := range res.Experts {
-		msgs = append(msgs, questionNotice(e, v, res.Media, nil, "")...)
-	}
-	return msgs
-}
-
 // questionNotice shows a question to an expert: its photos and voice first, then the
 // card with a Claim button, remembered so that replying to it answers.
 func questionNotice(e store.Expert, v consult.QuestionView, media []store.Media, followups []store.Followup, head string) []store.Message {

@@ -67,7 +67,8 @@ func newTwoCounties(t *testing.T, opts ...func(*consult.Options, *store.Quota)) 
 	rdb, prefix := storetest.NewRedis(t)
 	c.db = store.NewDB(c.pool)
 	log := quietLog()
-	o := consult.Options{Logger: log}
+	// Every question gets its own reply, which each row reads (see newClinicWithoutPolling).
+	o := consult.Options{Logger: log, Bursts: &store.BurstRule{}}
 	quota := store.NewQuota(rdb, prefix)
 	for _, opt := range opts {
 		opt(&o, quota)

@@ -301,7 +301,7 @@ func (s *Sender) round(ctx context.Context) (*round, error) {
 			}
 			continue
 		}
-		booking, wait, err := s.limiter.Book(ctx, m.ChatID, now, s.ahead)
+		booking, wait, err := s.book(ctx, m, now)
 		if err != nil {
 			// Without Redis there is no shared schedule; keep to the per-chat pace alone.
 			s.log.Warn("rate limiter unavailable", "err", err)
@@ -375,7 +375,7 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) error {
 	method, params := request(m)
 	sent, err := s.tg.attempt(ctx, method, params)
 	if err == nil {
-		if err := s.limiter.Sent(ctx, m.ChatID, s.clock.Now()); err != nil {
+		if err := s.sent(ctx, m); err != nil {
 			s.log.Warn("rate limiter unavailable", "err", err)
 		}
 		s.Metrics.send(m.Method, "sent")
@@ -394,6 +394,9 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) error {
 	case isAPI && m.Method == store.MethodEdit && strings.Contains(apiErr.Message, "message is not modified"):
 		s.Metrics.send(m.Method, "sent")
 		return s.markSent(ctx, m, m.EditMessageID)
+	case isAPI && reactionRefused(m, apiErr):
+		s.Metrics.send(m.Method, "sent")
+		return s.markSent(ctx, m, 0)
 	case isAPI && pinRefused(m, apiErr):
 		// The bot may not pin in this group (guide.go): the guide stays unpinned, which is
 		// no failure of ours.

@@ -43,6 +43,17 @@ type AskResult struct {
 	GroupLanguage string
 	// Similar are earlier answered questions like this one, to show the farmer.
 	Similar []SimilarAnswer
+	// Ahead is how many questions waited before it in its queue when it was asked.
+	// NextOpen, when no expert of its category is on duty, is when the next clinic
+	// session of its category opens (zero: none planned).
+	Ahead    int
+	NextOpen time.Time
+	// Shared, when set, is the group's shared acknowledgement of a burst that this
+	// question joined (burst.go): it gets no acknowledgement of its own. SharedLast says
+	// that this question's messages carry the shared one's new text (it is the last of
+	// its transaction to join it).
+	Shared     *store.GroupAck
+	SharedLast bool
 }
 
 // Ask archives a question from a bound group, routes it to a category by its words and
@@ -224,7 +235,13 @@ func (s *Service) pendingAsks(ctx context.Context, ins []AskInput, texts []strin
 		}
 		onDuty[j] = list
 	}
+	// The place in the queue is read while the push allowances are taken: two round
+	// trips to Redis at the same time, for the whole batch.
+	places := make(chan []int, 1)
+	go func() { places <- s.queuePlaces(ctx, live, outcomes) }()
 	push, bundle := s.splitPushesMany(ctx, onDuty)
+	ahead := <-places
+	next := s.nextOpenings(ctx, live, outcomes, onDuty)
 	if indexed == nil {
 		// Indexing panicked on its goroutine: again here, where the caller recovers.
 		indexed = make([]textIndex, len(texts))
@@ -236,6 +253,7 @@ func (s *Service) pendingAsks(ctx context.Context, ins []AskInput, texts []strin
 	for j, i := range live {
 		in, r := ins[i], outcomes[i].Result
 		r.Experts, r.Bundled = push[j], bundle[j]
+		r.Ahead, r.NextOpen = ahead[j], next[j]
 		var looked []int64 // nil: left for later (or the lookup failed)
 		if single {
 			var ok bool
@@ -341,6 +359,7 @@ func (s *Service) storeAsks(batch []*pendingAsk, burst bool) error {
 		var bundled [][]store.Expert
 		var msgs []store.Message
 		media := map[int64][]store.Media{}
+		stored := make([]*pendingAsk, 0, len(batch))
 		for _, p := range batch {
 			q, ok := created[p.q.UpdateID]
 			// The same update twice in one batch is stored once, for the first.
@@ -354,8 +373,18 @@ func (s *Service) storeAsks(batch []*pendingAsk, burst bool) error {
 				media[q.ID] = p.media
 			}
 			bundled = append(bundled, p.res.Bundled)
+			stored = append(stored, p)
+		}
+		if err := s.shareAcks(ctx, tx, stored); err != nil {
+			return err
+		}
+		for _, p := range stored {
 			msgs = appendMessages(msgs, p.out.render(p.res))
 		}
-		return tx.RecordAsks(ctx, media, bundled, s.now(), msgs)
+		msgs, shared := splitGroupAcks(msgs)
+		if err := tx.RecordAsks(ctx, media, bundled, s.now(), msgs); err != nil {
+			return err
+		}
+		return tx.PutGroupAcks(ctx, shared, s.now())
 	})
 }

@@ -112,6 +112,7 @@ func (s *Service) flushAlbum(ctx context.Context, k store.AlbumKey, out Out[AskR
 			return err
 		}
 		res.Experts, res.Bundled = s.splitPushes(ctx, experts)
+		res.Ahead, res.NextOpen = s.placeOf(ctx, county.ID, cat.ID, len(experts))
 		if err := s.bundle(ctx, tx, res.Bundled); err != nil {
 			return err
 		}

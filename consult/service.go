@@ -27,6 +27,8 @@ type Service struct {
 	outbreaks Outbreaks
 	reminders Reminders
 	learned   learnedKeywords
+	// bursts says when a group's questions share one acknowledgement (burst.go).
+	bursts store.BurstRule
 	// presses settles the races of claims pressed at the same moment together.
 	presses combiner[*pendingPress]
 	// claimReads reads the questions of claims pressed at the same moment together.
@@ -78,6 +80,8 @@ type Options struct {
 	Outbreaks *Outbreaks
 	// Reminders defaults to DefaultReminders.
 	Reminders *Reminders
+	// Bursts defaults to DefaultBursts.
+	Bursts *store.BurstRule
 	// Now is the clock; tests inject their own. Default time.Now.
 	Now func() time.Time
 	// Logger defaults to slog.Default().
@@ -105,6 +109,10 @@ func NewService(db *store.DB, queue *store.Queue, counties []County, opts Option
 	s.reminders = DefaultReminders
 	if opts.Reminders != nil {
 		s.reminders = *opts.Reminders
+	}
+	s.bursts = DefaultBursts
+	if opts.Bursts != nil {
+		s.bursts = *opts.Bursts
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -39,10 +39,14 @@ type similarJob struct {
 	told     int    // how many experts it went to
 	language string // the group's
 	out      Out[AskResult]
+	// ahead and nextOpen are its place in the queue, which the acknowledgement keeps.
+	ahead    int
+	nextOpen time.Time
 }
 
 func newSimilarJob(res AskResult, out Out[AskResult]) similarJob {
-	return similarJob{question: res.Question.ID, told: len(res.Experts) + len(res.Bundled), language: res.GroupLanguage, out: out}
+	return similarJob{question: res.Question.ID, told: len(res.Experts) + len(res.Bundled), language: res.GroupLanguage, out: out,
+		ahead: res.Ahead, nextOpen: res.NextOpen}
 }
 
 // similarLater holds the lookups waiting and whether a worker runs them.
@@ -191,7 +195,7 @@ func (s *Service) attachSimilar(ctx context.Context, j similarJob) (err error) {
 		return err
 	}
 	q := v.Question
-	res := AskResult{Question: q, County: v.County, Category: v.Category, GroupLanguage: j.language}
+	res := AskResult{Question: q, County: v.County, Category: v.Category, GroupLanguage: j.language, Ahead: j.ahead, NextOpen: j.nextOpen}
 	var ok bool
 	if res.Similar, ok = s.lookSimilar(ctx, q.CountyID, q.CategoryID, q.Text, q.ID); !ok {
 		return nil
@@ -205,7 +209,7 @@ func (s *Service) attachSimilar(ctx context.Context, j similarJob) (err error) {
 	res.Bundled = make([]store.Expert, j.told)
 	var ack []store.Message
 	for _, m := range j.out.render(res) {
-		if m.ChatID == q.ChatID {
+		if m.ChatID == q.ChatID && m.Method != store.MethodCall { // not its reaction
 			ack = append(ack, m)
 		}
 	}

@@ -96,6 +96,7 @@ var methods = map[string]method{
 	"getchatmember":          (*Server).getChatMember,
 	"pinchatmessage":         (*Server).pinChatMessage,
 	"unpinchatmessage":       (*Server).unpinChatMessage,
+	"setmessagereaction":     (*Server).setMessageReaction,
 }
 
 // maxBody bounds a request body; Telegram's own limit for non-file requests is far

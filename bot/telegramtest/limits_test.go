@@ -157,15 +157,23 @@ func TestEnforcedLimitsAllowThirtyMessagesInAnySecondOverAllChats(t *testing.T) 
 	}
 }
 
-func TestEnforcedLimitsLeaveEditsAndUnlimitedServersAlone(t *testing.T) {
+func TestEnforcedLimitsCountEditsAsMessagesAndLeaveUnlimitedServersAlone(t *testing.T) {
 	t.Parallel()
-	s, api, _, private, _ := limitedServer(t, telegramtest.DefaultLimits)
+	s, api, clock, private, _ := limitedServer(t, telegramtest.DefaultLimits)
 	m, err := api.Send(tgbotapi.NewMessage(private.ID, "v1"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, err = api.Send(tgbotapi.NewEditMessageText(private.ID, m.MessageID, "v2"))
+	if e := apiErr(t, err); e.Code != http.StatusTooManyRequests || e.RetryAfter != 1 {
+		t.Fatalf("edit right after the message = %d retry_after %d, want 429 retry_after 1", e.Code, e.RetryAfter)
+	}
+	clock.Advance(time.Second)
 	if _, err := api.Send(tgbotapi.NewEditMessageText(private.ID, m.MessageID, "v2")); err != nil {
-		t.Fatalf("edit right after the message: %v", err)
+		t.Fatalf("edit a second after the message: %v", err)
+	}
+	if s.TooManyRequests() != 1 {
+		t.Fatalf("TooManyRequests = %d after the early edit, want 1", s.TooManyRequests())
 	}
 
 	plain := telegramtest.NewServer(t)
@@ -177,7 +185,7 @@ func TestEnforcedLimitsLeaveEditsAndUnlimitedServersAlone(t *testing.T) {
 			t.Fatalf("message %d without EnforceLimits: %v", i+1, err)
 		}
 	}
-	if s.TooManyRequests() != 0 || plain.TooManyRequests() != 0 {
-		t.Errorf("TooManyRequests = %d and %d, want 0", s.TooManyRequests(), plain.TooManyRequests())
+	if s.TooManyRequests() != 1 || plain.TooManyRequests() != 0 {
+		t.Errorf("TooManyRequests = %d and %d, want 1 and 0", s.TooManyRequests(), plain.TooManyRequests())
 	}
 }

@@ -122,6 +122,8 @@ type Server struct {
 	commands    map[string][]tgbotapi.BotCommand
 
 	limiter *limiter // nil unless EnforceLimits was called
+	// reactions are the chats' available reactions and the bot's reactions (reactions.go).
+	reactions reactionState
 
 	files     map[string]*file // by file_id
 	filePaths map[string]*file // by file_path, for downloads

@@ -1,0 +1,114 @@
+package bot
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/agriclinic/agriclinic/consult"
+	"github.com/agriclinic/agriclinic/store"
+)
+
+// AskMessages acknowledges a question in its group and pushes it, with its photos, to
+// the on-duty experts of its category. A question in a quiet group gets an
+// acknowledgement of its own, a reply to the farmer's message that says how many
+// questions are ahead of it and how many experts are on duty (or when the next clinic
+// session opens). A question of a burst (consult/burst.go) joins the group's shared
+// acknowledgement instead: the last of a transaction's joiners carries its new text. Every
+// question also gets a 👀 reaction where the group allows reactions: it costs no message.
+func AskMessages(res consult.AskResult) []store.Message {
+	gl := langFromCode(res.GroupLanguage)
+	v := consult.QuestionView{Question: res.Question, County: res.County, Category: res.Category}
+	msgs := []store.Message{reaction(res.Question, reactionReceived)}
+	switch {
+	case res.Shared == nil:
+		experts := len(res.Experts) + len(res.Bundled)
+		text, markup := ackText(gl, v, experts)+placeText(gl, res, experts), any(nil)
+		if len(res.Similar) > 0 {
+			text += similarLines(gl, res.Similar)
+			markup = similarKeyboard(gl, res.Question.ID, res.Similar)
+		}
+		msgs = append(msgs, remembered(toQuestion(res.Question, text, markup), store.MessageAck, res.Question.ID, 0, gl)...)
+	case res.SharedLast:
+		msgs = append(msgs, sharedAck(gl, res.County, res.Shared))
+	}
+	for _, e := range res.Experts {
+		msgs = append(msgs, questionNotice(e, v, res.Media, nil, "")...)
+	}
+	return msgs
+}
+
+// placeText is a question's place in the queue: how many are ahead and how many experts
+// of its category are on duty; with nobody on duty (ackText says so), when the next
+// clinic session opens, if one is planned.
+func placeText(l lang, res consult.AskResult, experts int) string {
+	if experts > 0 {
+		return l.F("ack.ahead_on_duty", res.Ahead, experts)
+	}
+	s := l.F("ack.ahead", res.Ahead)
+	if !res.NextOpen.IsZero() {
+		s += l.F("ack.next_clinic", localTime(res.NextOpen, res.County))
+	}
+	return s
+}
+
+// sharedAck renders a group's shared acknowledgement: every question it lists with the
+// farmer's name and its place when it arrived, then for each category the experts on
+// duty as the latest of its questions found them. Its length is bounded by
+// store.BurstRule.Max lines; truncate keeps an edit to one message in any case.
+func sharedAck(l lang, county *consult.County, a *store.GroupAck) store.Message {
+	text := l.F("ack.burst_head", len(a.Items))
+	type duty struct {
+		label    string
+		onDuty   int
+		nextOpen string
+	}
+	var order []string
+	latest := map[string]duty{}
+	for _, it := range a.Items {
+		label := esc(it.CategoryID)
+		if c, ok := county.Category(it.CategoryID); ok {
+			label = categoryLabel(l, c)
+		}
+		text += l.F("ack.burst_line", it.QuestionID, esc(snippet(it.FarmerName, 20)), label, it.Ahead)
+		if _, ok := latest[it.CategoryID]; !ok {
+			order = append(order, it.CategoryID)
+		}
+		d := duty{label: label, onDuty: it.OnDuty}
+		if !it.NextOpen.IsZero() {
+			d.nextOpen = localTime(it.NextOpen, county)
+		}
+		latest[it.CategoryID] = d
+	}
+	for _, id := range order {
+		d := latest[id]
+		switch {
+		case d.onDuty > 0:
+			text += l.F("ack.burst_on_duty", d.label, d.onDuty)
+		case d.nextOpen != "":
+			text += l.F("ack.burst_next_clinic", d.label, d.nextOpen)
+		default:
+			text += l.F("ack.burst_nobody", d.label)
+		}
+	}
+	return store.Message{ChatID: a.ChatID, ThreadID: a.ThreadID, Method: store.MethodSend, Text: truncate(text),
+		Remember: store.BotMessage{Kind: store.MessageGroupAck, RefID: a.ID, Language: l.Code()}}
+}
+
+// The reactions the bot sets on a farmer's question: received, and answered. Both are
+// among the emoji Telegram allows as reactions.
+const (
+	reactionReceived = "👀"
+	reactionAnswered = "👍"
+)
+
+// reactionMethod is the Bot API method of a reaction. The sender gives it no slot of the
+// chat's message allowance (sender_reaction.go), and a group that does not allow the
+// emoji answers REACTION_INVALID, which the sender takes as done.
+const reactionMethod = "setMessageReaction"
+
+// reaction sets the bot's reaction on a question's message (replacing the one before).
+func reaction(q store.Question, emoji string) store.Message {
+	data, _ := json.Marshal([]map[string]string{{"type": "emoji", "emoji": emoji}})
+	return store.Message{ChatID: q.ChatID, Method: store.MethodCall, API: reactionMethod,
+		Params: map[string]string{"message_id": strconv.FormatInt(q.MessageID, 10), "reaction": string(data)}}
+}
