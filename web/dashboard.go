@@ -44,7 +44,7 @@ type Dashboard struct {
 	Retry Retrier
 	// Standing tells the groups page how farmers can ask in each group; nil: unknown.
 	Standing Standing
-	pages map[string]*template.Template
+	pages    map[string]*template.Template
 }
 
 // Register adds the dashboard's pages to a mux.

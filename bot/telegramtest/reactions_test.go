@@ -46,7 +46,7 @@ func TestSetMessageReactionFollowsTelegramsRules(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, reaction, want string
-		messageID           int
+		messageID            int
 	}{
 		{"not a reaction emoji", `[{"type":"emoji","emoji":"🌾"}]`, "REACTION_INVALID", m.MessageID},
 		{"a custom emoji", `[{"type":"custom_emoji","custom_emoji_id":"5368324170671202286"}]`, "REACTION_INVALID", m.MessageID},
