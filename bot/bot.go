@@ -185,7 +185,7 @@ func (b *Bot) onMessage(ctx context.Context, u Update, msg *tgbotapi.Message) er
 	if text, ok := b.addressed(msg); ok {
 		if blankText(text) && mediaOf(msg) == nil {
 			// A sticker or a bare mention: nothing to answer.
-			return b.reply(ctx, in, in.lang.T("bot.ask_empty_mention"), nil)
+			return b.reply(ctx, in, in.lang.T("bot.ask_nothing_to_ask"), nil)
 		}
 		in.args = text
 		return b.ask(ctx, in)

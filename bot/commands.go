@@ -210,7 +210,7 @@ func helpFor(l lang, r role, coordinator, group bool) string {
 			fmt.Fprintf(&b, "\n%s — %s", use, esc(c.menuLine(l)))
 		}
 		if s.r == roleFarmer {
-			b.WriteString(l.T("commands.you_can_also_mention"))
+			b.WriteString(l.T("commands.also_by_reply"))
 		}
 		if s.r == roleExpert {
 			b.WriteString(l.T("commands.reply_question_message_answer"))

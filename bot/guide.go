@@ -177,7 +177,7 @@ func (b *Bot) guideReply(ctx context.Context, in *incoming) (bool, error) {
 	}
 	text := strings.TrimSpace(words(in.msg))
 	if blankText(text) && mediaOf(in.msg) == nil {
-		return true, b.reply(ctx, in, in.lang.T("bot.ask_empty_mention"), nil)
+		return true, b.reply(ctx, in, in.lang.T("bot.ask_nothing_to_ask"), nil)
 	}
 	in.args = text
 	return true, b.ask(ctx, in)
