@@ -40,20 +40,30 @@ func (b *Bot) stageAlbum(ctx context.Context, in *incoming, caption string, addr
 	return err
 }
 
+// repliedTo is the bot's message of the kind that in replies to. It reports false when in
+// replies to no such message, and true with the error when the archive could not say.
+func (b *Bot) repliedTo(ctx context.Context, in *incoming, kind string) (store.BotMessage, bool, error) {
+	r := in.msg.ReplyToMessage
+	if r == nil || r.From == nil || r.From.ID != b.self.ID {
+		return store.BotMessage{}, false, nil
+	}
+	bm, err := b.db.BotMessage(ctx, in.msg.Chat.ID, int64(r.MessageID))
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && bm.Kind != kind):
+		return store.BotMessage{}, false, nil
+	case err != nil:
+		return store.BotMessage{}, true, err
+	}
+	return bm, true, nil
+}
+
 // followup adds a farmer's reply to the bot's acknowledgement or to an answer to that
 // question's conversation. It reports false when the message is not one: a reply by someone
 // else is their own question.
 func (b *Bot) followup(ctx context.Context, in *incoming) (bool, error) {
-	r := in.msg.ReplyToMessage
-	if r == nil || r.From == nil || r.From.ID != b.self.ID {
-		return false, nil
-	}
-	bm, err := b.db.BotMessage(ctx, in.msg.Chat.ID, int64(r.MessageID))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && bm.Kind != store.MessageAck) {
-		return false, nil
-	}
-	if err != nil {
-		return true, err
+	bm, ok, err := b.repliedTo(ctx, in, store.MessageAck)
+	if !ok || err != nil {
+		return ok, err
 	}
 	text, _ := b.addressed(in.msg)
 	media := mediaOf(in.msg)

@@ -164,16 +164,9 @@ func (b *Bot) mayGuide(ctx context.Context, userID int64, g store.Group, county 
 // question, through the same path as /ask, with its photo or voice: how a farmer asks
 // with a photo or a voice note alone. It reports false for any other message.
 func (b *Bot) guideReply(ctx context.Context, in *incoming) (bool, error) {
-	r := in.msg.ReplyToMessage
-	if r == nil || r.From == nil || r.From.ID != b.self.ID {
-		return false, nil
-	}
-	bm, err := b.db.BotMessage(ctx, in.msg.Chat.ID, int64(r.MessageID))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && bm.Kind != store.MessageGuide) {
-		return false, nil
-	}
-	if err != nil {
-		return true, err
+	_, ok, err := b.repliedTo(ctx, in, store.MessageGuide)
+	if !ok || err != nil {
+		return ok, err
 	}
 	text := strings.TrimSpace(words(in.msg))
 	if blankText(text) && mediaOf(in.msg) == nil {

@@ -45,7 +45,7 @@ func (s *Server) SetBotAdmin(chat tgbotapi.Chat, by tgbotapi.User, rights Rights
 	old := s.botMemberJSON(c.info.ID)
 	r := rights
 	s.botAdmins[c.info.ID] = &r
-	s.queueMyChatMember(c, by, old)
+	s.queueMembership(c, by, old, s.botMemberJSON(c.info.ID))
 	s.notify()
 }
 
@@ -61,7 +61,7 @@ func (s *Server) DemoteBot(chat tgbotapi.Chat, by tgbotapi.User) {
 	}
 	old := s.botMemberJSON(c.info.ID)
 	delete(s.botAdmins, c.info.ID)
-	s.queueMyChatMember(c, by, old)
+	s.queueMembership(c, by, old, s.botMemberJSON(c.info.ID))
 	s.notify()
 }
 
@@ -74,38 +74,6 @@ func (s *Server) groupOf(chat tgbotapi.Chat) *chat {
 		s.t.Fatalf("telegramtest: chat %d is no group of the fake (NewGroup makes one)", chat.ID)
 	}
 	return c
-}
-
-// queueMyChatMember queues the my_chat_member update of a change of the bot's standing:
-// old is the ChatMember before, the current one is after. The caller holds s.mu.
-func (s *Server) queueMyChatMember(c *chat, by tgbotapi.User, old map[string]any) {
-	s.person(by)
-	chatJSON, _ := telegramJSON(c.info, nil)
-	fromJSON, _ := telegramJSON(by, nil)
-	s.lastUpdateID++
-	id := s.lastUpdateID
-	body, err := json.Marshal(map[string]any{
-		"update_id": id,
-		"my_chat_member": map[string]any{
-			"chat":            json.RawMessage(chatJSON),
-			"from":            json.RawMessage(fromJSON),
-			"date":            now(),
-			"old_chat_member": old,
-			"new_chat_member": s.botMemberJSON(c.info.ID),
-		},
-	})
-	if err != nil {
-		s.t.Fatalf("telegramtest: my_chat_member: %v", err)
-	}
-	if !s.wants("my_chat_member") {
-		return
-	}
-	if s.raws == nil {
-		s.raws = map[int]json.RawMessage{}
-	}
-	s.raws[id] = body
-	i, _ := slices.BinarySearchFunc(s.pending, id, func(p tgbotapi.Update, id int) int { return p.UpdateID - id })
-	s.pending = slices.Insert(s.pending, i, tgbotapi.Update{UpdateID: id})
 }
 
 // botMemberJSON is the bot's ChatMember in a group, as getChatMember answers it. The
