@@ -52,20 +52,8 @@ type dash struct {
 
 func newDash(t *testing.T) *dash {
 	t.Helper()
-	list, err := consult.ParseCounties([]byte(counties), "test.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := store.NewDB(storetest.NewPool(t))
-	rdb, prefix := storetest.NewRedis(t)
-	svc := consult.NewService(db, store.NewQueue(rdb, prefix), list, consult.Options{Logger: slog.New(slog.DiscardHandler)})
+	svc, db := boundService(t, -100)
 	ctx := context.Background()
-	if err := svc.SaveCounties(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := svc.Bind(ctx, -100, "白泥群", 9001, "白泥镇", nil); err != nil {
-		t.Fatal(err)
-	}
 	if _, _, err := svc.Bind(ctx, -200, "湄江群", 9002, "湄江镇", nil); err != nil {
 		t.Fatal(err)
 	}
