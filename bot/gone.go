@@ -79,16 +79,17 @@ func (b *Bot) started(ctx context.Context, in *incoming) error {
 // bot ("bot was blocked by the user", "user is deactivated", "bot can't initiate
 // conversation with a user") marks the person unreachable. Others change nothing.
 func (b *Bot) Refused(ctx context.Context, m store.Message, apiErr *tgbotapi.Error) error {
+	reason := storedReason(apiErr.Message)
 	switch {
 	case m.ChatID < 0 && groupGone(apiErr):
-		if _, err := b.svc.GroupRemoved(ctx, m.ChatID, apiErr.Message, GroupChangeMessages); err != nil || m.AnswerID == 0 {
+		if _, err := b.svc.GroupRemoved(ctx, m.ChatID, reason, GroupChangeMessages); err != nil || m.AnswerID == 0 {
 			return err
 		}
 		// An answer on its way when the group turned out gone: it goes around the group,
 		// and the expert is not told it was posted.
 		return b.svc.AnswerUndelivered(ctx, m.AnswerID, m.ID, AnswerUndeliveredMessages)
 	case m.ChatID > 0 && personGone(apiErr):
-		return b.svc.PersonBlocked(ctx, m.ChatID, apiErr.Message, UnreachableMessages)
+		return b.svc.PersonBlocked(ctx, m.ChatID, reason, UnreachableMessages)
 	}
 	return nil
 }

@@ -414,7 +414,7 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) error {
 		}
 		s.Metrics.send(m.Method, "failed")
 		s.log.Warn("message refused; failed", "chat", m.ChatID, "outbox", m.ID, "err", err)
-		return s.db.Fail(ctx, m.ID, s.clock.Now(), err.Error())
+		return s.db.Fail(ctx, m.ID, s.clock.Now(), storedReason(err.Error()))
 	default:
 		return s.retry(ctx, m, backoff(m.Attempts), err)
 	}
@@ -439,11 +439,19 @@ func (s *Sender) refused(ctx context.Context, m store.Message, apiErr *tgbotapi.
 	return nil
 }
 
+// storedReason is a send's error as Postgres keeps it and the dashboard shows it: valid
+// UTF-8 without NUL (Postgres refuses either, and the row would then never end, taken
+// again after every lease) and short (truncateError), whatever Telegram or a proxy in
+// front of it answered.
+func storedReason(s string) string {
+	return truncateError(strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", "\uFFFD"), "\uFFFD"))
+}
+
 // retry puts a message back for another attempt after wait, unless it has been failing
 // for giveUp already: then it fails, and the dashboard lists it with its reason.
 func (s *Sender) retry(ctx context.Context, m store.Message, wait time.Duration, cause error) error {
 	now := s.clock.Now()
-	gaveUp, err := s.db.RetryWithin(ctx, m.ID, now, now.Add(wait), cause.Error(), s.giveUp)
+	gaveUp, err := s.db.RetryWithin(ctx, m.ID, now, now.Add(wait), storedReason(cause.Error()), s.giveUp)
 	switch {
 	case err != nil:
 		return err

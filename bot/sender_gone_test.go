@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -45,6 +46,26 @@ func TestSenderRetriesNothingForever(t *testing.T) {
 		}
 		if len(told) != 1 || told[0] != "专家解答: Forbidden: bot was kicked from the supergroup chat" {
 			t.Errorf("Refused was told %q, want the refused message once", told)
+		}
+	})
+
+	t.Run("a refusal's reason is stored short and clean", func(t *testing.T) {
+		t.Parallel()
+		b := setupSender(t)
+		group := b.tg.NewGroup("白泥镇农户群")
+		// Postgres refuses NUL and invalid UTF-8: stored as given, the row could never end.
+		long := "Bad Request: <b>" + strings.Repeat("\x00\xff长", 3000)
+		b.tg.FailNext("sendMessage", http.StatusBadRequest, long, 0)
+		b.enqueue(t, sendText(group.ID, "专家解答"))
+		s := b.newSender(t, noLimits)
+		s.clock = b.clockAhead(t, newStepClock)
+
+		b.drain(t, s)
+
+		status, _, reason := b.outcome(t, store.MethodSend, "专家解答")
+		if status != "failed" || !strings.HasPrefix(reason, "Bad Request: <b>") || len(reason) > 600 ||
+			strings.ContainsRune(reason, 0) || !utf8.ValidString(reason) {
+			t.Errorf("refused row: %s, %d bytes %q; want failed with the reason cut short, valid and without NUL", status, len(reason), reason)
 		}
 	})
 
