@@ -53,9 +53,11 @@ type GuideRow struct {
 // up), or ErrNotFound.
 func (d *queries) LastGuide(ctx context.Context, chatID int64) (GuideRow, error) {
 	var g GuideRow
+	// remember_kind is written out, not bound: only a literal lets Postgres prove the
+	// partial index outbox_guides (0022) applies in a generic plan of the prepared query.
 	err := d.dbtx.QueryRow(ctx, `SELECT id, coalesce(message_id, 0) FROM outbox
-		WHERE chat_id = $1 AND remember_kind = $2 AND failed_at IS NULL ORDER BY id DESC LIMIT 1`,
-		chatID, MessageGuide).Scan(&g.OutboxID, &g.MessageID)
+		WHERE chat_id = $1 AND remember_kind = '`+MessageGuide+`' AND failed_at IS NULL ORDER BY id DESC LIMIT 1`,
+		chatID).Scan(&g.OutboxID, &g.MessageID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return g, ErrNotFound
 	}
