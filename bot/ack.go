@@ -3,6 +3,7 @@ package bot
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
@@ -69,7 +70,7 @@ func sharedAck(l lang, county *consult.County, a *store.GroupAck) store.Message 
 		if c, ok := county.Category(it.CategoryID); ok {
 			label = categoryLabel(l, c)
 		}
-		text += l.F("ack.burst_line", it.QuestionID, esc(snippet(it.FarmerName, 20)), label, it.Ahead)
+		text += l.F("ack.burst_line", it.QuestionID, listName(it.FarmerName), label, it.Ahead)
 		if _, ok := latest[it.CategoryID]; !ok {
 			order = append(order, it.CategoryID)
 		}
@@ -92,6 +93,20 @@ func sharedAck(l lang, county *consult.County, a *store.GroupAck) store.Message 
 	}
 	return store.Message{ChatID: a.ChatID, ThreadID: a.ThreadID, Method: store.MethodSend, Text: truncate(text),
 		Remember: store.BotMessage{Kind: store.MessageGroupAck, RefID: a.ID, Language: l.Code()}}
+}
+
+// listName is a farmer's name as one line of a list the whole group reads: at most 20
+// characters, escaped, without the bidirectional controls (U+202A–U+202E, U+2066–U+2069,
+// U+200E, U+200F, U+061C) that would let one name reverse the rest of its line, the
+// number and place of that farmer's question included.
+func listName(name string) string {
+	return esc(snippet(strings.Map(func(r rune) rune {
+		switch {
+		case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069', r == '\u200e', r == '\u200f', r == '\u061c':
+			return -1
+		}
+		return r
+	}, name), 20))
 }
 
 // The reactions the bot sets on a farmer's question: received, and answered. Both are

@@ -448,3 +448,35 @@ func TestTheAcknowledgementSaysThePlaceInTheQueue(t *testing.T) {
 		}
 	}
 }
+
+// TestTheSharedAcknowledgementHoldsHostileNames: thirty farmers whose names are 5,000
+// characters of markup and a right-to-left override still make one message that
+// Telegram can parse: each name is cut short and escaped, the override is gone, and
+// the list fits the 4,096-character limit with every question's number in it.
+func TestTheSharedAcknowledgementHoldsHostileNames(t *testing.T) {
+	t.Parallel()
+	hostile := "\u202e<b>&amp;\"'" + strings.Repeat("<a href=\"x\">𝕏</a>", 300)
+	a := &store.GroupAck{ID: 1, ChatID: -100}
+	for i := range 30 {
+		a.Items = append(a.Items, store.GroupAckItem{QuestionID: int64(1_000_000 + i), FarmerName: hostile,
+			CategoryID: "rice", Ahead: 1000 + i, OnDuty: 3})
+	}
+	county := &consult.County{Categories: []consult.Category{{ID: "rice", Name: "水稻"}}}
+	for _, code := range []string{"zh", "en"} {
+		m := sharedAck(langFromCode(code), county, a)
+		if n := utf16Len(m.Text); n > 4096 {
+			t.Errorf("%s: the shared acknowledgement is %d UTF-16 units, want at most 4,096", code, n)
+		}
+		if strings.ContainsRune(m.Text, '\u202e') {
+			t.Errorf("%s: a farmer's right-to-left override reached the group", code)
+		}
+		if strings.Contains(m.Text, "<a") || strings.Contains(m.Text, "<b>&") {
+			t.Errorf("%s: a farmer's markup reached the group unescaped: %q", code, m.Text)
+		}
+		for _, it := range a.Items {
+			if !numberIn(m.Text, it.QuestionID) {
+				t.Errorf("%s: #%d is missing from the list", code, it.QuestionID)
+			}
+		}
+	}
+}
