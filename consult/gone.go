@@ -31,11 +31,7 @@ type GroupChange struct {
 // false.
 func (s *Service) GroupRemoved(ctx context.Context, chatID int64, reason string, out Out[GroupChange]) (changed bool, err error) {
 	return s.groupChange(ctx, chatID, false, func(tx *store.Tx) (store.RemovedGroup, bool, error) {
-		g, changed, err := tx.RemoveGroup(ctx, chatID, reason, s.now())
-		if errors.Is(err, store.ErrNotFound) {
-			return g, false, nil
-		}
-		return g, changed, err
+		return tx.RemoveGroup(ctx, chatID, reason, s.now())
 	}, out)
 }
 

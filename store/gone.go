@@ -21,7 +21,8 @@ type RemovedGroup struct {
 }
 
 // RemoveGroup marks a bound group as one the bot is no longer in. changed is false when it
-// was marked already; a group not bound is ErrNotFound.
+// was marked already or is not bound: either way there is nothing to tell, and asking
+// which would cost a read for every refused message queued to the group.
 func (d *queries) RemoveGroup(ctx context.Context, chatID int64, reason string, at time.Time) (RemovedGroup, bool, error) {
 	var g RemovedGroup
 	err := d.dbtx.QueryRow(ctx, `
@@ -31,9 +32,6 @@ func (d *queries) RemoveGroup(ctx context.Context, chatID int64, reason string, 
 		chatID, reason, at).Scan(&g.ChatID, &g.CountyID, &g.Township, &g.Title, &g.BoundBy, &g.BoundAt, &g.Mode,
 		&g.RemovedAt, &g.Reason, &g.Open)
 	if errors.Is(err, pgx.ErrNoRows) {
-		if _, err := d.Group(ctx, chatID); err != nil {
-			return g, false, err
-		}
 		return g, false, nil
 	}
 	return g, err == nil, wrap("remove group", err)
