@@ -301,33 +301,6 @@ UPDATE group_acks g SET
 FROM a LEFT JOIN ins_send s ON s.ack = a.id LEFT JOIN ins_edit e ON e.ack = a.id
 WHERE g.id = a.id`
 
-// GroupAckOf returns the shared acknowledgement listing a question, with the Telegram
-// message it was posted as (0: not yet), or ErrNotFound when the question was
-// acknowledged on its own.
-func (d *queries) GroupAckOf(ctx context.Context, questionID int64) (GroupAck, int64, error) {
-	var a GroupAck
-	var messageID int64
-	err := d.dbtx.QueryRow(ctx, `SELECT a.id, a.chat_id, a.thread_id, coalesce(o.message_id, 0)
-		FROM group_ack_questions g JOIN group_acks a ON a.id = g.ack_id LEFT JOIN outbox o ON o.id = a.outbox_id
-		WHERE g.question_id = $1`, questionID).Scan(&a.ID, &a.ChatID, &a.ThreadID, &messageID)
-	if err != nil {
-		return a, 0, wrap("group ack of", err)
-	}
-	rows, err := d.dbtx.Query(ctx, `SELECT q.id, q.farmer_name, q.category_id, g.ahead, g.on_duty,
-			coalesce(g.next_open, 'epoch'::timestamptz)
-		FROM group_ack_questions g JOIN questions q ON q.id = g.question_id WHERE g.ack_id = $1 ORDER BY q.id`, a.ID)
-	if err != nil {
-		return a, 0, wrap("group ack of", err)
-	}
-	var it GroupAckItem
-	_, err = pgx.ForEachRow(rows, []any{&it.QuestionID, &it.FarmerName, &it.CategoryID, &it.Ahead, &it.OnDuty, &it.NextOpen}, func() error {
-		it.NextOpen = zeroEpoch(it.NextOpen)
-		a.Items = append(a.Items, it)
-		return nil
-	})
-	return a, messageID, wrap("group ack of", err)
-}
-
 // NextClinics returns when the next clinic session of each county and category opens
 // (key county+"/"+category), for questions that arrive while no expert of theirs is on
 // duty. A session without a category counts for every category ("/" + county key "*").
