@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -30,23 +31,50 @@ const standingTimeout = 5 * time.Second
 // can_read_all_group_messages (privacy off) and the bot's own getChatMember. It never
 // fails: Known is false when Telegram did not answer. It runs outside any transaction.
 func (b *Bot) Standing(ctx context.Context, chatID int64) consult.BotStanding {
+	return b.Standings(ctx, []int64{chatID})[chatID]
+}
+
+// standingsAtOnce bounds the groups asked about at the same time.
+const standingsAtOnce = 8
+
+// Standings is Standing for several groups (the dashboard's groups page): getMe once, the
+// groups' getChatMember up to standingsAtOnce at a time. A group Telegram did not answer
+// for is absent or not Known.
+func (b *Bot) Standings(ctx context.Context, chatIDs []int64) map[int64]consult.BotStanding {
 	ctx, cancel := context.WithTimeout(ctx, standingTimeout)
 	defer cancel()
+	out := make(map[int64]consult.BotStanding, len(chatIDs))
 	var me tgbotapi.User
 	if err := b.tg.Call(ctx, "getMe", nil, &me); err != nil {
-		b.log.Warn("getMe failed; the bot's standing is unknown", "chat", chatID, "err", err)
-		return consult.BotStanding{}
+		b.log.Warn("getMe failed; the bot's standing is unknown", "groups", len(chatIDs), "err", err)
+		return out
 	}
-	var member struct {
-		Status string `json:"status"`
-		CanPin bool   `json:"can_pin_messages"`
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		slot = make(chan struct{}, standingsAtOnce)
+	)
+	for _, chatID := range chatIDs {
+		wg.Add(1)
+		slot <- struct{}{}
+		go func() {
+			defer func() { <-slot; wg.Done() }()
+			var member struct {
+				Status string `json:"status"`
+				CanPin bool   `json:"can_pin_messages"`
+			}
+			params := tgbotapi.Params{"chat_id": strconv.FormatInt(chatID, 10), "user_id": strconv.FormatInt(b.self.ID, 10)}
+			if err := b.tg.Call(ctx, "getChatMember", params, &member); err != nil {
+				b.log.Warn("getChatMember failed; the bot's standing is unknown", "chat", chatID, "err", err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			out[chatID] = consult.BotStanding{Known: true, ReadsAll: me.CanReadAllGroupMessages, Status: member.Status, CanPin: member.CanPin}
+		}()
 	}
-	params := tgbotapi.Params{"chat_id": strconv.FormatInt(chatID, 10), "user_id": strconv.FormatInt(b.self.ID, 10)}
-	if err := b.tg.Call(ctx, "getChatMember", params, &member); err != nil {
-		b.log.Warn("getChatMember failed; the bot's standing is unknown", "chat", chatID, "err", err)
-		return consult.BotStanding{}
-	}
-	return consult.BotStanding{Known: true, ReadsAll: me.CanReadAllGroupMessages, Status: member.Status, CanPin: member.CanPin}
+	wg.Wait()
+	return out
 }
 
 // standingText tells an admin how farmers can ask in the group, given what Telegram said.

@@ -345,7 +345,7 @@ func TestTheGroupsPageSaysHowFarmersCanAskAsTelegramTellsIt(t *testing.T) {
 	c := newClinic(t)
 	c.bindWithGuide(t)
 	mux := http.NewServeMux()
-	(&web.Dashboard{Svc: c.svc, DB: c.db, Log: quietLog(), Standing: c.bot.Standing}).Register(mux)
+	(&web.Dashboard{Svc: c.svc, DB: c.db, Log: quietLog(), Standing: c.bot.Standings}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	links, err := c.svc.DashboardLinks(context.Background(), c.admin.ID)

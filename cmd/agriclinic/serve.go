@@ -196,7 +196,7 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 	}
 	defer dropCache()
 	dash := &web.Dashboard{Svc: svc, DB: db, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), Log: log, SLA: cfg.SLAEscalate,
-		Retry: b.Retry, Files: tg, CacheDir: cacheDir, Standing: b.Standing}
+		Retry: b.Retry, Files: tg, CacheDir: cacheDir, Standing: b.Standings}
 	dash.Register(mux)
 	if extras.routes != nil {
 		extras.routes(mux, svc, db)
