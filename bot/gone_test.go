@@ -66,9 +66,7 @@ func TestAKickedBotKeepsTheGroupBoundAndAnswersTheFarmerPrivately(t *testing.T) 
 	c.approveExpert(t, expert, "水稻")
 	// The farmer once started the bot in a private chat.
 	start := tg.SendText(telegramtest.PrivateChat(c.farmer), c.farmer, "/start")
-	tg.WaitMessage(t, c.farmer.ID, func(m tgbotapi.Message) bool {
-		return m.ReplyToMessage != nil && m.ReplyToMessage.MessageID == start.MessageID
-	})
+	tg.WaitMessage(t, c.farmer.ID, repliesTo(start, ""))
 	tg.SendText(c.group, c.farmer, "/ask 水稻叶子卷起来了怎么办")
 	tg.WaitMessage(t, c.group.ID, contains("#1"))
 	card := c.claimNotice(t, expert, "1")
@@ -231,9 +229,7 @@ func TestAnExpertWhoseSendIsRefusedAsBlockedIsUnreachable(t *testing.T) {
 	tg.WaitMessage(t, c.admin.ID, contains("重新启动了机器人"))
 	// A chat's messages go in order: once the reply to /start is there, the refused one
 	// before it is settled.
-	tg.WaitMessage(t, blocker.ID, func(m tgbotapi.Message) bool {
-		return m.ReplyToMessage != nil && m.ReplyToMessage.MessageID == start.MessageID
-	})
+	tg.WaitMessage(t, blocker.ID, repliesTo(start, ""))
 	if failed := c.failedTo(t, blocker.ID); len(failed) != 1 || failed[0].Reason != "Forbidden: bot was blocked by the user" {
 		t.Errorf("failed rows to the expert = %+v, want the refused reply with Telegram's reason", failed)
 	}
@@ -266,9 +262,7 @@ func TestAnAnswerOnItsWayWhenTheGroupTurnsOutGoneReachesTheFarmerPrivately(t *te
 	expert := c.experts[0]
 	c.approveExpert(t, expert, "水稻")
 	start := tg.SendText(telegramtest.PrivateChat(c.farmer), c.farmer, "/start")
-	tg.WaitMessage(t, c.farmer.ID, func(m tgbotapi.Message) bool {
-		return m.ReplyToMessage != nil && m.ReplyToMessage.MessageID == start.MessageID
-	})
+	tg.WaitMessage(t, c.farmer.ID, repliesTo(start, ""))
 	tg.SendText(c.group, c.farmer, "/ask 秧苗烂根")
 	tg.WaitMessage(t, c.group.ID, contains("#1"))
 	card := c.claimNotice(t, expert, "1")
