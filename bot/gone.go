@@ -2,8 +2,6 @@ package bot
 
 import (
 	"context"
-	"net/http"
-	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -92,25 +90,6 @@ func (b *Bot) Refused(ctx context.Context, m store.Message, apiErr *tgbotapi.Err
 		return b.svc.PersonBlocked(ctx, m.ChatID, reason, UnreachableMessages)
 	}
 	return nil
-}
-
-// groupGone says a group send's error means the bot is not in the group.
-func groupGone(e *tgbotapi.Error) bool {
-	msg := strings.ToLower(e.Message)
-	switch e.Code {
-	case http.StatusForbidden:
-		return strings.Contains(msg, "bot was kicked from the") || strings.Contains(msg, "bot is not a member of the")
-	case http.StatusBadRequest:
-		return strings.Contains(msg, "chat not found")
-	}
-	return false
-}
-
-// personGone says a private send's error means the bot may not write to the person.
-func personGone(e *tgbotapi.Error) bool {
-	msg := strings.ToLower(e.Message)
-	return e.Code == http.StatusForbidden && (strings.Contains(msg, "bot was blocked by the user") ||
-		strings.Contains(msg, "user is deactivated") || strings.Contains(msg, "bot can't initiate conversation"))
 }
 
 // GroupChangeMessages tells a county's admins, each in their language, which group (and

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,13 +129,6 @@ func guideOut(l lang, chatID, thread int64) consult.GuideOut {
 			return msgs
 		},
 	}
-}
-
-// pinRefused says Telegram refused a pin or unpin because the bot may not pin in the
-// group: no error for us, the guide simply stays unpinned (or the old one pinned).
-func pinRefused(m store.Message, e *tgbotapi.Error) bool {
-	return (m.API == "pinChatMessage" || m.API == "unpinChatMessage") && e.Code == http.StatusBadRequest &&
-		strings.Contains(e.Message, "not enough rights to manage pinned messages")
 }
 
 // guide handles /guide in a group: the guide again, pinned, the old one unpinned, and

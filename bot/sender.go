@@ -391,18 +391,14 @@ func (s *Sender) deliver(ctx context.Context, m store.Message) error {
 		s.Metrics.limited()
 		s.log.Warn("Telegram asked to slow down", "chat", m.ChatID, "retry_after", after.String())
 		return s.retry(ctx, m, after, err)
-	case isAPI && m.Method == store.MethodEdit && strings.Contains(apiErr.Message, "message is not modified"):
+	case isAPI && harmlessRefusal(m, apiErr) != "":
 		s.Metrics.send(m.Method, "sent")
-		return s.markSent(ctx, m, m.EditMessageID)
-	case isAPI && reactionRefused(m, apiErr):
-		s.Metrics.send(m.Method, "sent")
-		return s.markSent(ctx, m, 0)
-	case isAPI && pinRefused(m, apiErr):
-		// The bot may not pin in this group (guide.go): the guide stays unpinned, which is
-		// no failure of ours.
-		s.Metrics.send(m.Method, "sent")
-		s.log.Info("not pinned: the bot may not pin in this group", "chat", m.ChatID, "outbox", m.ID)
-		return s.markSent(ctx, m, 0)
+		s.log.Debug("refused, and counted as sent", "chat", m.ChatID, "outbox", m.ID, "why", harmlessRefusal(m, apiErr))
+		var id int64
+		if m.Method == store.MethodEdit {
+			id = m.EditMessageID // the message stands as it was meant to
+		}
+		return s.markSent(ctx, m, id)
 	case isAPI && apiErr.Code >= 400 && apiErr.Code < 500:
 		// Telegram will never take this one (blocked by the person, chat gone, message to
 		// edit deleted); holding it would hold up the chat's later messages. It fails at

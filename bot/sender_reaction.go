@@ -2,11 +2,7 @@ package bot
 
 import (
 	"context"
-	"net/http"
-	"strings"
 	"time"
-
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/agriclinic/agriclinic/store"
 )
@@ -38,11 +34,4 @@ func (s *Sender) sent(ctx context.Context, m store.Message) error {
 		return nil
 	}
 	return s.limiter.Sent(ctx, m.ChatID, s.clock.Now())
-}
-
-// reactionRefused says Telegram refused a reaction the chat does not allow (its
-// available reactions leave out the emoji, or reactions are off): 400 REACTION_INVALID.
-// That is the group's choice, not a failure: the reaction is done, never retried.
-func reactionRefused(m store.Message, e *tgbotapi.Error) bool {
-	return isReaction(m) && e.Code == http.StatusBadRequest && strings.Contains(e.Message, "REACTION_INVALID")
 }
