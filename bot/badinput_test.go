@@ -99,7 +99,7 @@ func TestBadInputGetsAClearAnswerAndChangesNothing(t *testing.T) {
 	})
 
 	t.Run("an edit of someone else's question and a command for another bot change nothing and get no answer", func(t *testing.T) {
-		tg.SetPrivacyMode(false) // so that the command for another bot reaches ours
+		c.privacyOffInGroup(t) // so that the command for another bot reaches ours
 		before := c.snapshot(t)
 		edited := tgbotapi.Message{MessageID: question.MessageID, From: &chinese, Chat: &c.group, Text: "/ask 改了"}
 		id := tg.PushUpdate(tgbotapi.Update{EditedMessage: &edited})

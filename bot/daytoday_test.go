@@ -104,10 +104,10 @@ func TestAnAlbumArrivingOutOfOrderIsOneQuestion(t *testing.T) {
 	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
+	c.privacyOffInGroup(t) // the bot sees every photo of the album, not only the captioned one
 	c.bindGroup(t)
 	c.approveExpert(t, c.experts[0], "水稻")
 	expert := c.experts[0]
-	tg.SetPrivacyMode(false) // the bot is a group admin and sees every photo of the album
 
 	items := []telegramtest.Post{
 		{Photo: true, Caption: "/ask 水稻叶子卷了，看看这几张"},

@@ -168,6 +168,7 @@ func TestModeOpenTakesQuestionsWithoutACommand(t *testing.T) {
 	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
+	c.privacyOffInGroup(t) // every message reaches the bot, so open mode may be set
 	c.bindGroup(t)
 	ctx := context.Background()
 
@@ -175,7 +176,6 @@ func TestModeOpenTakesQuestionsWithoutACommand(t *testing.T) {
 	tg.WaitMessage(t, c.group.ID, repliesTo(refused, "只有本县农业农村局的管理员"))
 	bad := tg.SendText(c.group, c.admin, "/mode xyz")
 	tg.WaitMessage(t, c.group.ID, repliesTo(bad, "用法：/mode open"))
-	tg.SetPrivacyMode(false) // every message reaches the bot, so open mode may be set
 	open := tg.SendText(c.group, c.admin, "/mode open")
 	tg.WaitMessage(t, c.group.ID, repliesTo(open, "已开启自由提问"))
 

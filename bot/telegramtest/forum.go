@@ -26,7 +26,7 @@ func (s *Server) NewForumGroup(title string) tgbotapi.Chat {
 	info := tgbotapi.Chat{ID: firstGroupID - (s.groupSeq - 1), Type: "supergroup", Title: title}
 	c := newChat(info)
 	c.forum, c.topics, c.lastID = true, map[int]string{}, 1
-	s.chats[info.ID] = c
+	s.addChat(c)
 	return info
 }
 

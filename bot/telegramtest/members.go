@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
-	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
@@ -50,7 +49,8 @@ func (s *Server) SetBotAdmin(chat tgbotapi.Chat, by tgbotapi.User, rights Rights
 }
 
 // DemoteBot makes the bot a plain member of the group again, with the my_chat_member
-// update Telegram sends.
+// update Telegram sends. Messages then reach it as the privacy mode it joined the group
+// with allows (see SetPrivacyMode).
 func (s *Server) DemoteBot(chat tgbotapi.Chat, by tgbotapi.User) {
 	s.t.Helper()
 	s.mu.Lock()
@@ -250,31 +250,4 @@ func (s *Server) Pinned(chatID int64) []int {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// otherBotSpokeLast says whether, in a group, some other bot wrote after ours did: then
-// a command with no @username is not ours to get under privacy mode. The caller holds
-// s.mu.
-func (c *chat) otherBotSpokeLast() bool {
-	for i := len(c.msgs) - 1; i >= 0; i-- {
-		// A post on behalf of a chat (an anonymous admin, a topic made) carries the
-		// placeholder user GroupAnonymousBot, which is no bot that competes for commands.
-		if f := c.msgs[i].msg.From; f != nil && f.IsBot && c.msgs[i].msg.SenderChat == nil {
-			return f.ID != botID
-		}
-	}
-	return false
-}
-
-// commandReaches applies privacy mode to a command: one addressed to another bot does
-// not reach ours; one addressed to ours does; a general one does unless another bot
-// wrote in the group after ours (Telegram: "if the bot was the last bot to send a
-// message to the group"; a group where no bot wrote yet counts as ours, the bot having
-// just been added).
-func commandReaches(c *chat, text string) bool {
-	first := strings.Fields(text)[0]
-	if _, bot, ok := strings.Cut(first, "@"); ok {
-		return strings.EqualFold(bot, botUserName)
-	}
-	return !c.otherBotSpokeLast()
 }

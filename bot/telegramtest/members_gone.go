@@ -80,7 +80,9 @@ func (s *Server) DeleteGroup(chat tgbotapi.Chat) {
 const statusDeleted = "deleted"
 
 // AddBot adds the bot back to a group it was removed or banned from, as a plain member,
-// with the my_chat_member update; it may write there again.
+// with the my_chat_member update; it may write there again. It joins under the privacy
+// mode it has now (see SetPrivacyMode): re-adding is how a privacy change reaches a group
+// the bot was already in.
 func (s *Server) AddBot(chat tgbotapi.Chat, by tgbotapi.User) {
 	s.t.Helper()
 	s.mu.Lock()
@@ -95,6 +97,7 @@ func (s *Server) AddBot(chat tgbotapi.Chat, by tgbotapi.User) {
 	old := s.goneMemberJSON(c.info.ID)
 	delete(s.botGone, c.info.ID)
 	delete(s.botAdmins, c.info.ID) // a bot added back is a plain member until promoted
+	s.joinedWithPrivacy(c.info.ID)
 	s.queueMembership(c, by, old, s.botMemberJSON(c.info.ID))
 	s.notify()
 }

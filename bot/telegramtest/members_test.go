@@ -59,6 +59,74 @@ func TestWhatReachesTheBotUnderEachPrivacySettingAndStanding(t *testing.T) {
 	}
 }
 
+// TestAPrivacyChangeReachesAGroupOnlyWhenTheBotJoinsItAgain: getMe reports a change of
+// privacy mode at once, but a group the bot is in keeps the mode the bot joined it with
+// until the bot is removed and added back; a group joined after the change has the new
+// mode at once; an admin bot reads everything from its promotion on, whatever the mode.
+func TestAPrivacyChangeReachesAGroupOnlyWhenTheBotJoinsItAgain(t *testing.T) {
+	s := telegramtest.NewServer(t)
+	api := newAPI(t, s)
+	old := s.NewGroup("老群")
+	u := s.NewUser("张", "", "zh-hans")
+	owner := s.NewUser("群主", "", "zh-hans")
+	// seen lists the updates since the last look: a message's text, or the bot's
+	// membership change.
+	seen := func() string {
+		t.Helper()
+		var got []string
+		for _, up := range updates(t, api) {
+			switch {
+			case up.Message != nil:
+				got = append(got, up.Message.Text)
+			case up.MyChatMember != nil:
+				got = append(got, up.MyChatMember.OldChatMember.Status+"→"+up.MyChatMember.NewChatMember.Status)
+			}
+		}
+		return fmt.Sprint(got)
+	}
+	readsAll := func(want bool) {
+		t.Helper()
+		if me, err := api.GetMe(); err != nil || me.CanReadAllGroupMessages != want {
+			t.Errorf("getMe = %+v, %v; want can_read_all_group_messages = %v", me, err, want)
+		}
+	}
+
+	s.SetPrivacyMode(false)
+	readsAll(true)
+	s.SendText(old, u, "还在隐私模式下")
+	later := s.NewGroup("新群")
+	s.SendText(later, u, "新群里的闲聊")
+	if got, want := seen(), "[新群里的闲聊]"; got != want {
+		t.Errorf("after privacy off: updates = %s, want %s (the old group keeps privacy until the bot is re-added)", got, want)
+	}
+
+	s.SetBotAdmin(old, owner, telegramtest.Rights{})
+	s.SendText(old, u, "管理员都看得到")
+	s.DemoteBot(old, owner)
+	s.SendText(old, u, "降级之后")
+	if got, want := seen(), "[member→administrator 管理员都看得到 administrator→member]"; got != want {
+		t.Errorf("promoted and demoted: updates = %s, want %s", got, want)
+	}
+
+	s.RemoveBot(old, owner)
+	s.AddBot(old, owner)
+	s.SendText(old, u, "重新拉进来之后")
+	if got, want := seen(), "[member→kicked kicked→member 重新拉进来之后]"; got != want {
+		t.Errorf("re-added: updates = %s, want %s", got, want)
+	}
+
+	// Back on: the groups keep privacy off until the bot joins them again.
+	s.SetPrivacyMode(true)
+	readsAll(false)
+	s.SendText(old, u, "隐私模式又开了")
+	s.LeaveBot(later, owner)
+	s.AddBot(later, owner)
+	s.SendText(later, u, "新群重新拉进来")
+	if got, want := seen(), "[隐私模式又开了 member→left left→member]"; got != want {
+		t.Errorf("privacy on again: updates = %s, want %s", got, want)
+	}
+}
+
 // TestAGeneralCommandGoesToTheLastBotThatWrote: under privacy mode a command without
 // @username reaches the bot only while no other bot has written after it.
 func TestAGeneralCommandGoesToTheLastBotThatWrote(t *testing.T) {

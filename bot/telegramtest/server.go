@@ -85,7 +85,8 @@ type Server struct {
 	changed     chan struct{}
 	closed      bool
 	waitTimeout time.Duration
-	privacy     bool
+	// privacy is the bot's privacy mode now, as getMe reports it (members_privacy.go).
+	privacy bool
 	// botAdmins holds the bot's rights in the groups where it is an administrator
 	// (SetBotAdmin); pinned the pinned messages of each chat (members.go).
 	botAdmins map[int64]*Rights
@@ -93,6 +94,9 @@ type Server struct {
 	// botGone is "left" or "kicked" for the groups the bot was removed or banned from
 	// (members_gone.go).
 	botGone map[int64]string
+	// joinedReadingAll holds the groups the bot joined with privacy mode off: a change of
+	// privacy mode applies only to groups joined afterwards (members_privacy.go).
+	joinedReadingAll map[int64]bool
 	// clock is the time the fake stamps calls and webhook deliveries with; see SetClock.
 	clock func() time.Time
 
@@ -284,22 +288,6 @@ func (s *Server) botUser() tgbotapi.User {
 	}
 }
 
-// SetPrivacyMode sets the bot's group privacy mode, on by default as for a new bot
-// (BotFather's /setprivacy; getMe's can_read_all_group_messages is its opposite). With it
-// on, in a group where the bot is no administrator (SetBotAdmin), a message reaches the
-// bot only as Telegram documents: a command addressed to it ("/cmd@bot"), a command with
-// no @username unless another bot wrote in the group after ours, a reply to one of the
-// bot's messages, a message sent via the bot, and service messages. A plain @mention is
-// not among them and makes no update. The others are kept in the chat's history. With it
-// off, or where the bot is an administrator, every message reaches the bot. Messages in
-// private chats always do.
-func (s *Server) SetPrivacyMode(on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.privacy = on
-	s.notify()
-}
-
 // SetWaitTimeout changes how long the Wait methods wait.
 func (s *Server) SetWaitTimeout(d time.Duration) {
 	s.mu.Lock()
@@ -341,7 +329,7 @@ func (s *Server) NewGroup(title string) tgbotapi.Chat {
 	defer s.mu.Unlock()
 	s.groupSeq++
 	c := tgbotapi.Chat{ID: firstGroupID - (s.groupSeq - 1), Type: "supergroup", Title: title}
-	s.chats[c.ID] = newChat(c)
+	s.addChat(newChat(c))
 	return c
 }
 
@@ -384,7 +372,7 @@ func (s *Server) chatOf(info tgbotapi.Chat) *chat {
 	c := s.chats[info.ID]
 	if c == nil {
 		c = newChat(info)
-		s.chats[info.ID] = c
+		s.addChat(c)
 	}
 	return c
 }
@@ -406,27 +394,6 @@ func (s *Server) SendText(chat tgbotapi.Chat, from tgbotapi.User, text string) t
 func (s *Server) ReplyText(chat tgbotapi.Chat, from tgbotapi.User, replyTo tgbotapi.Message, text string) tgbotapi.Message {
 	s.t.Helper()
 	return s.Post(chat, from, Post{Text: text, ReplyTo: &replyTo})
-}
-
-// reachesBot applies privacy mode to a user's message (see SetPrivacyMode).
-func (s *Server) reachesBot(c *chat, m *stored) bool {
-	if s.botGone[c.info.ID] != "" {
-		return false // the bot is not in the group (members_gone.go)
-	}
-	if c.info.Type == "private" || !s.privacy || m.topicCreated != "" || s.botAdmin(c.info.ID) != nil {
-		return true
-	}
-	text := m.msg.Text
-	if text == "" {
-		text = m.msg.Caption
-	}
-	if strings.HasPrefix(text, "/") {
-		return commandReaches(c, text)
-	}
-	if r := c.live(m.replyTo); r != nil && r.msg.From != nil && r.msg.From.ID == botID {
-		return true
-	}
-	return m.msg.ViaBot != nil && m.msg.ViaBot.ID == botID
 }
 
 // render shows a stored message as Telegram sends it: a copy the caller may keep, with

@@ -101,7 +101,7 @@ func (s *Server) openChat(info tgbotapi.Chat, firstMessageID int) tgbotapi.Chat 
 	}
 	c := newChat(info)
 	c.lastID = max(firstMessageID-1, 0)
-	s.chats[info.ID] = c
+	s.addChat(c)
 	s.notify()
 	return info
 }

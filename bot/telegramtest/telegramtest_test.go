@@ -515,11 +515,14 @@ func TestPrivacyModeInGroups(t *testing.T) {
 		t.Errorf("history has %d messages, want all 6", n)
 	}
 
+	// Privacy off applies to a group the bot joins afterwards (see
+	// TestAPrivacyChangeReachesAGroupOnlyWhenTheBotJoinsItAgain for one it is in).
 	s.SetPrivacyMode(false)
-	s.SendText(g, u, "just chatting")
+	open := s.NewGroup("新群")
+	s.SendText(open, u, "just chatting")
 	updates, err = api.GetUpdates(tgbotapi.UpdateConfig{Offset: updates[len(updates)-1].UpdateID + 1})
-	if err != nil || len(updates) != 1 {
-		t.Fatalf("updates = %+v, %v; want the plain message with privacy mode off", updates, err)
+	if err != nil || len(updates) != 1 || updates[0].Message.Chat.ID != open.ID {
+		t.Fatalf("updates = %+v, %v; want the plain message in a group joined with privacy mode off", updates, err)
 	}
 }
 
