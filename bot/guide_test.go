@@ -142,6 +142,37 @@ func TestWhatReachesTheBotAndWhatBindSaysForEachPrivacyAndStanding(t *testing.T)
 	}
 }
 
+// TestPrivacyTurnedOffWhileTheBotIsInTheGroupTakesARejoin: getMe says privacy is off at
+// once, but Telegram keeps a group the bot is in under privacy until the bot is removed
+// and added back, and no method tells the bot which its group is. So /bind says privacy
+// is off and that the bot must be re-added if it was in the group before; /mode open is
+// taken, as the bot cannot tell, yet a plain question arrives only after the re-adding.
+func TestPrivacyTurnedOffWhileTheBotIsInTheGroupTakesARejoin(t *testing.T) {
+	t.Parallel()
+	c := newClinic(t)
+	tg := c.tg
+	tg.SetPrivacyMode(false) // the group was made, and joined, before
+	bound, _ := c.bindWithGuide(t)
+	for _, want := range []string{"隐私模式已关闭", "移出本群再重新拉进来"} {
+		if !strings.Contains(bound.Text, want) {
+			t.Errorf("/bind says %q, want it to say %q", bound.Text, want)
+		}
+	}
+	open := tg.SendText(c.group, c.admin, "/mode open")
+	tg.WaitMessage(t, c.group.ID, repliesTo(open, "已开启自由提问"))
+	before := tg.SendText(c.group, c.farmer, "稻子叶子卷了怎么办？")
+	c.helpIn(t, c.group, c.farmer)
+	noReplyTo(t, tg, c.group.ID, before)
+	if n := c.countQuestions(t); n != 0 {
+		t.Errorf("%d questions before the bot was re-added, want none", n)
+	}
+
+	tg.RemoveBot(c.group, c.admin)
+	tg.AddBot(c.group, c.admin)
+	after := tg.SendText(c.group, c.farmer, "稻子叶子卷了怎么办？")
+	tg.WaitMessage(t, c.group.ID, repliesTo(after, "#1"))
+}
+
 // TestOpenModeIsRefusedUntilTheBotIsMadeAnAdmin: where plain messages cannot reach the
 // bot, /mode open is refused with the reason and both fixes and the group stays in ask
 // mode; once the owner makes the bot an admin, /guide says so and /mode open is taken.
