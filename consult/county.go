@@ -26,6 +26,10 @@ type County struct {
 	Admins     []int64        // Telegram user ids of the bureau's admins (at least one)
 	Townships  []string       // at least one, unique
 	Categories []Category     // at least one, ids unique, GeneralID among them; file order breaks routing ties
+	// Pesticides are the county's own entries for the pesticide check (pesticides:, in the
+	// shape of pesticides.yaml; optional): local bans, or a newer notice before the shipped
+	// list has it. PesticideList.Merge adds them to the national list.
+	Pesticides []Pesticide
 }
 
 // Category is a field of expertise questions are routed to.
@@ -285,7 +289,7 @@ func (p *parser) document(doc *yaml.Node) []County {
 // county parses one county and returns the node of its id for duplicate reports.
 func (p *parser) county(n *yaml.Node, path string) (County, *yaml.Node) {
 	var c County
-	f, ok := p.fields(n, path, "id", "name", "timezone", "admins", "townships", "categories")
+	f, ok := p.fields(n, path, "id", "name", "timezone", "admins", "townships", "categories", "pesticides")
 	if !ok {
 		return c, nil
 	}
@@ -307,6 +311,9 @@ func (p *parser) county(n *yaml.Node, path string) (County, *yaml.Node) {
 	}
 	if fd, ok := p.need(f, n, path, "categories"); ok {
 		c.Categories = p.categories(fd, path+".categories")
+	}
+	if fd, ok := f["pesticides"]; ok && !isNull(fd.val) {
+		c.Pesticides = p.pesticides(fd, path+".pesticides")
 	}
 	return c, idNode
 }

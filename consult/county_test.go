@@ -155,6 +155,16 @@ func TestParseCountiesNamesFileLineAndField(t *testing.T) {
 			want: `test.yaml:11: counties[0].categories[0]: unknown field "keyword" (want id, name, name_en, keywords)`,
 		},
 		{
+			name: "a misspelt pesticides field",
+			data: validCounty + "    pesticide: []\n",
+			want: `test.yaml:10: counties[0]: unknown field "pesticide" (want id, name, timezone, admins, townships, categories, pesticides)`,
+		},
+		{
+			name: "pesticides given as fields instead of a list",
+			data: validCounty + "    pesticides:\n      name: 百草枯\n",
+			want: `test.yaml:11: counties[0].pesticides: want a list of pesticides, got fields`,
+		},
+		{
 			name: "a field given twice",
 			data: strings.Replace(validCounty, "    timezone:", "    name: 湄潭县\n    timezone:", 1),
 			want: `test.yaml:4: counties[0]: field "name" given twice (first on line 3)`,
