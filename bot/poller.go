@@ -110,8 +110,8 @@ func (p *Poller) Run(ctx context.Context) error {
 		offset = next
 		if failed {
 			failures++
-			p.log.Warn("updates not stored; they will be handled again", "from_update", next, "retry_in", backoff(failures).String())
-			wait(ctx, backoff(failures))
+			p.log.Warn("updates not stored; they will be handled again", "from_update", next, "retry_in", retryBatch(failures).String())
+			wait(ctx, retryBatch(failures))
 			continue
 		}
 		failures = 0
@@ -146,6 +146,15 @@ func (p *Poller) handleBatch(ctx context.Context, updates []Update, offset int) 
 		return firstFail, failed
 	}
 	return updates[len(updates)-1].UpdateID + 1, false
+}
+
+// retryBatch is how long the poller waits before it fetches a batch again after an
+// update in it failed. It starts shorter than a Bot API retry (backoff): while it waits no
+// chat's update is handled, and an update that fails every time while Postgres and Redis
+// answer is set aside only after MaxTries of them (bot/guard.go), 3 s in all. In an
+// outage it grows to the same 10 s.
+func retryBatch(failures int) time.Duration {
+	return min(100*time.Millisecond<<failures, 10*time.Second)
 }
 
 // chatKey is the chat an update belongs to, so one chat's updates stay in order.
