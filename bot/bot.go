@@ -304,6 +304,10 @@ func (b *Bot) onPrivateText(ctx context.Context, in *incoming) error {
 }
 
 func (b *Bot) onMembership(ctx context.Context, m *tgbotapi.ChatMemberUpdated) error {
+	// The privacy mode a group goes by is the one the bot joins it with (group.go).
+	if err := b.noteJoin(ctx, m); err != nil {
+		return err
+	}
 	// Removed, banned, blocked, and back (gone.go).
 	if handled, err := b.membershipGone(ctx, m); handled || err != nil {
 		return err

@@ -183,7 +183,7 @@ func (b *Bot) mode(ctx context.Context, in *incoming) error {
 	gl := b.chatLang(ctx, in.msg.Chat.ID) // the new mode is the group's news
 	switch {
 	case errors.Is(err, consult.ErrCannotHear):
-		return b.reply(ctx, in, in.lang.T("guide.open_refused"), nil)
+		return b.reply(ctx, in, openRefusal(in.lang, standing), nil)
 	case errors.Is(err, consult.ErrStandingUnknown):
 		return b.reply(ctx, in, in.lang.T("guide.open_unknown"), nil)
 	case errors.Is(err, consult.ErrGroupNotBound):
@@ -196,7 +196,7 @@ func (b *Bot) mode(ctx context.Context, in *incoming) error {
 		return err
 	}
 	if mode == store.GroupModeOpen {
-		return b.reply(ctx, in, gl.T("followup.mode_open"), nil)
+		return b.reply(ctx, in, modeOpenText(gl, standing), nil)
 	}
 	return b.reply(ctx, in, gl.T("followup.mode_ask"), nil)
 }

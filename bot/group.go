@@ -3,6 +3,9 @@ package bot
 import (
 	"context"
 	"errors"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
@@ -109,4 +112,40 @@ func BundleMessages(d store.Bundle) []store.Message {
 	l := langFromCode(d.Language)
 	text := l.F("group.more_new_questions_are", d.Questions)
 	return sendTo(d.UserID, text, queueKeyboard(l))
+}
+
+// statusRestricted is a ChatMember status: a member with limits, in the group while
+// is_member is true.
+const statusRestricted = "restricted"
+
+// inGroup says a ChatMember is in its group.
+func inGroup(m tgbotapi.ChatMember) bool {
+	return isIn(m.Status) || (m.Status == statusRestricted && m.IsMember)
+}
+
+// noteJoin keeps what Telegram applies to a group from when the bot joins it: on a
+// my_chat_member update that says the bot joined a group (it was not in it, or the update
+// does not say, and is now), it reads getMe's can_read_all_group_messages then and records
+// it as the group's (consult.Service.NoteJoin); on one that says it left, it forgets the
+// group's join. getMe failing leaves the group with no join, read as unknown: the update
+// is not tried again for it, as the flag read later would be no truer.
+func (b *Bot) noteJoin(ctx context.Context, m *tgbotapi.ChatMemberUpdated) error {
+	if m.Chat.IsPrivate() || m.NewChatMember.User == nil || m.NewChatMember.User.ID != b.self.ID {
+		return nil
+	}
+	was, is := inGroup(m.OldChatMember), inGroup(m.NewChatMember)
+	switch {
+	case is && !was:
+		ctx, cancel := context.WithTimeout(ctx, standingTimeout)
+		defer cancel()
+		var me tgbotapi.User
+		if err := b.tg.Call(ctx, "getMe", nil, &me); err != nil {
+			b.log.Warn("getMe failed on joining a group; its privacy mode is unknown", "chat", m.Chat.ID, "err", err)
+			return b.svc.NoteLeft(ctx, m.Chat.ID)
+		}
+		return b.svc.NoteJoin(ctx, m.Chat.ID, me.CanReadAllGroupMessages, time.Unix(int64(m.Date), 0))
+	case was && !is:
+		return b.svc.NoteLeft(ctx, m.Chat.ID)
+	}
+	return nil
 }

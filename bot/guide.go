@@ -26,8 +26,9 @@ import (
 // answer, and bind, when Telegram does not.
 const standingTimeout = 5 * time.Second
 
-// Standing asks Telegram what the bot can hear in a group: getMe's
-// can_read_all_group_messages (privacy off) and the bot's own getChatMember. It never
+// Standing asks Telegram what the bot can hear in a group: the bot's own getChatMember,
+// live, with getMe's can_read_all_group_messages now, and reads the privacy mode the bot
+// joined the group with (consult.JoinedWith), which is what the group goes by. It never
 // fails: Known is false when Telegram did not answer. It runs outside any transaction.
 func (b *Bot) Standing(ctx context.Context, chatID int64) consult.BotStanding {
 	return b.Standings(ctx, []int64{chatID})[chatID]
@@ -37,8 +38,10 @@ func (b *Bot) Standing(ctx context.Context, chatID int64) consult.BotStanding {
 const standingsAtOnce = 8
 
 // Standings is Standing for several groups (the dashboard's groups page): getMe once, the
-// groups' getChatMember up to standingsAtOnce at a time. A group Telegram did not answer
-// for is absent or not Known.
+// groups' getChatMember up to standingsAtOnce at a time, their joins in one query. A group
+// Telegram did not answer for is absent or not Known. A group the bot is in and has no
+// join of, looked at while privacy is on, is recorded as joined with privacy on
+// (consult.Service.NoteFirstLook).
 func (b *Bot) Standings(ctx context.Context, chatIDs []int64) map[int64]consult.BotStanding {
 	ctx, cancel := context.WithTimeout(ctx, standingTimeout)
 	defer cancel()
@@ -73,10 +76,42 @@ func (b *Bot) Standings(ctx context.Context, chatIDs []int64) map[int64]consult.
 		}()
 	}
 	wg.Wait()
+	b.addJoins(ctx, out, me.CanReadAllGroupMessages)
 	return out
 }
 
-// standingText tells an admin how farmers can ask in the group, given what Telegram said.
+// addJoins fills in the privacy mode the bot joined each group with. A database that does
+// not answer leaves it unknown, which never claims more than the group has.
+func (b *Bot) addJoins(ctx context.Context, out map[int64]consult.BotStanding, readsAll bool) {
+	ids := make([]int64, 0, len(out))
+	for id := range out {
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return
+	}
+	joins, err := b.svc.JoinsOf(ctx, ids)
+	if err != nil {
+		b.log.Warn("the groups' joins could not be read; taken as unknown", "groups", len(ids), "err", err)
+		return
+	}
+	var firstLook []int64
+	for _, id := range ids {
+		st := out[id]
+		st.Joined = joins[id]
+		if st.Joined == consult.JoinedUnknown && !readsAll && (isIn(st.Status) || st.Status == statusRestricted) {
+			firstLook = append(firstLook, id)
+			st.Joined = consult.JoinedPrivacyOn
+		}
+		out[id] = st
+	}
+	if err := b.svc.NoteFirstLook(ctx, firstLook); err != nil {
+		b.log.Warn("first look at groups not recorded", "groups", len(firstLook), "err", err)
+	}
+}
+
+// standingText tells an admin how farmers can ask in the group, given what Telegram said
+// and the privacy mode the bot joined the group with.
 func standingText(l lang, ch consult.StandingChange) string {
 	st := ch.Now
 	switch {
@@ -86,10 +121,35 @@ func standingText(l lang, ch consult.StandingChange) string {
 		return l.T("guide.became_admin")
 	case st.Admin():
 		return l.T("guide.standing_admin")
-	case st.ReadsAll:
+	case st.Joined == consult.JoinedPrivacyOff:
 		return l.T("guide.standing_privacy_off")
+	case st.WaitsForRejoin() && st.Joined == consult.JoinedPrivacyOn:
+		return l.T("guide.standing_privacy_off_rejoin")
+	case st.WaitsForRejoin():
+		return l.T("guide.standing_join_unknown")
 	}
 	return l.T("guide.standing_member")
+}
+
+// openRefusal tells an admin why /mode open was refused in a group where plain messages do
+// not reach the bot, and what to do.
+func openRefusal(l lang, st consult.BotStanding) string {
+	switch {
+	case st.WaitsForRejoin() && st.Joined == consult.JoinedPrivacyOn:
+		return l.T("guide.open_refused_rejoin")
+	case st.WaitsForRejoin():
+		return l.T("guide.open_refused_join_unknown")
+	}
+	return l.T("guide.open_refused")
+}
+
+// modeOpenText is the group's news that open mode is on; where the bot hears plain
+// messages only because privacy was off when it joined (no admin), it reminds why.
+func modeOpenText(l lang, st consult.BotStanding) string {
+	if !st.Admin() && st.Joined == consult.JoinedPrivacyOff {
+		return l.T("followup.mode_open") + "\n" + l.T("followup.mode_open_joined")
+	}
+	return l.T("followup.mode_open")
 }
 
 // guideText is the guide in the group's language.
@@ -197,12 +257,31 @@ func (b *Bot) guideReply(ctx context.Context, in *incoming) (bool, error) {
 }
 
 // PrivacyMeaning says, for the log at start, what getMe's can_read_all_group_messages
-// means for farmers in the groups.
+// means for farmers in the groups: it is the mode of groups the bot joins from now on, not
+// of those it is in.
 func PrivacyMeaning(readsAll bool) string {
 	if readsAll {
-		return "privacy mode is off: every group message reaches the bot; plain questions work in groups set to /mode open"
+		return "privacy mode is off for groups the bot joins from now on: there every message reaches it; " +
+			"a group it joined while privacy was on keeps privacy until the bot is removed and added back " +
+			"(or made a group admin); /bind, /guide and the dashboard's groups page say which each group has"
 	}
-	return "privacy mode is on: in groups where the bot is not an admin only /ask, other commands and replies to the bot reach it " +
-		"(no plain messages, no @mentions); make the bot a group admin, or turn privacy off with BotFather's /setprivacy " +
-		"and re-add the bot, for /mode open"
+	return "privacy mode is on: in groups where the bot is not an admin, and that it joined while privacy was on, " +
+		"only /ask, other commands and replies to the bot reach it (no plain messages, no @mentions); make the bot " +
+		"a group admin, or turn privacy off with BotFather's /setprivacy and re-add the bot, for /mode open"
+}
+
+// LogPrivacy logs at start getMe's can_read_all_group_messages, what it means, and how
+// many bound groups the bot joined with privacy off (every message reaches it there), on,
+// or with no join recorded (joined before joins were recorded: to re-add, or to make the
+// bot an admin of, for plain messages).
+func (b *Bot) LogPrivacy(ctx context.Context) {
+	readsAll := b.self.CanReadAllGroupMessages
+	attrs := []any{"can_read_all_group_messages", readsAll, "means", PrivacyMeaning(readsAll)}
+	off, on, unknown, err := b.svc.BoundGroupJoins(ctx)
+	if err != nil {
+		attrs = append(attrs, "groups_err", err)
+	} else {
+		attrs = append(attrs, "groups_joined_privacy_off", off, "groups_joined_privacy_on", on, "groups_join_unknown", unknown)
+	}
+	b.log.Info("group privacy", attrs...)
 }

@@ -83,7 +83,7 @@ func TestWhatReachesTheBotAndWhatBindSaysForEachPrivacyAndStanding(t *testing.T)
 	}{
 		{"privacy on, not admin", true, false, "机器人不是本群管理员，且隐私模式开启", false},
 		{"privacy on, admin", true, true, "机器人是本群管理员", true},
-		{"privacy off, not admin", false, false, "机器人的隐私模式已关闭", true},
+		{"privacy off, not admin", false, false, "机器人加入本群时隐私模式已关闭", true},
 		{"privacy off, admin", false, true, "机器人是本群管理员", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,22 +144,37 @@ func TestWhatReachesTheBotAndWhatBindSaysForEachPrivacyAndStanding(t *testing.T)
 
 // TestPrivacyTurnedOffWhileTheBotIsInTheGroupTakesARejoin: getMe says privacy is off at
 // once, but Telegram keeps a group the bot is in under privacy until the bot is removed
-// and added back, and no method tells the bot which its group is. So /bind says privacy
-// is off and that the bot must be re-added if it was in the group before; /mode open is
-// taken, as the bot cannot tell, yet a plain question arrives only after the re-adding.
+// and added back. The bot goes by the mode it joined the group with: /bind says privacy
+// was on when it joined and to re-add it, /mode open is refused with both fixes, and a
+// plain question does not arrive. Re-added, the bot joins with privacy off: /guide says
+// so, /mode open is taken (with why) and a plain question is one. Privacy turned on again
+// changes nothing there until the next re-adding.
 func TestPrivacyTurnedOffWhileTheBotIsInTheGroupTakesARejoin(t *testing.T) {
 	t.Parallel()
 	c := newClinic(t)
 	tg := c.tg
-	tg.SetPrivacyMode(false) // the group was made, and joined, before
+	// The bot joins the group under privacy (the join is recorded), then privacy is
+	// turned off.
+	tg.RemoveBot(c.group, c.admin)
+	tg.AddBot(c.group, c.admin)
+	c.helpIn(t, c.group, c.admin) // past it, the bot has handled its joining
+	tg.SetPrivacyMode(false)
 	bound, _ := c.bindWithGuide(t)
-	for _, want := range []string{"隐私模式已关闭", "移出本群再重新拉进来"} {
+	for _, want := range []string{"隐私模式现在已关闭", "加入本群时隐私模式还是开启的", "移出本群再重新拉进来", "设为群管理员"} {
 		if !strings.Contains(bound.Text, want) {
 			t.Errorf("/bind says %q, want it to say %q", bound.Text, want)
 		}
 	}
 	open := tg.SendText(c.group, c.admin, "/mode open")
-	tg.WaitMessage(t, c.group.ID, repliesTo(open, "已开启自由提问"))
+	refusal := tg.WaitMessage(t, c.group.ID, repliesTo(open, "不能开启自由提问"))
+	for _, want := range []string{"加入本群时隐私模式还是开启的", "移出本群再重新拉进来", "设为群管理员"} {
+		if !strings.Contains(refusal.Text, want) {
+			t.Errorf("the refusal %q does not say %q", refusal.Text, want)
+		}
+	}
+	if g, err := c.db.Group(context.Background(), c.group.ID); err != nil || g.Mode != store.GroupModeAsk {
+		t.Errorf("group = %+v, %v; want still in ask mode", g, err)
+	}
 	before := tg.SendText(c.group, c.farmer, "稻子叶子卷了怎么办？")
 	c.helpIn(t, c.group, c.farmer)
 	noReplyTo(t, tg, c.group.ID, before)
@@ -169,8 +184,77 @@ func TestPrivacyTurnedOffWhileTheBotIsInTheGroupTakesARejoin(t *testing.T) {
 
 	tg.RemoveBot(c.group, c.admin)
 	tg.AddBot(c.group, c.admin)
+	again := tg.SendText(c.group, c.admin, "/guide")
+	tg.WaitMessage(t, c.group.ID, repliesTo(again, "机器人加入本群时隐私模式已关闭"))
+	open = tg.SendText(c.group, c.admin, "/mode open")
+	tg.WaitMessage(t, c.group.ID, repliesTo(open, "已开启自由提问"))
+	tg.WaitMessage(t, c.group.ID, repliesTo(open, "是因为它加入本群时隐私模式已关闭"))
 	after := tg.SendText(c.group, c.farmer, "稻子叶子卷了怎么办？")
 	tg.WaitMessage(t, c.group.ID, repliesTo(after, "#1"))
+
+	tg.SetPrivacyMode(true)
+	third := tg.SendText(c.group, c.admin, "/guide")
+	tg.WaitMessage(t, c.group.ID, repliesTo(third, "机器人加入本群时隐私模式已关闭"))
+	still := tg.SendText(c.group, c.farmer, "茶树叶子发黄是什么原因？")
+	tg.WaitMessage(t, c.group.ID, repliesTo(still, "#2"))
+}
+
+// TestAGroupTheBotHasNoJoinOfDoesNotCountAsHearingPlainMessages: a group the bot was in
+// before it recorded joins (here: one the fake made with the bot in it, no join update)
+// with privacy off now may or may not still be under privacy. /bind says it is not known
+// whether the bot was re-added, /mode open is refused with both fixes, the groups page says
+// the same; made an admin, the bot hears every message and /mode open is taken, without
+// the reminder about privacy.
+func TestAGroupTheBotHasNoJoinOfDoesNotCountAsHearingPlainMessages(t *testing.T) {
+	t.Parallel()
+	c := newClinic(t)
+	tg := c.tg
+	tg.SetPrivacyMode(false) // the group was made, and joined, before
+	bound, _ := c.bindWithGuide(t)
+	for _, want := range []string{"没有本群的进群记录", "移出本群再重新拉进来", "设为群管理员"} {
+		if !strings.Contains(bound.Text, want) {
+			t.Errorf("/bind says %q, want it to say %q", bound.Text, want)
+		}
+	}
+	open := tg.SendText(c.group, c.admin, "/mode open")
+	refusal := tg.WaitMessage(t, c.group.ID, repliesTo(open, "不能开启自由提问"))
+	for _, want := range []string{"没有本群的进群记录", "移出本群再重新拉进来", "设为群管理员"} {
+		if !strings.Contains(refusal.Text, want) {
+			t.Errorf("the refusal %q does not say %q", refusal.Text, want)
+		}
+	}
+	page := c.groupsPage(t)
+	if body := page(); !strings.Contains(body, "没有本群的进群记录") {
+		t.Errorf("groups page with no join recorded and privacy off:\n%s", body)
+	}
+
+	tg.SetBotAdmin(c.group, c.admin, telegramtest.AllRights)
+	open = tg.SendText(c.group, c.admin, "/mode open")
+	accepted := tg.WaitMessage(t, c.group.ID, repliesTo(open, "已开启自由提问"))
+	if strings.Contains(accepted.Text, "隐私模式") {
+		t.Errorf("/mode open taken as an admin says %q, want no word of privacy", accepted.Text)
+	}
+	plain := tg.SendText(c.group, c.farmer, "稻子叶子卷了怎么办？")
+	tg.WaitMessage(t, c.group.ID, repliesTo(plain, "#1"))
+	if body := page(); !strings.Contains(body, "机器人是管理员") {
+		t.Errorf("groups page with the bot an admin:\n%s", body)
+	}
+}
+
+// TestAGroupFirstLookedAtUnderPrivacyCountsAsJoinedUnderIt: a group with no join, looked at
+// while privacy is on (/bind), is recorded as under privacy; once privacy is turned off,
+// /guide says privacy was on when the bot joined and to re-add it.
+func TestAGroupFirstLookedAtUnderPrivacyCountsAsJoinedUnderIt(t *testing.T) {
+	t.Parallel()
+	c := newClinic(t)
+	tg := c.tg
+	bound, _ := c.bindWithGuide(t)
+	if !strings.Contains(bound.Text, "机器人不是本群管理员，且隐私模式开启") {
+		t.Errorf("/bind under privacy says %q", bound.Text)
+	}
+	tg.SetPrivacyMode(false)
+	again := tg.SendText(c.group, c.admin, "/guide")
+	tg.WaitMessage(t, c.group.ID, repliesTo(again, "加入本群时隐私模式还是开启的"))
 }
 
 // TestOpenModeIsRefusedUntilTheBotIsMadeAnAdmin: where plain messages cannot reach the
@@ -381,13 +465,10 @@ func TestEditsOfAQuestionBeforeTheClaimWhileHeldAndAfterTheAnswer(t *testing.T) 
 	}
 }
 
-// TestTheGroupsPageSaysHowFarmersCanAskAsTelegramTellsIt: the dashboard's groups page
-// asks Telegram (getMe, getChatMember) how the bot stands in each group and says how
-// farmers can ask there; it follows the bot being made an admin.
-func TestTheGroupsPageSaysHowFarmersCanAskAsTelegramTellsIt(t *testing.T) {
-	t.Parallel()
-	c := newClinic(t)
-	c.bindWithGuide(t)
+// groupsPage serves the dashboard beside the clinic and returns a reader of its groups
+// page, signed in as the admin.
+func (c *clinic) groupsPage(t *testing.T) func() string {
+	t.Helper()
 	mux := http.NewServeMux()
 	(&web.Dashboard{Svc: c.svc, DB: c.db, Log: quietLog(), Standing: c.bot.Standings}).Register(mux)
 	srv := httptest.NewServer(mux)
@@ -398,7 +479,7 @@ func TestTheGroupsPageSaysHowFarmersCanAskAsTelegramTellsIt(t *testing.T) {
 	}
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar}
-	page := func() string {
+	return func() string {
 		t.Helper()
 		if resp, err := browser.Get(srv.URL + "/login?token=" + links[0].Token); err == nil {
 			resp.Body.Close()
@@ -414,8 +495,30 @@ func TestTheGroupsPageSaysHowFarmersCanAskAsTelegramTellsIt(t *testing.T) {
 		}
 		return string(body)
 	}
+}
+
+// TestTheGroupsPageSaysHowFarmersCanAskAsTelegramTellsIt: the dashboard's groups page
+// asks Telegram (getMe, getChatMember) how the bot stands in each group, with the privacy
+// mode the bot joined it with, and says how farmers can ask there: privacy turned off
+// after the bot joined leaves the group under privacy until the bot is re-added; it
+// follows the bot being made an admin.
+func TestTheGroupsPageSaysHowFarmersCanAskAsTelegramTellsIt(t *testing.T) {
+	t.Parallel()
+	c := newClinic(t)
+	c.bindWithGuide(t)
+	page := c.groupsPage(t)
 	if body := page(); !strings.Contains(body, "只能用 /ask 或回复机器人") {
 		t.Errorf("groups page with the bot a member under privacy mode:\n%s", body)
+	}
+	c.tg.SetPrivacyMode(false)
+	if body := page(); !strings.Contains(body, "隐私模式现已关闭，但机器人进群时还是开启的") {
+		t.Errorf("groups page with privacy turned off since the bot joined:\n%s", body)
+	}
+	c.tg.RemoveBot(c.group, c.admin)
+	c.tg.AddBot(c.group, c.admin)
+	c.helpIn(t, c.group, c.admin) // past it, the bot has handled its joining
+	if body := page(); !strings.Contains(body, "机器人进群时隐私模式已关闭") {
+		t.Errorf("groups page with the bot re-added since privacy was turned off:\n%s", body)
 	}
 	c.tg.SetBotAdmin(c.group, c.admin, telegramtest.AllRights)
 	if body := page(); !strings.Contains(body, "机器人是管理员") {

@@ -170,8 +170,7 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 		log.Warn("could not queue the admins' menus", "err", err)
 	}
 	log.Info("bot ready", "username", tg.Self().UserName, "counties", len(counties))
-	log.Info("group privacy", "can_read_all_group_messages", tg.Self().CanReadAllGroupMessages,
-		"means", bot.PrivacyMeaning(tg.Self().CanReadAllGroupMessages))
+	b.LogPrivacy(ctx)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
