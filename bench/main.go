@@ -102,6 +102,7 @@ func main() {
 		{"footprint", "footprint", benchFootprint},
 		{"sending", "sending", benchSending},
 		{"quiet bursts", "bursts", benchBursts},
+		{"pesticide check", "pesticide", benchPesticide},
 	} {
 		if *only != "" && !slices.Contains(strings.Split(*only, ","), b.flag) {
 			continue

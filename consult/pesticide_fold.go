@@ -2,6 +2,7 @@ package consult
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -51,11 +52,33 @@ func pesticideFold(r rune) (rune, bool) {
 	return r, true
 }
 
+// pesticideFoldBMP holds pesticideFold's answer for every character of the Basic
+// Multilingual Plane, where all of Chinese is: the folded character, or 0 when it is left
+// out. Made on first use (65,536 folds, about a millisecond), not when the package loads.
+var pesticideFoldBMP = sync.OnceValue(func() []uint16 {
+	t := make([]uint16, 0x10000)
+	for r := range rune(0x10000) {
+		if f, keep := pesticideFold(r); keep {
+			t[r] = uint16(f) // every fold of a BMP character is in the BMP
+		}
+	}
+	return t
+})
+
+// foldFast is pesticideFold through the table.
+func foldFast(r rune) (rune, bool) {
+	if r < 0x10000 {
+		f := pesticideFoldBMP()[r]
+		return rune(f), f != 0
+	}
+	return pesticideFold(r)
+}
+
 // foldPesticide folds s as the matcher reads it.
 func foldPesticide(s string) []rune {
 	out := make([]rune, 0, len(s)/2)
 	for _, r := range s {
-		if f, ok := pesticideFold(r); ok {
+		if f, ok := foldFast(r); ok {
 			out = append(out, f)
 		}
 	}

@@ -12,10 +12,10 @@ import (
 // The matcher reads an answer once, rune by rune: each rune is folded (pesticide_fold.go)
 // and mapped to its class through a table of the Basic Multilingual Plane, and an
 // Aho–Corasick automaton over those classes reports every name, alias and code ending at
-// each rune. About 400 words of 2–16 characters, read from a 4,096-character answer:
-// one pass, no allocation but the hits, where a loop of strings.Contains would read the
-// answer once per word (the benchmark in bench/ compares the two). A second, smaller
-// automaton reads the question's crop words, only when a restricted pesticide is named.
+// each rune: a few hundred words read in one pass over the answer, where a loop of
+// strings.Contains reads it once per word (bench/'s -only pesticide compares the two;
+// docs/benchmarks.md has the figures). A second, smaller automaton reads the question's
+// crop words, only when a restricted pesticide is named.
 //
 // Of the hits, those whose Latin or digit edges run into other letters or digits are
 // dropped (paraquat in "paraquats", 1605 in 2016050); of overlapping ones, the leftmost
@@ -53,12 +53,19 @@ type PesticideFinding struct {
 // that names nothing it must not gives none.
 func (l *PesticideList) Check(answer string, q PesticideQuestion, at time.Time) []PesticideFinding {
 	m := l.m
-	hits := m.pick(answer, m.names.scan(answer, m.cls, m.nameLens, nil), m.namePats)
+	// Most answers name a few words of the list, or none: their hits fit on the stack.
+	var hitBuf [16]acHit
+	var stateBuf, negBuf [16]uint8
+	hits := m.pick(answer, m.names.scan(answer, m.cls, m.nameLens, hitBuf[:0]), m.namePats)
 	if len(hits) == 0 {
 		return nil
 	}
+	state, neg := stateBuf[:0], negBuf[:0]
+	if len(hits) > len(stateBuf) {
+		state, neg = make([]uint8, 0, len(hits)), make([]uint8, 0, len(hits))
+	}
+	state, neg = state[:len(hits)], neg[:len(hits)]
 	// Codes: in context, out of it (1605亩), or waiting for a neighbour (1605、1059 after 用).
-	state := make([]uint8, len(hits))
 	for i, h := range hits {
 		switch {
 		case !m.namePats[h.pat].code:
@@ -79,20 +86,20 @@ func (l *PesticideList) Check(answer string, q PesticideQuestion, at time.Time) 
 	}
 
 	// A negation reaches every name of a list it stands before or after (不要用1605、1059和3911).
-	neg := make([]bool, len(hits))
 	for i, h := range hits {
-		if state[i] == codeCounts {
-			neg[i] = negatedNear(answer, h.start, h.end)
+		neg[i] = 0
+		if state[i] == codeCounts && negatedNear(answer, h.start, h.end) {
+			neg[i] = 1
 		}
 	}
 	for i := 1; i < len(hits); i++ {
-		if neg[i-1] && !neg[i] && state[i] == codeCounts && listedTogether(answer, hits[i-1].end, hits[i].start, clauseListMarks) {
-			neg[i] = true
+		if neg[i-1] == 1 && neg[i] == 0 && state[i] == codeCounts && listedTogether(answer, hits[i-1].end, hits[i].start, clauseListMarks) {
+			neg[i] = 1
 		}
 	}
 	for i := len(hits) - 2; i >= 0; i-- {
-		if neg[i+1] && !neg[i] && state[i] == codeCounts && listedTogether(answer, hits[i].end, hits[i+1].start, clauseListMarks) {
-			neg[i] = true
+		if neg[i+1] == 1 && neg[i] == 0 && state[i] == codeCounts && listedTogether(answer, hits[i].end, hits[i+1].start, clauseListMarks) {
+			neg[i] = 1
 		}
 	}
 
@@ -124,7 +131,7 @@ func (l *PesticideList) Check(answer string, q PesticideQuestion, at time.Time) 
 			Banned:  banned,
 			Rule:    rule,
 			Crop:    crop,
-			Negated: neg[i],
+			Negated: neg[i] == 1,
 		})
 	}
 	return out
@@ -252,13 +259,12 @@ func compilePesticides(entries []Pesticide, crops []cropClass) (*PesticideList, 
 	m.names, m.nameLens = buildAC(nameClasses, width), nameLens
 	m.crops, m.cropLens = buildAC(cropClasses, width), cropLens
 	m.cls = make([]uint16, 0x10000)
-	for r := range rune(0x10000) {
-		f, keep := pesticideFold(r)
+	for r, f := range pesticideFoldBMP() {
 		switch {
-		case !keep:
+		case f == 0:
 			m.cls[r] = 1
 		default:
-			m.cls[r] = alphabet[f] // 0 when in no word
+			m.cls[r] = alphabet[rune(f)] // 0 when in no word
 		}
 	}
 	return &PesticideList{entries: entries, crops: crops, m: m}, nil
@@ -452,10 +458,16 @@ type acHit struct {
 // scan reads text once and appends every word ending at each character.
 func (m *acMachine) scan(text string, cls []uint16, lens []int, out []acHit) []acHit {
 	var starts [pesticideMaxRunes]int // where the last characters read began
-	n, s := 0, int32(0)
+	n, s := uint(0), int32(0)
 	for i := 0; i < len(text); {
 		r, size := rune(text[i]), 1
-		if r >= utf8.RuneSelf {
+		switch c0 := text[i]; {
+		case c0 < utf8.RuneSelf:
+		case (0xe1 <= c0 && c0 <= 0xec || c0 == 0xee || c0 == 0xef) && i+2 < len(text) && text[i+1]&0xc0 == 0x80 && text[i+2]&0xc0 == 0x80:
+			// Three bytes, as nearly all of Chinese is, decoded here: these lead bytes
+			// take any continuation bytes, with no overlong forms or surrogates to refuse.
+			r, size = rune(c0&0x0f)<<12|rune(text[i+1]&0x3f)<<6|rune(text[i+2]&0x3f), 3
+		default:
 			r, size = utf8.DecodeRuneInString(text[i:])
 		}
 		var c uint16
@@ -475,7 +487,7 @@ func (m *acMachine) scan(text string, cls []uint16, lens []int, out []acHit) []a
 		} else {
 			s = m.step(s, c)
 			for _, w := range m.outs[m.outsFirst[s]:m.outsFirst[s+1]] {
-				out = append(out, acHit{start: starts[(n-lens[w])%pesticideMaxRunes], end: i + size, pat: w})
+				out = append(out, acHit{start: starts[(n-uint(lens[w]))%pesticideMaxRunes], end: i + size, pat: w})
 			}
 		}
 		i += size
@@ -572,7 +584,7 @@ func foldedBefore(text string, i int, buf []rune, clause bool) int {
 		if clause && clauseEnd(r) {
 			break
 		}
-		f, keep := pesticideFold(r)
+		f, keep := foldFast(r)
 		if !keep {
 			skipped++
 			continue
@@ -596,7 +608,7 @@ func foldedAfter(text string, i int, buf []rune, clause bool) int {
 		if clause && clauseEnd(r) {
 			break
 		}
-		f, keep := pesticideFold(r)
+		f, keep := foldFast(r)
 		if !keep {
 			skipped++
 			continue
