@@ -128,10 +128,14 @@ const (
 	warmUpdate  = firstUpdate - 100
 )
 
-// forgetIngest removes what an ingest run leaves: its questions, and the messages its
-// sender had not finished.
+// forgetIngest removes what an ingest run leaves: its questions, the shared
+// acknowledgements of its groups' bursts, and the messages its sender had not finished.
 func forgetIngest(ctx context.Context, e *env) error {
 	for _, sql := range []string{
+		// Every group of a round is in a burst: left behind, each round's lists (naming
+		// questions deleted) and their dead rows stayed for the next rounds to read, with
+		// no vacuum.
+		`DELETE FROM group_ack_questions WHERE question_id IN (SELECT id FROM questions WHERE update_id >= $1)`,
 		`DELETE FROM question_events WHERE question_id IN (SELECT id FROM questions WHERE update_id >= $1)`,
 		`DELETE FROM question_search WHERE question_id IN (SELECT id FROM questions WHERE update_id >= $1)`,
 		`DELETE FROM questions WHERE update_id >= $1`,
@@ -144,8 +148,16 @@ func forgetIngest(ctx context.Context, e *env) error {
 			return err
 		}
 	}
-	_, err := e.pool.Exec(ctx, `TRUNCATE outbox, bot_messages, expert_bundle_items`)
-	return err
+	for _, sql := range []string{
+		`DELETE FROM group_acks a WHERE NOT EXISTS (SELECT 1 FROM group_ack_questions g WHERE g.ack_id = a.id)`,
+		`TRUNCATE outbox, bot_messages, expert_bundle_items`,
+		`VACUUM ANALYZE group_acks, group_ack_questions`,
+	} {
+		if _, err := e.pool.Exec(ctx, sql); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // benchIngest runs `agriclinic serve` against ingestAPI with sz.ingest questions from 100

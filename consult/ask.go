@@ -342,8 +342,10 @@ type pendingAsk struct {
 
 // storeAsks archives questions asked at the same moment (a batch of updates from many
 // groups) in one transaction of two round trips, like storeClaims: the questions with
-// their search rows and events, then what they caused. A redelivered update
-// gets store.ErrDuplicate; if the transaction fails, each question is tried on its own.
+// their search rows and events (and what their groups' bursts need to know), then what
+// they caused; three when some join a shared acknowledgement (burst.go). A redelivered
+// update gets store.ErrDuplicate; if the transaction fails, each question is tried on its
+// own.
 // burst says they are a batch of a burst (store.CreateQuestions).
 func (s *Service) storeAsks(batch []*pendingAsk, burst bool) error {
 	ctx := store.WithoutUpdate(context.WithoutCancel(batch[0].ctx))
@@ -352,7 +354,7 @@ func (s *Service) storeAsks(batch []*pendingAsk, burst bool) error {
 		for i, p := range batch {
 			qs[i], p.err = p.q, nil
 		}
-		created, err := tx.CreateQuestions(ctx, qs, burst)
+		created, facts, err := tx.CreateQuestionsInBursts(ctx, qs, burst, s.bursts, s.now())
 		if err != nil {
 			return err
 		}
@@ -375,16 +377,13 @@ func (s *Service) storeAsks(batch []*pendingAsk, burst bool) error {
 			bundled = append(bundled, p.res.Bundled)
 			stored = append(stored, p)
 		}
-		if err := s.shareAcks(ctx, tx, stored); err != nil {
+		if err := s.shareAcks(ctx, tx, facts, stored); err != nil {
 			return err
 		}
 		for _, p := range stored {
 			msgs = appendMessages(msgs, p.out.render(p.res))
 		}
 		msgs, shared := splitGroupAcks(msgs)
-		if err := tx.RecordAsks(ctx, media, bundled, s.now(), msgs); err != nil {
-			return err
-		}
-		return tx.PutGroupAcks(ctx, shared, s.now())
+		return tx.RecordAsks(ctx, media, bundled, s.now(), msgs, shared)
 	})
 }

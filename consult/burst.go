@@ -14,7 +14,7 @@ import (
 // go out. So once a group gets questions close together (DefaultBursts), they share one
 // acknowledgement that lists the numbers and farmers' names and is edited as more come:
 // the group's outbox holds at most one waiting version of it, rewritten in place until a
-// sender takes it (store.PutGroupAcks), so the sender's limiter spaces the edits like any
+// sender takes it (store.RecordAsks), so the sender's limiter spaces the edits like any
 // message and each carries every question that arrived since the last. The list lives in
 // Postgres (group_acks), written in the asking transaction: a restart in the middle of a
 // burst loses nothing. Answers still reply to each farmer's own message.
@@ -31,8 +31,8 @@ var DefaultBursts = store.BurstRule{Window: time.Minute, After: 2, Max: 30}
 // shareAcks decides which of the questions just stored (in this transaction) join their
 // group's shared acknowledgement, and marks the last of each acknowledgement's joiners to
 // carry its new text.
-func (s *Service) shareAcks(ctx context.Context, tx *store.Tx, stored []*pendingAsk) error {
-	if s.bursts.After <= 0 || len(stored) == 0 {
+func (s *Service) shareAcks(ctx context.Context, tx *store.Tx, facts *store.BurstFacts, stored []*pendingAsk) error {
+	if facts == nil || len(stored) == 0 {
 		return nil
 	}
 	joins := make([]store.AckJoin, len(stored))
@@ -40,7 +40,7 @@ func (s *Service) shareAcks(ctx context.Context, tx *store.Tx, stored []*pending
 		joins[i] = store.AckJoin{Question: p.res.Question, Ahead: p.res.Ahead,
 			OnDuty: len(p.res.Experts) + len(p.res.Bundled), NextOpen: p.res.NextOpen}
 	}
-	acks, err := tx.JoinGroupAcks(ctx, joins, s.now(), s.bursts)
+	acks, err := tx.JoinGroupAcks(ctx, facts, joins)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (s *Service) shareAcks(ctx context.Context, tx *store.Tx, stored []*pending
 }
 
 // splitGroupAcks takes the new texts of shared acknowledgements out of msgs (they are
-// written by store.PutGroupAcks, not enqueued), keeping the others' After positions right.
+// written by store.RecordAsks apart from the others), keeping the others' After positions right.
 func splitGroupAcks(msgs []store.Message) (rest, shared []store.Message) {
 	removedBefore := make([]int, len(msgs)+1) // removed among the first i
 	for i, m := range msgs {

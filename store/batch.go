@@ -188,10 +188,11 @@ func (d *queries) RecordWins(ctx context.Context, events []Event, questionIDs []
 }
 
 // RecordAsks writes what a batch of questions just created caused besides themselves:
-// their media, a count in the bundles of the experts not pushed to, and the messages
-// to send, in one round trip. Under a burst each getUpdates batch waits on the one
-// before, so its transaction is kept to three round trips.
-func (d *queries) RecordAsks(ctx context.Context, media map[int64][]Media, bundled [][]Expert, at time.Time, msgs []Message) error {
+// their media, a count in the bundles of the experts not pushed to, the messages to
+// send, and the new texts of the shared acknowledgements they joined (groupAcks, see
+// queuePutGroupAcks), in one round trip. Under a burst each getUpdates batch waits on the
+// one before, so its transaction is kept to as few round trips as it can be.
+func (d *queries) RecordAsks(ctx context.Context, media map[int64][]Media, bundled [][]Expert, at time.Time, msgs, groupAcks []Message) error {
 	b := &pgx.Batch{}
 	queueMedia(b, media)
 	queueBundles(b, bundled, at)
@@ -200,6 +201,7 @@ func (d *queries) RecordAsks(ctx context.Context, media map[int64][]Media, bundl
 			return err
 		}
 	}
+	queuePutGroupAcks(b, groupAcks, at)
 	if b.Len() == 0 {
 		return nil
 	}
@@ -220,6 +222,17 @@ type NewQuestion struct {
 // migrations/0019_pending_list_per_session.sql), and the caller merges what is left once
 // the burst is over (MergeSearchIndex).
 func (d *queries) CreateQuestions(ctx context.Context, qs []NewQuestion, burst bool) (map[int64]Question, error) {
+	b := &pgx.Batch{}
+	out := queueCreateQuestions(b, qs, burst)
+	if err := d.send(ctx, "create questions", b); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// queueCreateQuestions queues CreateQuestions' statements; the map it returns holds the
+// questions once the batch is sent.
+func queueCreateQuestions(b *pgx.Batch, qs []NewQuestion, burst bool) map[int64]Question {
 	var (
 		counties, townships, farmerNames, cats, texts, groups, searches, crops, terms []string
 		chats, messages, farmers, updates, threads                                    []int64
@@ -263,7 +276,6 @@ func (d *queries) CreateQuestions(ctx context.Context, qs []NewQuestion, burst b
 			SELECT id, 'asked', farmer_id, '{}', asked_at FROM q)
 		SELECT * FROM q`
 	out := make(map[int64]Question, len(qs))
-	b := &pgx.Batch{}
 	if burst {
 		b.Queue(`SET LOCAL gin_pending_list_limit = '` + pendingListBurst + `'`)
 	}
@@ -279,10 +291,7 @@ func (d *queries) CreateQuestions(ctx context.Context, qs []NewQuestion, burst b
 		}
 		return rows.Err()
 	})
-	if err := d.send(ctx, "create questions", b); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out
 }
 
 // AskKey is one question of a batch, for AskFacts.

@@ -10,7 +10,7 @@ import (
 )
 
 // MessageGroupAck marks a rendered message as the new text of a group's shared
-// acknowledgement (Remember.RefID: the group_acks row); PutGroupAcks writes it. Sent, it
+// acknowledgement (Remember.RefID: the group_acks row); RecordAsks writes it. Sent, it
 // is remembered as this kind, which no reply handler takes for a follow-up: a reply to a
 // list of many questions is nobody's.
 const MessageGroupAck = "group_ack"
@@ -59,98 +59,171 @@ type GroupAck struct {
 	Items                []GroupAckItem
 }
 
-// JoinGroupAcks decides, for questions stored in this transaction (in the order they
-// were numbered), which are part of a burst in their group: those join the group's
-// shared acknowledgement (opening one when needed) instead of getting one of their own.
-// It returns, for each question that joined, its acknowledgement with everything it now
-// lists. The groups' acknowledgements are decided under a lock on each group, so two
-// instances asking in one group at once list each question once. However many groups the
-// questions come from, it costs two or three round trips: a batch of a hundred questions
-// from a hundred groups is one transaction, and a round trip per group would be most of
-// its time.
-func (d *queries) JoinGroupAcks(ctx context.Context, joins []AckJoin, now time.Time, rule BurstRule) (map[int64]*GroupAck, error) {
-	out := map[int64]*GroupAck{}
-	if rule.After <= 0 || len(joins) == 0 {
-		return out, nil
+// BurstFacts is what deciding which questions of a batch join their group's shared
+// acknowledgement (JoinGroupAcks) needs to know of their groups: read, under a lock on
+// each group, in the round trip that creates the questions (CreateQuestionsInBursts).
+type BurstFacts struct {
+	rule BurstRule
+	now  time.Time
+	// recent are, by chat, the farmers who asked there lately; read only for the chats
+	// where a question may open a shared acknowledgement (see queueBurstFacts).
+	recent map[int64]map[int64]bool
+	// latest are the topics' newest shared acknowledgements that questions may still join.
+	latest map[ackTopic]latestAck
+}
+
+// ackTopic is a group's topic (thread 0: the group itself), which has its own shared
+// acknowledgement.
+type ackTopic struct{ chat, thread int64 }
+
+// latestAck is a group topic's newest shared acknowledgement.
+type latestAck struct {
+	id     int64
+	lastAt time.Time
+	items  int
+}
+
+// CreateQuestionsInBursts is CreateQuestions with, in the same round trip and before it,
+// what JoinGroupAcks needs to decide which of the questions are part of a burst in their
+// group (nil facts when rule makes no bursts). The groups are locked for the rest of the
+// transaction, so that two instances asking in one group at once list each question
+// once.
+func (d *queries) CreateQuestionsInBursts(ctx context.Context, qs []NewQuestion, burst bool, rule BurstRule, now time.Time) (map[int64]Question, *BurstFacts, error) {
+	b := &pgx.Batch{}
+	var facts *BurstFacts
+	if rule.After > 0 && len(qs) > 0 {
+		facts = queueBurstFacts(b, qs, rule, now)
 	}
-	js := slices.Clone(joins)
-	slices.SortFunc(js, func(a, b AckJoin) int { return cmp.Compare(a.Question.ID, b.Question.ID) })
-	var chats, ids []int64
-	for _, j := range js {
-		if !slices.Contains(chats, j.Question.ChatID) {
-			chats = append(chats, j.Question.ChatID)
+	out := queueCreateQuestions(b, qs, burst)
+	if err := d.send(ctx, "create questions", b); err != nil {
+		return nil, nil, err
+	}
+	return out, facts, nil
+}
+
+// queueBurstFacts queues the reads of BurstFacts for the groups of qs (questions about to
+// be created: none of them is read back). The farmers who asked lately are read only for
+// the groups where a question of qs may open a shared acknowledgement: where a topic of
+// qs has none it can join, or one too full for all of qs's questions in it. In a burst
+// that is one batch in thirty: a group's shared list takes its questions for a minute
+// at a time, and the read was half of what deciding cost.
+func queueBurstFacts(b *pgx.Batch, qs []NewQuestion, rule BurstRule, now time.Time) *BurstFacts {
+	f := &BurstFacts{rule: rule, now: now, recent: map[int64]map[int64]bool{}, latest: map[ackTopic]latestAck{}}
+	var chats, topicChats, topicThreads []int64
+	var counts []int32
+	index := map[ackTopic]int{}
+	for _, q := range qs {
+		if !slices.Contains(chats, q.ChatID) {
+			chats = append(chats, q.ChatID)
 		}
-		ids = append(ids, j.Question.ID)
+		t := ackTopic{q.ChatID, q.ThreadID}
+		i, ok := index[t]
+		if !ok {
+			i = len(topicChats)
+			index[t] = i
+			topicChats, topicThreads, counts = append(topicChats, t.chat), append(topicThreads, t.thread), append(counts, 0)
+		}
+		counts[i]++
 	}
 	slices.Sort(chats) // one order of locks for every transaction
-	type topic struct{ chat, thread int64 }
-	recent := map[int64]map[int64]bool{} // by chat: the farmers who asked lately
-	latest := map[topic]latestAck{}
-	b := &pgx.Batch{}
+	since := now.Add(-rule.Window)
 	b.Queue(`SELECT count(pg_advisory_xact_lock(hashtextextended('group_ack:' || c::text, 0)))
 		FROM (SELECT c FROM unnest($1::bigint[]) AS c ORDER BY c) s`, chats)
-	// The farmers of each group's latest questions of the window: the latest twenty are
-	// enough to tell a meeting from one farmer's several questions, and keep the read
-	// small in a group that has had hundreds in the minute.
-	b.Queue(`SELECT c, r.farmer_id FROM unnest($1::bigint[]) AS c, LATERAL (SELECT farmer_id FROM questions
-			WHERE chat_id = c AND asked_at > $2 AND id <> ALL ($3) ORDER BY asked_at DESC LIMIT 20) r`,
-		chats, now.Add(-rule.Window), ids).Query(func(rows pgx.Rows) error {
-		var chat, farmer int64
-		_, err := pgx.ForEachRow(rows, []any{&chat, &farmer}, func() error {
-			if recent[chat] == nil {
-				recent[chat] = map[int64]bool{}
-			}
-			recent[chat][farmer] = true
-			return nil
-		})
-		return err
-	})
-	b.Queue(`SELECT l.chat_id, l.thread_id, l.id, l.last_at, (SELECT count(*) FROM group_ack_questions g WHERE g.ack_id = l.id)
-		FROM (SELECT DISTINCT ON (chat_id, thread_id) chat_id, thread_id, id, last_at
-			FROM group_acks WHERE chat_id = ANY ($1) ORDER BY chat_id, thread_id, id DESC) l`, chats).Query(func(rows pgx.Rows) error {
-		var t topic
+	// Each topic's newest acknowledgement, if questions may still join it, found through
+	// the index by topic: one row each, however many bursts the group has had.
+	b.Queue(`SELECT t.chat, t.thread, l.id, l.last_at, (SELECT count(*) FROM group_ack_questions g WHERE g.ack_id = l.id)
+		FROM unnest($1::bigint[], $2::bigint[]) AS t(chat, thread),
+			LATERAL (SELECT a.id, a.last_at FROM group_acks a WHERE a.chat_id = t.chat AND a.thread_id = t.thread
+				ORDER BY a.id DESC LIMIT 1) l
+		WHERE l.last_at > $3`, topicChats, topicThreads, since).Query(func(rows pgx.Rows) error {
+		var t ackTopic
 		var l latestAck
 		_, err := pgx.ForEachRow(rows, []any{&t.chat, &t.thread, &l.id, &l.lastAt, &l.items}, func() error {
-			latest[t] = l
+			f.latest[t] = l
 			return nil
 		})
 		return err
 	})
-	if err := d.send(ctx, "join group acks", b); err != nil {
-		return nil, err
-	}
+	// The farmers of the latest questions of the window in each group that may open an
+	// acknowledgement: the latest twenty are enough to tell a meeting from one farmer's
+	// several questions, and keep the read small in a group that has had hundreds in the
+	// minute. A group needs none when each of its topics here has an acknowledgement to
+	// join with room for all of this batch's questions in it ($5: the most it lists, 0
+	// none). The conditions are JoinGroupAcks' own.
+	b.Queue(`WITH t AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[]) AS t(chat, thread, n)),
+		need AS (
+			SELECT DISTINCT t.chat FROM t LEFT JOIN LATERAL (SELECT a.id, a.last_at FROM group_acks a
+				WHERE a.chat_id = t.chat AND a.thread_id = t.thread ORDER BY a.id DESC LIMIT 1) l ON true
+			WHERE l.id IS NULL OR l.last_at <= $4
+				OR ($5 > 0 AND (SELECT count(*) FROM group_ack_questions g WHERE g.ack_id = l.id) + t.n > $5))
+		SELECT need.chat, r.farmer_id FROM need, LATERAL (SELECT farmer_id FROM questions
+			WHERE chat_id = need.chat AND asked_at > $4 ORDER BY asked_at DESC LIMIT 20) r`,
+		topicChats, topicThreads, counts, since, rule.Max).Query(func(rows pgx.Rows) error {
+		var chat, farmer int64
+		_, err := pgx.ForEachRow(rows, []any{&chat, &farmer}, func() error {
+			if f.recent[chat] == nil {
+				f.recent[chat] = map[int64]bool{}
+			}
+			f.recent[chat][farmer] = true
+			return nil
+		})
+		return err
+	})
+	return f
+}
 
-	// Decide in order. A new acknowledgement gets a placeholder (negative) id until the
-	// sequence gives it one.
-	var ackIDs, questionIDs []int64
+// JoinGroupAcks decides, for questions stored in this transaction (in the order they
+// were numbered) by CreateQuestionsInBursts, which are part of a burst in their group
+// (facts): those join the group's shared acknowledgement (opening one when needed)
+// instead of getting one of their own. It returns, for each question that joined, its
+// acknowledgement with everything it now lists. One round trip, however many groups the
+// questions come from: a batch of a hundred questions from a hundred groups is one
+// transaction, and a round trip per group would be most of its time.
+func (d *queries) JoinGroupAcks(ctx context.Context, facts *BurstFacts, joins []AckJoin) (map[int64]*GroupAck, error) {
+	out := map[int64]*GroupAck{}
+	if facts == nil || len(joins) == 0 {
+		return out, nil
+	}
+	rule, now := facts.rule, facts.now
+	js := slices.Clone(joins)
+	slices.SortFunc(js, func(a, b AckJoin) int { return cmp.Compare(a.Question.ID, b.Question.ID) })
+
+	// Decide in order. A new acknowledgement gets a placeholder id, -k for the k-th
+	// opened, until the statement below draws its number.
+	var ackIDs, questionIDs, touched []int64
 	var aheads, onDuty []int32
 	var nextOpen []*time.Time
-	var opened []topic
+	var openChats, openThreads []int64
+	joinedIn := map[int64]ackTopic{} // the topic of each question that joined
 	for _, j := range js {
 		q := j.Question
-		farmers := recent[q.ChatID]
+		farmers := facts.recent[q.ChatID]
 		if farmers == nil {
 			farmers = map[int64]bool{}
-			recent[q.ChatID] = farmers
+			facts.recent[q.ChatID] = farmers
 		}
 		others := len(farmers)
 		if farmers[q.FarmerID] {
 			others--
 		}
 		farmers[q.FarmerID] = true // the questions of this batch were asked now
-		t := topic{q.ChatID, q.ThreadID}
-		l, open := latest[t]
+		t := ackTopic{q.ChatID, q.ThreadID}
+		l, open := facts.latest[t]
 		joinable := open && now.Sub(l.lastAt) < rule.Window && (rule.Max <= 0 || l.items < rule.Max)
 		if !joinable {
 			if others < rule.After {
 				continue
 			}
-			opened = append(opened, t)
-			l = latestAck{id: -int64(len(opened))}
+			openChats, openThreads = append(openChats, t.chat), append(openThreads, t.thread)
+			l = latestAck{id: -int64(len(openChats))}
+		}
+		if l.id > 0 && !slices.Contains(touched, l.id) {
+			touched = append(touched, l.id)
 		}
 		l.lastAt, l.items = now, l.items+1
-		latest[t] = l
+		facts.latest[t] = l
 		ackIDs, questionIDs = append(ackIDs, l.id), append(questionIDs, q.ID)
+		joinedIn[q.ID] = t
 		aheads, onDuty = append(aheads, int32(j.Ahead)), append(onDuty, int32(j.OnDuty))
 		var next *time.Time
 		if !j.NextOpen.IsZero() {
@@ -162,50 +235,49 @@ func (d *queries) JoinGroupAcks(ctx context.Context, joins []AckJoin, now time.T
 	if len(ackIDs) == 0 {
 		return out, nil
 	}
-	b = &pgx.Batch{}
-	if len(opened) > 0 {
-		var newIDs []int64
-		rows, err := d.dbtx.Query(ctx, `SELECT nextval('group_acks_id_seq') FROM generate_series(1, $1)`, len(opened))
-		if err != nil {
-			return nil, wrap("join group acks", err)
-		}
-		if newIDs, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
-			return nil, wrap("join group acks", err)
-		}
-		for i, id := range ackIDs {
-			if id < 0 {
-				ackIDs[i] = newIDs[-id-1]
-			}
-		}
-		var openChats, openThreads []int64
-		for _, t := range opened {
-			openChats, openThreads = append(openChats, t.chat), append(openThreads, t.thread)
-		}
-		b.Queue(`INSERT INTO group_acks (id, chat_id, thread_id, opened_at, last_at)
-			SELECT * , $4::timestamptz, $4::timestamptz FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])`,
-			newIDs, openChats, openThreads, now)
-	}
-	touched := slices.Compact(slices.Sorted(slices.Values(ackIDs)))
+	b := &pgx.Batch{}
+	// The new acknowledgements' numbers are drawn in the order they were opened (a
+	// topic's newest is the one with the highest number), by the statement that writes
+	// them and what they list.
+	b.Queue(`WITH n AS MATERIALIZED (
+			SELECT nextval('group_acks_id_seq') AS id, s.* FROM (SELECT * FROM unnest($1::bigint[], $2::bigint[])
+				WITH ORDINALITY AS n(chat, thread, k) ORDER BY k) s),
+		opened AS (INSERT INTO group_acks (id, chat_id, thread_id, opened_at, last_at) SELECT id, chat, thread, $3, $3 FROM n),
+		joined AS (UPDATE group_acks SET last_at = $3 WHERE id = ANY ($4))
+		INSERT INTO group_ack_questions (ack_id, question_id, ahead, on_duty, next_open)
+		SELECT coalesce(n.id, j.ack), j.question, j.ahead, j.on_duty, j.next_open
+		FROM unnest($5::bigint[], $6::bigint[], $7::int[], $8::int[], $9::timestamptz[]) AS j(ack, question, ahead, on_duty, next_open)
+			LEFT JOIN n ON n.k = -j.ack`,
+		openChats, openThreads, now, touched, ackIDs, questionIDs, aheads, onDuty, nextOpen)
+	// Everything the acknowledgements the questions joined now list. Every step is a
+	// lookup by key (LATERAL): as joins, with the statistics of tables that were small
+	// when last analysed, they were planned as scans of every acknowledgement and every
+	// question listed, which grow with each burst. An acknowledgement's group and topic
+	// are those of the questions that joined it.
 	acks := map[int64]*GroupAck{}
-	b.Queue(`INSERT INTO group_ack_questions (ack_id, question_id, ahead, on_duty, next_open)
-		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::int[], $5::timestamptz[])`,
-		ackIDs, questionIDs, aheads, onDuty, nextOpen)
-	b.Queue(`UPDATE group_acks SET last_at = $2 WHERE id = ANY ($1)`, touched, now)
-	b.Queue(`SELECT a.id, a.chat_id, a.thread_id, q.id, q.farmer_name, q.category_id, g.ahead, g.on_duty,
+	ackOf := make(map[int64]int64, len(questionIDs)) // by question that joined
+	b.Queue(`SELECT j.ack_id, g.question_id, q.farmer_name, q.category_id, g.ahead, g.on_duty,
 			coalesce(g.next_open, 'epoch'::timestamptz)
-		FROM group_acks a JOIN group_ack_questions g ON g.ack_id = a.id JOIN questions q ON q.id = g.question_id
-		WHERE a.id = ANY ($1) ORDER BY a.id, q.id`, touched).Query(func(rows pgx.Rows) error {
-		var a GroupAck
+		FROM (SELECT DISTINCT j.ack_id FROM unnest($1::bigint[]) AS u(id),
+				LATERAL (SELECT ack_id FROM group_ack_questions WHERE question_id = u.id) j) j,
+			LATERAL (SELECT * FROM group_ack_questions g WHERE g.ack_id = j.ack_id) g,
+			LATERAL (SELECT farmer_name, category_id FROM questions WHERE id = g.question_id LIMIT 1) q
+		ORDER BY j.ack_id, g.question_id`, questionIDs).Query(func(rows pgx.Rows) error {
+		var id int64
 		var it GroupAckItem
-		_, err := pgx.ForEachRow(rows, []any{&a.ID, &a.ChatID, &a.ThreadID, &it.QuestionID, &it.FarmerName, &it.CategoryID,
+		_, err := pgx.ForEachRow(rows, []any{&id, &it.QuestionID, &it.FarmerName, &it.CategoryID,
 			&it.Ahead, &it.OnDuty, &it.NextOpen}, func() error {
 			it.NextOpen = zeroEpoch(it.NextOpen)
-			ack := acks[a.ID]
+			ack := acks[id]
 			if ack == nil {
-				ack = &GroupAck{ID: a.ID, ChatID: a.ChatID, ThreadID: a.ThreadID}
-				acks[a.ID] = ack
+				ack = &GroupAck{ID: id}
+				acks[id] = ack
 			}
 			ack.Items = append(ack.Items, it)
+			if t, ok := joinedIn[it.QuestionID]; ok {
+				ack.ChatID, ack.ThreadID = t.chat, t.thread
+				ackOf[it.QuestionID] = id
+			}
 			return nil
 		})
 		return err
@@ -213,30 +285,23 @@ func (d *queries) JoinGroupAcks(ctx context.Context, joins []AckJoin, now time.T
 	if err := d.send(ctx, "join group acks", b); err != nil {
 		return nil, err
 	}
-	for k, q := range questionIDs {
-		out[q] = acks[ackIDs[k]]
+	for _, q := range questionIDs {
+		out[q] = acks[ackOf[q]]
 	}
 	return out, nil
 }
 
-// latestAck is a group topic's newest shared acknowledgement.
-type latestAck struct {
-	id     int64
-	lastAt time.Time
-	items  int
-}
-
-// PutGroupAcks writes the new text of shared acknowledgements (messages marked
-// MessageGroupAck, RefID the acknowledgement). Each acknowledgement has at most one
-// version waiting in the outbox: the send that posts it, or else its latest edit. While
-// no sender has taken that row, it gets the new text in place; otherwise a new edit
-// follows it. So a burst of forty questions costs the group a message and a few edits,
-// each edit carrying every question that arrived since the last one went. One statement
-// for all of them: a batch of a hundred questions from a hundred groups touches a hundred
-// acknowledgements, and a statement each took most of the batch's time.
-func (d *queries) PutGroupAcks(ctx context.Context, msgs []Message, now time.Time) error {
+// queuePutGroupAcks queues the new texts of shared acknowledgements (messages marked
+// MessageGroupAck, RefID the acknowledgement), for RecordAsks. Each acknowledgement has
+// at most one version waiting in the outbox: the send that posts it, or else its latest
+// edit. While no sender has taken that row, it gets the new text in place; otherwise a
+// new edit follows it. So a burst of forty questions costs the group a message and a few
+// edits, each edit carrying every question that arrived since the last one went. One
+// statement for all of them: a batch of a hundred questions from a hundred groups
+// touches a hundred acknowledgements, and a statement each took most of the batch's time.
+func queuePutGroupAcks(b *pgx.Batch, msgs []Message, now time.Time) {
 	if len(msgs) == 0 {
-		return nil
+		return
 	}
 	var acks, chats, threads []int64
 	var texts []string
@@ -250,19 +315,21 @@ func (d *queries) PutGroupAcks(ctx context.Context, msgs []Message, now time.Tim
 		acks, chats, threads = append(acks, m.Remember.RefID), append(chats, m.ChatID), append(threads, m.ThreadID)
 		texts, markups = append(texts, m.Text), append(markups, markup)
 	}
-	_, err := d.dbtx.Exec(ctx, putGroupAcksSQL, acks, now, texts, markups, chats, threads)
-	return wrap("put group acks", err)
+	b.Queue(putGroupAcksSQL, acks, now, texts, markups, chats, threads)
 }
 
 // putGroupAcksSQL writes acknowledgements' new texts ($1 the acknowledgements, $3 their
 // texts, $4 markups, $5 chats, $6 topics) at $2. The outbox rows are found by their ids
-// as an array, one probe of the primary key each: as a join, with the statistics of a
-// just-emptied outbox, the planner scanned the whole outbox. The UPDATEs check that no sender has
-// taken a row as they change it: one that a sender takes meanwhile is left alone (READ
-// COMMITTED re-checks the condition on the row as the sender left it), and a new edit
-// follows it. A post that Telegram refused, or that is gone from the outbox, is posted
-// again. The rows are remembered as MessageGroupAck of their acknowledgement, which also
-// tells the statement which acknowledgement a new row is for.
+// as an array, one probe of the primary key each. The conditions on an outbox row that
+// no sender has taken say "(…) IS TRUE" around what the index of pending rows says, so
+// that the planner cannot use that index: with the statistics of a just-emptied outbox
+// it took the index for nearly empty and read every pending row for each update (as a
+// join it scanned the whole outbox). The UPDATEs check that no sender has taken a row as
+// they change it: one that a sender takes meanwhile is left alone (READ COMMITTED
+// re-checks the condition on the row as the sender left it), and a new edit follows it.
+// A post that Telegram refused, or that is gone from the outbox, is posted again. The
+// rows are remembered as MessageGroupAck of their acknowledgement, which also tells the
+// statement which acknowledgement a new row is for.
 const putGroupAcksSQL = `
 WITH m AS (
 	SELECT * FROM unnest($1::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) AS m(ack, text, markup, chat, thread)
@@ -279,14 +346,14 @@ WITH m AS (
 	UPDATE outbox o SET text = (SELECT a.text FROM a WHERE a.outbox_id = o.id),
 		markup = (SELECT a.markup::jsonb FROM a WHERE a.outbox_id = o.id)
 	WHERE o.id = ANY ((SELECT array_agg(a.outbox_id) FROM a WHERE a.posted)::bigint[])
-		AND o.sent_at IS NULL AND o.failed_at IS NULL AND (o.locked_until IS NULL OR o.locked_until < $2)
+		AND (o.sent_at IS NULL AND o.failed_at IS NULL) IS TRUE AND (o.locked_until IS NULL OR o.locked_until < $2)
 	RETURNING o.id AS outbox_id
 ), upd_edit AS (
 	UPDATE outbox o SET text = (SELECT a.text FROM a WHERE a.edit_outbox_id = o.id),
 		markup = (SELECT a.markup::jsonb FROM a WHERE a.edit_outbox_id = o.id)
 	WHERE o.id = ANY ((SELECT array_agg(a.edit_outbox_id) FROM a
 			WHERE a.posted AND a.outbox_id NOT IN (SELECT outbox_id FROM upd_send))::bigint[])
-		AND o.sent_at IS NULL AND o.failed_at IS NULL AND (o.locked_until IS NULL OR o.locked_until < $2)
+		AND (o.sent_at IS NULL AND o.failed_at IS NULL) IS TRUE AND (o.locked_until IS NULL OR o.locked_until < $2)
 	RETURNING o.id AS edit_outbox_id
 ), ins_edit AS (
 	INSERT INTO outbox (chat_id, method, text, markup, edit_outbox_id, after_id, remember_kind, remember_ref)
