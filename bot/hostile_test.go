@@ -265,8 +265,8 @@ func (row hostileRow) run(t *testing.T, r *hostileRig) {
 	case row.answered != nil:
 		var n int
 		match := row.answered(r)
-		for _, m := range r.tg.Messages(d.chat.ID) {
-			if telegramtest.IsBot(m) && m.MessageID > since && match(m) {
+		for _, m := range r.tg.MessagesAfter(d.chat.ID, since) {
+			if telegramtest.IsBot(m) && match(m) {
 				n++
 			}
 		}
@@ -275,7 +275,7 @@ func (row hostileRow) run(t *testing.T, r *hostileRig) {
 		}
 	case d.msg != nil:
 		var replies []string
-		for _, m := range r.tg.Messages(d.chat.ID) {
+		for _, m := range r.tg.MessagesAfter(d.chat.ID, d.msg.MessageID) {
 			if telegramtest.IsBot(m) && m.ReplyToMessage != nil && m.ReplyToMessage.MessageID == d.msg.MessageID {
 				replies = append(replies, m.Text)
 			}
@@ -289,7 +289,7 @@ func (row hostileRow) run(t *testing.T, r *hostileRig) {
 		}
 	}
 	// Nor did the bot say anything else there.
-	for _, m := range r.tg.Messages(d.chat.ID) {
+	for _, m := range r.tg.MessagesAfter(d.chat.ID, since) {
 		quotes := d.msg != nil && m.ReplyToMessage != nil && m.ReplyToMessage.MessageID == d.msg.MessageID
 		guide := row.want == "已绑定" && strings.HasPrefix(m.Text, "📌") // a binding posts the group's guide
 		if telegramtest.IsBot(m) && m.MessageID > since && m.MessageID != marker.MessageID && m.MessageID != answer.MessageID && !quotes && !guide {

@@ -57,7 +57,7 @@ func TestAFloodOfPressesAndCommandsIsSlowedDown(t *testing.T) {
 
 	// Presses: three handled, the fourth and fifth answered with the notice only.
 	for range 3 {
-		last := lastMessageID(tg, expert.ID)
+		last := tg.LastMessageID(expert.ID)
 		a := tg.WaitCallbackAnswer(t, tg.PressForged(dm, expert, notice, "queue:1"))
 		if strings.Contains(a.Text, "Too many") {
 			t.Fatalf("a press within the pace was refused: %q", a.Text)

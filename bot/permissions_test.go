@@ -128,16 +128,6 @@ func (c *clinic) everything(t *testing.T) string {
 	return s
 }
 
-// lastMessageID is the newest message in a chat, so that what comes after it is told
-// apart.
-func lastMessageID(tg *telegramtest.Server, chatID int64) int {
-	last := 0
-	for _, m := range tg.Messages(chatID) {
-		last = max(last, m.MessageID)
-	}
-	return last
-}
-
 // TestAnotherCountysAdminCannotChangeAGroupsLanguage: /mode already refused an admin of
 // another county; /lang did not, and every farmer of the group read the bot in a
 // language its own county never chose.
@@ -468,7 +458,7 @@ func TestEveryCommandAndButtonRefusesWhoMayNot(t *testing.T) {
 					msgs := tg.Messages(p.user.ID)
 					on = msgs[len(msgs)-1]
 				}
-				last := lastMessageID(tg, chat.ID)
+				last := tg.LastMessageID(chat.ID)
 				before := c.everything(t)
 				a := tg.WaitCallbackAnswer(t, tg.PressForged(chat, p.user, on, btn.data))
 				text := a.Text

@@ -643,6 +643,7 @@ func (s *Server) edit(p params, replace func(msg *tgbotapi.Message) *apiError) (
 	}
 	edited.EditDate = now()
 	m.msg = edited
+	m.changed()
 	s.notify()
 	return s.render(c, m), nil
 }
@@ -696,6 +697,7 @@ func (s *Server) deleteMessage(_ *http.Request, p params) (any, *apiError) {
 		return nil, badRequest("message to delete not found")
 	}
 	m.deleted = true
+	m.changed()
 	s.notify()
 	return true, nil
 }

@@ -309,6 +309,7 @@ func (s *Server) EditText(chat tgbotapi.Chat, from tgbotapi.User, msg tgbotapi.M
 		s.t.Fatalf("telegramtest: %s edits message %d, which has neither text nor a caption", from.FirstName, msg.MessageID)
 	}
 	m.msg.EditDate = now()
+	m.changed()
 	out := s.render(c, m)
 	if s.reachesBot(c, m) {
 		u := clone(out)

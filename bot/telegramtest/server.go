@@ -167,6 +167,32 @@ type stored struct {
 	// topicCreated is the topic's name on the service message that created it, which
 	// Telegram shows as forum_topic_created.
 	topicCreated string
+	// rev counts the changes to msg, and enc is msg's JSON at that rev, made when it is
+	// first shown: tests read a message far more often than it changes.
+	rev int
+	enc []byte
+}
+
+// changed marks an edit or a deletion of the message: what was kept of it is stale.
+func (m *stored) changed() {
+	m.rev++
+	m.enc = nil
+}
+
+// view is a copy of msg of its own, as it travels (JSON).
+func (m *stored) view() tgbotapi.Message {
+	if m.enc == nil {
+		b, err := json.Marshal(m.msg)
+		if err != nil {
+			panic(fmt.Sprintf("telegramtest: encode message %d: %v", m.msg.MessageID, err))
+		}
+		m.enc = b
+	}
+	var out tgbotapi.Message
+	if err := json.Unmarshal(m.enc, &out); err != nil {
+		panic(fmt.Sprintf("telegramtest: decode message %d: %v", m.msg.MessageID, err))
+	}
+	return out
 }
 
 type query struct {
@@ -399,9 +425,9 @@ func (s *Server) ReplyText(chat tgbotapi.Chat, from tgbotapi.User, replyTo tgbot
 // render shows a stored message as Telegram sends it: a copy the caller may keep, with
 // the message it replies to as that message stands now (one level deep, as in Telegram).
 func (s *Server) render(c *chat, m *stored) tgbotapi.Message {
-	out := clone(m.msg)
+	out := m.view()
 	if r := c.live(m.replyTo); r != nil {
-		reply := clone(r.msg)
+		reply := r.view()
 		out.ReplyToMessage = &reply
 	}
 	return out
@@ -672,6 +698,25 @@ func (s *Server) Messages(chatID int64) []tgbotapi.Message {
 	return out
 }
 
+// MessagesAfter is Messages from the message after afterID on: what a test that marked
+// a chat's newest message reads, without copying the whole chat.
+func (s *Server) MessagesAfter(chatID int64, afterID int) []tgbotapi.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.chats[chatID]
+	if c == nil {
+		return nil
+	}
+	i, _ := slices.BinarySearchFunc(c.msgs, afterID+1, func(m *stored, id int) int { return m.msg.MessageID - id })
+	var out []tgbotapi.Message
+	for _, m := range c.msgs[i:] {
+		if !m.deleted {
+			out = append(out, s.render(c, m))
+		}
+	}
+	return out
+}
+
 // Message returns one message as it stands now; false if it does not exist or was
 // deleted.
 func (s *Server) Message(chatID int64, messageID int) (tgbotapi.Message, bool) {
@@ -744,14 +789,20 @@ func (s *Server) timeout() time.Duration {
 
 // WaitMessage waits until a message the bot sent in the chat satisfies match (nil
 // matches any), and returns it. Messages are matched as they stand now, so an edit that
-// makes one match ends the wait too; one that matches already ends it at once. On
-// timeout it fails t, showing the chat's messages and the bot's failed calls for it.
+// makes one match ends the wait too; one that matches already ends it at once. match
+// is asked about each state of a message once, so it must judge the message alone: to
+// wait on something else, take Changed and look again. On timeout it fails t, showing
+// the chat's messages and the bot's failed calls for it.
 func (s *Server) WaitMessage(t TB, chatID int64, match func(tgbotapi.Message) bool) tgbotapi.Message {
 	t.Helper()
 	var found tgbotapi.Message
+	// A message that did not match is looked at again only once it or the message it
+	// replies to changed: a chat of a few hundred messages is not read whole at every
+	// change of any chat.
+	looked := map[*stored][2]int{}
 	ok := s.await(func() bool {
-		for _, m := range s.Messages(chatID) {
-			if m.From != nil && m.From.ID == botID && (match == nil || match(m)) {
+		for _, m := range s.botMessagesChangedSince(chatID, looked) {
+			if match == nil || match(m) {
 				found = m
 				return true
 			}
@@ -762,6 +813,45 @@ func (s *Server) WaitMessage(t TB, chatID int64, match func(tgbotapi.Message) bo
 		t.Fatalf("telegramtest: no message from the bot in chat %d matched within %v.\n%s", chatID, s.timeout(), s.describeChat(chatID))
 	}
 	return found
+}
+
+// botMessagesChangedSince returns the bot's messages in the chat that are new or changed
+// (or whose replied-to message changed) since looked says they were returned, and notes
+// them in looked.
+func (s *Server) botMessagesChangedSince(chatID int64, looked map[*stored][2]int) []tgbotapi.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.chats[chatID]
+	if c == nil {
+		return nil
+	}
+	var out []tgbotapi.Message
+	for _, m := range c.msgs {
+		if m.deleted || m.msg.From == nil || m.msg.From.ID != botID {
+			continue
+		}
+		at := [2]int{m.rev, -1}
+		if r := c.live(m.replyTo); r != nil {
+			at[1] = r.rev
+		}
+		if prev, ok := looked[m]; ok && prev == at {
+			continue
+		}
+		looked[m] = at
+		out = append(out, s.render(c, m))
+	}
+	return out
+}
+
+// LastMessageID is the id of the newest message in the chat, 0 if it has none: what a
+// test reads to tell what comes after it apart.
+func (s *Server) LastMessageID(chatID int64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.chats[chatID]; c != nil {
+		return c.lastID
+	}
+	return 0
 }
 
 // describeChat lists a chat's messages and the failed calls aimed at it, for failures.

@@ -759,3 +759,66 @@ func TestWaitMessageTimeoutShowsChat(t *testing.T) {
 		t.Errorf("failure = %q, want the chat's messages shown", msg)
 	}
 }
+
+// WaitMessage looks again at a message it has seen only when the message, or the one it
+// replies to, changes: a wait that began before an edit or a farmer's edit of the
+// question still sees it, and MessagesAfter and LastMessageID read from a mark on.
+func TestWaitMessageSeesEditsMadeWhileItWaits(t *testing.T) {
+	s := telegramtest.NewServer(t)
+	api := newAPI(t, s)
+	g := s.NewGroup("群")
+	farmer := s.NewUser("张", "", "zh-hans")
+	question := s.SendText(g, farmer, "/ask 水稻")
+	msg := tgbotapi.NewMessage(g.ID, "#1 待认领")
+	msg.ReplyToMessageID = question.MessageID
+	sent, err := api.Send(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.LastMessageID(g.ID); got != sent.MessageID {
+		t.Fatalf("LastMessageID = %d, want %d", got, sent.MessageID)
+	}
+
+	// wait starts a WaitMessage for match and returns once match has turned down the
+	// message as it stood, with what the wait found in the end.
+	wait := func(match func(tgbotapi.Message) bool) <-chan tgbotapi.Message {
+		looked, found := make(chan struct{}), make(chan tgbotapi.Message, 1)
+		var once sync.Once
+		go func() {
+			// A wait that runs out fails the test; closing found ends the test's wait too.
+			defer close(found)
+			found <- s.WaitMessage(t, g.ID, func(m tgbotapi.Message) bool {
+				if match(m) {
+					return true
+				}
+				once.Do(func() { close(looked) })
+				return false
+			})
+		}()
+		<-looked
+		return found
+	}
+
+	claimed := wait(func(m tgbotapi.Message) bool { return strings.Contains(m.Text, "已认领") })
+	if _, err := api.Request(tgbotapi.NewEditMessageText(g.ID, sent.MessageID, "#1 已认领")); err != nil {
+		t.Fatal(err)
+	}
+	if m := <-claimed; m.MessageID != sent.MessageID {
+		t.Errorf("found message %d, want the edited %d", m.MessageID, sent.MessageID)
+	}
+
+	quoted := wait(func(m tgbotapi.Message) bool {
+		return m.ReplyToMessage != nil && strings.Contains(m.ReplyToMessage.Text, "稻瘟")
+	})
+	s.EditText(g, farmer, question, "/ask 水稻稻瘟")
+	if m := <-quoted; m.MessageID != sent.MessageID || m.Text != "#1 已认领" {
+		t.Errorf("found %d %q, want the bot's message quoting the edited question", m.MessageID, m.Text)
+	}
+
+	if after := s.MessagesAfter(g.ID, question.MessageID); len(after) != 1 || after[0].MessageID != sent.MessageID {
+		t.Errorf("MessagesAfter the question = %+v, want only the bot's message", after)
+	}
+	if after := s.MessagesAfter(g.ID, sent.MessageID); len(after) != 0 {
+		t.Errorf("MessagesAfter the newest = %+v, want none", after)
+	}
+}

@@ -469,9 +469,6 @@ type crashTest struct {
 
 	admin   tgbotapi.User
 	watcher tgbotapi.User
-	// watchID is the bot's message to the watcher: waiting for a condition on it costs
-	// the fake next to nothing per change, unlike a wait on a chat of hundreds of messages.
-	watchID int
 	groups  []*crashGroup
 	farmers []crashFarmer
 	experts []*crashExpert
@@ -508,15 +505,23 @@ type crashTest struct {
 // changes nothing else.
 func (c *crashTest) poke() { c.tg.Start(c.watcher) }
 
-// waitFor waits until cond holds, re-checking it on every change in the fake; false when
-// the fake's wait ran out first.
+// waitFor waits until cond holds, checking it again at every change of the fake's state
+// (the killer's poke is one); false when crashWait ran out first.
 func (c *crashTest) waitFor(cond func() bool) bool {
-	err := crashRefused(func() {
-		c.tg.WaitMessage(crashTB{c.t}, c.watcher.ID, func(m tgbotapi.Message) bool {
-			return m.MessageID == c.watchID && cond()
-		})
-	})
-	return err == nil
+	limit := time.NewTimer(crashWait)
+	defer limit.Stop()
+	for {
+		// Taken before looking, so a change made while looking is not missed.
+		changed := c.tg.Changed()
+		if cond() {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-limit.C:
+			return cond()
+		}
+	}
 }
 
 // act runs a person's action; the fake refusing it ends the test.
@@ -563,24 +568,14 @@ func crashButton(m tgbotapi.Message, prefix string) string {
 	return ""
 }
 
-// lastID is the id of a chat's newest message; ids count up from 1 without gaps, since
-// nothing is deleted.
-func (c *crashTest) lastID(chatID int64) int {
-	msgs := c.tg.Messages(chatID)
-	if len(msgs) == 0 {
-		return 0
-	}
-	return msgs[len(msgs)-1].MessageID
-}
-
 // setUp, through the running bot: the admin binds the groups and approves the experts.
 func (c *crashTest) setUp() {
 	t, tg := c.t, c.tg
 	c.send(telegramtest.PrivateChat(c.admin), c.admin, "/start")
 	hello := c.send(telegramtest.PrivateChat(c.watcher), c.watcher, "/start")
-	c.watchID = tg.WaitMessage(t, c.watcher.ID, func(m tgbotapi.Message) bool {
+	tg.WaitMessage(t, c.watcher.ID, func(m tgbotapi.Message) bool {
 		return m.ReplyToMessage != nil && m.ReplyToMessage.MessageID == hello.MessageID
-	}).MessageID
+	})
 	for _, g := range c.groups {
 		bind := c.send(g.chat, c.admin, "/bind "+g.township)
 		tg.WaitMessage(t, g.chat.ID, func(m tgbotapi.Message) bool {
@@ -602,10 +597,10 @@ func (c *crashTest) setUp() {
 		})
 	}
 	for _, g := range c.groups {
-		g.cursor = c.lastID(g.chat.ID)
+		g.cursor = c.tg.LastMessageID(g.chat.ID)
 	}
 	for _, e := range c.experts {
-		e.cursor = c.lastID(e.user.ID)
+		e.cursor = c.tg.LastMessageID(e.user.ID)
 	}
 }
 
