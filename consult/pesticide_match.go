@@ -194,7 +194,7 @@ type wordPat struct {
 	word   string // folded
 	entry  int    // the pesticide it names; -1 for a crop word
 	code   bool   // counts only in a pesticide's context
-	edges  uint8  // edgeLatinStart | edgeLatinEnd | edgeDigitStart | edgeDigitEnd
+	edges  uint8  // edgeAlnumStart | edgeAlnumEnd | edgeDigitStart | edgeDigitEnd
 	nrunes int
 }
 
