@@ -292,6 +292,9 @@ func (b *Bot) onPrivateText(ctx context.Context, in *incoming) error {
 		if err == nil && m.Kind == store.MessageQuestionNotice {
 			return b.answer(ctx, in, m.RefID, in.msg.Caption+in.msg.Text, mediaOf(in.msg))
 		}
+		if err == nil && (m.Kind == store.MessageHeldReview || m.Kind == store.MessageHeldNote) {
+			return b.heldReply(ctx, in, m) // held.go
+		}
 	}
 	if handled, err := b.formReply(ctx, in); handled || err != nil {
 		return err

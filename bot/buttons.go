@@ -101,6 +101,9 @@ func buttonTable() []button {
 		{actionVisitFromAlert, byID((*Bot).visitFromAlert)},
 		{actionKeyword, whole((*Bot).addKeyword)},
 		{actionAssign, whole((*Bot).assign)},
+		{actionHeldSend, (*Bot).heldButton},
+		{actionHeldApprove, (*Bot).heldButton},
+		{actionHeldReturn, (*Bot).heldButton},
 	}
 	for _, a := range visitActions {
 		table = append(table, button{a, visit})

@@ -93,6 +93,9 @@ func (b *Bot) answer(ctx context.Context, in *incoming, questionID int64, text s
 	l := in.lang
 	res, err := b.svc.Answer(ctx, consult.AnswerInput{QuestionID: questionID, Expert: person(in.msg.From), Text: text, UpdateID: in.updateID, Media: media},
 		func(res consult.AnswerResult) []store.Message {
+			if res.Held != nil {
+				return heldMessages(in, l, res) // held.go
+			}
 			if res.Reach.GroupRemoved {
 				return answerElsewhere(in, l, res, media) // gone.go
 			}
@@ -110,7 +113,9 @@ func (b *Bot) answer(ctx context.Context, in *incoming, questionID int64, text s
 			// Said only once it is true.
 			confirm[0].After = len(posted)
 			// 👍 on the farmer's question, after the answer (ack.go: it costs no message).
-			return append(append(posted, confirm...), reaction(q, reactionAnswered))
+			posted = append(append(posted, confirm...), reaction(q, reactionAnswered))
+			// A rewrite took the place of an answer held for review (held.go).
+			return append(posted, replacedEdits(res.Replaced, q.ID)...)
 		})
 	switch {
 	case errors.Is(err, consult.ErrNoSuchQuestion):
@@ -131,6 +136,8 @@ func (b *Bot) answer(ctx context.Context, in *incoming, questionID int64, text s
 		return nil
 	case err != nil:
 		return err
+	case res.Held != nil:
+		return nil // not answered yet: with its expert or the seniors (held.go)
 	}
 	b.Metrics.answered(res.Question.AnsweredAt.Sub(res.Question.AskedAt).Seconds())
 	return nil

@@ -116,7 +116,7 @@ func (c *clinic) everything(t *testing.T) string {
 	t.Helper()
 	tables := []string{"groups", "expert_requests", "experts", "questions", "answers", "language_prefs", "followups",
 		"question_events", "learned_keywords", "outbreak_alerts", "visits", "visit_experts", "coordinators", "visit_drafts",
-		"visit_reports", "forms", "schedules", "reviewers", "dashboard_links", "question_search"}
+		"visit_reports", "forms", "schedules", "reviewers", "dashboard_links", "question_search", "held_answers"}
 	parts := make([]string, len(tables))
 	for i, table := range tables {
 		parts[i] = fmt.Sprintf(`'%[1]s=' || (SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '-') FROM %[1]s t)`, table)
@@ -244,6 +244,11 @@ func TestEveryCommandAndButtonRefusesWhoMayNot(t *testing.T) {
 	q2 := tg.SendText(c.group, c.farmer, "/ask 水稻叶子发黄")
 	tg.WaitMessage(t, c.group.ID, repliesTo(q2, "#2"))
 	c.claimNotice(t, rice, "2")
+	// #2's answer is held for senior review (held answer 1): a banned name in a negation.
+	if res, err := c.svc.Answer(ctx, consult.AnswerInput{QuestionID: 2, Expert: consult.Person{ID: rice.ID, Name: "李 明"},
+		Text: "千万不要用百草枯", UpdateID: time.Now().UnixNano()}, nil); err != nil || res.Held == nil {
+		t.Fatalf("held answer: %+v, %v", res, err)
+	}
 	q3 := tg.SendText(c.group, c.farmer, "/ask 秧苗烂根是什么原因")
 	ack3 := tg.WaitMessage(t, c.group.ID, repliesTo(q3, "#3"))
 	c.svc.Settle()
@@ -391,6 +396,10 @@ func TestEveryCommandAndButtonRefusesWhoMayNot(t *testing.T) {
 		{fmt.Sprintf("vreject:%d", vid), nil, refused("只有预约的乡镇联络员可以答复", "Only the township's coordinator can answer this"), nil},
 		{"vneed:3", nil, refused("只有本县该类别的专家可以申请上门服务", "Only an expert of this question's category can order a visit"), nil},
 		{fmt.Sprintf("vf:%d:t:=rice", form.Form.ID), nil, refused("这是别人的表单", "This is someone else's form"), nil},
+		{"hsend:1", nil, refused("只有作答的专家可以送复核", "Only the expert who wrote the answer can send it"), nil},
+		{"hok:1", nil, refused("只有本县的复核专家或管理员可以复核", "Only the county's seniors and admins decide"), nil},
+		{"hret:1", nil, refused("只有本县的复核专家或管理员可以复核", "Only the county's seniors and admins decide"), nil},
+		{"hok:99", nil, refused("找不到这条待复核的回答", "That held answer does not exist"), nil},
 	}
 
 	check := func(t *testing.T, p persona, o outcome, text string) {

@@ -28,6 +28,11 @@ type AnswerResult struct {
 	// Reach says whether the bot is still in the question's group and, if not, whether
 	// the farmer may be written to privately (gone.go).
 	Reach store.Reach
+	// Held, when set, is the answer kept from the group for a senior's review (held.go):
+	// nothing of it goes to the group but the notice that it is coming.
+	Held *HeldView
+	// Replaced are the seniors' copies of a held answer this one replaced, to be updated.
+	Replaced []store.BotMessage
 }
 
 // Answer archives an answer from the expert who holds the question.
@@ -39,6 +44,9 @@ func (s *Service) Answer(ctx context.Context, in AnswerInput, out Out[AnswerResu
 	// A redelivered update is recognised first: its answer is stored, and the state it
 	// left ("answered") must not make the expert think it was refused.
 	if seen, err := s.db.AnswerFromUpdate(ctx, in.UpdateID); err != nil || seen {
+		return AnswerResult{}, cmp.Or(err, store.ErrDuplicate)
+	}
+	if seen, err := s.db.HeldFromUpdate(ctx, in.UpdateID); err != nil || seen {
 		return AnswerResult{}, cmp.Or(err, store.ErrDuplicate)
 	}
 	v, err := s.Question(ctx, in.QuestionID)
@@ -65,6 +73,20 @@ func (s *Service) Answer(ctx context.Context, in AnswerInput, out Out[AnswerResu
 	if in.Media != nil {
 		a.Kind, a.FileID = in.Media.Kind, in.Media.FileID
 	}
+	// Every answer passes the pesticide check, and the county's review, before anything
+	// of it is sent (held.go).
+	findings := s.pesticideCheck(v, text)
+	reason, err := s.holdReason(ctx, v, in.Expert.ID, findings)
+	if err != nil {
+		return res, err
+	}
+	if reason != "" {
+		res, err := s.hold(ctx, v, a, reason, findings, in.UpdateID, out)
+		if errors.Is(err, store.ErrConflict) {
+			return res, ErrNotHolder
+		}
+		return res, err
+	}
 	res.GroupLanguage = s.language(ctx, v.Question.ChatID)
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		q, a, err := tx.AnswerQuestion(ctx, a, in.UpdateID)
@@ -79,6 +101,18 @@ func (s *Service) Answer(ctx context.Context, in AnswerInput, out Out[AnswerResu
 			return err
 		}
 		res.Question, res.Answer, res.Holder = q, a, expert
+		// A clean answer replaces one held before (a rewrite).
+		replaced, err := tx.ReplaceHeld(ctx, q.ID)
+		if err != nil {
+			return err
+		}
+		for _, r := range replaced {
+			copies, err := tx.BotMessagesFor(ctx, store.MessageHeldReview, r.ID)
+			if err != nil {
+				return err
+			}
+			res.Replaced = append(res.Replaced, copies...)
+		}
 		if res.Reach, err = tx.ReachOf(ctx, q.ChatID, q.FarmerID); err != nil {
 			return err
 		}

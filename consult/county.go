@@ -30,6 +30,39 @@ type County struct {
 	// shape of pesticides.yaml; optional): local bans, or a newer notice before the shipped
 	// list has it. PesticideList.Merge adds them to the national list.
 	Pesticides []Pesticide
+	// Seniors decide the answers held for senior review (复核); admins count as seniors.
+	Seniors []int64
+	// Review is the review mode (ReviewOff…ReviewAll) by category id; "" is the county's
+	// default. Empty: ReviewFlagged everywhere.
+	Review map[string]string
+}
+
+// IsSenior reports whether the user may decide the county's held answers: a senior or
+// an admin.
+func (c *County) IsSenior(userID int64) bool {
+	return c.IsAdmin(userID) || slices.Contains(c.Seniors, userID)
+}
+
+// SeniorIDs are the county's seniors and then its admins, each once.
+func (c *County) SeniorIDs() []int64 {
+	out := slices.Clone(c.Seniors)
+	for _, id := range c.Admins {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// ReviewMode is the review mode of a category's answers.
+func (c *County) ReviewMode(category string) string {
+	if m, ok := c.Review[category]; ok {
+		return m
+	}
+	if m, ok := c.Review[""]; ok {
+		return m
+	}
+	return ReviewFlagged
 }
 
 // Category is a field of expertise questions are routed to.
@@ -289,7 +322,7 @@ func (p *parser) document(doc *yaml.Node) []County {
 // county parses one county and returns the node of its id for duplicate reports.
 func (p *parser) county(n *yaml.Node, path string) (County, *yaml.Node) {
 	var c County
-	f, ok := p.fields(n, path, "id", "name", "timezone", "admins", "townships", "categories", "pesticides")
+	f, ok := p.fields(n, path, "id", "name", "timezone", "admins", "seniors", "review", "townships", "categories", "pesticides")
 	if !ok {
 		return c, nil
 	}
@@ -311,6 +344,12 @@ func (p *parser) county(n *yaml.Node, path string) (County, *yaml.Node) {
 	}
 	if fd, ok := p.need(f, n, path, "categories"); ok {
 		c.Categories = p.categories(fd, path+".categories")
+	}
+	if fd, ok := f["seniors"]; ok && !isNull(fd.val) {
+		c.Seniors = p.seniors(fd, path+".seniors")
+	}
+	if fd, ok := f["review"]; ok && !isNull(fd.val) {
+		c.Review = p.review(fd, path+".review", c.Categories)
 	}
 	if fd, ok := f["pesticides"]; ok && !isNull(fd.val) {
 		c.Pesticides = p.pesticides(fd, path+".pesticides")
@@ -344,6 +383,20 @@ func (p *parser) admins(fd field, path string) []int64 {
 	if len(items) == 0 {
 		p.errorf(fd.key, path, "no admins; want at least one Telegram user id")
 	}
+	return p.userIDs(items, path, "admin")
+}
+
+// seniors reads seniors: the Telegram ids of the senior agronomists who decide held
+// answers (senior review, 复核); the county's admins count as seniors without being here.
+func (p *parser) seniors(fd field, path string) []int64 {
+	items, ok := p.list(fd, path, "seniors")
+	if !ok {
+		return nil
+	}
+	return p.userIDs(items, path, "senior")
+}
+
+func (p *parser) userIDs(items []*yaml.Node, path, what string) []int64 {
 	var out []int64
 	lines := map[int64]int{}
 	for i, n := range items {
@@ -355,11 +408,58 @@ func (p *parser) admins(fd field, path string) []int64 {
 			continue
 		}
 		if line, dup := lines[id]; dup {
-			p.errorf(n, ipath, "admin %d given twice (first on line %d)", id, line)
+			p.errorf(n, ipath, "%s %d given twice (first on line %d)", what, id, line)
 			continue
 		}
 		lines[id] = n.Line
 		out = append(out, id)
+	}
+	return out
+}
+
+// The review modes of review: (senior review, 复核): which answers go to a senior before
+// the group. An answer naming a banned pesticide goes to one in every mode.
+const (
+	ReviewOff     = "off"     // only banned names (and their negated mentions)
+	ReviewFlagged = "flagged" // what the pesticide check holds (the default)
+	ReviewNew     = "new"     // also the first answers of each new expert (REVIEW_FIRST)
+	ReviewAll     = "all"     // every answer
+)
+
+// review reads review: one mode for the county, or a mapping of "default" and category
+// ids to modes.
+func (p *parser) review(fd field, path string, cats []Category) map[string]string {
+	mode := func(n *yaml.Node, path string) (string, bool) {
+		s, _ := p.text(n, path)
+		switch s {
+		case ReviewOff, ReviewFlagged, ReviewNew, ReviewAll:
+			return s, true
+		}
+		p.errorf(n, path, "%s is not a review mode (want off, flagged, new or all)", describe(n))
+		return "", false
+	}
+	if fd.val.Kind == yaml.ScalarNode {
+		if m, ok := mode(fd.val, path); ok {
+			return map[string]string{"": m}
+		}
+		return nil
+	}
+	known := []string{"default"}
+	for _, c := range cats {
+		known = append(known, c.ID)
+	}
+	f, ok := p.fields(fd.val, path, known...)
+	if !ok {
+		return nil
+	}
+	out := map[string]string{}
+	for k, v := range f {
+		if m, ok := mode(v.val, path+"."+k); ok {
+			if k == "default" {
+				k = ""
+			}
+			out[k] = m
+		}
 	}
 	return out
 }

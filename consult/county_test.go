@@ -157,7 +157,7 @@ func TestParseCountiesNamesFileLineAndField(t *testing.T) {
 		{
 			name: "a misspelt pesticides field",
 			data: validCounty + "    pesticide: []\n",
-			want: `test.yaml:10: counties[0]: unknown field "pesticide" (want id, name, timezone, admins, townships, categories, pesticides)`,
+			want: `test.yaml:10: counties[0]: unknown field "pesticide" (want id, name, timezone, admins, seniors, review, townships, categories, pesticides)`,
 		},
 		{
 			name: "pesticides given as fields instead of a list",

@@ -45,6 +45,10 @@ type Service struct {
 	memo similarMemo
 	// bg runs later and merge on Run's context (background.go).
 	bg background
+	// pesticides is each county's pesticide list: the national one and its own entries.
+	pesticides map[string]*PesticideList
+	// reviewFirst is how many first answers of a new expert go to review (review: new).
+	reviewFirst int
 }
 
 // Limits keep one farmer from flooding the experts.
@@ -82,6 +86,12 @@ type Options struct {
 	Reminders *Reminders
 	// Bursts defaults to DefaultBursts.
 	Bursts *store.BurstRule
+	// Pesticides is each county's pesticide list by county id (CountyPesticides); nil: the
+	// shipped national list with each county's entries.
+	Pesticides map[string]*PesticideList
+	// ReviewFirst is how many first answers of each expert go to a senior where the county
+	// reviews new experts (review: new); nil: DefaultReviewFirst.
+	ReviewFirst *int
 	// Now is the clock; tests inject their own. Default time.Now.
 	Now func() time.Time
 	// Logger defaults to slog.Default().
@@ -123,6 +133,19 @@ func NewService(db *store.DB, queue *store.Queue, counties []County, opts Option
 	}
 	for i := range s.counties {
 		s.byID[s.counties[i].ID] = &s.counties[i]
+	}
+	s.reviewFirst = DefaultReviewFirst
+	if opts.ReviewFirst != nil {
+		s.reviewFirst = *opts.ReviewFirst
+	}
+	s.pesticides = opts.Pesticides
+	if s.pesticides == nil {
+		var err error
+		if s.pesticides, err = CountyPesticides(NationalPesticides, "pesticides.yaml", s.counties); err != nil {
+			// The shipped list is tested; a county's entries were checked when its file
+			// was loaded (serve refuses to start on them).
+			panic(fmt.Sprintf("pesticide lists: %v", err))
+		}
 	}
 	return s
 }

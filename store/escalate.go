@@ -16,7 +16,7 @@ const MessageEscalation = "escalation"
 // (open or claimed) and were never escalated, oldest first.
 func (d *queries) LateQuestions(ctx context.Context, cutoff time.Time) ([]Question, error) {
 	rows, err := d.dbtx.Query(ctx, `SELECT `+questionColumns+` FROM questions
-		WHERE status IN ('open', 'claimed') AND escalated_at IS NULL AND asked_at < $1
+		WHERE status IN ('open', 'claimed') AND escalated_at IS NULL AND asked_at < $1`+notInReview+`
 		ORDER BY asked_at, id`, cutoff)
 	if err != nil {
 		return nil, wrap("late questions", err)

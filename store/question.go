@@ -332,7 +332,7 @@ func (d *queries) ReleaseQuestion(ctx context.Context, id, expertID int64, at ti
 // ClaimsOlderThan lists the claimed questions claimed before cutoff, oldest claim first.
 func (d *queries) ClaimsOlderThan(ctx context.Context, cutoff time.Time) ([]Question, error) {
 	rows, err := d.dbtx.Query(ctx, `SELECT `+questionColumns+` FROM questions
-		WHERE status = 'claimed' AND claimed_at < $1 ORDER BY claimed_at, id`, cutoff)
+		WHERE status = 'claimed' AND claimed_at < $1`+notInReview+` ORDER BY claimed_at, id`, cutoff)
 	if err != nil {
 		return nil, wrap("claims older than", err)
 	}
@@ -340,12 +340,16 @@ func (d *queries) ClaimsOlderThan(ctx context.Context, cutoff time.Time) ([]Ques
 	return out, wrap("claims older than", err)
 }
 
+// notInReview keeps a claim whose answer is with the seniors (held_answers) from
+// expiring: the expert has answered; the seniors' time is REVIEW_SLA's.
+const notInReview = ` AND NOT EXISTS (SELECT 1 FROM held_answers h WHERE h.question_id = questions.id AND h.state = 'review')`
+
 // ExpireClaim releases a claim that is still held by expertID and older than cutoff;
 // otherwise (answered, released, claimed again since) it returns ErrConflict.
 func (d *queries) ExpireClaim(ctx context.Context, id, expertID int64, cutoff, at time.Time) (Question, error) {
 	q, err := scanQuestion(d.dbtx.QueryRow(ctx, `
 		UPDATE questions SET status = 'open', expert_id = NULL, claimed_at = NULL, priority_at = $4
-		WHERE id = $1 AND expert_id = $2 AND status = 'claimed' AND claimed_at < $3
+		WHERE id = $1 AND expert_id = $2 AND status = 'claimed' AND claimed_at < $3`+notInReview+`
 		RETURNING `+questionColumns, id, expertID, cutoff, at))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Question{}, ErrConflict

@@ -41,6 +41,8 @@ type config struct {
 	AlbumWait      time.Duration
 	AutoClose      time.Duration
 	SLAEscalate    time.Duration
+	ReviewFirst    int           // review: new — how many first answers of each expert a senior checks
+	ReviewSLA      time.Duration // a held answer undecided this long is pushed again
 	Similar        consult.Similar
 	Outbreaks      consult.Outbreaks
 	Reminders      consult.Reminders
@@ -93,6 +95,8 @@ var envVars = []envVar{
 	{"PUBLIC_URL", "", "the address people reach HTTP_ADDR at (https://…), for calendar links; unset: no links"},
 	{"CALENDAR_SECRET", "", "secret of the calendar links (or CALENDAR_SECRET_FILE); unset: derived from TELEGRAM_TOKEN"},
 	{"SLA_ESCALATE", "2h", "a question unanswered this long after it was asked is shown once to its county's admins, to assign it to an expert"},
+	{"REVIEW_FIRST", "5", "where a county's review: is new, how many first answers of each expert go to a senior (复核) before the group"},
+	{"REVIEW_SLA", "30m", "a held answer undecided this long is shown to the seniors once more, and after as long again to the county's admins"},
 	{"DIGEST_TIME", "08:00", "time of day (the county's time zone) each county's admins get yesterday's digest"},
 	{"RECONCILE_INTERVAL", "5s", "how often the Redis queues are checked against Postgres"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -246,6 +250,14 @@ func loadConfig(getenv func(string) string, needToken bool) (config, error) {
 		if t = strings.TrimSpace(t); t != "" {
 			c.Outbreaks.Terms = append(c.Outbreaks.Terms, t)
 		}
+	}
+	if c.ReviewSLA = duration("REVIEW_SLA"); c.ReviewSLA <= 0 {
+		errs = append(errs, errors.New("REVIEW_SLA: must be positive"))
+	}
+	if n, err := strconv.Atoi(get("REVIEW_FIRST")); err != nil || n < 0 {
+		errs = append(errs, fmt.Errorf("REVIEW_FIRST: %q is not a whole number", getenv("REVIEW_FIRST")))
+	} else {
+		c.ReviewFirst = n
 	}
 	if c.SLAEscalate = duration("SLA_ESCALATE"); c.SLAEscalate <= 0 {
 		errs = append(errs, errors.New("SLA_ESCALATE: must be positive"))

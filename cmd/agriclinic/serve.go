@@ -108,6 +108,12 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 	if err != nil {
 		return err
 	}
+	// The national pesticide list and each county's own entries: a mistake in either
+	// stops the start, naming its line, as the county file does.
+	pesticides, err := consult.CountyPesticides(consult.NationalPesticides, "consult/pesticides.yaml (the shipped national list)", counties)
+	if err != nil {
+		return fmt.Errorf("pesticide list: %w", err)
+	}
 	if cfg.CountiesFile == "" && !extras.example {
 		log.Warn("AGRICLINIC_COUNTIES is unset: running on the Yuqing County example, whose admin id is a placeholder; copy consult/yuqing.yaml, put your admins' ids in it and point AGRICLINIC_COUNTIES at it")
 	}
@@ -130,7 +136,7 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 	queue := store.NewQueue(rdb, cfg.RedisPrefix)
 	svc := consult.NewService(db, queue, counties, consult.Options{
 		Logger: log, Quota: store.NewQuota(rdb, cfg.RedisPrefix), Limits: &cfg.Limits, Pace: &cfg.Pace, Similar: &cfg.Similar, Outbreaks: &cfg.Outbreaks,
-		Reminders: &cfg.Reminders,
+		Reminders: &cfg.Reminders, Pesticides: pesticides, ReviewFirst: &cfg.ReviewFirst,
 	})
 	if err := svc.SaveCounties(ctx); err != nil {
 		return err
@@ -252,11 +258,12 @@ func serveWith(ctx context.Context, cfg config, log *slog.Logger, extras serveEx
 				}
 				keywordErr := svc.RefreshKeywords(ctx)
 				_, escalateErr := svc.EscalateLate(ctx, cfg.SLAEscalate, bot.EscalationMessages)
+				_, heldErr := svc.PushLateHeld(ctx, cfg.ReviewSLA, bot.HeldPushMessages)
 				_, morningErr := svc.MorningDigest(ctx, cfg.DigestTime, cfg.SLAEscalate, bot.MorningDigestMessages)
 				_, tellErr := b.TellSetAside(ctx)
 				// Telegram keeps an unconfirmed update for a day; two days of records suffice.
 				_, forgetErr := db.ForgetHandled(ctx, svc.Now().Add(-48*time.Hour))
-				return errors.Join(expireErr, repushErr, closeErr, indexErr, outbreakErr, keywordErr, escalateErr, morningErr,
+				return errors.Join(expireErr, repushErr, closeErr, indexErr, outbreakErr, keywordErr, escalateErr, heldErr, morningErr,
 					tellErr, forgetErr, svc.ReconcileQueues(ctx))
 			})
 		})
