@@ -60,6 +60,7 @@ func commandTable() []command {
 		{name: "queue", handle: (*Bot).queue, forRole: roleExpert, private: true},
 		{name: "mine", handle: (*Bot).mine, forRole: roleExpert, private: true},
 		{name: "answer", handle: (*Bot).answerCommand, usage: true, forRole: roleExpert, private: true},
+		{name: "correct", handle: (*Bot).correctCommand, usage: true, forRole: roleExpert, private: true},
 		{name: "release", handle: (*Bot).release, usage: true, forRole: roleExpert, private: true},
 		{name: "transfer", handle: (*Bot).transfer, usage: true, forRole: roleExpert, private: true},
 		{name: "search", handle: (*Bot).search, usage: true, forRole: roleExpert, private: true},

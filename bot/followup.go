@@ -120,8 +120,11 @@ func followupMessages(res consult.FollowupResult, in *incoming, gl lang, media *
 // the new words and keeps the first ones; after one it keeps the words answered and
 // records the edit beside them (consult.EditQuestion). The expert holding it is told.
 func (b *Bot) onEdit(ctx context.Context, msg *tgbotapi.Message) error {
-	if msg.Chat.IsPrivate() || msg.From.IsBot {
+	if msg.From.IsBot {
 		return nil
+	}
+	if msg.Chat.IsPrivate() {
+		return b.correctEdit(ctx, msg) // an expert editing their answer corrects it (correct.go)
 	}
 	text := words(msg)
 	if _, _, args, ok := parseCommand(text); ok {

@@ -116,7 +116,7 @@ func (c *clinic) everything(t *testing.T) string {
 	t.Helper()
 	tables := []string{"groups", "expert_requests", "experts", "questions", "answers", "language_prefs", "followups",
 		"question_events", "learned_keywords", "outbreak_alerts", "visits", "visit_experts", "coordinators", "visit_drafts",
-		"visit_reports", "forms", "schedules", "reviewers", "dashboard_links", "question_search", "held_answers"}
+		"visit_reports", "forms", "schedules", "reviewers", "dashboard_links", "question_search", "held_answers", "answer_revisions"}
 	parts := make([]string, len(tables))
 	for i, table := range tables {
 		parts[i] = fmt.Sprintf(`'%[1]s=' || (SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '-') FROM %[1]s t)`, table)
@@ -316,6 +316,7 @@ func TestEveryCommandAndButtonRefusesWhoMayNot(t *testing.T) {
 			asOtherCounty:   allowedTo("你手上没有待解答的问题", "You hold no questions"),
 		}},
 		{"/answer 2 喷药", false, refused("你没有认领 #2", "You do not hold #2"), nil},
+		{"/correct 1 改用氯虫苯甲酰胺", false, refused("只有解答 #1 的专家、复核专家或县局管理员可以更正", "Only the expert who answered #1, a senior or a county admin can correct"), nil},
 		{"/release 2", false, refused("#2 不在你手上", "You do not hold #2"), nil},
 		{"/transfer 2 茶叶", false, refused("只有认领 #2 的专家", "Only the expert holding #2"), nil},
 		{"/duty off", false, notExpert, map[string]outcome{

@@ -298,12 +298,21 @@ func (d *Dashboard) archive(w http.ResponseWriter, r *http.Request, s *consult.S
 	})
 }
 
+// revisionRow is one text of a corrected answer on the question page; Current is the
+// one the answer now reads (the last).
+type revisionRow struct {
+	store.AnswerRevision
+	Current bool
+}
+
 type questionPage struct {
 	page
 	View      consult.QuestionView
 	Media     []store.Media
 	Followups []store.Followup
 	Answers   []store.Answer
+	// Revisions are each answer's texts in order, by answer id (none until corrected).
+	Revisions map[int64][]revisionRow
 	Events    []store.Event
 	Visits    []store.Visit
 }
@@ -340,6 +349,15 @@ func (d *Dashboard) load(ctx context.Context, id int64, p *questionPage) error {
 	}
 	if p.Answers, err = d.DB.Answers(ctx, id); err != nil {
 		return err
+	}
+	revisions, err := d.DB.Revisions(ctx, id)
+	if err != nil {
+		return err
+	}
+	p.Revisions = map[int64][]revisionRow{}
+	for i, r := range revisions {
+		current := i == len(revisions)-1 || revisions[i+1].AnswerID != r.AnswerID
+		p.Revisions[r.AnswerID] = append(p.Revisions[r.AnswerID], revisionRow{r, current})
 	}
 	if p.Events, err = d.DB.Events(ctx, id); err != nil {
 		return err
