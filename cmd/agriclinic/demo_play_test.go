@@ -163,13 +163,14 @@ func TestASecondStartKeepsTheClinicAndTakesNewQuestions(t *testing.T) {
 	}
 	base, stop := runDemo(t, demoTestEnv(dbURL, prefix))
 	ask(base, "/ask 花椒叶子上有蚜虫怎么办？")
-	waitGroupPane(t, base, fmt.Sprintf("#%d", demoArchiveSize+1))
+	// The seed's archive, then its question with an answer held for review (seedHeld).
+	waitGroupPane(t, base, fmt.Sprintf("#%d", demoArchiveSize+2))
 	stop()
 
 	base, stop = runDemo(t, demoTestEnv(dbURL, prefix))
 	defer stop()
 	ask(base, "/ask 茶园里小绿叶蝉很多怎么办？")
-	texts := waitGroupPane(t, base, fmt.Sprintf("#%d", demoArchiveSize+2))
+	texts := waitGroupPane(t, base, fmt.Sprintf("#%d", demoArchiveSize+3))
 	if len(texts) < 2 || !strings.Contains(texts[0], "茶园") {
 		t.Errorf("after the restart the group shows %q; want only this run's question and its acknowledgement", texts)
 	}

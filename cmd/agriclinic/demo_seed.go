@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -52,7 +53,17 @@ var demoPeople = []demoPerson{
 	{ID: 710002, Name: "陈专家", Role: "expert",
 		Categories: []string{"prickly_ash", "tea", "fruit", "livestock", "ecommerce"}},
 	{ID: demoAdminID, Name: "赵科长", Role: "admin"},
+	// The senior agronomist who decides held answers (复核): the placeholder senior of the
+	// shipped county file. The playground shows them among the experts; they answer no
+	// category.
+	{ID: demoSeniorID, Name: "周高工", Role: "expert"},
 }
+
+// demoSeniorID is the placeholder senior of consult/yuqing.yaml (seniors:).
+const demoSeniorID = 987654321
+
+// demoHeldQuestion is the seeded question whose answer waits for a senior's review.
+const demoHeldQuestion = "茶园里小绿叶蝉很多，叶子发白卷曲，打什么药好？"
 
 // demoExpertFor is the seeded expert who answers a category.
 func demoExpertFor(category string) demoPerson {
@@ -142,6 +153,9 @@ func seedDemo(ctx context.Context, pool *pgxpool.Pool, svc *consult.Service, now
 	if err != nil {
 		return false, fmt.Errorf("demo seed: %w", err)
 	}
+	if err := showHeld(ctx, pool); err != nil {
+		return seeded, fmt.Errorf("demo seed: show the held answer: %w", err)
+	}
 	// Search and similar answers need the archive's search vectors (also when an
 	// earlier start seeded but stopped before indexing).
 	if _, err := svc.IndexArchive(ctx); err != nil {
@@ -157,7 +171,7 @@ func seedRows(ctx context.Context, tx pgx.Tx, county *consult.County, now time.T
 		return err
 	}
 	for _, p := range demoPeople {
-		if p.Role != "expert" {
+		if p.Role != "expert" || len(p.Categories) == 0 {
 			continue
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO experts (county_id, user_id, name, language, categories, on_duty, approved_by, approved_at)
@@ -263,7 +277,59 @@ func seedRows(ctx context.Context, tx pgx.Tx, county *consult.County, now time.T
 	if _, err := tx.Exec(ctx, `INSERT INTO search_pending (question_id) SELECT unnest($1::bigint[])`, questionIDs); err != nil {
 		return err
 	}
-	return seedVisits(ctx, tx, rnd, questionIDs, now)
+	if err := seedVisits(ctx, tx, rnd, questionIDs, now); err != nil {
+		return err
+	}
+	return seedHeld(ctx, tx, county, now)
+}
+
+// seedHeld adds a tea question of the demo group, claimed by its expert, whose answer
+// names a pesticide restricted on tea: held for a senior's review (复核).
+func seedHeld(ctx context.Context, tx pgx.Tx, county *consult.County, now time.Time) error {
+	lists, err := consult.CountyPesticides(consult.NationalPesticides, "pesticides.yaml", []consult.County{*county})
+	if err != nil {
+		return err
+	}
+	expert := demoExpertFor("tea")
+	tea, _ := county.Category("tea")
+	answer := "用20%氰戊菊酯乳油2000倍液喷雾，隔7天再喷一次。"
+	found := lists[county.ID].Check(answer, consult.PesticideQuestion{Category: tea.ID + " " + tea.Name, Text: demoHeldQuestion}, now)
+	findings := make([]consult.HeldFinding, len(found))
+	for i, f := range found {
+		findings[i] = consult.HeldFinding{Name: f.Name, Matched: f.Matched, Banned: f.Banned, Negated: f.Negated,
+			Notice: f.Rule.Notice, Since: f.Rule.Since, Crop: f.Crop}
+	}
+	fj, err := json.Marshal(findings)
+	if err != nil {
+		return err
+	}
+	asked, claimed, held := now.Add(-50*time.Minute), now.Add(-45*time.Minute), now.Add(-35*time.Minute)
+	var id int64
+	if err := tx.QueryRow(ctx, `INSERT INTO questions (county_id, township, chat_id, message_id, farmer_id, farmer_name,
+			category_id, text, status, expert_id, asked_at, claimed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, 'tea', $7, 'claimed', $8, $9, $10) RETURNING id`,
+		demoCounty, demoTownship, demoGroupID, demoArchiveSize+1, demoPeople[1].ID, demoPeople[1].Name, demoHeldQuestion,
+		expert.ID, asked, claimed).Scan(&id); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO held_answers (question_id, county_id, expert_id, expert_name, text, reason,
+			findings, state, held_at, review_at)
+		VALUES ($1, $2, $3, $4, $5, 'restricted', $6, 'review', $7, $7)`, id, demoCounty, expert.ID, expert.Name, answer, fj, held); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO question_events (question_id, kind, actor_id, at) VALUES ($1, 'asked', $2, $3), ($1, 'claimed', $4, $5), ($1, 'held', $4, $6)`,
+		id, demoPeople[1].ID, asked, expert.ID, claimed, held)
+	return err
+}
+
+// showHeld has the seeded held answer, while undecided, pushed to the seniors again by
+// the jobs of this start (PushLateHeld): each demo starts with empty chats, and the
+// review should be there to press.
+func showHeld(ctx context.Context, pool *pgxpool.Pool) error {
+	_, err := pool.Exec(ctx, `UPDATE held_answers h SET pushes = 0, pushed_at = NULL, review_at = now() - interval '1 day'
+		FROM questions q WHERE q.id = h.question_id AND q.chat_id = $1 AND q.text = $2 AND h.state = 'review'`,
+		demoGroupID, demoHeldQuestion)
+	return err
 }
 
 // seedVisits adds door-to-door visits: done ones with reports, one approved for next

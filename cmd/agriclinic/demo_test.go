@@ -43,7 +43,8 @@ func TestTheDemoSeedIsMadeOnce(t *testing.T) {
 		return n
 	}
 	for sql, want := range map[string]int{
-		`SELECT count(*) FROM questions`:                                                  demoArchiveSize,
+		`SELECT count(*) FROM questions`:                                                  demoArchiveSize + 1, // and one held
+		`SELECT count(*) FROM held_answers WHERE state = 'review'`:                        1,
 		`SELECT count(*) FROM answers`:                                                    demoArchiveSize,
 		`SELECT count(*) FROM question_search`:                                            demoArchiveSize,
 		`SELECT count(*) FROM search_pending`:                                             0,
