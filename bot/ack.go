@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/agriclinic/agriclinic/consult"
 	"github.com/agriclinic/agriclinic/store"
@@ -14,14 +16,14 @@ import (
 // acknowledgement of its own, a reply to the farmer's message that says how many
 // questions are ahead of it and how many experts are on duty (or when the next clinic
 // session opens). A question of a burst (consult/burst.go) joins the group's shared
-// acknowledgement instead: the last of a transaction's joiners carries its new text. Every
-// question also gets a 👀 reaction where the group allows reactions: it costs no message.
+// acknowledgement instead, which the sender renders when it sends it (groupAckTexts).
+// Every question also gets a 👀 reaction where the group allows reactions: it costs no
+// message.
 func AskMessages(res consult.AskResult) []store.Message {
 	gl := langFromCode(res.GroupLanguage)
 	v := consult.QuestionView{Question: res.Question, County: res.County, Category: res.Category}
 	msgs := []store.Message{reaction(res.Question, reactionReceived)}
-	switch {
-	case res.Shared == nil:
+	if res.Shared == nil {
 		experts := len(res.Experts) + len(res.Bundled)
 		text, markup := ackText(gl, v, experts)+placeText(gl, res, experts), any(nil)
 		if len(res.Similar) > 0 {
@@ -29,8 +31,6 @@ func AskMessages(res consult.AskResult) []store.Message {
 			markup = similarKeyboard(gl, res.Question.ID, res.Similar)
 		}
 		msgs = append(msgs, remembered(toQuestion(res.Question, text, markup), store.MessageAck, res.Question.ID, 0, gl)...)
-	case res.SharedLast:
-		msgs = append(msgs, sharedAck(gl, res.County, res.Shared))
 	}
 	for _, e := range res.Experts {
 		msgs = append(msgs, questionNotice(e, v, res.Media, nil, "")...)
@@ -93,6 +93,44 @@ func sharedAck(l lang, county *consult.County, a *store.GroupAck) store.Message 
 	}
 	return store.Message{ChatID: a.ChatID, ThreadID: a.ThreadID, Method: store.MethodSend, Text: truncate(text),
 		Remember: store.BotMessage{Kind: store.MessageGroupAck, RefID: a.ID, Language: l.Code()}}
+}
+
+// groupAckTexts puts together the text of each shared acknowledgement among msgs, just
+// taken from the outbox: the list as it stands now (store.GroupAcksToSend), in the
+// language its version was written for. The asking transactions write no text (a batch
+// of a burst joins dozens of lists, and rewriting each whole was most of its time), and
+// one that adds to a list while its version waits holds that version back until it
+// commits, so what is read here has every question that version is to show. A list
+// written by an earlier release keeps the text it was written with.
+func (s *Sender) groupAckTexts(ctx context.Context, msgs []store.Message) error {
+	var ids []int64
+	for _, m := range msgs {
+		if m.Remember.Kind == store.MessageGroupAck && m.Text == "" {
+			ids = append(ids, m.Remember.RefID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	acks, err := s.db.GroupAcksToSend(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i, m := range msgs {
+		a := acks[m.Remember.RefID]
+		if m.Remember.Kind != store.MessageGroupAck || m.Text != "" || a == nil {
+			continue
+		}
+		county := &consult.County{Timezone: a.Timezone}
+		if loc, err := time.LoadLocation(a.Timezone); err == nil {
+			county.Location = loc
+		}
+		for _, c := range a.Categories {
+			county.Categories = append(county.Categories, consult.Category{ID: c.ID, Name: c.Name, NameEn: c.NameEn})
+		}
+		msgs[i].Text = sharedAck(langFromCode(m.Remember.Language), county, &a.GroupAck).Text
+	}
+	return nil
 }
 
 // listName is a farmer's name as one line of a list the whole group reads: at most 20

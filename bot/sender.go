@@ -289,6 +289,9 @@ func (s *Sender) round(ctx context.Context) (*round, error) {
 	if err != nil || len(msgs) == 0 {
 		return r, err
 	}
+	if err := s.groupAckTexts(ctx, msgs); err != nil {
+		return r, err // taken, they go again when their lease ends
+	}
 	r.taken = len(msgs)
 	var soon time.Duration
 	for i, m := range msgs {

@@ -49,11 +49,9 @@ type AskResult struct {
 	Ahead    int
 	NextOpen time.Time
 	// Shared, when set, is the group's shared acknowledgement of a burst that this
-	// question joined (burst.go): it gets no acknowledgement of its own. SharedLast says
-	// that this question's messages carry the shared one's new text (it is the last of
-	// its transaction to join it).
-	Shared     *store.GroupAck
-	SharedLast bool
+	// question joined (burst.go; its ID is 0 if this batch opened it, and it holds no
+	// items): the question gets no acknowledgement of its own.
+	Shared *store.GroupAck
 }
 
 // Ask archives a question from a bound group, routes it to a category by its words and
@@ -343,9 +341,8 @@ type pendingAsk struct {
 // storeAsks archives questions asked at the same moment (a batch of updates from many
 // groups) in one transaction of two round trips, like storeClaims: the questions with
 // their search rows and events (and what their groups' bursts need to know), then what
-// they caused; three when some join a shared acknowledgement (burst.go). A redelivered
-// update gets store.ErrDuplicate; if the transaction fails, each question is tried on its
-// own.
+// they caused (shared acknowledgements included, burst.go). A redelivered update gets
+// store.ErrDuplicate; if the transaction fails, each question is tried on its own.
 // burst says they are a batch of a burst (store.CreateQuestions).
 func (s *Service) storeAsks(batch []*pendingAsk, burst bool) error {
 	ctx := store.WithoutUpdate(context.WithoutCancel(batch[0].ctx))
@@ -354,7 +351,7 @@ func (s *Service) storeAsks(batch []*pendingAsk, burst bool) error {
 		for i, p := range batch {
 			qs[i], p.err = p.q, nil
 		}
-		created, facts, err := tx.CreateQuestionsInBursts(ctx, qs, burst, s.bursts, s.now())
+		created, bursts, err := tx.CreateQuestionsInBursts(ctx, qs, burst, s.bursts, s.now())
 		if err != nil {
 			return err
 		}
@@ -377,13 +374,10 @@ func (s *Service) storeAsks(batch []*pendingAsk, burst bool) error {
 			bundled = append(bundled, p.res.Bundled)
 			stored = append(stored, p)
 		}
-		if err := s.shareAcks(ctx, tx, facts, stored); err != nil {
-			return err
-		}
+		shareAcks(bursts, stored)
 		for _, p := range stored {
 			msgs = appendMessages(msgs, p.out.render(p.res))
 		}
-		msgs, shared := splitGroupAcks(msgs)
-		return tx.RecordAsks(ctx, media, bundled, s.now(), msgs, shared)
+		return tx.RecordAsks(ctx, media, bundled, s.now(), msgs, bursts)
 	})
 }

@@ -13,11 +13,12 @@ import (
 // forty farmers ask at a clinic session, forty acknowledgements would take two minutes to
 // go out. So once a group gets questions close together (DefaultBursts), they share one
 // acknowledgement that lists the numbers and farmers' names and is edited as more come:
-// the group's outbox holds at most one waiting version of it, rewritten in place until a
-// sender takes it (store.RecordAsks), so the sender's limiter spaces the edits like any
-// message and each carries every question that arrived since the last. The list lives in
-// Postgres (group_acks), written in the asking transaction: a restart in the middle of a
-// burst loses nothing. Answers still reply to each farmer's own message.
+// the group's outbox holds at most one waiting version of it, whose text the sender puts
+// together when it takes it (store.RecordAsks, bot/ack.go), so the sender's limiter
+// spaces the edits like any message and each carries every question that arrived since
+// the last. The list lives in Postgres (group_acks), written in the asking transaction:
+// a restart in the middle of a burst loses nothing. Answers still reply to each farmer's
+// own message.
 
 // DefaultBursts: a question from a third farmer in a group within a minute opens a
 // shared acknowledgement; questions join it while they keep coming within a minute of
@@ -29,62 +30,21 @@ import (
 var DefaultBursts = store.BurstRule{Window: time.Minute, After: 2, Max: 30}
 
 // shareAcks decides which of the questions just stored (in this transaction) join their
-// group's shared acknowledgement, and marks the last of each acknowledgement's joiners to
-// carry its new text.
-func (s *Service) shareAcks(ctx context.Context, tx *store.Tx, facts *store.BurstFacts, stored []*pendingAsk) error {
-	if facts == nil || len(stored) == 0 {
-		return nil
+// group's shared acknowledgement (store.Bursts.Join); RecordAsks writes it. Those get no
+// acknowledgement of their own.
+func shareAcks(bursts *store.Bursts, stored []*pendingAsk) {
+	if bursts == nil || len(stored) == 0 {
+		return
 	}
 	joins := make([]store.AckJoin, len(stored))
 	for i, p := range stored {
 		joins[i] = store.AckJoin{Question: p.res.Question, Ahead: p.res.Ahead,
-			OnDuty: len(p.res.Experts) + len(p.res.Bundled), NextOpen: p.res.NextOpen}
+			OnDuty: len(p.res.Experts) + len(p.res.Bundled), NextOpen: p.res.NextOpen, Language: p.res.GroupLanguage}
 	}
-	acks, err := tx.JoinGroupAcks(ctx, facts, joins)
-	if err != nil {
-		return err
-	}
-	last := map[int64]*pendingAsk{}
+	acks := bursts.Join(joins)
 	for _, p := range stored {
-		if a := acks[p.res.Question.ID]; a != nil {
-			p.res.Shared = a
-			last[a.ID] = p
-		}
+		p.res.Shared = acks[p.res.Question.ID]
 	}
-	for _, p := range last {
-		p.res.SharedLast = true
-	}
-	return nil
-}
-
-// splitGroupAcks takes the new texts of shared acknowledgements out of msgs (they are
-// written by store.RecordAsks apart from the others), keeping the others' After positions right.
-func splitGroupAcks(msgs []store.Message) (rest, shared []store.Message) {
-	removedBefore := make([]int, len(msgs)+1) // removed among the first i
-	for i, m := range msgs {
-		removedBefore[i+1] = removedBefore[i]
-		if m.Remember.Kind == store.MessageGroupAck {
-			removedBefore[i+1]++
-		}
-	}
-	if removedBefore[len(msgs)] == 0 {
-		return msgs, nil
-	}
-	for _, m := range msgs {
-		if m.Remember.Kind == store.MessageGroupAck {
-			shared = append(shared, m)
-			continue
-		}
-		if m.After > 0 && m.After <= len(msgs) {
-			if msgs[m.After-1].Remember.Kind == store.MessageGroupAck {
-				m.After = 0
-			} else {
-				m.After -= removedBefore[m.After]
-			}
-		}
-		rest = append(rest, m)
-	}
-	return rest, shared
 }
 
 // queuePlaces says, for each question at live, how many questions wait before it in its

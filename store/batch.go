@@ -189,10 +189,10 @@ func (d *queries) RecordWins(ctx context.Context, events []Event, questionIDs []
 
 // RecordAsks writes what a batch of questions just created caused besides themselves:
 // their media, a count in the bundles of the experts not pushed to, the messages to
-// send, and the new texts of the shared acknowledgements they joined (groupAcks, see
-// queuePutGroupAcks), in one round trip. Under a burst each getUpdates batch waits on the
-// one before, so its transaction is kept to as few round trips as it can be.
-func (d *queries) RecordAsks(ctx context.Context, media map[int64][]Media, bundled [][]Expert, at time.Time, msgs, groupAcks []Message) error {
+// send, and the shared acknowledgements they joined (bursts, after Bursts.Join; nil
+// for none), in one round trip. Under a burst each getUpdates batch waits on the one
+// before, so its transaction is kept to three round trips.
+func (d *queries) RecordAsks(ctx context.Context, media map[int64][]Media, bundled [][]Expert, at time.Time, msgs []Message, bursts *Bursts) error {
 	b := &pgx.Batch{}
 	queueMedia(b, media)
 	queueBundles(b, bundled, at)
@@ -201,7 +201,8 @@ func (d *queries) RecordAsks(ctx context.Context, media map[int64][]Media, bundl
 			return err
 		}
 	}
-	queuePutGroupAcks(b, groupAcks, at)
+	// Last, so that a new list's post comes after the replies of the same batch.
+	bursts.queueWrite(b)
 	if b.Len() == 0 {
 		return nil
 	}

@@ -9,10 +9,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// MessageGroupAck marks a rendered message as the new text of a group's shared
-// acknowledgement (Remember.RefID: the group_acks row); RecordAsks writes it. Sent, it
-// is remembered as this kind, which no reply handler takes for a follow-up: a reply to a
-// list of many questions is nobody's.
+// MessageGroupAck marks an outbox row as a version of a group's shared acknowledgement
+// (Remember.RefID: the group_acks row). Its text is empty until a sender takes it and
+// puts the list together as it stands then (GroupAcksToSend). Sent, it is remembered as
+// this kind, which no reply handler takes for a follow-up: a reply to a list of many
+// questions is nobody's.
 const MessageGroupAck = "group_ack"
 
 // BurstRule says when questions in a group are a burst and share one acknowledgement.
@@ -32,7 +33,7 @@ type BurstRule struct {
 	Max int
 }
 
-// AckJoin is a question just stored, with its place in the queue, for JoinGroupAcks.
+// AckJoin is a question just stored, with its place in the queue, for Bursts.Join.
 type AckJoin struct {
 	Question Question
 	// Ahead is how many questions wait before it in its queue; OnDuty how many experts of
@@ -40,6 +41,8 @@ type AckJoin struct {
 	// its category opens (zero: none planned).
 	Ahead, OnDuty int
 	NextOpen      time.Time
+	// Language is the group's language, in which a new version of its list is written.
+	Language string
 }
 
 // GroupAckItem is one question a shared acknowledgement lists.
@@ -52,17 +55,18 @@ type GroupAckItem struct {
 	NextOpen   time.Time // zero: none planned, or experts were on duty
 }
 
-// GroupAck is a group's shared acknowledgement of a burst and every question it lists,
+// GroupAck is a group's shared acknowledgement of a burst and the questions it lists,
 // oldest first.
 type GroupAck struct {
 	ID, ChatID, ThreadID int64
 	Items                []GroupAckItem
 }
 
-// BurstFacts is what deciding which questions of a batch join their group's shared
-// acknowledgement (JoinGroupAcks) needs to know of their groups: read, under a lock on
-// each group, in the round trip that creates the questions (CreateQuestionsInBursts).
-type BurstFacts struct {
+// Bursts are the shared acknowledgements of a batch of questions' groups: what deciding
+// which questions join one needs to know, read under a lock on each group in the round
+// trip that creates the questions (CreateQuestionsInBursts); then the decisions (Join),
+// written by RecordAsks.
+type Bursts struct {
 	rule BurstRule
 	now  time.Time
 	// recent are, by chat, the farmers who asked there lately; read only for the chats
@@ -70,6 +74,17 @@ type BurstFacts struct {
 	recent map[int64]map[int64]bool
 	// latest are the topics' newest shared acknowledgements that questions may still join.
 	latest map[ackTopic]latestAck
+
+	// The decisions, for RecordAsks: the acknowledgements opened (in order; a question
+	// joining the k-th has the placeholder id -k until its number is drawn), those
+	// joined, and what each question that joined one is listed with.
+	opened              []ackTopic
+	openedLangs         []string
+	joined              []int64
+	joinedLangs         []string
+	ackIDs, questionIDs []int64
+	aheads, onDuty      []int32
+	nextOpen            []*time.Time
 }
 
 // ackTopic is a group's topic (thread 0: the group itself), which has its own shared
@@ -84,31 +99,31 @@ type latestAck struct {
 }
 
 // CreateQuestionsInBursts is CreateQuestions with, in the same round trip and before it,
-// what JoinGroupAcks needs to decide which of the questions are part of a burst in their
-// group (nil facts when rule makes no bursts). The groups are locked for the rest of the
+// what Bursts.Join needs to decide which of the questions are part of a burst in their
+// group (nil when rule makes no bursts). The groups are locked for the rest of the
 // transaction, so that two instances asking in one group at once list each question
 // once.
-func (d *queries) CreateQuestionsInBursts(ctx context.Context, qs []NewQuestion, burst bool, rule BurstRule, now time.Time) (map[int64]Question, *BurstFacts, error) {
+func (d *queries) CreateQuestionsInBursts(ctx context.Context, qs []NewQuestion, burst bool, rule BurstRule, now time.Time) (map[int64]Question, *Bursts, error) {
 	b := &pgx.Batch{}
-	var facts *BurstFacts
+	var bursts *Bursts
 	if rule.After > 0 && len(qs) > 0 {
-		facts = queueBurstFacts(b, qs, rule, now)
+		bursts = queueBurstFacts(b, qs, rule, now)
 	}
 	out := queueCreateQuestions(b, qs, burst)
 	if err := d.send(ctx, "create questions", b); err != nil {
 		return nil, nil, err
 	}
-	return out, facts, nil
+	return out, bursts, nil
 }
 
-// queueBurstFacts queues the reads of BurstFacts for the groups of qs (questions about to
+// queueBurstFacts queues the reads of Bursts for the groups of qs (questions about to
 // be created: none of them is read back). The farmers who asked lately are read only for
 // the groups where a question of qs may open a shared acknowledgement: where a topic of
 // qs has none it can join, or one too full for all of qs's questions in it. In a burst
 // that is one batch in thirty: a group's shared list takes its questions for a minute
 // at a time, and the read was half of what deciding cost.
-func queueBurstFacts(b *pgx.Batch, qs []NewQuestion, rule BurstRule, now time.Time) *BurstFacts {
-	f := &BurstFacts{rule: rule, now: now, recent: map[int64]map[int64]bool{}, latest: map[ackTopic]latestAck{}}
+func queueBurstFacts(b *pgx.Batch, qs []NewQuestion, rule BurstRule, now time.Time) *Bursts {
+	f := &Bursts{rule: rule, now: now, recent: map[int64]map[int64]bool{}, latest: map[ackTopic]latestAck{}}
 	var chats, topicChats, topicThreads []int64
 	var counts []int32
 	index := map[ackTopic]int{}
@@ -172,35 +187,28 @@ func queueBurstFacts(b *pgx.Batch, qs []NewQuestion, rule BurstRule, now time.Ti
 	return f
 }
 
-// JoinGroupAcks decides, for questions stored in this transaction (in the order they
-// were numbered) by CreateQuestionsInBursts, which are part of a burst in their group
-// (facts): those join the group's shared acknowledgement (opening one when needed)
-// instead of getting one of their own. It returns, for each question that joined, its
-// acknowledgement with everything it now lists. One round trip, however many groups the
-// questions come from: a batch of a hundred questions from a hundred groups is one
-// transaction, and a round trip per group would be most of its time.
-func (d *queries) JoinGroupAcks(ctx context.Context, facts *BurstFacts, joins []AckJoin) (map[int64]*GroupAck, error) {
+// Join decides, for questions stored in this transaction (in the order they were
+// numbered), which are part of a burst in their group: those join the group's shared
+// acknowledgement (opening one when needed) instead of getting one of their own. It
+// returns, for each question that joined, its acknowledgement (the ID is 0 for one this
+// batch opens, until RecordAsks writes it; no items). It reads nothing: what it decided
+// is written by RecordAsks, in the round trip that writes the rest of what the questions
+// caused.
+func (bs *Bursts) Join(joins []AckJoin) map[int64]*GroupAck {
 	out := map[int64]*GroupAck{}
-	if facts == nil || len(joins) == 0 {
-		return out, nil
+	if bs == nil {
+		return out
 	}
-	rule, now := facts.rule, facts.now
+	rule, now := bs.rule, bs.now
 	js := slices.Clone(joins)
 	slices.SortFunc(js, func(a, b AckJoin) int { return cmp.Compare(a.Question.ID, b.Question.ID) })
-
-	// Decide in order. A new acknowledgement gets a placeholder id, -k for the k-th
-	// opened, until the statement below draws its number.
-	var ackIDs, questionIDs, touched []int64
-	var aheads, onDuty []int32
-	var nextOpen []*time.Time
-	var openChats, openThreads []int64
-	joinedIn := map[int64]ackTopic{} // the topic of each question that joined
+	acks := map[int64]*GroupAck{} // by id, placeholders included
 	for _, j := range js {
 		q := j.Question
-		farmers := facts.recent[q.ChatID]
+		farmers := bs.recent[q.ChatID]
 		if farmers == nil {
 			farmers = map[int64]bool{}
-			facts.recent[q.ChatID] = farmers
+			bs.recent[q.ChatID] = farmers
 		}
 		others := len(farmers)
 		if farmers[q.FarmerID] {
@@ -208,165 +216,174 @@ func (d *queries) JoinGroupAcks(ctx context.Context, facts *BurstFacts, joins []
 		}
 		farmers[q.FarmerID] = true // the questions of this batch were asked now
 		t := ackTopic{q.ChatID, q.ThreadID}
-		l, open := facts.latest[t]
+		l, open := bs.latest[t]
 		joinable := open && now.Sub(l.lastAt) < rule.Window && (rule.Max <= 0 || l.items < rule.Max)
 		if !joinable {
 			if others < rule.After {
 				continue
 			}
-			openChats, openThreads = append(openChats, t.chat), append(openThreads, t.thread)
-			l = latestAck{id: -int64(len(openChats))}
+			bs.opened, bs.openedLangs = append(bs.opened, t), append(bs.openedLangs, j.Language)
+			l = latestAck{id: -int64(len(bs.opened))}
 		}
-		if l.id > 0 && !slices.Contains(touched, l.id) {
-			touched = append(touched, l.id)
+		if l.id > 0 {
+			// The latest joiner's language is the one a new version is written in.
+			if k := slices.Index(bs.joined, l.id); k >= 0 {
+				bs.joinedLangs[k] = j.Language
+			} else {
+				bs.joined, bs.joinedLangs = append(bs.joined, l.id), append(bs.joinedLangs, j.Language)
+			}
+		} else {
+			bs.openedLangs[-l.id-1] = j.Language
 		}
 		l.lastAt, l.items = now, l.items+1
-		facts.latest[t] = l
-		ackIDs, questionIDs = append(ackIDs, l.id), append(questionIDs, q.ID)
-		joinedIn[q.ID] = t
-		aheads, onDuty = append(aheads, int32(j.Ahead)), append(onDuty, int32(j.OnDuty))
+		bs.latest[t] = l
+		bs.ackIDs, bs.questionIDs = append(bs.ackIDs, l.id), append(bs.questionIDs, q.ID)
+		bs.aheads, bs.onDuty = append(bs.aheads, int32(j.Ahead)), append(bs.onDuty, int32(j.OnDuty))
 		var next *time.Time
 		if !j.NextOpen.IsZero() {
 			t := j.NextOpen
 			next = &t
 		}
-		nextOpen = append(nextOpen, next)
-	}
-	if len(ackIDs) == 0 {
-		return out, nil
-	}
-	b := &pgx.Batch{}
-	// The new acknowledgements' numbers are drawn in the order they were opened (a
-	// topic's newest is the one with the highest number), by the statement that writes
-	// them and what they list.
-	b.Queue(`WITH n AS MATERIALIZED (
-			SELECT nextval('group_acks_id_seq') AS id, s.* FROM (SELECT * FROM unnest($1::bigint[], $2::bigint[])
-				WITH ORDINALITY AS n(chat, thread, k) ORDER BY k) s),
-		opened AS (INSERT INTO group_acks (id, chat_id, thread_id, opened_at, last_at) SELECT id, chat, thread, $3, $3 FROM n),
-		joined AS (UPDATE group_acks SET last_at = $3 WHERE id = ANY ($4))
-		INSERT INTO group_ack_questions (ack_id, question_id, ahead, on_duty, next_open)
-		SELECT coalesce(n.id, j.ack), j.question, j.ahead, j.on_duty, j.next_open
-		FROM unnest($5::bigint[], $6::bigint[], $7::int[], $8::int[], $9::timestamptz[]) AS j(ack, question, ahead, on_duty, next_open)
-			LEFT JOIN n ON n.k = -j.ack`,
-		openChats, openThreads, now, touched, ackIDs, questionIDs, aheads, onDuty, nextOpen)
-	// Everything the acknowledgements the questions joined now list. Every step is a
-	// lookup by key (LATERAL): as joins, with the statistics of tables that were small
-	// when last analysed, they were planned as scans of every acknowledgement and every
-	// question listed, which grow with each burst. An acknowledgement's group and topic
-	// are those of the questions that joined it.
-	acks := map[int64]*GroupAck{}
-	ackOf := make(map[int64]int64, len(questionIDs)) // by question that joined
-	b.Queue(`SELECT j.ack_id, g.question_id, q.farmer_name, q.category_id, g.ahead, g.on_duty,
-			coalesce(g.next_open, 'epoch'::timestamptz)
-		FROM (SELECT DISTINCT j.ack_id FROM unnest($1::bigint[]) AS u(id),
-				LATERAL (SELECT ack_id FROM group_ack_questions WHERE question_id = u.id) j) j,
-			LATERAL (SELECT * FROM group_ack_questions g WHERE g.ack_id = j.ack_id) g,
-			LATERAL (SELECT farmer_name, category_id FROM questions WHERE id = g.question_id LIMIT 1) q
-		ORDER BY j.ack_id, g.question_id`, questionIDs).Query(func(rows pgx.Rows) error {
-		var id int64
-		var it GroupAckItem
-		_, err := pgx.ForEachRow(rows, []any{&id, &it.QuestionID, &it.FarmerName, &it.CategoryID,
-			&it.Ahead, &it.OnDuty, &it.NextOpen}, func() error {
-			it.NextOpen = zeroEpoch(it.NextOpen)
-			ack := acks[id]
-			if ack == nil {
-				ack = &GroupAck{ID: id}
-				acks[id] = ack
-			}
-			ack.Items = append(ack.Items, it)
-			if t, ok := joinedIn[it.QuestionID]; ok {
-				ack.ChatID, ack.ThreadID = t.chat, t.thread
-				ackOf[it.QuestionID] = id
-			}
-			return nil
-		})
-		return err
-	})
-	if err := d.send(ctx, "join group acks", b); err != nil {
-		return nil, err
-	}
-	for _, q := range questionIDs {
-		out[q] = acks[ackOf[q]]
-	}
-	return out, nil
-}
-
-// queuePutGroupAcks queues the new texts of shared acknowledgements (messages marked
-// MessageGroupAck, RefID the acknowledgement), for RecordAsks. Each acknowledgement has
-// at most one version waiting in the outbox: the send that posts it, or else its latest
-// edit. While no sender has taken that row, it gets the new text in place; otherwise a
-// new edit follows it. So a burst of forty questions costs the group a message and a few
-// edits, each edit carrying every question that arrived since the last one went. One
-// statement for all of them: a batch of a hundred questions from a hundred groups
-// touches a hundred acknowledgements, and a statement each took most of the batch's time.
-func queuePutGroupAcks(b *pgx.Batch, msgs []Message, now time.Time) {
-	if len(msgs) == 0 {
-		return
-	}
-	var acks, chats, threads []int64
-	var texts []string
-	var markups []*string
-	for _, m := range msgs {
-		var markup *string
-		if len(m.Markup) > 0 {
-			s := string(m.Markup)
-			markup = &s
+		bs.nextOpen = append(bs.nextOpen, next)
+		a := acks[l.id]
+		if a == nil {
+			a = &GroupAck{ID: max(l.id, 0), ChatID: t.chat, ThreadID: t.thread}
+			acks[l.id] = a
 		}
-		acks, chats, threads = append(acks, m.Remember.RefID), append(chats, m.ChatID), append(threads, m.ThreadID)
-		texts, markups = append(texts, m.Text), append(markups, markup)
+		out[q.ID] = a
 	}
-	b.Queue(putGroupAcksSQL, acks, now, texts, markups, chats, threads)
+	return out
 }
 
-// putGroupAcksSQL writes acknowledgements' new texts ($1 the acknowledgements, $3 their
-// texts, $4 markups, $5 chats, $6 topics) at $2. The outbox rows are found by their ids
-// as an array, one probe of the primary key each. The conditions on an outbox row that
-// no sender has taken say "(…) IS TRUE" around what the index of pending rows says, so
-// that the planner cannot use that index: with the statistics of a just-emptied outbox
-// it took the index for nearly empty and read every pending row for each update (as a
-// join it scanned the whole outbox). The UPDATEs check that no sender has taken a row as
-// they change it: one that a sender takes meanwhile is left alone (READ COMMITTED
+// queueWrite queues the statement that writes what Join decided: the acknowledgements
+// opened, with their posts; what the questions that joined are listed with; and for each
+// acknowledgement joined, a version of it waiting in the outbox. Each has at most one:
+// while no sender has taken the waiting one, it stays as it is (its text is put
+// together when a sender takes it, GroupAcksToSend); otherwise a new edit follows it.
+// So a burst of forty questions costs the group a message and a few edits, each
+// carrying every question that arrived since the last one went, and a batch writes no
+// list's text: rewriting every list a batch joined, whole, was most of what bursts cost
+// the ingest (docs/benchmarks.md).
+//
+// The waiting row is locked (FOR UPDATE) until the transaction ends: a sender takes it
+// only after it (ClaimDue skips locked rows), and then reads the list with what this
+// transaction added. One that a sender took meanwhile is left alone (READ COMMITTED
 // re-checks the condition on the row as the sender left it), and a new edit follows it.
 // A post that Telegram refused, or that is gone from the outbox, is posted again. The
-// rows are remembered as MessageGroupAck of their acknowledgement, which also tells the
-// statement which acknowledgement a new row is for.
-const putGroupAcksSQL = `
-WITH m AS (
-	SELECT * FROM unnest($1::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) AS m(ack, text, markup, chat, thread)
+// conditions on an outbox row that no sender has taken say "(…) IS TRUE" around what the
+// index of pending rows says, so that the planner cannot use that index: with the
+// statistics of a just-emptied outbox it took the index for nearly empty and read every
+// pending row for each acknowledgement (47 ms of a 72 ms statement, auto_explain).
+func (bs *Bursts) queueWrite(b *pgx.Batch) {
+	if bs == nil || len(bs.ackIDs) == 0 {
+		return
+	}
+	var openChats, openThreads []int64
+	for _, t := range bs.opened {
+		openChats, openThreads = append(openChats, t.chat), append(openThreads, t.thread)
+	}
+	b.Queue(writeBurstsSQL, openChats, openThreads, bs.openedLangs, bs.now, bs.joined, bs.joinedLangs,
+		bs.ackIDs, bs.questionIDs, bs.aheads, bs.onDuty, bs.nextOpen)
+}
+
+// writeBurstsSQL: $1–$3 the acknowledgements opened (chats, topics, languages) in order,
+// $4 now, $5–$6 those joined (ids, languages), $7–$11 the questions that joined (their
+// acknowledgement, -k for the k-th opened; question, ahead, on duty, next clinic). The
+// new acknowledgements' numbers are drawn in the order they were opened (a topic's
+// newest has the highest) and their posts' after the messages of the same batch queued
+// before this statement (the replies of the burst's first questions go first).
+const writeBurstsSQL = `
+WITH n AS MATERIALIZED (
+	SELECT nextval('group_acks_id_seq') AS id, nextval('outbox_id_seq') AS post, s.*
+	FROM (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[]) WITH ORDINALITY AS n(chat, thread, lang, k) ORDER BY k) s
+), opened AS (
+	INSERT INTO group_acks (id, chat_id, thread_id, outbox_id, opened_at, last_at)
+	SELECT id, chat, thread, post, $4, $4 FROM n
+), posts AS (
+	INSERT INTO outbox (id, chat_id, method, text, thread_id, remember_kind, remember_ref, language)
+	SELECT post, chat, 'send', '', thread, '` + MessageGroupAck + `', id, lang FROM n
+), items AS (
+	INSERT INTO group_ack_questions (ack_id, question_id, ahead, on_duty, next_open)
+	SELECT coalesce(n.id, j.ack), j.question, j.ahead, j.on_duty, j.next_open
+	FROM unnest($7::bigint[], $8::bigint[], $9::int[], $10::int[], $11::timestamptz[]) AS j(ack, question, ahead, on_duty, next_open)
+		LEFT JOIN n ON n.k = -j.ack
 ), a AS (
-	SELECT g.id, g.outbox_id, g.edit_outbox_id, m.text, m.markup, m.chat, m.thread,
-		coalesce((SELECT o.failed_at IS NULL FROM outbox o WHERE o.id = g.outbox_id), false) AS posted
-	FROM m JOIN group_acks g ON g.id = m.ack
-	FOR UPDATE OF g
-), ins_send AS (
-	INSERT INTO outbox (chat_id, method, text, markup, thread_id, remember_kind, remember_ref)
-	SELECT a.chat, 'send', a.text, a.markup::jsonb, a.thread, '` + MessageGroupAck + `', a.id FROM a WHERE NOT a.posted
+	SELECT g.id, g.chat_id, g.thread_id, g.outbox_id, t.lang,
+		coalesce((SELECT o.failed_at IS NULL FROM outbox o WHERE o.id = g.outbox_id), false) AS posted,
+		ARRAY[g.outbox_id, g.edit_outbox_id] AS versions
+	FROM unnest($5::bigint[], $6::text[]) AS t(id, lang), LATERAL (SELECT * FROM group_acks g WHERE g.id = t.id LIMIT 1) g
+), waiting AS (
+	SELECT o.remember_ref AS ack FROM outbox o
+	WHERE o.id = ANY ((SELECT array_agg(v) FROM a, unnest(a.versions) AS v WHERE a.posted AND v IS NOT NULL)::bigint[])
+		AND (o.sent_at IS NULL AND o.failed_at IS NULL) IS TRUE AND (o.locked_until IS NULL OR o.locked_until < $4)
+	FOR UPDATE
+), resend AS (
+	INSERT INTO outbox (chat_id, method, text, thread_id, remember_kind, remember_ref, language)
+	SELECT a.chat_id, 'send', '', a.thread_id, '` + MessageGroupAck + `', a.id, a.lang FROM a WHERE NOT a.posted
 	RETURNING id, remember_ref AS ack
-), upd_send AS (
-	UPDATE outbox o SET text = (SELECT a.text FROM a WHERE a.outbox_id = o.id),
-		markup = (SELECT a.markup::jsonb FROM a WHERE a.outbox_id = o.id)
-	WHERE o.id = ANY ((SELECT array_agg(a.outbox_id) FROM a WHERE a.posted)::bigint[])
-		AND (o.sent_at IS NULL AND o.failed_at IS NULL) IS TRUE AND (o.locked_until IS NULL OR o.locked_until < $2)
-	RETURNING o.id AS outbox_id
-), upd_edit AS (
-	UPDATE outbox o SET text = (SELECT a.text FROM a WHERE a.edit_outbox_id = o.id),
-		markup = (SELECT a.markup::jsonb FROM a WHERE a.edit_outbox_id = o.id)
-	WHERE o.id = ANY ((SELECT array_agg(a.edit_outbox_id) FROM a
-			WHERE a.posted AND a.outbox_id NOT IN (SELECT outbox_id FROM upd_send))::bigint[])
-		AND (o.sent_at IS NULL AND o.failed_at IS NULL) IS TRUE AND (o.locked_until IS NULL OR o.locked_until < $2)
-	RETURNING o.id AS edit_outbox_id
-), ins_edit AS (
-	INSERT INTO outbox (chat_id, method, text, markup, edit_outbox_id, after_id, remember_kind, remember_ref)
-	SELECT a.chat, 'edit', a.text, a.markup::jsonb, a.outbox_id, a.outbox_id, '` + MessageGroupAck + `', a.id FROM a
-	WHERE a.posted AND a.outbox_id NOT IN (SELECT outbox_id FROM upd_send)
-		AND (a.edit_outbox_id IS NULL OR a.edit_outbox_id NOT IN (SELECT edit_outbox_id FROM upd_edit))
+), edits AS (
+	INSERT INTO outbox (chat_id, method, text, edit_outbox_id, after_id, remember_kind, remember_ref, language)
+	SELECT a.chat_id, 'edit', '', a.outbox_id, a.outbox_id, '` + MessageGroupAck + `', a.id, a.lang FROM a
+	WHERE a.posted AND a.id NOT IN (SELECT ack FROM waiting)
 	RETURNING id, remember_ref AS ack
 )
-UPDATE group_acks g SET
+UPDATE group_acks g SET last_at = $4,
 	outbox_id = coalesce(s.id, g.outbox_id),
 	edit_outbox_id = CASE WHEN s.id IS NOT NULL THEN NULL ELSE coalesce(e.id, g.edit_outbox_id) END
-FROM a LEFT JOIN ins_send s ON s.ack = a.id LEFT JOIN ins_edit e ON e.ack = a.id
+FROM a LEFT JOIN resend s ON s.ack = a.id LEFT JOIN edits e ON e.ack = a.id
 WHERE g.id = a.id`
+
+// GroupAckToSend is a shared acknowledgement as a sender puts its text together: every
+// question it lists now, and its county's time zone and the names of its questions'
+// categories as the county file gave them.
+type GroupAckToSend struct {
+	GroupAck
+	Timezone   string
+	Categories []CategoryRecord
+}
+
+// GroupAcksToSend reads shared acknowledgements whole (ids: group_acks rows), for a
+// sender that has just taken a version of each from the outbox: what they list is read
+// after the taking, so it has everything the transactions that held the version back
+// added (see Bursts.queueWrite). Each step is a lookup by key.
+func (db *DB) GroupAcksToSend(ctx context.Context, ids []int64) (map[int64]*GroupAckToSend, error) {
+	out := map[int64]*GroupAckToSend{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := db.pool.Query(ctx, `SELECT t.id, q.id, q.farmer_name, q.category_id, g.ahead, g.on_duty,
+			coalesce(g.next_open, 'epoch'::timestamptz), c.timezone, k.id IS NOT NULL, coalesce(k.name, ''), coalesce(k.name_en, '')
+		FROM (SELECT DISTINCT id FROM unnest($1::bigint[]) AS t(id)) t,
+			LATERAL (SELECT * FROM group_ack_questions g WHERE g.ack_id = t.id) g,
+			LATERAL (SELECT id, farmer_name, category_id, county_id FROM questions WHERE id = g.question_id LIMIT 1) q
+			JOIN counties c ON c.id = q.county_id
+			LEFT JOIN categories k ON k.county_id = q.county_id AND k.id = q.category_id
+		ORDER BY t.id, q.id`, ids)
+	if err != nil {
+		return nil, wrap("group acks to send", err)
+	}
+	var id int64
+	var it GroupAckItem
+	var tz string
+	var named bool
+	var cat CategoryRecord
+	_, err = pgx.ForEachRow(rows, []any{&id, &it.QuestionID, &it.FarmerName, &it.CategoryID, &it.Ahead, &it.OnDuty,
+		&it.NextOpen, &tz, &named, &cat.Name, &cat.NameEn}, func() error {
+		it.NextOpen = zeroEpoch(it.NextOpen)
+		a := out[id]
+		if a == nil {
+			a = &GroupAckToSend{GroupAck: GroupAck{ID: id}, Timezone: tz}
+			out[id] = a
+		}
+		a.Items = append(a.Items, it)
+		if named && !slices.ContainsFunc(a.Categories, func(c CategoryRecord) bool { return c.ID == it.CategoryID }) {
+			cat.ID = it.CategoryID
+			a.Categories = append(a.Categories, cat)
+		}
+		return nil
+	})
+	return out, wrap("group acks to send", err)
+}
 
 // NextClinics returns when the next clinic session of each county and category opens
 // (key county+"/"+category), for questions that arrive while no expert of theirs is on
