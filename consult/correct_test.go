@@ -19,14 +19,14 @@ const seniorID = 7001
 // setupWithSenior is setup with seniorID as a senior of Yuqing County.
 func setupWithSenior(t *testing.T) (*consult.Service, *testBundle) {
 	t.Helper()
-	svc, b := setup(t)
+	_, b := setup(t)
 	yaml := strings.Replace(testCounties, "admins: [9001]\n", "admins: [9001]\n    seniors: [7001]\n", 1)
 	counties, err := consult.ParseCounties([]byte(yaml), "test.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.counties = counties
-	svc = consult.NewService(b.db, b.queue, counties, consult.Options{Now: b.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	svc := consult.NewService(b.db, b.queue, counties, consult.Options{Now: b.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return svc, b
 }
 
