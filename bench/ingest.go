@@ -193,6 +193,9 @@ func benchIngest(ctx context.Context, e *env, sz sizes) ([]result, error) {
 		batches = append(batches, data)
 		lastID = append(lastID, firstUpdate+min(start+100, sz.ingest)-1)
 	}
+	if *ingestBuilds != "" {
+		return ingestAgainstBuilds(ctx, e, sz, batches, lastID)
+	}
 	bin, cleanup, err := buildBinary(ctx)
 	if err != nil {
 		return nil, err
@@ -219,17 +222,18 @@ func benchIngest(ctx context.Context, e *env, sz sizes) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	var p50s, p99s, mids []float64
+	var p50s, p99s, mids, serve, pg []float64
 	var peak, outbox, again int
 	for _, r := range rounds {
 		p50s, p99s, mids = append(p50s, msf(r.p50)), append(p99s, msf(r.p99)), append(mids, float64(r.midKB))
+		serve, pg = append(serve, r.serveCPU), append(pg, r.pgCPU)
 		peak, outbox, again = max(peak, r.peakKB), max(outbox, r.outbox), again+r.again
 	}
 	rs := ratios(rates, peers, faster)
 	return []result{
 		{
-			name: fmt.Sprintf("ingest: %d questions from 100 groups in batches of 100, 20 experts per category (up to %d expert notices in the outbox, %d batches handed out again); per batch p50 %s, p99 %s",
-				sz.ingest, outbox, again, msm(p50s), msm(p99s)),
+			name: fmt.Sprintf("ingest: %d questions from 100 groups in batches of 100, 20 experts per category (up to %d expert notices in the outbox, %d batches handed out again); per batch p50 %s, p99 %s; CPU %.1f s service + %.1f s Postgres",
+				sz.ingest, outbox, again, msm(p50s), msm(p99s), median(serve), median(pg)),
 			figure: fmt.Sprintf("%.0f questions/s", median(rates)), peer: fmt.Sprintf("one-row INSERT transactions %.0f rows/s", median(peers)),
 			ratio: spread(rs, 2), goal: "≥ 3,000/s and ≥ the peer", verdict: verdict(median(rates) >= 3000 && median(rs) >= 1),
 		},
@@ -244,6 +248,10 @@ type ingestRound struct {
 	p50, p99      time.Duration
 	midKB, peakKB int // resident memory, median and peak
 	outbox, again int // expert notices written; batches handed out again
+	// CPU seconds the service and its Postgres backends used during the burst (0 when
+	// Postgres runs on another machine): on a machine other work shares, the rate moves
+	// with that work, the CPU time much less.
+	serveCPU, pgCPU float64
 }
 
 // ingestOnce starts `agriclinic serve` (bin) against api, delivers its burst, checks
@@ -310,6 +318,7 @@ func ingestOnce(ctx context.Context, e *env, sz sizes, bin string, api *ingestAP
 	if !waitIdle(cmd.Process.Pid, time.Minute) {
 		fmt.Fprintln(os.Stderr, "ingest: agriclinic serve did not become idle within a minute after the warm-up; measuring anyway")
 	}
+	serveTicks, pgTicks := cpuTicks(cmd.Process.Pid), backendTicks(ctx, e)
 	close(api.gate)
 	var rss []int
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -331,6 +340,7 @@ wait:
 			return ingestRound{}, fmt.Errorf("ingest: %d of %d batches confirmed in 15 minutes", len(api.latencies), len(api.batches))
 		}
 	}
+	serveCPU, pgCPU := float64(cpuTicks(cmd.Process.Pid)-serveTicks)/100, float64(ticksSince(backendTicks(ctx, e), pgTicks))/100
 	api.mu.Lock()
 	elapsed := time.Since(api.first)
 	latencies := slices.Clone(api.latencies)
@@ -360,7 +370,7 @@ wait:
 	}
 	slices.Sort(rss)
 	res := ingestRound{rate: float64(stored) / elapsed.Seconds(), p50: quantile(latencies, 50), p99: quantile(latencies, 99),
-		outbox: outbox, again: again}
+		outbox: outbox, again: again, serveCPU: serveCPU, pgCPU: pgCPU}
 	if len(rss) > 0 {
 		res.peakKB, res.midKB = rss[len(rss)-1], rss[len(rss)/2]
 	}
